@@ -1,0 +1,9 @@
+"""The advisor: a cost-performance advisor for GPU notebook platforms (Colab, Gradient, Kaggle, Studio Lab, ...)."""
+from .catalog import Catalog, Plan, load_catalog
+from .errors import AdvisorError, CatalogError, InvalidWorkloadError, UnknownGpuError, UnknownPlanError
+from .recommend import Recommendation, recommend
+from .workload import Workload
+
+__all__ = ["AdvisorError", "Catalog", "CatalogError", "InvalidWorkloadError", "Plan", "Recommendation",
+           "UnknownGpuError", "UnknownPlanError", "Workload", "load_catalog", "recommend"]
+__version__ = "0.1.0"

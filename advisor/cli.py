@@ -1,0 +1,205 @@
+"""The command line: `python -m advisor plans|recommend ...`. Bad input: exit code 2 and one line on stderr."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import sys
+from typing import Sequence
+
+from .catalog import Catalog, load_catalog, parse_date
+from .errors import AdvisorError, InvalidWorkloadError, UnknownGpuError
+from .recommend import Recommendation, plan_limits, recommend
+from .workload import KINDS, NEEDS, PREDICTABILITY, Workload
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    "The command line asked for something the advisor cannot do"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors instead of usage dumps."""
+
+    def error(self, message: str):
+        raise UsageError(message)
+
+
+def _number(what: str, low: float = 0.0, integer: bool = False):
+    def parse(text: str):
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got '{text}'") from None
+        if (not integer and not math.isfinite(value)) or value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got '{text}'")
+        return value
+    return parse
+
+
+def _date(text: str):
+    try:
+        date = parse_date(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2022-06-01, got '{text}'") from None
+    if date > dt.date.today():
+        raise argparse.ArgumentTypeError(f"expected a date no later than today, got '{text}'")
+    return date
+
+
+def _needs(text: str) -> frozenset[str]:
+    needs = frozenset(n.strip().lower() for n in text.split(",") if n.strip())
+    unknown = sorted(needs - set(NEEDS))
+    if unknown:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(NEEDS)}, got '{', '.join(unknown)}'")
+    return needs
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m advisor", description="Cost-performance advisor for GPU notebook platforms.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    plans = sub.add_parser("plans", help="list the plans in the catalog")
+    plans.add_argument("--as-of", type=_date, help="catalog date, YYYY-MM-DD (default today)")
+    plans.add_argument("--json", action="store_true", help="print JSON")
+
+    rec = sub.add_parser("recommend", help="rank the plans for a workload")
+    rec.add_argument("--workload", choices=KINDS, default="mixed", help="kind of work (default mixed)")
+    rec.add_argument("--gpu-mem-gb", type=_number("GiB, 0 or more"), default=0.0, help="GPU memory needed, GiB")
+    rec.add_argument("--session-hours", type=_number("hours above 0", 0.01), default=2.0,
+                     help="longest uninterrupted run, hours (default 2)")
+    rec.add_argument("--gpu-hours-per-month", type=_number("hours, 0 or more"), default=20.0,
+                     help="GPU hours per month (default 20)")
+    rec.add_argument("--concurrent", type=_number("a whole number of notebooks, 1 or more", 1, integer=True), default=1,
+                     help="notebooks running at once (default 1)")
+    rec.add_argument("--budget-usd", type=_number("USD per month, 0 or more"), help="monthly budget, USD")
+    rec.add_argument("--predictability", choices=PREDICTABILITY, default="any", help="any, prefer or require (±10%%)")
+    rec.add_argument("--needs", type=_needs, default=frozenset(), help=f"comma-separated: {','.join(NEEDS)}")
+    rec.add_argument("--free-only", action="store_true", help="only plans that cost nothing")
+    rec.add_argument("--reference-hours", type=_number("hours above 0", 0.001), help="your job's hours on a reference device")
+    ref = rec.add_mutually_exclusive_group()
+    ref.add_argument("--reference-gpu", help="the reference device as a GPU name, e.g. T4")
+    ref.add_argument("--reference-score", type=_number("a score above 0", 1), help="the reference device's score")
+    rec.add_argument("--as-of", type=_date, help="catalog date, YYYY-MM-DD (default today)")
+    rec.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def workload_from_args(args: argparse.Namespace) -> Workload:
+    return Workload(kind=args.workload, gpu_memory_gib=args.gpu_mem_gb, session_hours=args.session_hours,
+                    gpu_hours_per_month=args.gpu_hours_per_month, notebooks_at_once=args.concurrent,
+                    budget_usd_per_month=args.budget_usd, predictability=args.predictability, needs=args.needs,
+                    free_only=args.free_only, reference_hours=args.reference_hours,
+                    reference_score=args.reference_score, reference_gpu=args.reference_gpu)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h)) for i, h in enumerate(headers)]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def _score_text(score) -> str:
+    if score is None:
+        return "-"
+    mark = "~" if score.basis == "estimated" else ""
+    return f"{mark}{score.mean:,.0f} ± {score.sd:,.0f}"
+
+
+def plans_json(catalog: Catalog) -> list[dict]:
+    out = []
+    for plan in catalog.plans.values():
+        options = []
+        for option in plan.options:
+            score = catalog.scores.option_score(plan, option, "ai")
+            options.append({"option": option.option, "gpus": [{"gpu_id": g, "share": round(s, 4)} for g, s in option.shares],
+                            "score": None if score is None else score.to_dict()})
+        out.append({"plan_id": plan.plan_id, "platform": plan.platform, "plan": plan.plan,
+                    "price_model": plan.price_model, "monthly_price_usd": plan.monthly_price_usd,
+                    "limits": plan_limits(plan), "options": options,
+                    "score": options[0]["score"] if len(options) == 1 else
+                    max((o["score"] for o in options if o["score"]), key=lambda s: s["mean"], default=None),
+                    "as_of": catalog.as_of.isoformat(), "sources": plan.sources()})
+    return out
+
+
+def _price_text(catalog: Catalog, plan, option) -> str:
+    price = f"${plan.monthly_price_usd:g}/month"
+    rate = catalog.rate(plan, option.shares[0][0]) if not option.is_lottery else None
+    if rate is None:
+        return price
+    if rate.unit == "usd_per_hour":
+        return f"${rate.rate:g}/h" if plan.monthly_price_usd == 0 else f"{price} + ${rate.rate:g}/h"
+    return f"{price} + {rate.rate:g} units/h"
+
+
+def plans_table(catalog: Catalog) -> str:
+    rows = []
+    for plan in catalog.plans.values():
+        limits = plan_limits(plan)
+        for option in plan.options:
+            score = catalog.scores.option_score(plan, option, "ai")
+            gpus = " / ".join(f"{catalog.gpus[g].name}" + (f" {s:.0%}" if option.is_lottery else "") for g, s in option.shares)
+            session = limits["session_limit_hours"]
+            rows.append([plan.plan_id, _price_text(catalog, plan, option), gpus, _score_text(score),
+                         score.basis if score else "-", "-" if session is None else f"{session:g} h"])
+    header = f"Plans as of {catalog.as_of.isoformat()} (AI score: mean ± sd; ~ marks an estimate)\n"
+    return header + format_table(["plan", "price", "GPU", "AI score", "basis", "session"], rows)
+
+
+def recommend_json(catalog: Catalog, workload: Workload, recs: list[Recommendation]) -> dict:
+    return {"as_of": catalog.as_of.isoformat(), "workload": workload.to_dict(),
+            "recommendations": [r.to_dict() for r in recs]}
+
+
+def recommend_table(catalog: Catalog, workload: Workload, recs: list[Recommendation]) -> str:
+    metric = {"ai": "AI score", "training": "training score", "inference": "inference score"}[workload.metric]
+    rows = []
+    for r in recs:
+        if not r.feasible:
+            continue
+        rows.append([str(r.rank), r.plan_id, r.gpu if len(r.gpu) < 40 else r.gpu[:37] + "...",
+                     f"${r.monthly_cost_usd:.2f}", _score_text(r.score),
+                     "-" if r.usd_per_1k_score is None else f"${r.usd_per_1k_score:.3f}",
+                     "-" if r.reference_job_hours is None else f"{r.reference_job_hours:.1f} h"])
+    out = [f"Recommendations as of {catalog.as_of.isoformat()} for {workload.kind} work, "
+           f"{workload.gpu_hours_per_month:g} GPU h/month ({metric}: mean ± sd; ~ marks an estimate)", ""]
+    if rows:
+        out.append(format_table(["#", "plan", "GPU", "$/month", metric, "$/1k score", "ref. job"], rows))
+        out += ["", "Why:"] + [f"  {r.rank}. {r.plan_id}: {r.why}" for r in recs if r.feasible]
+    else:
+        out.append("No plan meets every requirement. Relax one of them; the reasons are below.")
+    bad = [r for r in recs if not r.feasible]
+    if bad:
+        out += ["", "Not suitable:"] + [f"  {r.plan_id}: {'; '.join(r.reasons)}" for r in bad]
+    return "\n".join(out)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        catalog = load_catalog(args.as_of)
+        if args.command == "plans":
+            print(json.dumps(plans_json(catalog), indent=2) if args.json else plans_table(catalog))
+        elif args.command == "recommend":
+            workload = workload_from_args(args)
+            recs = recommend(catalog, workload)
+            print(json.dumps(recommend_json(catalog, workload, recs), indent=2) if args.json
+                  else recommend_table(catalog, workload, recs))
+        return 0
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except InvalidWorkloadError as exc:
+        print(f"error: --{exc.field.replace('_', '-')}: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except UnknownGpuError as exc:
+        print(f"error: --reference-gpu: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (AdvisorError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
