@@ -162,7 +162,10 @@ def recommend_table(catalog: Catalog, workload: Workload, recs: list[Recommendat
     for r in recs:
         if not r.feasible:
             continue
-        rows.append([str(r.rank), r.plan_id, r.gpu if len(r.gpu) < 40 else r.gpu[:37] + "...",
+        gpu = r.gpu
+        if len(gpu) > 30 and r.score is not None:  # a lottery: ids and shares keep the table narrow
+            gpu = " / ".join(f"{c.gpu_id} {c.share:.0%}" for c in r.score.components)
+        rows.append([str(r.rank), r.plan_id, gpu,
                      f"${r.monthly_cost_usd:.2f}", _score_text(r.score),
                      "-" if r.usd_per_1k_score is None else f"${r.usd_per_1k_score:.3f}",
                      "-" if r.reference_job_hours is None else f"{r.reference_job_hours:.1f} h"])

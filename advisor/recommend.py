@@ -163,7 +163,7 @@ def _why(catalog: Catalog, plan: Plan, v: dict, workload: Workload, rank: int | 
     if v["reasons"]:
         return "Not suitable: " + "; ".join(v["reasons"]) + "."
     label = METRIC_LABEL[workload.metric]
-    estimated = " (estimated)" if score.basis == "estimated" else ""
+    estimated = f" (estimated, ±{score.error_pct:.0f}%)" if score.basis == "estimated" else ""
     spread = (f"p10–p90 {score.p10:,.0f}–{score.p90:,.0f}")
     cost = "free" if not v["usd"] else f"${v['usd']:.2f} a month (${v['per_1k']:.3f} per 1,000 points)"
     lead = "Best value" if rank == 1 else f"#{rank} of {n_feasible}"
