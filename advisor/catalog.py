@@ -527,12 +527,26 @@ class Catalog:
         return ScoreBook(self)
 
 
+_CATALOGS: dict[tuple[int, dt.date], tuple[RawCatalog, Catalog]] = {}
+_CATALOGS_MAX = 64
+
+
 def load_catalog(as_of: dt.date | str | None = None, data_dir: Path | str | None = None) -> Catalog:
     """The catalog in force on `as_of` (ISO date or date; default today) from data_dir (default: the shipped data/).
 
+    Catalogs are kept per date (and per version of the files), so their score distributions are computed once.
     Raises CatalogError naming the file, line and field of the first bad value, or ValueError for a bad date.
     """
     date = parse_date(as_of)
     if date > dt.date.today():
         raise ValueError(f"{date.isoformat()} is in the future; the catalog only knows the past and today")
-    return Catalog(load_raw(data_dir), date)
+    raw = load_raw(data_dir)
+    key = (id(raw), date)
+    hit = _CATALOGS.get(key)
+    if hit is not None and hit[0] is raw:
+        return hit[1]
+    catalog = Catalog(raw, date)
+    if len(_CATALOGS) >= _CATALOGS_MAX:
+        _CATALOGS.clear()
+    _CATALOGS[key] = (raw, catalog)
+    return catalog

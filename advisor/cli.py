@@ -5,6 +5,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import sqlite3
 import sys
 from typing import Sequence
 
@@ -84,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--reference-score", type=_number("a score above 0", 1), help="the reference device's score")
     rec.add_argument("--as-of", type=_date, help="catalog date, YYYY-MM-DD (default today)")
     rec.add_argument("--json", action="store_true", help="print JSON")
+
+    runs = sub.add_parser("runs", help="list the benchmark runs in the local store")
+    runs.add_argument("--json", action="store_true", help="print JSON (an export that `import` takes back)")
+    runs.add_argument("--store", help="SQLite file of runs (default: $ADVISOR_RUNS_DB or the user data directory)")
+
+    imp = sub.add_parser("import", help="import runs from a JSON file (one run or an export)")
+    imp.add_argument("file", help="JSON file, at most 1 MB")
+    imp.add_argument("--store", help="SQLite file of runs (default: $ADVISOR_RUNS_DB or the user data directory)")
+
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default loopback)")
+    serve.add_argument("--port", type=_number("a port from 1 to 65535", 1, integer=True), default=8000)
     return parser
 
 
@@ -182,9 +195,43 @@ def recommend_table(catalog: Catalog, workload: Workload, recs: list[Recommendat
     return "\n".join(out)
 
 
+def _runs_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .store import RunStore, runs_from_file
+
+    store = RunStore(args.store)
+    if args.command == "import":
+        path = Path(args.file)
+        if not path.is_file():
+            raise UsageError(f"argument file: no such file '{args.file}'")
+        runs = runs_from_file(path)
+        ids = [store.add(r) for r in runs]
+        print(f"imported {len(ids)} run{'s' if len(ids) != 1 else ''} into {store.path} (ids {', '.join(map(str, ids))})")
+        return 0
+    stored = store.list()
+    if args.json:
+        print(json.dumps([s.run.to_dict() for s in stored], indent=2))
+        return 0
+    rows = [[str(s.id), s.run.started_at.strftime("%Y-%m-%d %H:%M"), s.run.mode, s.run.device.name, s.run.device.kind,
+             s.run.platform or "-", "-" if s.run.scores.ai is None else f"{s.run.scores.ai:,.0f}"
+             + (" (partial)" if s.run.partial else "")] for s in stored]
+    print(f"{len(stored)} runs in {store.path}")
+    if rows:
+        print(format_table(["id", "started", "mode", "device", "kind", "platform", "AI score"], rows))
+    return 0
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if args.command == "serve":
+            from .api import serve
+
+            serve(args.host, args.port)
+            return 0
+        if args.command in ("runs", "import"):
+            return _runs_command(args)
         catalog = load_catalog(args.as_of)
         if args.command == "plans":
             print(json.dumps(plans_json(catalog), indent=2) if args.json else plans_table(catalog))
@@ -206,3 +253,6 @@ def run(argv: Sequence[str] | None = None) -> int:
     except (AdvisorError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except (OSError, sqlite3.Error) as exc:
+        print(f"error: cannot use the run store or file: {exc}", file=sys.stderr)
+        return 1
