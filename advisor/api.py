@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import __version__
@@ -173,9 +174,15 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def create_app(data_dir=None, store=None, bind_host: str = "127.0.0.1", api_token: str | None = None,
+def create_app(data_dir=None, store=None, bind_host: str | None = None, api_token: str | None = None,
                cors_origins: list[str] | None = None, chat_secret: bytes | None = None) -> FastAPI:
-    """The API app. api_token defaults to ADVISOR_API_TOKEN; cors_origins to ADVISOR_CORS_ORIGINS (comma-separated)."""
+    """The API app. The endpoints are async on purpose: each does well under a millisecond of CPU work, cheaper
+    inline than through a thread pool.
+
+    bind_host defaults to ADVISOR_BIND_HOST or loopback; api_token to ADVISOR_API_TOKEN; cors_origins to
+    ADVISOR_CORS_ORIGINS (comma-separated).
+    """
+    bind_host = bind_host or os.environ.get("ADVISOR_BIND_HOST") or "127.0.0.1"
     token = (api_token if api_token is not None else os.environ.get("ADVISOR_API_TOKEN")) or None
     origins = cors_origins if cors_origins is not None else \
         [o.strip() for o in os.environ.get("ADVISOR_CORS_ORIGINS", "").split(",") if o.strip()]
@@ -225,21 +232,21 @@ def create_app(data_dir=None, store=None, bind_host: str = "127.0.0.1", api_toke
     async def _unexpected(request: Request, exc: Exception):  # never a stack trace, path or environment
         return _error(500, "internal error; the server log has the details")
 
-    def as_of_query(as_of: Annotated[dt.date | None, Query(description="catalog date, YYYY-MM-DD (default today)")] = None):
+    async def as_of_query(as_of: Annotated[dt.date | None, Query(description="catalog date, YYYY-MM-DD (default today)")] = None):
         if as_of is not None and as_of > dt.date.today():
             raise ValueError(f"as_of: {as_of.isoformat()} is in the future")
         return as_of
 
     @app.get("/healthz")
-    def healthz() -> dict:
+    async def healthz() -> dict:
         return {"status": "ok", "version": __version__}
 
     @app.get("/plans", responses={422: {"model": ErrorBody}})
-    def plans(as_of=Depends(as_of_query)) -> list[dict]:
+    async def plans(as_of=Depends(as_of_query)) -> list[dict]:
         return plans_json(catalog_for(as_of))
 
     @app.get("/plans/{plan_id}", responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
-    def plan(plan_id: Annotated[str, Field(max_length=100)], as_of=Depends(as_of_query)) -> dict:
+    async def plan(plan_id: Annotated[str, Field(max_length=100)], as_of=Depends(as_of_query)) -> dict:
         catalog = catalog_for(as_of)
         catalog.plan(plan_id)
         return next(p for p in plans_json(catalog) if p["plan_id"] == plan_id)
@@ -257,17 +264,17 @@ def create_app(data_dir=None, store=None, bind_host: str = "127.0.0.1", api_toke
                 "source": gpu.provenance.to_dict()}
 
     @app.get("/gpus")
-    def gpus(as_of=Depends(as_of_query)) -> list[dict]:
+    async def gpus(as_of=Depends(as_of_query)) -> list[dict]:
         catalog = catalog_for(as_of)
         return [gpu_json(catalog, g) for g in catalog.gpus.values()]
 
     @app.get("/gpus/{gpu_id}", responses={404: {"model": ErrorBody}})
-    def gpu(gpu_id: Annotated[str, Field(max_length=100)], as_of=Depends(as_of_query)) -> dict:
+    async def gpu(gpu_id: Annotated[str, Field(max_length=100)], as_of=Depends(as_of_query)) -> dict:
         catalog = catalog_for(as_of)
         return gpu_json(catalog, catalog.gpu(gpu_id))
 
     @app.post("/recommend", responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
-    def recommend_endpoint(body: RecommendRequest) -> JSONResponse:
+    async def recommend_endpoint(body: RecommendRequest) -> JSONResponse:
         if body.as_of is not None and body.as_of > dt.date.today():
             raise InvalidWorkloadError("as_of", f"{body.as_of.isoformat()} is in the future")
         workload = body.to_workload()
@@ -277,7 +284,7 @@ def create_app(data_dir=None, store=None, bind_host: str = "127.0.0.1", api_toke
         return JSONResponse(recommend_json(catalog, workload, recommend(catalog, workload)))
 
     @app.post("/chat", response_model=ChatResponse, responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
-    def chat(body: ChatRequest) -> dict:
+    async def chat(body: ChatRequest) -> dict:
         if body.as_of is not None and body.as_of > dt.date.today():
             raise InvalidWorkloadError("as_of", f"{body.as_of.isoformat()} is in the future")
         state = None if body.state is None else signer.loads(body.state)
@@ -326,7 +333,7 @@ def _add_run_routes(app: FastAPI) -> None:
     async def post_run(request: Request, _=Depends(require_writer)) -> dict:
         raw = await request.body()
         run = run_from_json(raw)
-        run_id = the_store().add(run)
+        run_id = await run_in_threadpool(the_store().add, run)  # SQLite may wait on another writer
         return {"id": run_id}
 
     @app.get("/runs")
@@ -341,8 +348,11 @@ class _Refused(Exception):
         self.status, self.message = status, message
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the API with uvicorn."""
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Run the API with uvicorn: `workers` processes, each with its own app."""
     import uvicorn
 
-    uvicorn.run(create_app(bind_host=host), host=host, port=port, log_level="info")
+    os.environ["ADVISOR_BIND_HOST"] = host
+    if not _is_loopback(host) and not os.environ.get("ADVISOR_API_TOKEN"):
+        print(f"note: listening on {host} without ADVISOR_API_TOKEN: POST /runs is refused", flush=True)
+    uvicorn.run("advisor.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")

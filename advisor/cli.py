@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default loopback)")
     serve.add_argument("--port", type=_number("a port from 1 to 65535", 1, integer=True), default=8000)
+    serve.add_argument("--workers", type=_number("a whole number of processes, 1 or more", 1, integer=True), default=1,
+                       help="server processes (default 1; use one per core)")
     return parser
 
 
@@ -228,7 +230,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             from .api import serve
 
-            serve(args.host, args.port)
+            serve(args.host, args.port, args.workers)
             return 0
         if args.command in ("runs", "import"):
             return _runs_command(args)

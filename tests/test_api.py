@@ -209,3 +209,40 @@ def api_schema(tmp_path_factory):
 def test_fuzz_no_endpoint_answers_500(case):
     response = case.call()
     assert response.status_code < 500, (case.method, case.path, response.text[:300])
+
+
+def test_serve_runs_a_real_uvicorn_on_loopback(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from conftest import ROOT
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, ADVISOR_RUNS_DB=str(tmp_path / "runs.sqlite"))
+    server = subprocess.Popen([sys.executable, "-m", "advisor", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                    assert json.loads(r.read())["status"] == "ok"
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("server did not start")
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/recommend", data=b'{"free_only": true}',
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            assert json.loads(r.read())["recommendations"][0]["feasible"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=5) as r:
+            assert "/recommend" in json.loads(r.read())["paths"]
+    finally:
+        server.terminate()
+        server.wait(10)

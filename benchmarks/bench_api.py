@@ -1,0 +1,114 @@
+"""Load test of POST /recommend: 32 concurrent keep-alive clients on loopback for 20 s against a real uvicorn.
+
+Target (issue 5, 2-core machine): at least 500 requests/s with p95 at most 50 ms.
+Run: .venv/bin/python benchmarks/bench_api.py [--seconds 20] [--clients 32] [--workers 1]
+The clients share the machine with the server, so the figure includes their cost too.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bodies(n: int) -> list[bytes]:
+    rng = random.Random(1)
+    out = []
+    for _ in range(n):
+        body = {"workload": rng.choice(["training", "inference", "mixed"]), "gpu_mem_gb": rng.choice([0, 8, 16, 24]),
+                "session_hours": rng.choice([1, 4, 8, 12]), "gpu_hours_per_month": rng.randint(0, 200),
+                "concurrent": rng.randint(1, 2), "predictability": rng.choice(["any", "prefer", "require"]),
+                "needs": rng.sample(["private", "background", "deployment", "selectable-timeout"], rng.randint(0, 1))}
+        if rng.random() < 0.5:
+            body["budget_usd"] = rng.choice([0, 10, 50])
+        data = json.dumps(body).encode()
+        out.append(b"POST /recommend HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                   b"Content-Length: " + str(len(data)).encode() + b"\r\n\r\n" + data)
+    return out
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    await reader.readexactly(length)
+    return status
+
+
+async def client(port: int, requests: list[bytes], deadline: float, latencies: list[float], errors: list[int]):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    i = 0
+    while time.perf_counter() < deadline:
+        request = requests[i % len(requests)]
+        i += 1
+        start = time.perf_counter()
+        writer.write(request)
+        status = await read_response(reader)
+        latencies.append((time.perf_counter() - start) * 1000)
+        if status != 200:
+            errors.append(status)
+    writer.close()
+
+
+async def load(port: int, seconds: float, clients: int) -> tuple[list[float], list[int], float]:
+    requests = bodies(500)
+    latencies: list[float] = []
+    errors: list[int] = []
+    start = time.perf_counter()
+    deadline = start + seconds
+    await asyncio.gather(*(client(port, requests, deadline, latencies, errors) for _ in range(clients)))
+    return latencies, errors, time.perf_counter() - start
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "advisor.api:create_app", "--host", "127.0.0.1",
+                               "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
+                               "--no-access-log"], cwd=ROOT)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        asyncio.run(load(port, 2, 4))  # warm-up: imports and score caches
+        latencies, errors, elapsed = asyncio.run(load(port, args.seconds, args.clients))
+    finally:
+        server.terminate()
+        server.wait(10)
+    print(f"POST /recommend, {args.clients} clients, {elapsed:.0f} s, {args.workers} uvicorn worker(s): "
+          f"{len(latencies) / elapsed:.0f} requests/s, p50 {percentile(latencies, 50):.1f} ms, "
+          f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
+          f"{len(errors)} non-200 (target >= 500 requests/s, p95 <= 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
