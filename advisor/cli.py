@@ -7,6 +7,7 @@ import json
 import math
 import sqlite3
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from .catalog import Catalog, load_catalog, parse_date
@@ -85,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--reference-score", type=_number("a score above 0", 1), help="the reference device's score")
     rec.add_argument("--as-of", type=_date, help="catalog date, YYYY-MM-DD (default today)")
     rec.add_argument("--json", action="store_true", help="print JSON")
+
+    bench = sub.add_parser("bench", help="run AI Benchmark on this machine (offline)")
+    bench.add_argument("--mode", choices=("quick", "full"), default="quick",
+                       help="quick: about a minute, an estimate with an interval; full: all 42 sub-tests")
+    bench.add_argument("--cpu", action="store_true", help="run on the CPU even when a GPU is present")
+    bench.add_argument("--platform", help="the plan this notebook runs on, e.g. colab-free (labels the run)")
+    bench.add_argument("--json", metavar="PATH", help="also write the run as JSON to PATH ('-' for stdout)")
+    bench.add_argument("--no-save", action="store_true", help="do not keep the run in the local store")
+    bench.add_argument("--store", help="SQLite file of runs (default: $ADVISOR_RUNS_DB or the user data directory)")
 
     runs = sub.add_parser("runs", help="list the benchmark runs in the local store")
     runs.add_argument("--json", action="store_true", help="print JSON (an export that `import` takes back)")
@@ -197,9 +207,61 @@ def recommend_table(catalog: Catalog, workload: Workload, recs: list[Recommendat
     return "\n".join(out)
 
 
-def _runs_command(args: argparse.Namespace) -> int:
-    from pathlib import Path
+def _progress_bar(p) -> None:
+    width = 24
+    filled = int(width * p.index / p.total)
+    line = (f"\r[{'#' * filled}{'.' * (width - filled)}] {p.index}/{p.total} {p.test_id} {p.name[:22]:<22} "
+            f"{p.elapsed_s:5.0f} s elapsed, ~{p.eta_s:4.0f} s left")
+    print(line, end="", file=sys.stderr, flush=True)
 
+
+def _bench_command(args: argparse.Namespace) -> int:
+    from .bench import TensorFlowMissing, run_benchmark
+    from .store import RunStore
+
+    catalog = load_catalog()
+    if args.platform is not None:
+        try:
+            catalog.plan(args.platform)
+        except AdvisorError as exc:
+            raise UsageError(f"argument --platform: {exc}") from None
+    print(f"AI Benchmark, {args.mode} mode{' on the CPU' if args.cpu else ''}: starting TensorFlow "
+          "(Ctrl-C stops and keeps the finished sub-tests)...", file=sys.stderr)
+    try:
+        run = run_benchmark(args.mode, force_cpu=args.cpu, platform=args.platform, progress=_progress_bar,
+                            gpus=catalog.gpus)
+    except TensorFlowMissing as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 3
+    print(file=sys.stderr)
+    record = run.to_dict()
+    scores = run.scores
+    label = f"{run.device.name} ({run.device.kind.upper()})"
+    if scores.ai is None:
+        print(f"{label}: no AI score ({run.tests_used} sub-tests finished)")
+    else:
+        interval = f", estimate; interval {scores.ai_low:,.0f}-{scores.ai_high:,.0f}" if run.mode == "quick" and scores.ai_low else ""
+        print(f"{label}: AI score {scores.ai:,.0f} (inference {scores.inference:,.0f}, training {scores.training:,.0f}"
+              f"{interval})")
+    failed = [t for t in run.tests if t.status != "ok"]
+    if failed:
+        print(f"partial: {run.tests_used} sub-tests used; " + "; ".join(f"{t.id} {t.status}: {t.error}" for t in failed[:5]))
+    if run.note:
+        print(f"note: {run.note}")
+    if args.json:
+        text = json.dumps(record, indent=2)
+        if args.json == "-":
+            print(text)
+        else:
+            Path(args.json).write_text(text + "\n")
+            print(f"wrote {args.json}")
+    if not args.no_save:
+        store = RunStore(args.store)
+        print(f"saved as run {store.add(run)} in {store.path}")
+    return 0
+
+
+def _runs_command(args: argparse.Namespace) -> int:
     from .store import RunStore, runs_from_file
 
     store = RunStore(args.store)
@@ -234,6 +296,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command in ("runs", "import"):
             return _runs_command(args)
+        if args.command == "bench":
+            return _bench_command(args)
         catalog = load_catalog(args.as_of)
         if args.command == "plans":
             print(json.dumps(plans_json(catalog), indent=2) if args.json else plans_table(catalog))

@@ -122,26 +122,34 @@ def run_from_json(data: bytes | str | dict) -> BenchmarkRun:
         raise RunValidationError(f"{where}: {first['msg']}{more}") from None
 
 
-def runs_from_file(path: Path) -> list[BenchmarkRun]:
-    """Runs from a file holding one run or a list of runs (an export). Raises RunValidationError."""
-    size = path.stat().st_size
-    if size > MAX_RUN_BYTES:
-        raise RunValidationError(f"{path.name} is {size} bytes; the limit is {MAX_RUN_BYTES}")
-    text = path.read_bytes()
+def runs_from_bytes(data: bytes, name: str = "upload") -> list[BenchmarkRun]:
+    """Runs from JSON holding one run or a list of runs (an export). Raises RunValidationError naming the run and field."""
+    if len(data) > MAX_RUN_BYTES:
+        raise RunValidationError(f"{name} is {len(data)} bytes; the limit is {MAX_RUN_BYTES}")
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        parsed = json.loads(data, parse_constant=_reject_constant)
     except RunValidationError:
         raise
     except (ValueError, UnicodeDecodeError) as exc:
-        raise RunValidationError(f"{path.name}: not JSON: {exc}") from None
-    items = data if isinstance(data, list) else [data]
+        raise RunValidationError(f"{name}: not JSON: {exc}") from None
+    items = parsed if isinstance(parsed, list) else [parsed]
+    if not items:
+        raise RunValidationError(f"{name}: holds no runs")
     runs = []
     for i, item in enumerate(items):
         try:
             runs.append(run_from_json(item))
         except RunValidationError as exc:
-            raise RunValidationError(f"{path.name}, run {i + 1}: {exc}") from None
+            raise RunValidationError(f"{name}, run {i + 1}: {exc}") from None
     return runs
+
+
+def runs_from_file(path: Path) -> list[BenchmarkRun]:
+    """Runs from a file holding one run or a list of runs (an export). Raises RunValidationError."""
+    size = path.stat().st_size
+    if size > MAX_RUN_BYTES:
+        raise RunValidationError(f"{path.name} is {size} bytes; the limit is {MAX_RUN_BYTES}")
+    return runs_from_bytes(path.read_bytes(), path.name)
 
 
 def default_store_path() -> Path:

@@ -1,0 +1,84 @@
+"""GPU detection through NVML (the `pynvml` module from nvidia-ml-py), and matching a detected GPU to the catalog."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NvmlGpu:
+    """A GPU as NVML reports it. memory_gib: total memory, GiB."""
+
+    index: int
+    name: str
+    memory_gib: float
+    driver_version: str | None
+    cuda_version: str | None
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def detect_gpus(nvml=None) -> tuple[list[NvmlGpu], str | None]:
+    """GPUs NVML sees, and None, or [] and why none was found (no driver, no library). Never raises.
+
+    nvml: the pynvml module (tests pass a stand-in where no GPU exists).
+    """
+    if nvml is None:
+        try:
+            import pynvml as nvml
+        except ImportError:
+            return [], "nvidia-ml-py is not installed (pip install nvidia-ml-py)"
+    try:
+        nvml.nvmlInit()
+    except Exception as exc:  # NVMLError_LibraryNotFound, _DriverNotLoaded, ...: no usable NVIDIA GPU here
+        return [], f"NVML found no NVIDIA driver ({_text(exc) or type(exc).__name__})"
+    try:
+        try:
+            driver = _text(nvml.nvmlSystemGetDriverVersion())
+        except Exception:  # noqa: BLE001 - optional detail
+            driver = None
+        try:
+            cuda = nvml.nvmlSystemGetCudaDriverVersion_v2()
+            cuda_text = f"{cuda // 1000}.{(cuda % 1000) // 10}"
+        except Exception:  # noqa: BLE001 - optional detail
+            cuda_text = None
+        gpus = []
+        for i in range(nvml.nvmlDeviceGetCount()):
+            handle = nvml.nvmlDeviceGetHandleByIndex(i)
+            memory = nvml.nvmlDeviceGetMemoryInfo(handle).total / 1024 ** 3
+            gpus.append(NvmlGpu(i, _text(nvml.nvmlDeviceGetName(handle)), round(memory, 2), driver, cuda_text))
+        return gpus, None if gpus else "NVML is loaded but reports no GPU"
+    except Exception as exc:  # noqa: BLE001 - report, do not crash the benchmark
+        return [], f"NVML error: {_text(exc) or type(exc).__name__}"
+    finally:
+        try:
+            nvml.nvmlShutdown()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+_NOISE = re.compile(r"\b(nvidia|tesla|quadro|geforce|pcie|sxm\d?|gpu|\d+\s*gb|-\d+gb|hbm\d?e?)\b")
+
+
+def _key(name: str) -> str:
+    text = _NOISE.sub(" ", name.lower().replace("_", " "))
+    return re.sub(r"[^a-z0-9]", "", text)
+
+
+def match_catalog_gpu(name: str, memory_gib: float | None, gpus: dict) -> str | None:
+    """The catalog gpu_id for an NVML name like 'Tesla T4' or 'NVIDIA A100-SXM4-40GB'; memory decides between
+    variants of one model (A100 40 GB and 80 GB). None when nothing matches."""
+    key = _key(name)
+    if not key:
+        return None
+    candidates = [g for g in gpus.values() if _key(g.name) == key or _key(g.gpu_id) == key]
+    if not candidates:
+        candidates = [g for g in gpus.values() if _key(g.name) and (_key(g.name) in key or key in _key(g.name))]
+    if not candidates:
+        return None
+    if memory_gib is not None and len(candidates) > 1:
+        # NVML reports usable memory a little under the spec sheet's (a T4 shows about 15 GiB of 16).
+        candidates.sort(key=lambda g: abs(g.memory_gib - memory_gib))
+    return candidates[0].gpu_id

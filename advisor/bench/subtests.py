@@ -1,0 +1,71 @@
+"""AI Benchmark's 42 sub-tests (19 tests) with their reference times, read from the installed package's own
+config.py without importing the package (its __init__ imports TensorFlow)."""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+
+class AIBenchmarkMissing(ImportError):
+    "The ai-benchmark package is not installed"
+
+
+@dataclass(frozen=True)
+class SubTestInfo:
+    """One sub-test. id: 'test.sub' as AI Benchmark numbers them (inference sub-tests first, then training)."""
+
+    id: str
+    test_id: int
+    sub_index: int
+    model: str
+    kind: str  # inference or training
+    ref_ms: float
+    batch_size: int
+    input_dims: tuple
+    iterations: int
+    min_passes: int
+    max_duration_s: float
+
+
+def package_dir() -> Path:
+    spec = importlib.util.find_spec("ai_benchmark")
+    if spec is None or not spec.submodule_search_locations:
+        raise AIBenchmarkMissing("AI Benchmark is not installed: pip install ai-benchmark==0.1.2")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+@lru_cache(maxsize=1)
+def _config_module():
+    path = package_dir() / "config.py"
+    spec = importlib.util.spec_from_file_location("_ai_benchmark_config", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def library_tests():
+    """The library's Test objects, in its order (needs no TensorFlow)."""
+    return _config_module().TestConstructor().getTests()
+
+
+@lru_cache(maxsize=1)
+def all_subtests() -> tuple[SubTestInfo, ...]:
+    out = []
+    for test in library_tests():
+        sub = 1
+        for kind, subs in (("inference", test.inference), ("training", test.training)):
+            for s in subs:
+                out.append(SubTestInfo(f"{test.id}.{sub}", test.id, sub, test.model, kind, float(s.ref_time),
+                                       s.batch_size, tuple(s.input_dimensions), s.iterations, s.min_passes,
+                                       float(s.max_duration)))
+                sub += 1
+    return tuple(out)
+
+
+def subtest(test_id: str) -> SubTestInfo:
+    for s in all_subtests():
+        if s.id == test_id:
+            return s
+    raise KeyError(f"no AI Benchmark sub-test '{test_id}'")

@@ -1,0 +1,112 @@
+"""Altair charts of a recommendation: score distributions (the GPU lottery shows as several humps), price
+against expected score with the cheapest-for-speed frontier, and each plan's limits against the user's needs.
+Pure functions of core results; altair and pandas are imported when a chart is drawn."""
+from __future__ import annotations
+
+import math
+
+from .distributions import METRIC_LABEL, ScoreSummary
+from .recommend import Recommendation
+from .workload import Workload
+
+
+def density_points(score: ScoreSummary, points: int = 160) -> list[tuple[float, float]]:
+    """(score, probability density) pairs of the mixture, over its p0.5-p99.5 range widened a little."""
+    lo = min(m - 3.5 * max(s, m * 0.01) for _, m, s in score.parts)
+    hi = max(m + 3.5 * max(s, m * 0.01) for _, m, s in score.parts)
+    out = []
+    for i in range(points):
+        x = lo + (hi - lo) * i / (points - 1)
+        y = 0.0
+        for w, m, s in score.parts:
+            s = max(s, m * 0.01)  # a zero spread would be a spike; draw it as a narrow hump
+            y += w * math.exp(-0.5 * ((x - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))
+        out.append((max(x, 0.0), y))
+    return out
+
+
+def _label(r: Recommendation) -> str:
+    mark = " (est.)" if r.score is not None and r.score.basis == "estimated" else ""
+    return f"{r.platform} {r.plan}{mark}"
+
+
+def distribution_chart(recs: list[Recommendation], limit: int = 8):
+    """Density of each plan's score: one curve per plan; a lottery has several humps."""
+    import altair as alt
+    import pandas as pd
+
+    rows = []
+    for r in [r for r in recs if r.score is not None][:limit]:
+        for x, y in density_points(r.score):
+            rows.append({"plan": _label(r), "score": x, "density": y, "basis": r.score.basis})
+    if not rows:
+        return None
+    metric = METRIC_LABEL[recs[0].score.metric] if recs and recs[0].score else "score"
+    return alt.Chart(pd.DataFrame(rows), title=f"{metric.capitalize()} per session: how it is distributed").mark_area(
+        opacity=0.35, line=True).encode(
+        x=alt.X("score:Q", title=f"{metric} (higher is faster)"),
+        y=alt.Y("density:Q", title="share of sessions (density)", axis=alt.Axis(labels=False)),
+        color=alt.Color("plan:N", title="plan"),
+        tooltip=["plan", "basis"],
+    ).properties(height=280)
+
+
+def frontier(points: list[tuple[str, float, float]]) -> set[str]:
+    """Names on the cheapest-for-speed frontier: no other point is at least as fast for no more money."""
+    keep = set()
+    for name, cost, score in points:
+        dominated = any(c <= cost and s >= score and (c < cost or s > score) for n, c, s in points if n != name)
+        if not dominated:
+            keep.add(name)
+    return keep
+
+
+def price_score_chart(recs: list[Recommendation]):
+    """Monthly cost against expected score; the frontier of plans nothing beats is marked and joined."""
+    import altair as alt
+    import pandas as pd
+
+    feasible = [r for r in recs if r.feasible and r.score is not None and r.monthly_cost_usd is not None]
+    if not feasible:
+        return None
+    points = [(_label(r), r.monthly_cost_usd, r.score.mean) for r in feasible]
+    best = frontier(points)
+    df = pd.DataFrame([{"plan": name, "monthly cost (USD)": cost, "expected score": score,
+                        "on frontier": "cheapest for its speed" if name in best else "beaten by another plan"}
+                       for name, cost, score in points])
+    base = alt.Chart(df, title="Price against expected score (feasible plans)")
+    dots = base.mark_circle(size=120).encode(
+        x=alt.X("expected score:Q"), y=alt.Y("monthly cost (USD):Q"),
+        color=alt.Color("on frontier:N", title=""), tooltip=["plan", "monthly cost (USD)", "expected score"])
+    line = base.transform_filter(alt.datum["on frontier"] == "cheapest for its speed").mark_line(
+        strokeDash=[4, 3]).encode(x="expected score:Q", y="monthly cost (USD):Q", order="expected score:Q")
+    text = base.mark_text(align="left", dx=8, fontSize=11).encode(x="expected score:Q", y="monthly cost (USD):Q", text="plan")
+    return (line + dots + text).properties(height=300)
+
+
+def limits_chart(recs: list[Recommendation], workload: Workload):
+    """Each plan's session limit, monthly GPU-hour quota and idle timeout in hours, with what the workload
+    needs as red rules. Plans that publish no such limit are left out of that panel."""
+    import altair as alt
+    import pandas as pd
+
+    rows = []
+    for r in recs:
+        idle = r.limits.get("idle_timeout_minutes")
+        values = {"session limit": r.limits.get("session_limit_hours"),
+                  "GPU quota per month": None if r.cost is None else r.cost.quota_hours_per_month,
+                  "idle timeout": None if idle is None else idle / 60}
+        rows += [{"plan": f"{r.platform} {r.plan}", "limit": k, "hours": v} for k, v in values.items() if v is not None]
+    needs = {"session limit": workload.session_hours, "GPU quota per month": workload.gpu_hours_per_month}
+    charts = []
+    for limit in ("session limit", "GPU quota per month", "idle timeout"):
+        part = pd.DataFrame([row for row in rows if row["limit"] == limit])
+        if part.empty:
+            continue
+        chart = alt.Chart(part, title=f"{limit} (hours)").mark_bar().encode(
+            x=alt.X("hours:Q", title="hours"), y=alt.Y("plan:N", title=None, sort="-x"), tooltip=["plan", "hours"])
+        if limit in needs:
+            chart = chart + alt.Chart(pd.DataFrame([{"hours": needs[limit]}])).mark_rule(
+                color="red", strokeWidth=2).encode(x="hours:Q")
+        charts.append(chart.properties(height=max(60, 22 * len(part)), width=420))
+    return alt.vconcat(*charts).properties(title="Limits against your needs (red: what you need)") if charts else None
