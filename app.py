@@ -54,6 +54,7 @@ def show_result(catalog, workload: Workload, recs) -> None:
 
     metric = METRIC_LABEL[workload.metric]
     feasible = [r for r in recs if r.feasible]
+    own = own_evidence(run_store().list())
     st.subheader(f"Ranking for your workload (catalog as of {catalog.as_of.isoformat()})")
     if feasible:
         rows = [{"#": r.rank, "plan": f"{r.platform} {r.plan}", "GPU": r.gpu,
@@ -72,6 +73,10 @@ def show_result(catalog, workload: Workload, recs) -> None:
                 if r.caveats:
                     st.markdown("**Caveats**\n\n" + "\n".join(f"- {c}" for c in r.caveats))
                 st.caption("Score basis: " + r.score.basis_detail)
+                if r.plan_id in own:
+                    e = own[r.plan_id]
+                    st.info(f"Your own runs on this plan (not part of the catalog's figure): n={e['n']}, mean AI score "
+                            f"{e['mean']:,.0f}" + (f", sd {e['sd']:,.0f}" if e["sd"] is not None else ""))
                 st.caption("Sources: " + "; ".join(f"{s['source']} ({s['as_of']})" for s in r.sources))
     else:
         st.warning("No plan meets every requirement. The reasons are below; relax one of them.")

@@ -45,7 +45,7 @@ def distribution_chart(recs: list[Recommendation], limit: int = 8):
     return alt.Chart(pd.DataFrame(rows), title=f"{metric.capitalize()} per session: how it is distributed").mark_area(
         opacity=0.35, line=True).encode(
         x=alt.X("score:Q", title=f"{metric} (higher is faster)"),
-        y=alt.Y("density:Q", title="share of sessions (density)", axis=alt.Axis(labels=False)),
+        y=alt.Y("density:Q", title="share of sessions (density)", axis=alt.Axis(labels=False), stack=None),
         color=alt.Color("plan:N", title="plan"),
         tooltip=["plan", "basis"],
     ).properties(height=280)

@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     ref = rec.add_mutually_exclusive_group()
     ref.add_argument("--reference-gpu", help="the reference device as a GPU name, e.g. T4")
     ref.add_argument("--reference-score", type=_number("a score above 0", 1), help="the reference device's score")
+    ref.add_argument("--reference-run", type=_number("a run id from `runs`", 1, integer=True),
+                     help="the reference device is a benchmarked machine: its run id from `python -m advisor runs`")
+    rec.add_argument("--store", help="SQLite file of runs, for --reference-run (default: $ADVISOR_RUNS_DB)")
     rec.add_argument("--as-of", type=_date, help="catalog date, YYYY-MM-DD (default today)")
     rec.add_argument("--json", action="store_true", help="print JSON")
 
@@ -112,12 +115,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _reference_score_from_run(args: argparse.Namespace) -> float | None:
+    """The score of a stored run matching the workload's kind (AI, training or inference score)."""
+    if args.reference_run is None:
+        return args.reference_score
+    from .store import RunStore
+
+    stored = RunStore(args.store).get(args.reference_run)
+    if stored is None:
+        raise UsageError(f"argument --reference-run: no run {args.reference_run} in the store; see `python -m advisor runs`")
+    metric = {"training": "training", "inference": "inference", "mixed": "ai"}[args.workload]
+    score = getattr(stored.run.scores, metric)
+    if score is None:
+        raise UsageError(f"argument --reference-run: run {args.reference_run} has no {metric} score")
+    return float(score)
+
+
 def workload_from_args(args: argparse.Namespace) -> Workload:
     return Workload(kind=args.workload, gpu_memory_gib=args.gpu_mem_gb, session_hours=args.session_hours,
                     gpu_hours_per_month=args.gpu_hours_per_month, notebooks_at_once=args.concurrent,
                     budget_usd_per_month=args.budget_usd, predictability=args.predictability, needs=args.needs,
                     free_only=args.free_only, reference_hours=args.reference_hours,
-                    reference_score=args.reference_score, reference_gpu=args.reference_gpu)
+                    reference_score=_reference_score_from_run(args), reference_gpu=args.reference_gpu)
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -120,3 +120,15 @@ def test_cli_import_of_a_bad_file_is_one_line_and_saves_nothing(tmp_path, conten
 def test_cli_import_missing_file(tmp_path):
     r = advisor("import", str(tmp_path / "nope.json"), env_store=tmp_path / "runs.sqlite")
     assert r.returncode == 2 and "no such file" in r.stderr
+
+
+def test_a_stored_run_can_be_the_reference_device(tmp_path):
+    db = tmp_path / "runs.sqlite"
+    RunStore(db).add(run_from_json(valid_run(scores={"ai": 13000, "training": 6500, "inference": 6500})))
+    r = advisor("recommend", "--workload", "training", "--reference-hours", "2", "--reference-run", "1", "--json",
+                env_store=db)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["workload"]["reference_score"] == 6500
+    bad = advisor("recommend", "--reference-hours", "2", "--reference-run", "9", env_store=db)
+    assert bad.returncode == 2 and "--reference-run" in bad.stderr
