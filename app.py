@@ -10,7 +10,7 @@ import streamlit as st
 from advisor import AdvisorError, Workload, load_catalog, recommend
 from advisor.catalog import load_raw
 from advisor.chat import chat_turn
-from advisor.cli import recommend_json
+from advisor.report import recommend_json
 from advisor.distributions import METRIC_LABEL
 from advisor.store import MAX_RUN_BYTES, RunStore, RunValidationError, own_evidence, runs_from_bytes
 from advisor.workload import KINDS, NEEDS, PREDICTABILITY
@@ -177,7 +177,7 @@ def form_page() -> None:
 
 
 def compare_page() -> None:
-    from advisor.cli import plans_json
+    from advisor.report import plans_json
 
     st.title("Compare plans")
     c1, c2, c3 = st.columns(3)

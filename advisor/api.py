@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from . import __version__
 from .catalog import Catalog, load_catalog
 from .chat import ChatStateError, chat_turn
-from .cli import plans_json, recommend_json
+from .report import plans_json, recommend_json
 from .errors import AdvisorError, CatalogError, InvalidWorkloadError, UnknownGpuError, UnknownPlanError
 from .recommend import recommend
 from .workload import NEEDS, Workload

@@ -13,6 +13,7 @@ from typing import Sequence
 from .catalog import Catalog, load_catalog, parse_date
 from .errors import AdvisorError, InvalidWorkloadError, UnknownGpuError
 from .recommend import Recommendation, plan_limits, recommend
+from .report import plans_json, recommend_json
 from .workload import KINDS, NEEDS, PREDICTABILITY, Workload
 
 EXIT_USAGE = 2
@@ -154,23 +155,6 @@ def _score_text(score) -> str:
     return f"{mark}{score.mean:,.0f} ± {score.sd:,.0f}"
 
 
-def plans_json(catalog: Catalog) -> list[dict]:
-    out = []
-    for plan in catalog.plans.values():
-        options = []
-        for option in plan.options:
-            score = catalog.scores.option_score(plan, option, "ai")
-            options.append({"option": option.option, "gpus": [{"gpu_id": g, "share": round(s, 4)} for g, s in option.shares],
-                            "score": None if score is None else score.to_dict()})
-        out.append({"plan_id": plan.plan_id, "platform": plan.platform, "plan": plan.plan,
-                    "price_model": plan.price_model, "monthly_price_usd": plan.monthly_price_usd,
-                    "limits": plan_limits(plan), "options": options,
-                    "score": options[0]["score"] if len(options) == 1 else
-                    max((o["score"] for o in options if o["score"]), key=lambda s: s["mean"], default=None),
-                    "as_of": catalog.as_of.isoformat(), "sources": plan.sources()})
-    return out
-
-
 def _price_text(catalog: Catalog, plan, option) -> str:
     price = f"${plan.monthly_price_usd:g}/month"
     rate = catalog.rate(plan, option.shares[0][0]) if not option.is_lottery else None
@@ -193,11 +177,6 @@ def plans_table(catalog: Catalog) -> str:
                          score.basis if score else "-", "-" if session is None else f"{session:g} h"])
     header = f"Plans as of {catalog.as_of.isoformat()} (AI score: mean ± sd; ~ marks an estimate)\n"
     return header + format_table(["plan", "price", "GPU", "AI score", "basis", "session"], rows)
-
-
-def recommend_json(catalog: Catalog, workload: Workload, recs: list[Recommendation]) -> dict:
-    return {"as_of": catalog.as_of.isoformat(), "workload": workload.to_dict(),
-            "recommendations": [r.to_dict() for r in recs]}
 
 
 def recommend_table(catalog: Catalog, workload: Workload, recs: list[Recommendation]) -> str:

@@ -1,9 +1,10 @@
-"""A recommendation as Markdown, for download: the answers, the ranking with costs and reasons, the sources."""
+"""Results in the forms the faces hand out: JSON-ready dicts (CLI --json, the API, the app's download) and
+Markdown (the app's download): the answers, the ranking with costs and reasons, the sources."""
 from __future__ import annotations
 
 from .catalog import Catalog
 from .distributions import METRIC_LABEL
-from .recommend import Recommendation
+from .recommend import Recommendation, plan_limits
 from .workload import Workload
 
 
@@ -44,3 +45,25 @@ def to_markdown(catalog: Catalog, workload: Workload, recs: list[Recommendation]
     lines += ["", "Scores marked estimated come from a spec-sheet regression; their leave-one-out error is shown "
                   "in the basis column."]
     return "\n".join(lines) + "\n"
+
+
+def plans_json(catalog: Catalog) -> list[dict]:
+    out = []
+    for plan in catalog.plans.values():
+        options = []
+        for option in plan.options:
+            score = catalog.scores.option_score(plan, option, "ai")
+            options.append({"option": option.option, "gpus": [{"gpu_id": g, "share": round(s, 4)} for g, s in option.shares],
+                            "score": None if score is None else score.to_dict()})
+        out.append({"plan_id": plan.plan_id, "platform": plan.platform, "plan": plan.plan,
+                    "price_model": plan.price_model, "monthly_price_usd": plan.monthly_price_usd,
+                    "limits": plan_limits(plan), "options": options,
+                    "score": options[0]["score"] if len(options) == 1 else
+                    max((o["score"] for o in options if o["score"]), key=lambda s: s["mean"], default=None),
+                    "as_of": catalog.as_of.isoformat(), "sources": plan.sources()})
+    return out
+
+
+def recommend_json(catalog: Catalog, workload: Workload, recs: list[Recommendation]) -> dict:
+    return {"as_of": catalog.as_of.isoformat(), "workload": workload.to_dict(),
+            "recommendations": [r.to_dict() for r in recs]}
