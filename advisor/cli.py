@@ -214,9 +214,12 @@ def _progress_bar(p) -> None:
 
 
 def _bench_command(args: argparse.Namespace) -> int:
-    from .bench import TensorFlowMissing, run_benchmark
+    from .bench import TensorFlowMissing, run_benchmark, tensorflow_status
     from .store import RunStore
 
+    available, message = tensorflow_status()
+    if not available:
+        return _error_line(message, 3)
     catalog = load_catalog()
     if args.platform is not None:
         try:
@@ -229,8 +232,7 @@ def _bench_command(args: argparse.Namespace) -> int:
         run = run_benchmark(args.mode, force_cpu=args.cpu, platform=args.platform, progress=_progress_bar,
                             gpus=catalog.gpus)
     except TensorFlowMissing as exc:
-        print(f"\nerror: {exc}", file=sys.stderr)
-        return 3
+        return _error_line(str(exc), 3)
     print(file=sys.stderr)
     record = run.to_dict()
     scores = run.scores
@@ -284,6 +286,13 @@ def _runs_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _error_line(message: str, code: int = EXIT_USAGE) -> int:
+    """Prints one line on stderr: control characters a user typed are shown escaped, never as line breaks."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(message))
+    print(f"error: {text}", file=sys.stderr)
+    return code
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -306,17 +315,12 @@ def run(argv: Sequence[str] | None = None) -> int:
                   else recommend_table(catalog, workload, recs))
         return 0
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error_line(str(exc))
     except InvalidWorkloadError as exc:
-        print(f"error: --{exc.field.replace('_', '-')}: {exc.message}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error_line(f"--{exc.field.replace('_', '-')}: {exc.message}")
     except UnknownGpuError as exc:
-        print(f"error: --reference-gpu: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error_line(f"--reference-gpu: {exc}")
     except (AdvisorError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error_line(str(exc))
     except (OSError, sqlite3.Error) as exc:
-        print(f"error: cannot use the run store or file: {exc}", file=sys.stderr)
-        return 1
+        return _error_line(f"cannot use the run store or file: {exc}", 1)

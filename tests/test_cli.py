@@ -84,3 +84,27 @@ def test_bad_input_exits_2_with_one_line_naming_the_option(args, option):
     assert len(lines) == 1, result.stderr
     assert option in lines[0] or (option == "command" and "choose from" in lines[0])
     assert "Traceback" not in result.stderr
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from advisor.cli import run  # noqa: E402
+
+OPTIONS = ["--gpu-mem-gb", "--session-hours", "--gpu-hours-per-month", "--concurrent", "--budget-usd", "--needs",
+           "--workload", "--predictability", "--reference-gpu", "--as-of"]
+
+
+@given(st.sampled_from(OPTIONS), st.text(max_size=40))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_option_value_gives_a_result_or_one_line_error(capsys, option, value):
+    args = ["recommend", option, value]
+    if option == "--reference-gpu":
+        args += ["--reference-hours", "1"]
+    code = run(args)
+    out, err = capsys.readouterr()
+    assert code in (0, 2)
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1 and err.startswith("error:")
+    else:
+        assert "Recommendations" in out
