@@ -106,14 +106,24 @@ def parse_kind(text: str):
     return None
 
 
+MEMORY_UNITS = ((r"(gb|gib|gigs?|gigabytes?|g\b)", 1.0), (r"(mb|mib|megabytes?)", 1 / 1024))
+HOUR_UNITS = ((r"(hours?|hrs?|h)\b", 1.0), (r"(minutes?|mins?|m)\b", 1 / 60), (r"(days?)\b", 24.0))
+
+
+def _quantity(text: str, units) -> float | None:
+    """The first 'number unit' in text, converted: units are (pattern, factor) pairs tried in order."""
+    for unit, factor in units:
+        m = re.search(_NUM + r"\s*-?\s*" + unit, text)
+        if m:
+            return round(_to_number(m.group(1)) * factor, 3)
+    return None
+
+
 def parse_memory(text: str):
     t = text.lower()
-    m = re.search(_NUM + r"\s*-?\s*(gb|gib|gigs?|gigabytes?|g\b)", t)
-    if m:
-        return _to_number(m.group(1))
-    m = re.search(_NUM + r"\s*-?\s*(mb|mib|megabytes?)", t)
-    if m:
-        return round(_to_number(m.group(1)) / 1024, 3)
+    value = _quantity(t, MEMORY_UNITS)
+    if value is not None:
+        return value
     if re.search(r"\b(no|none|nothing|any|doesn'?t matter|not much|tiny|small)\b", t):
         return 0.0
     if re.fullmatch(r"\s*(about|around|roughly|~)?\s*" + _NUM + r"\s*", t):
@@ -129,15 +139,9 @@ def parse_hours(text: str, plain_number_ok: bool = True):
         return 12.0
     if re.search(r"\b(all day|a day|one day|a full day)\b", t):
         return 24.0
-    m = re.search(_NUM + r"\s*-?\s*(hours?|hrs?|h)\b", t)
-    if m:
-        return _to_number(m.group(1))
-    m = re.search(_NUM + r"\s*-?\s*(minutes?|mins?|m)\b", t)
-    if m:
-        return round(_to_number(m.group(1)) / 60, 3)
-    m = re.search(_NUM + r"\s*-?\s*(days?)\b", t)
-    if m:
-        return _to_number(m.group(1)) * 24
+    value = _quantity(t, HOUR_UNITS)
+    if value is not None:
+        return value
     if plain_number_ok and re.fullmatch(r"\s*(about|around|roughly|maybe|~)?\s*" + _NUM + r"\s*(a month|per month|monthly)?\s*", t):
         return _first_number(t)
     return None

@@ -98,18 +98,23 @@ def _reject_constant(name: str):
     raise RunValidationError(f"{name} is not a number a run may hold; use null for a missing value")
 
 
+def _parse_json(data: bytes | str, name: str):
+    """JSON text of at most MAX_RUN_BYTES, with NaN and Infinity refused. Raises RunValidationError."""
+    size = len(data.encode() if isinstance(data, str) else data)
+    if size > MAX_RUN_BYTES:
+        raise RunValidationError(f"{name} is {size} bytes; the limit is {MAX_RUN_BYTES}")
+    try:
+        return json.loads(data, parse_constant=_reject_constant)
+    except RunValidationError:
+        raise
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RunValidationError(f"{name}: not JSON: {exc}") from None
+
+
 def run_from_json(data: bytes | str | dict) -> BenchmarkRun:
     """A validated run from JSON text or a parsed dict. Raises RunValidationError naming the field."""
     if isinstance(data, (bytes, str)):
-        size = len(data.encode() if isinstance(data, str) else data)
-        if size > MAX_RUN_BYTES:
-            raise RunValidationError(f"run is {size} bytes; the limit is {MAX_RUN_BYTES}")
-        try:
-            data = json.loads(data, parse_constant=_reject_constant)
-        except RunValidationError:
-            raise
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise RunValidationError(f"not JSON: {exc}") from None
+        data = _parse_json(data, "run")
     if not isinstance(data, dict):
         raise RunValidationError("a run must be a JSON object")
     try:
@@ -124,14 +129,7 @@ def run_from_json(data: bytes | str | dict) -> BenchmarkRun:
 
 def runs_from_bytes(data: bytes, name: str = "upload") -> list[BenchmarkRun]:
     """Runs from JSON holding one run or a list of runs (an export). Raises RunValidationError naming the run and field."""
-    if len(data) > MAX_RUN_BYTES:
-        raise RunValidationError(f"{name} is {len(data)} bytes; the limit is {MAX_RUN_BYTES}")
-    try:
-        parsed = json.loads(data, parse_constant=_reject_constant)
-    except RunValidationError:
-        raise
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RunValidationError(f"{name}: not JSON: {exc}") from None
+    parsed = _parse_json(data, name)
     items = parsed if isinstance(parsed, list) else [parsed]
     if not items:
         raise RunValidationError(f"{name}: holds no runs")

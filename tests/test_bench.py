@@ -234,3 +234,29 @@ def test_a_visible_gpu_is_named_from_nvml_and_matched():
                     load_catalog().gpus)
     assert run.device.kind == "gpu" and run.device.name == "Tesla T4" and run.device.gpu_id == "t4"
     assert run.device.cuda_version == "12.4"
+
+
+def test_a_benchmark_job_runs_in_the_background_and_can_be_stopped(monkeypatch):
+    # The app's job must not block the page: start() returns at once while the run goes on.
+    import threading
+
+    import advisor.bench.runner as runner
+    from sample_runs import valid_run
+    from advisor.store import run_from_json
+
+    release = threading.Event()
+    seen_stop = []
+
+    def slow_run(mode, force_cpu, platform, progress=None, should_stop=None, gpus=None):
+        while not release.is_set() and not should_stop():
+            release.wait(0.01)
+        seen_stop.append(should_stop())
+        return run_from_json(valid_run())
+
+    monkeypatch.setattr(runner, "run_benchmark", slow_run)
+    job = runner.BenchmarkJob()
+    job.start()
+    assert not job.finished
+    job.stop()
+    job._thread.join(5)
+    assert job.finished and job.result is not None and seen_stop == [True]
