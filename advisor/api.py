@@ -19,7 +19,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
 from .catalog import Catalog, load_catalog
@@ -27,7 +27,7 @@ from .chat import ChatStateError, chat_turn
 from .report import plans_json, recommend_json
 from .errors import AdvisorError, CatalogError, InvalidWorkloadError, UnknownGpuError, UnknownPlanError
 from .recommend import recommend
-from .workload import NEEDS, Workload
+from .workload import Workload
 
 MAX_BODY_BYTES = 1_000_000
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")

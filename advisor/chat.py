@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .catalog import Catalog
 from .errors import AdvisorError, InvalidWorkloadError
 from .recommend import Recommendation, recommend
-from .workload import NEEDS, Workload
+from .workload import Workload
 
 STATE_VERSION = 1
 MAX_MESSAGE_CHARS = 2000

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import math
 import os
-import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path

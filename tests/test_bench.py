@@ -6,17 +6,14 @@ module where a GPU is needed, and each such test says so. Everything else runs f
 """
 import importlib.util
 import json
-import math
-import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from advisor import load_catalog
-from advisor.bench import (BenchmarkFailed, TensorFlowMissing, detect_gpus, estimate_quick, match_catalog_gpu,
+from advisor.bench import (TensorFlowMissing, detect_gpus, estimate_quick, match_catalog_gpu,
                            run_benchmark, score_full, tensorflow_status)
 from advisor.bench.runner import _assemble
 from advisor.bench.scoring import load_quick_design

@@ -1,5 +1,4 @@
 """Tests for advisor.distributions: mixture maths, the article's numbers, memory probabilities, estimates."""
-import math
 
 import pytest
 from hypothesis import given, settings

@@ -2,7 +2,6 @@
 import math
 
 import pytest
-from sklearn.utils.estimator_checks import check_estimator  # noqa: F401  (imported to show the contract we follow)
 
 from advisor.catalog import Gpu, Provenance
 from advisor.estimate import SpecScoreModel, SpecScoreRegressor
