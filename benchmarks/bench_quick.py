@@ -2,8 +2,8 @@
 and how far its AI estimate is from the full run's AI score.
 
 Targets (issue 3, 2-core CPU machine): quick mode at most 60 s; estimate within 15% of a full run's AI score.
-The full run is the newest worker output in benchmarks/calibration/ that the calibration did not use (pass
---full-run FILE to pick one, or --run-full to make a new one now; a full run takes about 20 minutes here).
+The full run is the newest worker output in benchmarks/validation/, which the calibration never reads (pass
+--full-run FILE to pick another, or --run-full to make a new one now; a full run takes about 20 minutes here).
 Run: .venv/bin/python benchmarks/bench_quick.py [--repeats 3] [--full-run FILE | --run-full]
 """
 from __future__ import annotations
@@ -19,9 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from advisor.bench import run_benchmark, score_full  # noqa: E402
-from advisor.bench.scoring import CALIBRATION_FILE  # noqa: E402
 
-CAL_DIR = ROOT / "benchmarks" / "calibration"
+HELD_OUT_DIR = ROOT / "benchmarks" / "validation"
 
 
 def full_scores_from(path: Path):
@@ -40,11 +39,9 @@ def main() -> None:
         run = run_benchmark("full", force_cpu=True)
         full_ai, label = run.scores.ai, f"a new full run ({run.tests_used} sub-tests)"
     else:
-        used = set(json.loads(CALIBRATION_FILE.read_text()).get("calibration_devices", []))
-        candidates = [args.full_run] if args.full_run else [
-            p for p in sorted(CAL_DIR.glob("*.jsonl")) if not any(p.name in u for u in used)]
+        candidates = [args.full_run] if args.full_run else sorted(HELD_OUT_DIR.glob("*.jsonl"))
         if not candidates:
-            sys.exit("no full run held out from the calibration: pass --run-full or --full-run FILE")
+            sys.exit("no held-out full run in benchmarks/validation/: pass --run-full or --full-run FILE")
         scores, n = full_scores_from(candidates[-1])
         full_ai, label = scores.ai, f"{candidates[-1].name} ({n} sub-tests; not used by the calibration)"
     results = []
