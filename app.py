@@ -292,7 +292,7 @@ def show_run_against_plans(run: dict, key: str) -> None:
     catalog = catalog_today()
     lines = []
     for plan in catalog.plans.values():
-        for option in plan.options[:1] if len(plan.options) == 1 else plan.options:
+        for option in plan.options:
             s = catalog.scores.option_score(plan, option, "ai")
             if s is None:
                 continue

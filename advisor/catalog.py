@@ -420,8 +420,14 @@ DATA_FILES = ("gpus.csv", "plans.csv", "plan_facts.csv", "plan_gpus.csv", "gpu_r
 def load_raw(data_dir: Path | str | None = None) -> RawCatalog:
     """Every validated row of the data files; re-read only when a file changes. Raises CatalogError."""
     path = Path(data_dir) if data_dir is not None else DATA_DIR
-    stamp = tuple((f, (path / f).stat().st_mtime_ns, (path / f).stat().st_size) if (path / f).exists() else (f, 0, 0)
-                  for f in DATA_FILES)
+    stamp = []
+    for name in DATA_FILES:
+        try:
+            st = (path / name).stat()
+            stamp.append((name, st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamp.append((name, 0, 0))  # _read reports the missing file
+    stamp = tuple(stamp)
     return _load_raw_cached(str(path.resolve()), stamp, dt.date.today())
 
 
@@ -451,6 +457,15 @@ def _newest(observations, as_of: dt.date):
     newest = max(o.provenance.as_of for o in valid)
     tied = [o for o in valid if o.provenance.as_of == newest]
     return min(tied, key=lambda o: CONFIDENCES.index(o.provenance.confidence))
+
+
+def allocation_on(raw: RawCatalog, plan_id: str, date: dt.date) -> tuple[GpuOption, ...]:
+    """The plan's GPU options in force on `date`: every row of its newest allocation dated on or before it."""
+    snapshots = [o for p, o in raw.options if p == plan_id and o.provenance.as_of <= date]
+    if not snapshots:
+        return ()
+    newest = max(o.provenance.as_of for o in snapshots)
+    return tuple(o for o in snapshots if o.provenance.as_of == newest)
 
 
 class Catalog:
@@ -485,12 +500,10 @@ class Catalog:
             chosen = _newest(observations, self.as_of)
             if chosen is not None:
                 facts[name] = chosen
-        snapshots = [o for p, o in self.raw.options if p == plan_id and o.provenance.as_of <= self.as_of]
+        options = allocation_on(self.raw, plan_id, self.as_of)
         # A plan exists on a date once it has a price and a GPU allocation on or before that date.
-        if "monthly_price_usd" not in facts or not snapshots:
+        if "monthly_price_usd" not in facts or not options:
             return None
-        newest = max(o.provenance.as_of for o in snapshots)
-        options = tuple(o for o in snapshots if o.provenance.as_of == newest)
         return Plan(plan_id=plan_id, facts=facts, options=options,
                     history={k: tuple(v) for k, v in history.items()}, **meta)
 

@@ -238,12 +238,6 @@ def mentioned_fields(text: str) -> list[str]:
     return found
 
 
-def parse_for(key: str, text: str):
-    if key == "gpu_hours_per_month" or key == "session_hours":
-        return parse_hours(text)
-    return PARSERS[key](text)
-
-
 # ---------------------------------------------------------------------------------------------
 # The conversation
 
@@ -412,7 +406,7 @@ def chat_turn(catalog: Catalog, state: dict | None, message: str | None, **refer
         if SKIP_WORDS.search(low) and not (current.key == "gpu_memory_gib" and parse_memory(text) is not None):
             answers[current.key] = current.default
             return _advance(catalog, state, f"OK, I'll assume {current.default_text}. ", reference)
-        value = parse_for(current.key, text)
+        value = PARSERS[current.key](text)
         if value is not None:
             problem = _validated(answers, current.key, value)
             if problem:
@@ -422,7 +416,7 @@ def chat_turn(catalog: Catalog, state: dict | None, message: str | None, **refer
     # Changes to earlier answers.
     changed = []
     for key in mentioned:
-        value = parse_for(key, text)
+        value = PARSERS[key](text)
         if value is not None and _validated(answers, key, value) is None:
             answers[key] = value
             changed.append(describe(key, value))

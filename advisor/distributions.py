@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from dataclasses import replace
 
-from .catalog import Catalog, Evidence, GpuOption, Plan
+from .catalog import Catalog, Evidence, GpuOption, Plan, allocation_on
 
 METRIC_FOR_KIND = {"training": "training", "inference": "inference", "mixed": "ai"}
 METRIC_LABEL = {"ai": "AI score", "training": "training score", "inference": "inference score"}
@@ -174,11 +174,7 @@ class ScoreBook:
 
     def _single_gpu_of_plan_on(self, plan_id: str, date) -> str | None:
         """The GPU a plan handed out on `date` when it always handed out the same one, else None."""
-        snaps = [o for p, o in self.catalog.raw.options if p == plan_id and o.provenance.as_of <= date]
-        if not snaps:
-            return None
-        newest = max(o.provenance.as_of for o in snaps)
-        current = [o for o in snaps if o.provenance.as_of == newest]
+        current = allocation_on(self.catalog.raw, plan_id, date)
         if len(current) == 1 and not current[0].is_lottery:
             return current[0].shares[0][0]
         return None
