@@ -326,10 +326,7 @@ def show_runs(store) -> None:
                               "at most 1 MB)", type=["json"])
     if upload is not None and st.session_state.get("uploaded") != upload.file_id:
         st.session_state.uploaded = upload.file_id
-        if upload.size > MAX_RUN_BYTES:
-            st.error(f"Not imported: {upload.name} is {upload.size} bytes; the limit is {MAX_RUN_BYTES}")
-        else:
-            import_runs(store, upload.getvalue(), upload.name)
+        import_runs(store, upload.getvalue(), upload.name)  # runs_from_bytes enforces the 1 MB limit
     with st.expander("…or paste a run's JSON"):
         pasted = st.text_area("Run JSON", key="pasted-run", max_chars=MAX_RUN_BYTES)
         if st.button("Import pasted JSON") and pasted.strip():

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Sequence
 
 from .catalog import Catalog, load_catalog, parse_date
+from .distributions import METRIC_LABEL
 from .errors import AdvisorError, InvalidWorkloadError, UnknownGpuError
 from .recommend import Recommendation, plan_limits, recommend
 from .report import plans_json, recommend_json
-from .workload import KINDS, NEEDS, PREDICTABILITY, Workload
+from .workload import KINDS, METRIC_FOR_KIND, NEEDS, PREDICTABILITY, Workload
 
 EXIT_USAGE = 2
 
@@ -125,7 +126,7 @@ def _reference_score_from_run(args: argparse.Namespace) -> float | None:
     stored = RunStore(args.store).get(args.reference_run)
     if stored is None:
         raise UsageError(f"argument --reference-run: no run {args.reference_run} in the store; see `python -m advisor runs`")
-    metric = {"training": "training", "inference": "inference", "mixed": "ai"}[args.workload]
+    metric = METRIC_FOR_KIND[args.workload]
     score = getattr(stored.run.scores, metric)
     if score is None:
         raise UsageError(f"argument --reference-run: run {args.reference_run} has no {metric} score")
@@ -180,7 +181,7 @@ def plans_table(catalog: Catalog) -> str:
 
 
 def recommend_table(catalog: Catalog, workload: Workload, recs: list[Recommendation]) -> str:
-    metric = {"ai": "AI score", "training": "training score", "inference": "inference score"}[workload.metric]
+    metric = METRIC_LABEL[workload.metric]
     rows = []
     for r in recs:
         if not r.feasible:

@@ -3,13 +3,10 @@ platform measurements or from the mixture of the GPUs its allocation hands out (
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .catalog import Catalog, Evidence, GpuOption, Plan, allocation_on
 
-METRIC_FOR_KIND = {"training": "training", "inference": "inference", "mixed": "ai"}
 METRIC_LABEL = {"ai": "AI score", "training": "training score", "inference": "inference score"}
 
 

@@ -11,6 +11,8 @@ PREDICTABILITY = ("any", "prefer", "require")
 NEEDS = ("selectable-timeout", "background", "deployment", "private")
 # 'require' predictability: run time within about +-10%, i.e. a score coefficient of variation of at most 0.10.
 REQUIRED_MAX_CV = 0.10
+# The score that measures speed for each kind of work.
+METRIC_FOR_KIND = {"training": "training", "inference": "inference", "mixed": "ai"}
 HOURS_PER_MONTH = 24 * 31
 
 
@@ -87,7 +89,7 @@ class Workload:
     @property
     def metric(self) -> str:
         """The score that measures speed for this kind of work."""
-        return {"training": "training", "inference": "inference", "mixed": "ai"}[self.kind]
+        return METRIC_FOR_KIND[self.kind]
 
     def to_dict(self) -> dict:
         data = asdict(self)
