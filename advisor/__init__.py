@@ -5,5 +5,5 @@ from .recommend import Recommendation, recommend
 from .workload import Workload
 
 __all__ = ["AdvisorError", "Catalog", "CatalogError", "InvalidWorkloadError", "Plan", "Recommendation",
-           "UnknownGpuError", "UnknownPlanError", "Workload", "load_catalog", "recommend"]
-__version__ = "0.1.0"
+           "UnknownGpuError", "UnknownPlanError", "Workload", "__version__", "load_catalog", "recommend"]
+__version__ = "0.2.0"

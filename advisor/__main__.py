@@ -1,6 +1,4 @@
 """Entry point for `python -m advisor`."""
-import sys
+from .cli import main
 
-from .cli import run
-
-sys.exit(run())
+main()

@@ -1,49 +1,75 @@
-"""The command line: `python -m advisor plans|recommend ...`. Bad input: exit code 2 and one line on stderr."""
+"""The command line: `advisor plans|recommend|bench|runs|import|serve|data check` (or `python -m advisor ...`).
+
+One function per command; its docstring is the command's help. Bad input exits with code 2 and one line on stderr
+naming the option and what it accepts; a store or file fault exits with 1. Heavy modules (TensorFlow, the API
+server, the run store) are imported by the commands that need them, so `recommend` and `--help` start fast.
+"""
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
-import math
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from .catalog import Catalog, load_catalog, parse_date
-from .distributions import METRIC_LABEL
-from .errors import AdvisorError, InvalidWorkloadError, UnknownGpuError
-from .recommend import Recommendation, plan_limits, recommend
-from .report import plans_json, recommend_json
-from .workload import KINDS, METRIC_FOR_KIND, NEEDS, PREDICTABILITY, Workload
+from .catalog import load_catalog, parse_date
+from .errors import AdvisorError, InvalidWorkloadError, StoreError, TensorFlowMissing, UnknownGpuError
+from .present.text import safe
+from .vocab import BenchMode, Kind, Need, Predictability
+from .workload import BOUNDS, Workload
 
 EXIT_USAGE = 2
+EXIT_FAULT = 1
+EXIT_NO_TENSORFLOW = 3
+MAX_RUN_ID = 2 ** 63 - 1
+
+# The CLI's one mapping from workload fields to its flags.
+FLAGS = {"kind": "--workload", "gpu_memory_gib": "--gpu-mem-gb", "session_hours": "--session-hours",
+         "gpu_hours_per_month": "--gpu-hours-per-month", "notebooks_at_once": "--concurrent",
+         "budget_usd_per_month": "--budget-usd", "predictability": "--predictability", "needs": "--needs",
+         "nice_to_have": "--nice-to-have", "free_only": "--free-only", "education": "--education",
+         "multi_gpu": "--multi-gpu", "reference_hours": "--reference-hours", "reference_score": "--reference-score",
+         "reference_gpu": "--reference-gpu"}
 
 
-class UsageError(Exception):
-    "The command line asked for something the advisor cannot do"
+class UsageError(AdvisorError):
+    "A command-line option has a value the command cannot use"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors instead of usage dumps."""
-
-    def error(self, message: str):
+    def error(self, message: str):  # one line, exit 2: no usage dump for a typo
         raise UsageError(message)
 
 
-def _number(what: str, low: float = 0.0, integer: bool = False):
+def _field_number(name: str):
+    """argparse type for a workload field: a finite number inside the field's bounds (workload.BOUNDS)."""
+    bound = BOUNDS[name]
+
     def parse(text: str):
         try:
-            value = int(text) if integer else float(text)
+            value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got '{text}'") from None
-        if (not integer and not math.isfinite(value)) or value < low:
-            raise argparse.ArgumentTypeError(f"expected {what}, got '{text}'")
+            raise argparse.ArgumentTypeError(f"expected {bound.describe()}, got '{text}'") from None
+        if not bound.accepts(value):
+            raise argparse.ArgumentTypeError(f"expected {bound.describe()}, got '{text}'")
+        return int(value) if bound.integer else value
+    return parse
+
+
+def _whole(low: int, high: int, what: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what} from {low} to {high:,}, got '{text}'") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {what} from {low} to {high:,}, got '{text}'")
         return value
     return parse
 
 
-def _date(text: str):
+def _date(text: str) -> dt.date:
     try:
         date = parse_date(text)
     except ValueError:
@@ -53,67 +79,242 @@ def _date(text: str):
     return date
 
 
-def _needs(text: str) -> frozenset[str]:
-    needs = frozenset(n.strip().lower() for n in text.split(",") if n.strip())
-    unknown = sorted(needs - set(NEEDS))
+def _needs(text: str) -> frozenset[Need]:
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in Need.values()]
     if unknown:
-        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(NEEDS)}, got '{', '.join(unknown)}'")
-    return needs
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(Need.values())}, got "
+                                         f"'{', '.join(unknown)}'")
+    return frozenset(Need(n) for n in names)
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+
+def cmd_plans(args: argparse.Namespace) -> int:
+    """List the plans in force with their price, GPU, AI score and session limit.
+
+    Example: advisor plans --as-of 2022-06-01
+    """
+    from .present.json import plans_json
+    from .present.text import plans_table
+
+    catalog = load_catalog(args.as_of)
+    print(json.dumps(plans_json(catalog), indent=2) if args.json else plans_table(catalog))
+    return 0
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    """Rank the plans for a workload by price per point of AI Benchmark score, with the reasons.
+
+    Example: advisor recommend --gpu-mem-gb 16 --gpu-hours-per-month 40 --budget-usd 20
+    """
+    from .present.json import recommend_json
+    from .present.text import recommend_table
+    from .recommend import recommend
+
+    catalog = load_catalog(args.as_of)
+    workload = workload_from_args(args)
+    recs = recommend(catalog, workload)
+    print(json.dumps(recommend_json(catalog, workload, recs), indent=2) if args.json
+          else recommend_table(catalog, workload, recs))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run AI Benchmark on this machine, offline, and keep the run as evidence.
+
+    Example: advisor bench --mode quick --platform colab-free --json run.json
+    """
+    from .bench import run_benchmark, tensorflow_status
+    from .present.text import bench_result_lines, progress_line
+    from .store import RunStore
+
+    available, message = tensorflow_status()
+    if not available:
+        return _error_line(message, EXIT_NO_TENSORFLOW)
+    catalog = load_catalog()
+    if args.platform is not None:
+        try:
+            catalog.plan(args.platform)
+        except AdvisorError as exc:
+            raise UsageError(f"argument --platform: {exc}") from None
+    print(f"AI Benchmark, {args.mode} mode{' on the CPU' if args.cpu else ''}: starting TensorFlow "
+          "(Ctrl-C stops and keeps the finished sub-tests)...", file=sys.stderr)
+    run = run_benchmark(args.mode, force_cpu=args.cpu, platform=args.platform, gpus=catalog.gpus,
+                        progress=lambda p: print(progress_line(p), end="", file=sys.stderr, flush=True))
+    print(file=sys.stderr)
+    print("\n".join(bench_result_lines(run)))
+    if args.json:
+        text = json.dumps(run.to_dict(), indent=2)
+        if args.json == "-":
+            print(text)
+        else:
+            Path(args.json).write_text(text + "\n")
+            print(f"wrote {safe(args.json)}")
+    if not args.no_save:
+        store = RunStore(args.store)
+        print(f"saved as run {store.add(run)} in {safe(store.path)}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """List the benchmark runs in the local store.
+
+    Example: advisor runs --json > runs.json
+    """
+    from .present.text import format_table
+    from .store import RunStore
+
+    store = RunStore(args.store)
+    stored = store.list()
+    if args.json:
+        print(json.dumps([s.run.to_dict() for s in stored], indent=2))
+        return 0
+    rows = [[str(s.id), s.run.started_at.strftime("%Y-%m-%d %H:%M"), str(s.run.mode), s.run.device.name,
+             str(s.run.device.kind), s.run.platform or "-",
+             "-" if s.run.scores.ai is None else f"{s.run.scores.ai:,.0f}" + (" (partial)" if s.run.partial else "")]
+            for s in stored]
+    print(f"{len(stored)} runs in {safe(store.path)}")
+    if rows:
+        print(format_table(["id", "started", "mode", "device", "kind", "platform", "AI score"], rows))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import runs from a JSON file holding one run or an export (`runs --json`).
+
+    Example: advisor import run.json
+    """
+    from .store import RunStore, runs_from_file
+
+    path = Path(args.file)
+    if not path.exists():
+        raise UsageError(f"argument file: no such file '{args.file}'")
+    if not path.is_file():
+        raise UsageError(f"argument file: '{args.file}' is not a regular file")
+    runs = runs_from_file(path)
+    store = RunStore(args.store)
+    ids = [store.add(r) for r in runs]
+    print(f"imported {len(ids)} run{'s' if len(ids) != 1 else ''} into {safe(store.path)} "
+          f"(ids {', '.join(map(str, ids))})")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the HTTP API (OpenAPI docs at /docs, offline).
+
+    Example: advisor serve --port 8000
+    """
+    from .api import serve
+    from .api.settings import ApiSettings
+
+    settings = ApiSettings.from_env(bind_host=args.host)
+    serve(settings, port=args.port, workers=args.workers)
+    return 0
+
+
+def cmd_data_check(args: argparse.Namespace) -> int:
+    """The maintainer's to-do list: stale, disputed and unverifiable facts, rows without a locator, old prices, GPUs
+    without a measured score. Exit 1 when a data file is broken.
+
+    Example: advisor data check --json
+    """
+    from .data_check import check_data
+
+    report = check_data(args.data_dir)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(report.to_text())
+    return 1 if report.broken else 0
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m advisor", description="Cost-performance advisor for GPU notebook platforms.")
+    parser = _Parser(prog="advisor", description="Cost-performance advisor for GPU notebook platforms.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    plans = sub.add_parser("plans", help="list the plans in the catalog")
+    def command(name: str, handler, **kwargs) -> argparse.ArgumentParser:
+        doc = handler.__doc__.strip()
+        p = sub.add_parser(name, help=doc.splitlines()[0], description=doc,
+                           formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+        p.set_defaults(handler=handler)
+        return p
+
+    plans = command("plans", cmd_plans)
     plans.add_argument("--as-of", type=_date, help="catalog date, YYYY-MM-DD (default today)")
     plans.add_argument("--json", action="store_true", help="print JSON")
 
-    rec = sub.add_parser("recommend", help="rank the plans for a workload")
-    rec.add_argument("--workload", choices=KINDS, default="mixed", help="kind of work (default mixed)")
-    rec.add_argument("--gpu-mem-gb", type=_number("GiB, 0 or more"), default=0.0, help="GPU memory needed, GiB")
-    rec.add_argument("--session-hours", type=_number("hours above 0", 0.01), default=2.0,
+    rec = command("recommend", cmd_recommend)
+    rec.add_argument(FLAGS["kind"], dest="kind", choices=Kind.values(), default="mixed", help="kind of work (default mixed)")
+    rec.add_argument(FLAGS["gpu_memory_gib"], dest="gpu_memory_gib", type=_field_number("gpu_memory_gib"), default=0.0,
+                     help="GPU memory needed, GiB (per GPU)")
+    rec.add_argument(FLAGS["session_hours"], dest="session_hours", type=_field_number("session_hours"), default=2.0,
                      help="longest uninterrupted run, hours (default 2)")
-    rec.add_argument("--gpu-hours-per-month", type=_number("hours, 0 or more"), default=20.0,
-                     help="GPU hours per month (default 20)")
-    rec.add_argument("--concurrent", type=_number("a whole number of notebooks, 1 or more", 1, integer=True), default=1,
-                     help="notebooks running at once (default 1)")
-    rec.add_argument("--budget-usd", type=_number("USD per month, 0 or more"), help="monthly budget, USD")
-    rec.add_argument("--predictability", choices=PREDICTABILITY, default="any", help="any, prefer or require (±10%%)")
-    rec.add_argument("--needs", type=_needs, default=frozenset(), help=f"comma-separated: {','.join(NEEDS)}")
-    rec.add_argument("--free-only", action="store_true", help="only plans that cost nothing")
-    rec.add_argument("--reference-hours", type=_number("hours above 0", 0.001), help="your job's hours on a reference device")
+    rec.add_argument(FLAGS["gpu_hours_per_month"], dest="gpu_hours_per_month",
+                     type=_field_number("gpu_hours_per_month"), default=20.0, help="GPU hours a month (default 20)")
+    rec.add_argument(FLAGS["notebooks_at_once"], dest="notebooks_at_once", type=_field_number("notebooks_at_once"),
+                     default=1, help="notebooks running at once (default 1)")
+    rec.add_argument(FLAGS["budget_usd_per_month"], dest="budget_usd_per_month",
+                     type=_field_number("budget_usd_per_month"), help="monthly budget, USD")
+    rec.add_argument(FLAGS["predictability"], dest="predictability", choices=Predictability.values(), default="any",
+                     help="any, prefer (rank on a bad session) or require (spread at most 10%%)")
+    rec.add_argument(FLAGS["needs"], dest="needs", type=_needs, default=frozenset(),
+                     help=f"features a plan must offer, comma-separated: {','.join(Need.values())}")
+    rec.add_argument(FLAGS["nice_to_have"], dest="nice_to_have", type=_needs, default=frozenset(),
+                     help="features you would like (they break ties, never exclude a plan)")
+    rec.add_argument(FLAGS["free_only"], dest="free_only", action="store_true", help="only plans that cost nothing")
+    rec.add_argument(FLAGS["education"], dest="education", action="store_true",
+                     help="you are an eligible student or teacher (shows education plans)")
+    rec.add_argument(FLAGS["multi_gpu"], dest="multi_gpu", action="store_true",
+                     help="your job uses every GPU of a multi-GPU machine (memory and score add up)")
+    rec.add_argument(FLAGS["reference_hours"], dest="reference_hours", type=_field_number("reference_hours"),
+                     help="your job's hours on a reference device")
     ref = rec.add_mutually_exclusive_group()
-    ref.add_argument("--reference-gpu", help="the reference device as a GPU name, e.g. T4")
-    ref.add_argument("--reference-score", type=_number("a score above 0", 1), help="the reference device's score")
-    ref.add_argument("--reference-run", type=_number("a run id from `runs`", 1, integer=True),
-                     help="the reference device is a benchmarked machine: its run id from `python -m advisor runs`")
+    ref.add_argument(FLAGS["reference_gpu"], dest="reference_gpu", help="the reference device as a GPU name, e.g. T4")
+    ref.add_argument(FLAGS["reference_score"], dest="reference_score", type=_field_number("reference_score"),
+                     help="the reference device's score")
+    ref.add_argument("--reference-run", type=_whole(1, MAX_RUN_ID, "a run id"),
+                     help="the reference device is a benchmarked machine: its run id from `advisor runs`")
     rec.add_argument("--store", help="SQLite file of runs, for --reference-run (default: $ADVISOR_RUNS_DB)")
     rec.add_argument("--as-of", type=_date, help="catalog date, YYYY-MM-DD (default today)")
     rec.add_argument("--json", action="store_true", help="print JSON")
 
-    bench = sub.add_parser("bench", help="run AI Benchmark on this machine (offline)")
-    bench.add_argument("--mode", choices=("quick", "full"), default="quick",
-                       help="quick: about a minute, an estimate with an interval; full: all 42 sub-tests")
+    bench = command("bench", cmd_bench)
+    bench.add_argument("--mode", choices=BenchMode.values(), default="quick",
+                       help="quick: an estimate with an interval in about a minute; full: all 42 sub-tests")
     bench.add_argument("--cpu", action="store_true", help="run on the CPU even when a GPU is present")
     bench.add_argument("--platform", help="the plan this notebook runs on, e.g. colab-free (labels the run)")
     bench.add_argument("--json", metavar="PATH", help="also write the run as JSON to PATH ('-' for stdout)")
     bench.add_argument("--no-save", action="store_true", help="do not keep the run in the local store")
     bench.add_argument("--store", help="SQLite file of runs (default: $ADVISOR_RUNS_DB or the user data directory)")
 
-    runs = sub.add_parser("runs", help="list the benchmark runs in the local store")
+    runs = command("runs", cmd_runs)
     runs.add_argument("--json", action="store_true", help="print JSON (an export that `import` takes back)")
     runs.add_argument("--store", help="SQLite file of runs (default: $ADVISOR_RUNS_DB or the user data directory)")
 
-    imp = sub.add_parser("import", help="import runs from a JSON file (one run or an export)")
-    imp.add_argument("file", help="JSON file, at most 1 MB")
+    imp = command("import", cmd_import)
+    imp.add_argument("file", help="JSON file: one run or an export")
     imp.add_argument("--store", help="SQLite file of runs (default: $ADVISOR_RUNS_DB or the user data directory)")
 
-    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve = command("serve", cmd_serve)
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default loopback)")
-    serve.add_argument("--port", type=_number("a port from 1 to 65535", 1, integer=True), default=8000)
-    serve.add_argument("--workers", type=_number("a whole number of processes, 1 or more", 1, integer=True), default=1,
-                       help="server processes (default 1; use one per core)")
+    serve.add_argument("--port", type=_whole(1, 65535, "a port"), default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=_whole(1, 64, "a number of processes"), default=1,
+                       help="server processes (default 1; several need ADVISOR_CHAT_SECRET)")
+
+    data = sub.add_parser("data", help="check the catalog in data/")
+    data_sub = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
+    check = data_sub.add_parser("check", help=cmd_data_check.__doc__.strip().splitlines()[0],
+                                description=cmd_data_check.__doc__.strip(),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.set_defaults(handler=cmd_data_check)
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.add_argument("--data-dir", help="the catalog folder (default: the shipped data/)")
     return parser
 
 
@@ -125,203 +326,90 @@ def _reference_score_from_run(args: argparse.Namespace) -> float | None:
 
     stored = RunStore(args.store).get(args.reference_run)
     if stored is None:
-        raise UsageError(f"argument --reference-run: no run {args.reference_run} in the store; see `python -m advisor runs`")
-    metric = METRIC_FOR_KIND[args.workload]
-    score = getattr(stored.run.scores, metric)
+        raise UsageError(f"argument --reference-run: no run {args.reference_run} in the store; see `advisor runs`")
+    metric = Kind(args.kind).metric
+    score = getattr(stored.run.scores, str(metric))
     if score is None:
-        raise UsageError(f"argument --reference-run: run {args.reference_run} has no {metric} score")
+        raise UsageError(f"argument --reference-run: run {args.reference_run} has no {metric.label}")
     return float(score)
 
 
 def workload_from_args(args: argparse.Namespace) -> Workload:
-    return Workload(kind=args.workload, gpu_memory_gib=args.gpu_mem_gb, session_hours=args.session_hours,
-                    gpu_hours_per_month=args.gpu_hours_per_month, notebooks_at_once=args.concurrent,
-                    budget_usd_per_month=args.budget_usd, predictability=args.predictability, needs=args.needs,
-                    free_only=args.free_only, reference_hours=args.reference_hours,
-                    reference_score=_reference_score_from_run(args), reference_gpu=args.reference_gpu)
+    """The Workload the recommend options describe (flags mapped to fields through FLAGS)."""
+    values = {name: getattr(args, name) for name in FLAGS if name != "reference_score"}
+    return Workload(**values, reference_score=_reference_score_from_run(args))
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h)) for i, h in enumerate(headers)]
-    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join(lines)
+def _value_options(parser: argparse.ArgumentParser) -> tuple[set[str], set[str]]:
+    """(options that take a value, every option string) over the parser and its sub-commands."""
+    takes, every = set(), set()
+    stack = [parser]
+    while stack:
+        p = stack.pop()
+        for action in p._actions:
+            every.update(action.option_strings)
+            if action.option_strings and action.nargs is None and action.const is None:
+                takes.update(action.option_strings)
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+    return takes, every
 
 
-def _score_text(score) -> str:
-    if score is None:
-        return "-"
-    mark = "~" if score.basis == "estimated" else ""
-    return f"{mark}{score.mean:,.0f} ± {score.sd:,.0f}"
-
-
-def _price_text(catalog: Catalog, plan, option) -> str:
-    price = f"${plan.monthly_price_usd:g}/month"
-    rate = catalog.rate(plan, option.shares[0][0]) if not option.is_lottery else None
-    if rate is None:
-        return price
-    if rate.unit == "usd_per_hour":
-        return f"${rate.rate:g}/h" if plan.monthly_price_usd == 0 else f"{price} + ${rate.rate:g}/h"
-    return f"{price} + {rate.rate:g} units/h"
-
-
-def plans_table(catalog: Catalog) -> str:
-    rows = []
-    for plan in catalog.plans.values():
-        limits = plan_limits(plan)
-        for option in plan.options:
-            score = catalog.scores.option_score(plan, option, "ai")
-            gpus = " / ".join(f"{catalog.gpus[g].name}" + (f" {s:.0%}" if option.is_lottery else "") for g, s in option.shares)
-            session = limits["session_limit_hours"]
-            rows.append([plan.plan_id, _price_text(catalog, plan, option), gpus, _score_text(score),
-                         score.basis if score else "-", "-" if session is None else f"{session:g} h"])
-    header = f"Plans as of {catalog.as_of.isoformat()} (AI score: mean ± sd; ~ marks an estimate)\n"
-    return header + format_table(["plan", "price", "GPU", "AI score", "basis", "session"], rows)
-
-
-def recommend_table(catalog: Catalog, workload: Workload, recs: list[Recommendation]) -> str:
-    metric = METRIC_LABEL[workload.metric]
-    rows = []
-    for r in recs:
-        if not r.feasible:
+def _join_dashed_values(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """'--budget-usd -inf' becomes '--budget-usd=-inf', so a value that starts with '-' reaches the option's own
+    check (argparse would take it for an option and say 'expected one argument')."""
+    takes, every = _value_options(parser)
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token in takes and i + 1 < len(argv) and argv[i + 1].startswith("-") and argv[i + 1] not in every:
+            out.append(f"{token}={argv[i + 1]}")
+            i += 2
             continue
-        gpu = r.gpu
-        if len(gpu) > 30 and r.score is not None:  # a lottery: ids and shares keep the table narrow
-            gpu = " / ".join(f"{c.gpu_id} {c.share:.0%}" for c in r.score.components)
-        rows.append([str(r.rank), r.plan_id, gpu,
-                     f"${r.monthly_cost_usd:.2f}", _score_text(r.score),
-                     "-" if r.usd_per_1k_score is None else f"${r.usd_per_1k_score:.3f}",
-                     "-" if r.reference_job_hours is None else f"{r.reference_job_hours:.1f} h"])
-    out = [f"Recommendations as of {catalog.as_of.isoformat()} for {workload.kind} work, "
-           f"{workload.gpu_hours_per_month:g} GPU h/month ({metric}: mean ± sd; ~ marks an estimate)", ""]
-    if rows:
-        out.append(format_table(["#", "plan", "GPU", "$/month", metric, "$/1k score", "ref. job"], rows))
-        out += ["", "Why:"] + [f"  {r.rank}. {r.plan_id}: {r.why}" for r in recs if r.feasible]
-    else:
-        out.append("No plan meets every requirement. Relax one of them; the reasons are below.")
-    bad = [r for r in recs if not r.feasible]
-    if bad:
-        out += ["", "Not suitable:"] + [f"  {r.plan_id}: {'; '.join(r.reasons)}" for r in bad]
-    return "\n".join(out)
-
-
-def _progress_bar(p) -> None:
-    width = 24
-    filled = int(width * p.index / p.total)
-    line = (f"\r[{'#' * filled}{'.' * (width - filled)}] {p.index}/{p.total} {p.test_id} {p.name[:22]:<22} "
-            f"{p.elapsed_s:5.0f} s elapsed, ~{p.eta_s:4.0f} s left")
-    print(line, end="", file=sys.stderr, flush=True)
-
-
-def _bench_command(args: argparse.Namespace) -> int:
-    from .bench import TensorFlowMissing, run_benchmark, tensorflow_status
-    from .store import RunStore
-
-    available, message = tensorflow_status()
-    if not available:
-        return _error_line(message, 3)
-    catalog = load_catalog()
-    if args.platform is not None:
-        try:
-            catalog.plan(args.platform)
-        except AdvisorError as exc:
-            raise UsageError(f"argument --platform: {exc}") from None
-    print(f"AI Benchmark, {args.mode} mode{' on the CPU' if args.cpu else ''}: starting TensorFlow "
-          "(Ctrl-C stops and keeps the finished sub-tests)...", file=sys.stderr)
-    try:
-        run = run_benchmark(args.mode, force_cpu=args.cpu, platform=args.platform, progress=_progress_bar,
-                            gpus=catalog.gpus)
-    except TensorFlowMissing as exc:
-        return _error_line(str(exc), 3)
-    print(file=sys.stderr)
-    record = run.to_dict()
-    scores = run.scores
-    label = f"{run.device.name} ({run.device.kind.upper()})"
-    if scores.ai is None:
-        print(f"{label}: no AI score ({run.tests_used} sub-tests finished)")
-    else:
-        interval = f", estimate; interval {scores.ai_low:,.0f}-{scores.ai_high:,.0f}" if run.mode == "quick" and scores.ai_low else ""
-        print(f"{label}: AI score {scores.ai:,.0f} (inference {scores.inference:,.0f}, training {scores.training:,.0f}"
-              f"{interval})")
-    failed = [t for t in run.tests if t.status != "ok"]
-    if failed:
-        print(f"partial: {run.tests_used} sub-tests used; " + "; ".join(f"{t.id} {t.status}: {t.error}" for t in failed[:5]))
-    if run.note:
-        print(f"note: {run.note}")
-    if args.json:
-        text = json.dumps(record, indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
-            print(f"wrote {args.json}")
-    if not args.no_save:
-        store = RunStore(args.store)
-        print(f"saved as run {store.add(run)} in {store.path}")
-    return 0
-
-
-def _runs_command(args: argparse.Namespace) -> int:
-    from .store import RunStore, runs_from_file
-
-    store = RunStore(args.store)
-    if args.command == "import":
-        path = Path(args.file)
-        if not path.is_file():
-            raise UsageError(f"argument file: no such file '{args.file}'")
-        runs = runs_from_file(path)
-        ids = [store.add(r) for r in runs]
-        print(f"imported {len(ids)} run{'s' if len(ids) != 1 else ''} into {store.path} (ids {', '.join(map(str, ids))})")
-        return 0
-    stored = store.list()
-    if args.json:
-        print(json.dumps([s.run.to_dict() for s in stored], indent=2))
-        return 0
-    rows = [[str(s.id), s.run.started_at.strftime("%Y-%m-%d %H:%M"), s.run.mode, s.run.device.name, s.run.device.kind,
-             s.run.platform or "-", "-" if s.run.scores.ai is None else f"{s.run.scores.ai:,.0f}"
-             + (" (partial)" if s.run.partial else "")] for s in stored]
-    print(f"{len(stored)} runs in {store.path}")
-    if rows:
-        print(format_table(["id", "started", "mode", "device", "kind", "platform", "AI score"], rows))
-    return 0
+        out.append(token)
+        i += 1
+    return out
 
 
 def _error_line(message: str, code: int = EXIT_USAGE) -> int:
-    """Prints one line on stderr: control characters a user typed are shown escaped, never as line breaks."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(message))
-    print(f"error: {text}", file=sys.stderr)
+    """One line on stderr: control characters a user typed are shown escaped, never as line breaks."""
+    print(f"error: {safe(message)}", file=sys.stderr)
     return code
 
 
 def run(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (0 done, 1 store or file fault, 2 bad input, 3 TensorFlow missing)."""
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
-        if args.command == "serve":
-            from .api import serve
-
-            serve(args.host, args.port, args.workers)
-            return 0
-        if args.command in ("runs", "import"):
-            return _runs_command(args)
-        if args.command == "bench":
-            return _bench_command(args)
-        catalog = load_catalog(args.as_of)
-        if args.command == "plans":
-            print(json.dumps(plans_json(catalog), indent=2) if args.json else plans_table(catalog))
-        elif args.command == "recommend":
-            workload = workload_from_args(args)
-            recs = recommend(catalog, workload)
-            print(json.dumps(recommend_json(catalog, workload, recs), indent=2) if args.json
-                  else recommend_table(catalog, workload, recs))
-        return 0
+        args = parser.parse_args(_join_dashed_values(list(sys.argv[1:] if argv is None else argv), parser))
+        return args.handler(args)
     except UsageError as exc:
         return _error_line(str(exc))
     except InvalidWorkloadError as exc:
-        return _error_line(f"--{exc.field.replace('_', '-')}: {exc.message}")
+        return _error_line(f"{FLAGS.get(exc.field, exc.field)}: {exc.message}")
     except UnknownGpuError as exc:
-        return _error_line(f"--reference-gpu: {exc}")
+        return _error_line(f"{FLAGS['reference_gpu']}: {exc}")
+    except StoreError as exc:
+        return _error_line(str(exc), EXIT_FAULT)
+    except TensorFlowMissing as exc:
+        return _error_line(str(exc), EXIT_NO_TENSORFLOW)
     except (AdvisorError, ValueError) as exc:
         return _error_line(str(exc))
-    except (OSError, sqlite3.Error) as exc:
-        return _error_line(f"cannot use the run store or file: {exc}", 1)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        return _error_line(f"cannot read or write a file: {exc.strerror or exc}", EXIT_FAULT)
+
+
+def main() -> None:
+    """Console script entry point (`advisor`)."""
+    try:
+        code = run()
+        sys.stdout.flush()
+    except BrokenPipeError:  # `advisor plans | head`: the reader left; say nothing more
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code)

@@ -1,13 +1,19 @@
-"""The monthly cost of a workload on a plan option, with its breakdown and the free quota check."""
+"""The monthly cost of a workload on a plan option, with its breakdown and the free quota check.
+
+- Free plans cost nothing within their quota.
+- Subscriptions pay their price; compute units beyond those included cost the plan's unit price.
+- Pay-as-you-go units come in packs that expire: a small workload still buys a pack, and the unused part is said.
+- Hourly plans pay by the hour for every GPU of the machine, plus the cheapest subscription that unlocks the GPU
+  (Paperspace's mid-range and high-end machines), less any free monthly credits (Modal).
+Only on-demand prices count: commitment prices are not a notebook user's price.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .catalog import Catalog, GpuOption, Plan
+from .catalog import Catalog, GpuOption, Plan, Rate
+from .vocab import DAYS_PER_MONTH, WEEKS_PER_MONTH, PlanField, PriceModel, RateUnit
 from .workload import Workload
-
-DAYS_PER_MONTH = 365.25 / 12
-WEEKS_PER_MONTH = DAYS_PER_MONTH / 7
 
 
 @dataclass(frozen=True)
@@ -17,43 +23,102 @@ class CostLine:
     label: str
     usd: float
 
-    def to_dict(self) -> dict:
-        return {"label": self.label, "usd": round(self.usd, 2)}
-
 
 @dataclass(frozen=True)
 class Cost:
-    """Monthly cost in USD with its lines. problem: why the plan cannot serve these hours (None: it can)."""
+    """Monthly cost in USD with its lines (total_usd None when a price is missing: `missing` says which).
 
-    total_usd: float
+    quota_problem: why the plan's free quota cannot serve these hours (None: it can).
+    unused_units: compute units bought but expiring unused each month (pay-as-you-go packs).
+    """
+
+    total_usd: float | None
     lines: tuple[CostLine, ...]
-    problem: str | None = None
+    quota_problem: str | None = None
     quota_hours_per_month: float | None = None
-
-    def to_dict(self) -> dict:
-        return {"total_usd": round(self.total_usd, 2), "lines": [line.to_dict() for line in self.lines],
-                "quota_hours_per_month": None if self.quota_hours_per_month is None else round(self.quota_hours_per_month, 1)}
+    missing: str | None = None
+    unused_units_per_month: float = 0.0
 
 
 def monthly_quota_hours(plan: Plan) -> float | None:
     """GPU hours a month the plan allows (weekly and daily quotas converted); None when none is published."""
     quotas = []
-    if plan.fact("gpu_hours_per_week") is not None:
-        quotas.append(plan.fact("gpu_hours_per_week") * WEEKS_PER_MONTH)
-    if plan.fact("gpu_hours_per_day") is not None:
-        quotas.append(plan.fact("gpu_hours_per_day") * DAYS_PER_MONTH)
+    if plan.fact(PlanField.GPU_HOURS_PER_WEEK) is not None:
+        quotas.append(plan.fact(PlanField.GPU_HOURS_PER_WEEK) * WEEKS_PER_MONTH)
+    if plan.fact(PlanField.GPU_HOURS_PER_DAY) is not None:
+        quotas.append(plan.fact(PlanField.GPU_HOURS_PER_DAY) * DAYS_PER_MONTH)
     return min(quotas) if quotas else None
 
 
-def _expected_rate(catalog: Catalog, plan: Plan, option: GpuOption, unit: str) -> tuple[float | None, str]:
-    """Average rate over the option's GPUs; (None, gpu) when a GPU has no rate of that unit on record."""
-    total = 0.0
-    for gpu_id, share in option.shares:
+def option_rates(catalog: Catalog, plan: Plan, option: GpuOption, unit: RateUnit) -> tuple[list[Rate] | None, str]:
+    """The rate of each GPU of the option; (None, gpu_id) when one has no on-demand rate of that unit."""
+    rates = []
+    for gpu_id, _ in option.shares:
         rate = catalog.rate(plan, gpu_id)
-        if rate is None or rate.unit != unit:
+        if rate is None or rate.unit is not unit:
             return None, gpu_id
-        total += share * rate.rate
-    return total, ""
+        rates.append(rate)
+    return rates, ""
+
+
+def _gpu_names(catalog: Catalog, option: GpuOption) -> str:
+    names = " / ".join(catalog.gpus[g].name for g in option.gpu_ids)
+    return f"{option.gpu_count} x {names}" if option.gpu_count > 1 else names
+
+
+def _units_lines(catalog: Catalog, plan: Plan, option: GpuOption, hours: float) -> tuple[list[CostLine], str, float]:
+    """Lines for compute-unit plans; (lines, missing GPU id or '', units expiring unused a month)."""
+    rates, missing = option_rates(catalog, plan, option, RateUnit.UNITS_PER_HOUR)
+    if rates is None:
+        return [], missing, 0.0
+    units_per_hour = sum(share * r.rate for (_, share), r in zip(option.shares, rates)) * option.gpu_count
+    units = hours * units_per_hour
+    usd_per_unit = float(plan.fact(PlanField.USD_PER_UNIT, 0.0))
+    included = float(plan.fact(PlanField.INCLUDED_UNITS, 0.0))
+    what = f"{_gpu_names(catalog, option)}, {units_per_hour:g} units/h"
+    lines = []
+    if included:
+        lines.append(CostLine(f"{min(units, included):.0f} of {included:.0f} included units ({what})", 0.0))
+    extra = max(0.0, units - included)
+    if not extra:
+        return lines, "", 0.0
+    pack_usd, pack_units = plan.fact(PlanField.PACK_USD), plan.fact(PlanField.PACK_UNITS)
+    expire_days = plan.fact(PlanField.UNITS_EXPIRE_DAYS)
+    if pack_usd is not None and pack_units and expire_days and not included:
+        # A pack lasts pack_units / extra months; when that is longer than the units live, each pack expires
+        # partly unused and the month costs one pack per expiry period.
+        expiry_months = expire_days / DAYS_PER_MONTH
+        if extra * expiry_months < pack_units:
+            unused = pack_units / expiry_months - extra
+            lines.append(CostLine(f"one pack of {pack_units:g} units (${pack_usd:.2f}) every {expire_days:g} days, "
+                                  f"when units expire; {extra:.0f} used a month ({what}), about {unused:.0f} a month "
+                                  "expire unused", pack_usd / expiry_months))
+            return lines, "", unused
+        usd_per_unit = pack_usd / pack_units
+    lines.append(CostLine(f"{extra:.0f} {'extra ' if included else ''}units at ${usd_per_unit:.4f}/unit ({what})",
+                          extra * usd_per_unit))
+    return lines, "", 0.0
+
+
+def _hourly_lines(catalog: Catalog, plan: Plan, option: GpuOption, hours: float) -> tuple[list[CostLine], str]:
+    rates, missing = option_rates(catalog, plan, option, RateUnit.USD_PER_HOUR)
+    if rates is None:
+        return [], missing
+    usd_per_hour = sum(share * r.rate for (_, share), r in zip(option.shares, rates)) * option.gpu_count
+    lines = []
+    requires = sorted({r.requires_plan for r in rates if r.requires_plan})
+    for plan_id in requires:
+        needed = catalog.plans.get(plan_id)
+        if needed is None:
+            return [], option.gpu_ids[0]
+        lines.append(CostLine(f"{needed.label} subscription (needed for the {_gpu_names(catalog, option)})",
+                              needed.monthly_price_usd))
+    lines.append(CostLine(f"{hours:g} h of {_gpu_names(catalog, option)} at ${usd_per_hour:.4g}/h", hours * usd_per_hour))
+    credit = float(plan.fact(PlanField.MONTHLY_CREDIT_USD, 0.0))
+    if credit:
+        used = min(credit, sum(line.usd for line in lines[len(requires):]))
+        lines.append(CostLine(f"free credits (${credit:g} a month)", -used))
+    return lines, ""
 
 
 def monthly_cost(catalog: Catalog, plan: Plan, option: GpuOption, workload: Workload) -> Cost:
@@ -65,28 +130,18 @@ def monthly_cost(catalog: Catalog, plan: Plan, option: GpuOption, workload: Work
         problem = f"{hours:g} GPU hours a month exceed its quota of about {quota:.0f} h"
     lines = []
     if plan.monthly_price_usd > 0:
-        lines.append(CostLine(f"{plan.plan} subscription", plan.monthly_price_usd))
-    if plan.price_model == "free":
+        lines.append(CostLine(f"{plan.tier} subscription", plan.monthly_price_usd))
+    unused = 0.0
+    missing = ""
+    if plan.price_model is PriceModel.FREE:
         return Cost(0.0, tuple(lines), problem, quota)
-    gpu_names = " / ".join(catalog.gpus[g].name for g, _ in option.shares)
-    if plan.fact("usd_per_unit") is not None:
-        units_per_hour, missing = _expected_rate(catalog, plan, option, "units_per_hour")
-        if units_per_hour is None:
-            return Cost(float("nan"), tuple(lines), f"no compute-unit rate on record for the {catalog.gpus[missing].name}", quota)
-        units = hours * units_per_hour
-        included = float(plan.fact("included_units", 0.0))
-        extra = max(0.0, units - included)
-        if included:
-            lines.append(CostLine(f"{min(units, included):.0f} of {included:.0f} included units ({gpu_names}, "
-                                  f"{units_per_hour:g} units/h)", 0.0))
-        if extra > 0:
-            lines.append(CostLine(f"{extra:.0f} extra units at ${plan.fact('usd_per_unit'):.4f}/unit "
-                                  f"({gpu_names}, {units_per_hour:g} units/h)", extra * plan.fact("usd_per_unit")))
-    elif plan.price_model == "hourly":
-        usd_per_hour, missing = _expected_rate(catalog, plan, option, "usd_per_hour")
-        if usd_per_hour is None:
-            return Cost(float("nan"), tuple(lines), f"no hourly price on record for the {catalog.gpus[missing].name}", quota)
-        lines.append(CostLine(f"{hours:g} h of {gpu_names} at ${usd_per_hour:.4g}/h", hours * usd_per_hour))
+    if plan.price_model is PriceModel.HOURLY:
+        more, missing = _hourly_lines(catalog, plan, option, hours)
+    elif plan.fact(PlanField.USD_PER_UNIT) is not None or plan.price_model is PriceModel.UNITS:
+        more, missing, unused = _units_lines(catalog, plan, option, hours)
     else:
-        lines.append(CostLine(f"GPU hours on the {gpu_names} (included in the subscription)", 0.0))
-    return Cost(sum(line.usd for line in lines), tuple(lines), problem, quota)
+        more = [CostLine(f"GPU hours on the {_gpu_names(catalog, option)} (included in the subscription)", 0.0)]
+    if missing:
+        return Cost(None, tuple(lines), problem, quota, missing=f"no price on record for the {catalog.gpus[missing].name}")
+    lines += more
+    return Cost(max(0.0, sum(line.usd for line in lines)), tuple(lines), problem, quota, unused_units_per_month=unused)

@@ -1,4 +1,8 @@
-"""The advisor's exceptions: one small class per failure, each message says what to fix."""
+"""Every exception the advisor raises to a user: one small class per failure, each message says what to fix.
+
+Each front end turns these into its own form (an exit code and one line for the CLI, st.error in the app, a
+4xx or 503 JSON body in the API); a user never sees a traceback.
+"""
 from __future__ import annotations
 
 import difflib
@@ -8,22 +12,23 @@ class AdvisorError(Exception):
     "Base class for every error the advisor reports to a user"
 
 
+class _Plain(AdvisorError):
+    "A KeyError-like error whose message is shown as it is (KeyError would quote it)"
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args else ""
+
+
 class CatalogError(AdvisorError):
     "A data file is missing, malformed or out of range"
 
 
-class UnknownPlanError(AdvisorError, KeyError):
+class UnknownPlanError(_Plain, KeyError):
     "No plan with that id in the catalog"
 
-    def __str__(self) -> str:  # KeyError would quote the message
-        return self.args[0] if self.args else ""
 
-
-class UnknownGpuError(AdvisorError, KeyError):
+class UnknownGpuError(_Plain, KeyError):
     "No GPU with that id or name in the catalog"
-
-    def __str__(self) -> str:
-        return self.args[0] if self.args else ""
 
 
 class InvalidWorkloadError(AdvisorError, ValueError):
@@ -35,10 +40,30 @@ class InvalidWorkloadError(AdvisorError, ValueError):
         self.message = message
 
 
+class ChatStateError(AdvisorError, ValueError):
+    "The conversation state is not one this chat produced"
+
+
+class RunValidationError(AdvisorError, ValueError):
+    "A benchmark run record is malformed or holds impossible values"
+
+
+class StoreError(AdvisorError):
+    "The run store cannot be opened, read or written (full disk, read-only, corrupt or foreign file)"
+
+
+class TensorFlowMissing(AdvisorError):
+    "TensorFlow, tf-keras or ai-benchmark is not installed"
+
+
+class BenchmarkFailed(AdvisorError):
+    "The benchmark worker stopped before any sub-test finished"
+
+
 def did_you_mean(name: str, choices) -> str:
     """' (did you mean X?)' for the closest of choices, or '' when nothing is close."""
-    close = difflib.get_close_matches(str(name).lower(), [str(c).lower() for c in choices], n=3, cutoff=0.5)
     lookup = {str(c).lower(): str(c) for c in choices}
+    close = difflib.get_close_matches(str(name).lower(), list(lookup), n=3, cutoff=0.5)
     if not close:
         return ""
     return " (did you mean " + " or ".join(lookup[c] for c in close) + "?)"

@@ -1,82 +1,126 @@
 """Estimates AI Benchmark scores of GPUs nobody has measured, from their spec sheets.
 
-A log-linear regression, log(score) ~ log(FP32 TFLOPS) + log(memory GB/s) + metric, is fitted on every
-normal-precision NVIDIA measurement in the catalog. Its error is the leave-one-GPU-out error: each GPU is
-predicted by a model that never saw it. A GPU measured on one metric (the T4's training score, say) has its
-other metrics anchored on that measurement: the model's prediction shifted by the GPU's own residual.
+A log-linear ridge regression, log(score) ~ log(FP32 TFLOPS) + log(memory GB/s) + metric, is fitted with
+scikit-learn on every normal-precision NVIDIA measurement in the catalog. Its error is the leave-one-GPU-out
+error: each GPU is predicted by a model that never saw it. A GPU measured on one metric (a training score, say)
+has its other metrics anchored on that measurement: the model's prediction shifted by the GPU's own residual.
+
+The fit depends only on the measurements and spec sheets, so it is cached on disk, keyed by a hash of exactly
+those inputs: `python -m advisor` then predicts in plain Python without importing scikit-learn (about a second
+on this project's machine), and refits by itself whenever the data changes.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
+from pathlib import Path
 
-import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.linear_model import Ridge
-from sklearn.model_selection import LeaveOneGroupOut, cross_val_predict
-
-from .catalog import METRICS, Gpu
+from .catalog import Gpu
+from .vocab import Metric
 
 # Kept out of the fit: other vendors run TensorFlow through their own plugins (see data/gpus.csv notes).
 FIT_VENDORS = ("nvidia",)
+# Small, so the fit follows the data while staying defined with few GPUs: 0.1 gave the lowest leave-one-GPU-out
+# error on the catalog of 2026-11-26 among 0.0001, 0.01, 0.1 and 1 (53%, 53%, 51%, 56%).
+RIDGE_ALPHA = 0.1
+# Fewer measured GPUs than this and no estimate is made.
+MIN_GPUS = 3
+CACHE_VERSION = 1
+ENV_CACHE_DIR = "ADVISOR_CACHE_DIR"
 
 
-def spec_features(gpu: Gpu, metric: str) -> list[float]:
+def spec_features(gpu: Gpu, metric: Metric) -> list[float]:
     """The regression's inputs for one GPU and metric."""
     return [math.log(gpu.fp32_tflops), math.log(gpu.memory_bandwidth_gbps),
-            float(metric == "inference"), float(metric == "training")]
+            float(metric == Metric.INFERENCE), float(metric == Metric.TRAINING)]
 
 
-class SpecScoreRegressor(RegressorMixin, BaseEstimator):
-    """Predicts log(score) from spec_features. scikit-learn contract: fit returns self, learned attributes end in _.
+def cache_dir() -> Path:
+    """ADVISOR_CACHE_DIR, else the user's cache directory."""
+    if os.environ.get(ENV_CACHE_DIR):
+        return Path(os.environ[ENV_CACHE_DIR]).expanduser()
+    from platformdirs import user_cache_dir
 
-    alpha: ridge penalty; small, so the fit follows the data while staying defined with few GPUs. 0.1 gave the
-    lowest leave-one-GPU-out error on the shipped catalog among 0.0001, 0.01, 0.1 and 1 (53%, 53%, 51%, 56%).
-    """
-
-    def __init__(self, alpha: float = 0.1):
-        self.alpha = alpha
-
-    def fit(self, X, y):
-        self.model_ = Ridge(alpha=self.alpha).fit(np.asarray(X, dtype=float), np.asarray(y, dtype=float))
-        self.n_features_in_ = self.model_.n_features_in_
-        return self
-
-    def predict(self, X):
-        return self.model_.predict(np.asarray(X, dtype=float))
+    return Path(user_cache_dir("advisor", appauthor=False))
 
 
 class SpecScoreModel:
-    """Fitted estimator plus its leave-one-GPU-out error; predicts any GPU's score for a metric."""
+    """Predicts a GPU's score from its spec sheet. scikit-learn's contract: __init__ stores parameters, fit returns
+    self, learned attributes end in _ (coef_, intercept_, loo_error_pct_, residuals_, fitted_gpus_).
 
-    def __init__(self, gpus: dict[str, Gpu], measured: dict[tuple[str, str], float]):
-        """measured: (gpu_id, metric) -> mean score from normal-precision measurements."""
-        rows = [(g, m, s) for (g, m), s in measured.items() if gpus[g].vendor in FIT_VENDORS]
-        self.gpus = gpus
-        self.measured = measured
-        self.fitted_gpus = sorted({g for g, _, _ in rows})
-        self.n_points = len(rows)
-        if len(self.fitted_gpus) < 3:
-            self.regressor = None
-            self.loo_error_pct = None
-            return
-        X = [spec_features(gpus[g], m) for g, m, _ in rows]
+    fit(gpus, measured): measured maps (gpu_id, metric) to the mean measured score (points).
+    """
+
+    def __init__(self, alpha: float = RIDGE_ALPHA, use_cache: bool = True):
+        self.alpha = alpha
+        self.use_cache = use_cache
+
+    def fit(self, gpus: dict[str, Gpu], measured: dict[tuple[str, Metric], float]) -> SpecScoreModel:
+        rows = sorted((g, str(m), s) for (g, m), s in measured.items() if gpus[g].vendor in FIT_VENDORS)
+        X = [spec_features(gpus[g], Metric(m)) for g, m, _ in rows]
         y = [math.log(s) for _, _, s in rows]
         groups = [g for g, _, _ in rows]
-        self.regressor = SpecScoreRegressor().fit(X, y)
-        predicted = cross_val_predict(SpecScoreRegressor(), X, y, groups=groups, cv=LeaveOneGroupOut())
+        self.gpus_ = gpus
+        self.measured_ = dict(measured)
+        self.fitted_gpus_ = sorted(set(groups))
+        if len(self.fitted_gpus_) < MIN_GPUS:
+            self.coef_, self.intercept_, self.loo_error_pct_, self.residuals_ = None, None, None, {}
+            return self
+        key = hashlib.sha256(json.dumps([CACHE_VERSION, self.alpha, X, y, groups]).encode()).hexdigest()[:32]
+        cached = self._read_cache(key)
+        if cached is None:
+            cached = self._fit_with_sklearn(X, y, groups)
+            self._write_cache(key, cached)
+        self.coef_, self.intercept_, self.loo_error_pct_ = cached["coef"], cached["intercept"], cached["loo_error_pct"]
+        self.residuals_ = {(g, Metric(m)): math.log(s) - self._linear(X[i]) for i, (g, m, s) in enumerate(rows)}
+        return self
+
+    def _fit_with_sklearn(self, X, y, groups) -> dict:
+        # Imported here: scikit-learn (with SciPy) takes about a second to import, and the result is cached.
+        import numpy as np
+        from sklearn.linear_model import Ridge
+        from sklearn.model_selection import LeaveOneGroupOut, cross_val_predict
+
+        model = Ridge(alpha=self.alpha).fit(X, y)
+        predicted = cross_val_predict(Ridge(alpha=self.alpha), X, y, groups=groups, cv=LeaveOneGroupOut())
         log_rmse = float(np.sqrt(np.mean((np.asarray(y) - predicted) ** 2)))
         # Reported as a percentage: a typical estimate is off by a factor of exp(rmse).
-        self.loo_error_pct = float((math.exp(log_rmse) - 1) * 100)
-        self.residuals = {(g, m): math.log(s) - float(self.regressor.predict([spec_features(gpus[g], m)])[0])
-                          for g, m, s in rows}
+        return {"coef": [float(c) for c in model.coef_], "intercept": float(model.intercept_),
+                "loo_error_pct": float((math.exp(log_rmse) - 1) * 100)}
 
-    def predict(self, gpu_id: str, metric: str) -> float | None:
-        """Estimated mean score, anchored on the GPU's own measured metrics where it has some; None without a model."""
-        if self.regressor is None:
+    def _read_cache(self, key: str) -> dict | None:
+        if not self.use_cache:
             return None
-        gpu = self.gpus[gpu_id]
-        log_pred = float(self.regressor.predict([spec_features(gpu, metric)])[0])
-        own = [self.residuals[(gpu_id, m)] for m in METRICS if (gpu_id, m) in self.residuals]
+        try:
+            data = json.loads((cache_dir() / f"spec-model-{key}.json").read_text())
+            return data if data.get("key") == key else None
+        except (OSError, ValueError):
+            return None
+
+    def _write_cache(self, key: str, fitted: dict) -> None:
+        if not self.use_cache:
+            return
+        try:
+            folder = cache_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".spec-model-{key}.{os.getpid()}.tmp"
+            tmp.write_text(json.dumps({"key": key, **fitted}))
+            tmp.replace(folder / f"spec-model-{key}.json")  # atomic: a concurrent reader sees all or nothing
+        except OSError:
+            pass  # a read-only home only costs the refit next time
+
+    def _linear(self, features: list[float]) -> float:
+        return self.intercept_ + sum(c * x for c, x in zip(self.coef_, features))
+
+    def predict(self, gpu_id: str, metric: Metric) -> float | None:
+        """Estimated mean score (points), anchored on the GPU's own measured metrics where it has some; None when
+        there are too few measured GPUs to fit."""
+        if self.coef_ is None:
+            return None
+        log_pred = self._linear(spec_features(self.gpus_[gpu_id], metric))
+        own = [self.residuals_[(gpu_id, m)] for m in Metric if (gpu_id, m) in self.residuals_]
         if own:
             log_pred += sum(own) / len(own)
         return float(math.exp(log_pred))

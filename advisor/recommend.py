@@ -1,204 +1,384 @@
 """Ranks the catalog's plans for a workload: hard constraints first, then price per point of speed.
 
-The rule (also in the README):
-1. A plan is feasible when it meets every hard constraint: GPU memory (in at least MEMORY_MIN_PROBABILITY of
-   sessions where the GPU is a lottery), session length, notebooks at once, free quota, budget, free only,
-   needs, and, with predictability 'require', a score spread (coefficient of variation) of at most 10%.
-   Limits a platform does not publish do not fail a plan; they are listed as caveats. A need a platform does not
-   document as offered fails it.
-2. Feasible plans are ranked by price per score: monthly cost / (expected score / 1000), lowest first. With
-   predictability 'prefer', the expected score is replaced by the 10th percentile: what a bad session gives.
-3. Ties (every free plan costs $0) go to the higher score, then the lower cost, then the plan id.
-Where a plan lets the user pick the GPU (Colab Pro, Gradient Pro, Kaggle, hourly machines), every option is
-judged and the plan is represented by its best one.
+Each rule of the README's "How the ranking works" is one function here: the feasibility checks in CHECKS, the
+caveats in CAVEATS, and the ranking in rank_score, usd_per_1k_score and order_key. Where a plan lets the user
+pick the GPU, every option is judged and the plan is represented by its best one.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Callable, Iterator
 
-from .catalog import Catalog, GpuOption, Plan
+from .catalog import Catalog, GpuOption, Observation, Plan, Provenance
 from .costs import Cost, monthly_cost
-from .distributions import METRIC_LABEL, ScoreSummary
+from .distributions import ScoreBook, ScoreSummary, score_book
+from .vocab import Availability, CaveatCode, PlanField, Predictability, RateStatistic, ReasonCode
 from .workload import REQUIRED_MAX_CV, Workload
 
+# For a GPU lottery, at least this share of sessions must get the memory the job needs.
 MEMORY_MIN_PROBABILITY = 0.9
-NEED_FIELDS = {
-    "selectable-timeout": ("selectable_timeout", "a selectable timeout"),
-    "background": ("background_execution", "background execution"),
-    "deployment": ("deployment", "deploying notebooks as services"),
-    "private": ("private_notebooks", "private notebooks"),
-}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a plan cannot serve the workload: a stable code and a sentence."""
+
+    code: ReasonCode
+    text: str
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """A risk of a feasible plan: a stable code and a sentence."""
+
+    code: CaveatCode
+    text: str
+
+
+@dataclass(frozen=True)
+class StaleFact:
+    """A fact a recommendation rests on that is older than STALE_AFTER_DAYS or disputed."""
+
+    subject: str
+    value: str
+    provenance: Provenance
+    disputed: bool
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Everything the rules look at for one plan option."""
+
+    catalog: Catalog
+    book: ScoreBook
+    plan: Plan
+    option: GpuOption
+    workload: Workload
+    score: ScoreSummary | None
+    cost: Cost
+    memory_probability: float
+    reference_job_hours: float | None
 
 
 @dataclass(frozen=True)
 class Recommendation:
-    """The verdict on one plan for one workload (costs in USD per month, scores in points, times in hours)."""
+    """The verdict on one plan for one workload (costs in USD per month, scores in points, times in hours).
+
+    rank: 1 for the best feasible plan, None for an infeasible one. option: the plan's best option.
+    reference_job_sessions: sessions the reference job needs on this plan (None without a reference job).
+    nice_to_have_met: how many of the workload's wishes the plan offers (it breaks ties).
+    """
 
     rank: int | None
-    plan_id: str
-    platform: str
-    plan: str
-    option: str
-    gpu: str
+    plan: Plan
+    option: GpuOption
     feasible: bool
-    reasons: tuple[str, ...]
-    caveats: tuple[str, ...]
-    monthly_cost_usd: float | None
-    cost: Cost | None
+    reasons: tuple[Reason, ...]
+    caveats: tuple[Caveat, ...]
+    cost: Cost
     score: ScoreSummary | None
     usd_per_1k_score: float | None
     reference_job_hours: float | None
+    reference_job_sessions: int | None
     memory_probability: float
-    limits: dict
-    why: str
-    sources: tuple[dict, ...]
+    nice_to_have_met: int
+    stale_facts: tuple[StaleFact, ...]
 
-    def to_dict(self) -> dict:
-        return {
-            "rank": self.rank, "plan_id": self.plan_id, "platform": self.platform, "plan": self.plan,
-            "option": self.option, "gpu": self.gpu, "feasible": self.feasible, "reasons": list(self.reasons),
-            "caveats": list(self.caveats),
-            "monthly_cost_usd": None if self.monthly_cost_usd is None else round(self.monthly_cost_usd, 2),
-            "cost_breakdown": None if self.cost is None else self.cost.to_dict(),
-            "score": None if self.score is None else self.score.to_dict(),
-            "usd_per_1k_score": None if self.usd_per_1k_score is None else round(self.usd_per_1k_score, 4),
-            "reference_job_hours": None if self.reference_job_hours is None else round(self.reference_job_hours, 2),
-            "memory_probability": round(self.memory_probability, 4), "limits": self.limits, "why": self.why,
-            "sources": list(self.sources),
-        }
+    @property
+    def plan_id(self) -> str:
+        return self.plan.plan_id
+
+    @property
+    def monthly_cost_usd(self) -> float | None:
+        return self.cost.total_usd
 
 
-def plan_limits(plan: Plan) -> dict:
-    """The limits and capabilities in force, with None for what the platform does not publish."""
-    names = ("session_limit_hours", "idle_timeout_minutes", "notebooks_running_max", "notebooks_total_max",
-             "gpu_hours_per_week", "gpu_hours_per_day", "ram_gib", "cpus", "selectable_timeout",
-             "background_execution", "deployment", "private_notebooks")
-    return {name: plan.fact(name) for name in names}
+# ---------------------------------------------------------------------------------------------
+# Hard constraints: each yields the reasons a plan option fails (README rule 1).
 
 
-def reference_score(catalog: Catalog, workload: Workload) -> float | None:
+def check_memory(c: _Context) -> Iterator[Reason]:
+    need = c.workload.gpu_memory_gib
+    if need > 0 and c.memory_probability < MEMORY_MIN_PROBABILITY:
+        share = "no session gets" if c.memory_probability == 0 else f"only {c.memory_probability:.0%} of sessions get"
+        yield Reason(ReasonCode.MEMORY, f"{share} {need:g} GiB of GPU memory")
+
+
+def check_session(c: _Context) -> Iterator[Reason]:
+    limit = c.plan.fact(PlanField.SESSION_LIMIT_HOURS)
+    if limit is not None and limit < c.workload.session_hours:
+        yield Reason(ReasonCode.SESSION, f"sessions end after {limit:g} h; you need {c.workload.session_hours:g} h "
+                                         "uninterrupted")
+
+
+def check_concurrency(c: _Context) -> Iterator[Reason]:
+    running = c.plan.fact(PlanField.NOTEBOOKS_RUNNING_MAX)
+    if running is not None and running < c.workload.notebooks_at_once:
+        yield Reason(ReasonCode.CONCURRENCY, f"runs {running} notebook{'s' if running > 1 else ''} at once; you need "
+                                             f"{c.workload.notebooks_at_once}")
+
+
+def check_quota(c: _Context) -> Iterator[Reason]:
+    if c.cost.quota_problem:
+        yield Reason(ReasonCode.QUOTA, c.cost.quota_problem)
+
+
+def check_free_only(c: _Context) -> Iterator[Reason]:
+    if c.workload.free_only and c.cost.total_usd != 0:
+        cost = "" if c.cost.total_usd is None else f": ${c.cost.total_usd:.2f} a month for your hours"
+        yield Reason(ReasonCode.NOT_FREE, f"not free{cost}; you asked for free plans only")
+
+
+def check_price_known(c: _Context) -> Iterator[Reason]:
+    if c.cost.total_usd is None:
+        yield Reason(ReasonCode.NO_PRICE, c.cost.missing or "no price on record")
+
+
+def check_budget(c: _Context) -> Iterator[Reason]:
+    budget = c.workload.budget_usd_per_month
+    if budget is not None and c.cost.total_usd is not None and c.cost.total_usd > budget + 1e-9:
+        yield Reason(ReasonCode.BUDGET, f"costs ${c.cost.total_usd:.2f} a month; your budget is ${budget:g}")
+
+
+def check_needs(c: _Context) -> Iterator[Reason]:
+    for need in sorted(c.workload.needs):
+        value = c.plan.fact(need.fact)
+        if value is None:
+            yield Reason(ReasonCode.NEED_UNDOCUMENTED, f"{need.label}: not documented for this plan")
+        elif not value:
+            yield Reason(ReasonCode.NEED_MISSING, f"no {need.label}")
+
+
+def check_score(c: _Context) -> Iterator[Reason]:
+    if c.score is None:
+        yield Reason(ReasonCode.NO_SCORE, f"no measured or estimated {c.workload.metric.label} for its GPU")
+    elif c.workload.predictability is Predictability.REQUIRE and c.score.cv > REQUIRED_MAX_CV:
+        yield Reason(ReasonCode.SPREAD, f"scores vary by {c.score.cv:.0%} (sd/mean) from session to session; you "
+                                        f"require at most {REQUIRED_MAX_CV:.0%}")
+
+
+def check_availability(c: _Context) -> Iterator[Reason]:
+    seen = c.catalog.availability(c.plan, c.option)
+    if seen is None:
+        return
+    when = f"(as of {seen.provenance.as_of.isoformat()})"
+    if seen.availability is Availability.UNAVAILABLE:
+        yield Reason(ReasonCode.UNAVAILABLE, f"its GPUs could not be had {when}")
+    elif seen.availability is Availability.SCARCE and c.workload.predictability is Predictability.REQUIRE:
+        yield Reason(ReasonCode.SCARCE, f"its GPUs are often unavailable {when}; you need a dependable plan")
+
+
+CHECKS: tuple[Callable[[_Context], Iterator[Reason]], ...] = (
+    check_availability, check_memory, check_session, check_concurrency, check_quota, check_free_only,
+    check_price_known, check_budget, check_needs, check_score)
+
+
+# ---------------------------------------------------------------------------------------------
+# Caveats: risks worth knowing about a plan option.
+
+
+def caveat_memory(c: _Context) -> Iterator[Caveat]:
+    need = c.workload.gpu_memory_gib
+    if need > 0 and MEMORY_MIN_PROBABILITY <= c.memory_probability < 1:
+        yield Caveat(CaveatCode.MEMORY_SOME_SESSIONS,
+                     f"{1 - c.memory_probability:.0%} of sessions get a GPU with less than {need:g} GiB")
+
+
+def caveat_unpublished_limits(c: _Context) -> Iterator[Caveat]:
+    if c.plan.fact(PlanField.SESSION_LIMIT_HOURS) is None:
+        yield Caveat(CaveatCode.NO_SESSION_LIMIT, "no published session limit")
+    if c.plan.fact(PlanField.NOTEBOOKS_RUNNING_MAX) is None and c.workload.notebooks_at_once > 1:
+        yield Caveat(CaveatCode.NO_CONCURRENCY_LIMIT, "no published limit on notebooks running at once")
+    if c.plan.fact(PlanField.DYNAMIC_USAGE_LIMITS) and c.workload.gpu_hours_per_month > 0:
+        yield Caveat(CaveatCode.DYNAMIC_QUOTA,
+                     f"its GPU quota is dynamic and unpublished: {c.workload.gpu_hours_per_month:g} GPU hours a month "
+                     "may not be granted, and heavy use can be cut off or get a slower GPU")
+
+
+def caveat_idle_timeout(c: _Context) -> Iterator[Caveat]:
+    idle = c.plan.fact(PlanField.IDLE_TIMEOUT_MINUTES)
+    if idle is not None and c.workload.session_hours * 60 > idle and not c.plan.fact(PlanField.BACKGROUND_EXECUTION):
+        yield Caveat(CaveatCode.IDLE_TIMEOUT, f"disconnects after about {idle:g} min without interaction: keep the "
+                                              "tab active during long runs")
+
+
+def caveat_availability(c: _Context) -> Iterator[Caveat]:
+    seen = c.catalog.availability(c.plan, c.option)
+    if seen is not None and seen.availability is Availability.SCARCE:
+        yield Caveat(CaveatCode.SCARCE, f"its GPUs are often unavailable (as of {seen.provenance.as_of.isoformat()}: "
+                                        f"{seen.provenance.note or seen.provenance.source})")
+
+
+def caveat_estimated_score(c: _Context) -> Iterator[Caveat]:
+    if c.score is not None and c.score.estimated:
+        yield Caveat(CaveatCode.ESTIMATED_SCORE, f"score estimated from spec sheets (±{c.score.error_pct:.0f}%); "
+                                                 "no one has published an AI Benchmark run of this GPU")
+
+
+def caveat_reference_job(c: _Context) -> Iterator[Caveat]:
+    limit = c.plan.fact(PlanField.SESSION_LIMIT_HOURS)
+    hours = c.reference_job_hours
+    if hours is not None and limit is not None and hours > limit:
+        yield Caveat(CaveatCode.REFERENCE_JOB_SESSIONS,
+                     f"your reference job would take about {hours:.1f} h here, longer than a {limit:g} h session: "
+                     f"it needs {math.ceil(hours / limit)} sessions with checkpoints")
+
+
+def caveat_nice_to_have(c: _Context) -> Iterator[Caveat]:
+    for need in sorted(c.workload.nice_to_have):
+        if not c.plan.fact(need.fact):
+            state = "not documented" if c.plan.fact(need.fact) is None else "not offered"
+            yield Caveat(CaveatCode.NICE_TO_HAVE, f"{need.label} (which you would like): {state}")
+
+
+def caveat_disputed(c: _Context) -> Iterator[Caveat]:
+    for fact in c.plan.facts.values():
+        for other in fact.disputed_by:
+            yield Caveat(CaveatCode.DISPUTED_FACT,
+                         f"sources disagree on its {fact.field.label}: {_shown(fact.value)} "
+                         f"({fact.observation.provenance.source}, {fact.observation.provenance.as_of}) is used; "
+                         f"{_shown(other.value)} ({other.provenance.source}, {other.provenance.as_of}) is not")
+
+
+def caveat_prices(c: _Context) -> Iterator[Caveat]:
+    if c.cost.unused_units_per_month > 0:
+        yield Caveat(CaveatCode.UNUSED_UNITS, f"units come in packs that expire: about "
+                                              f"{c.cost.unused_units_per_month:.0f} units a month go unused")
+    if c.plan.fact(PlanField.PRICE_VOLATILE):
+        lowest = [c.catalog.rate(c.plan, g, RateStatistic.MINIMUM) for g in c.option.gpu_ids]
+        low = "" if None in lowest else f" (lowest seen ${min(r.rate for r in lowest):.2f}/h on " \
+                                        f"{lowest[0].provenance.as_of})"
+        yield Caveat(CaveatCode.VOLATILE_PRICE, f"a marketplace: prices change by the hour; the median is used{low}")
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
+CAVEATS: tuple[Callable[[_Context], Iterator[Caveat]], ...] = (
+    caveat_availability, caveat_memory, caveat_unpublished_limits, caveat_idle_timeout, caveat_estimated_score,
+    caveat_reference_job, caveat_nice_to_have, caveat_disputed, caveat_prices)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ranking (README rules 2 and 3).
+
+
+def rank_score(score: ScoreSummary | None, predictability: Predictability) -> float | None:
+    """The score a plan is ranked on: the mean, or with 'prefer' the 10th percentile (a bad session)."""
+    if score is None:
+        return None
+    return score.p10 if predictability is Predictability.PREFER else score.mean
+
+
+def usd_per_1k_score(cost_usd: float | None, ranked_on: float | None) -> float | None:
+    """Monthly cost per 1,000 points of the ranking score; None when either is unknown."""
+    if cost_usd is None or not ranked_on or ranked_on <= 0:
+        return None
+    return cost_usd / (ranked_on / 1000)
+
+
+def order_key(per_1k: float | None, nice_met: int, ranked_on: float | None, cost_usd: float | None, plan_id: str):
+    """Cheapest per point first; ties (every free plan costs $0) go to more wishes met, the higher score, the
+    lower cost, then the plan id."""
+    return (math.inf if per_1k is None else per_1k, -nice_met, -(ranked_on or 0),
+            math.inf if cost_usd is None else cost_usd, plan_id)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def reference_device_score(catalog: Catalog, workload: Workload) -> float | None:
     """The reference device's score for the workload's metric. Raises UnknownGpuError for an unknown GPU."""
     if workload.reference_score is not None:
         return workload.reference_score
     if workload.reference_gpu is None:
         return None
     gpu = catalog.gpu(workload.reference_gpu)
-    score = catalog.scores.gpu_score(gpu.gpu_id, workload.metric)
+    score = score_book(catalog).gpu_score(gpu.gpu_id, workload.metric)
     return None if score is None else score.mean
 
 
-def _gpu_text(catalog: Catalog, option: GpuOption) -> str:
-    if option.is_lottery:
-        return " / ".join(f"{catalog.gpus[g].name} ({s:.0%})" for g, s in option.shares)
-    return catalog.gpus[option.shares[0][0]].name
+def _stale_facts(c: _Context, today) -> tuple[StaleFact, ...]:
+    """The facts this verdict rests on (price, limits the workload meets, needs, allocation, rates) that are older
+    than STALE_AFTER_DAYS (vocab) or disputed."""
+    fields = [PlanField.MONTHLY_PRICE_USD, PlanField.SESSION_LIMIT_HOURS, PlanField.GPU_HOURS_PER_WEEK,
+              PlanField.GPU_HOURS_PER_DAY, PlanField.INCLUDED_UNITS, PlanField.USD_PER_UNIT]
+    if c.workload.notebooks_at_once > 1:
+        fields.append(PlanField.NOTEBOOKS_RUNNING_MAX)
+    fields += [PlanField(n.fact) for n in sorted(c.workload.needs | c.workload.nice_to_have)]
+    out = []
+    for name in fields:
+        fact = c.plan.facts.get(name)
+        if fact is None:
+            continue
+        observations: list[Observation] = [fact.observation, *fact.disputed_by]
+        for obs in observations:
+            if fact.disputed_by or obs.provenance.is_stale(today):
+                out.append(StaleFact(str(name), _shown(obs.value), obs.provenance, bool(fact.disputed_by)))
+    if c.option.provenance.is_stale(today):
+        out.append(StaleFact("gpu_allocation", " / ".join(c.option.gpu_ids), c.option.provenance, False))
+    for gpu_id in c.option.gpu_ids:
+        rate = c.catalog.rate(c.plan, gpu_id)
+        if rate is not None and rate.provenance.is_stale(today):
+            out.append(StaleFact(f"rate:{gpu_id}", f"{rate.rate:g} {rate.unit.label}", rate.provenance, False))
+    return tuple(out)
 
 
-def _judge(catalog: Catalog, plan: Plan, option: GpuOption, workload: Workload, ref_score: float | None) -> dict:
-    reasons: list[str] = []
-    caveats: list[str] = []
+def _judge(catalog: Catalog, book: ScoreBook, plan: Plan, option: GpuOption, workload: Workload,
+           ref_score: float | None) -> Recommendation:
     metric = workload.metric
-    score = catalog.scores.option_score(plan, option, metric)
-    cost = monthly_cost(catalog, plan, option, workload)
-    memory_p = catalog.scores.memory_probability(option, workload.gpu_memory_gib)
-
-    if workload.gpu_memory_gib > 0:
-        if memory_p < MEMORY_MIN_PROBABILITY:
-            share = "no session gets" if memory_p == 0 else f"only {memory_p:.0%} of sessions get"
-            reasons.append(f"{share} {workload.gpu_memory_gib:g} GiB of GPU memory")
-        elif memory_p < 1:
-            caveats.append(f"{1 - memory_p:.0%} of sessions get a GPU with less than {workload.gpu_memory_gib:g} GiB")
-    session = plan.fact("session_limit_hours")
-    if session is None:
-        caveats.append("no published session limit")
-    elif session < workload.session_hours:
-        reasons.append(f"sessions end after {session:g} h; you need {workload.session_hours:g} h uninterrupted")
-    running = plan.fact("notebooks_running_max")
-    if running is None:
-        if workload.notebooks_at_once > 1:
-            caveats.append("no published limit on notebooks running at once")
-    elif running < workload.notebooks_at_once:
-        reasons.append(f"runs {running} notebook{'s' if running > 1 else ''} at once; you need {workload.notebooks_at_once}")
-    if cost.problem:
-        reasons.append(cost.problem)
-    if workload.free_only and plan.price_model != "free":
-        reasons.append("not free")
-    if workload.budget_usd_per_month is not None and not math.isnan(cost.total_usd) \
-            and cost.total_usd > workload.budget_usd_per_month + 1e-9:
-        reasons.append(f"costs ${cost.total_usd:.2f} a month; your budget is ${workload.budget_usd_per_month:g}")
-    for need in sorted(workload.needs):
-        fact_name, text = NEED_FIELDS[need]
-        value = plan.fact(fact_name)
-        if value is None:
-            reasons.append(f"{text}: not documented for this plan")
-        elif not value:
-            reasons.append(f"no {text}")
-    if score is None:
-        reasons.append(f"no measured or estimated {METRIC_LABEL[metric]} for its GPU")
-    elif workload.predictability == "require" and score.cv > REQUIRED_MAX_CV:
-        reasons.append(f"scores vary by {score.cv:.0%} (sd/mean) from session to session; you require at most "
-                       f"{REQUIRED_MAX_CV:.0%}")
-    if score is not None and score.basis == "estimated":
-        caveats.append(f"score estimated from spec sheets (±{score.error_pct:.0f}%)")
-
-    rank_score = None if score is None else (score.p10 if workload.predictability == "prefer" else score.mean)
-    usd = None if math.isnan(cost.total_usd) else cost.total_usd
-    per_1k = None if usd is None or not rank_score else usd / (rank_score / 1000)
+    score = book.option_score(plan, option, metric, workload.multi_gpu)
     ref_hours = None
     if ref_score is not None and score is not None and score.mean > 0:
         ref_hours = workload.reference_hours * ref_score / score.mean
-        if session is not None and ref_hours > session:
-            caveats.append(f"your reference job would take about {ref_hours:.1f} h here, longer than a {session:g} h session")
-    return {"option": option, "reasons": reasons, "caveats": caveats, "score": score, "cost": cost, "usd": usd,
-            "per_1k": per_1k, "rank_score": rank_score, "ref_hours": ref_hours, "memory_p": memory_p}
+    c = _Context(catalog, book, plan, option, workload, score, monthly_cost(catalog, plan, option, workload),
+                 book.memory_probability(option, workload.gpu_memory_gib, workload.multi_gpu), ref_hours)
+    reasons = tuple(r for check in CHECKS for r in check(c))
+    caveats = tuple(cv for rule in CAVEATS for cv in rule(c))
+    ranked_on = rank_score(score, workload.predictability)
+    limit = plan.fact(PlanField.SESSION_LIMIT_HOURS)
+    sessions = None if ref_hours is None else max(1, math.ceil(ref_hours / limit)) if limit else 1
+    nice = sum(1 for need in workload.nice_to_have if plan.fact(need.fact))
+    return Recommendation(rank=None, plan=plan, option=option, feasible=not reasons, reasons=reasons, caveats=caveats,
+                          cost=c.cost, score=score, usd_per_1k_score=usd_per_1k_score(c.cost.total_usd, ranked_on),
+                          reference_job_hours=ref_hours, reference_job_sessions=sessions,
+                          memory_probability=c.memory_probability, nice_to_have_met=nice,
+                          stale_facts=_stale_facts(c, catalog.as_of))
 
 
-def _order_key(v: dict):
-    return (v["per_1k"] if v["per_1k"] is not None else math.inf, -(v["rank_score"] or 0),
-            v["usd"] if v["usd"] is not None else math.inf)
+def _key(r: Recommendation, workload: Workload):
+    return order_key(r.usd_per_1k_score, r.nice_to_have_met, rank_score(r.score, workload.predictability),
+                     r.monthly_cost_usd, r.plan_id)
 
 
-def _why(catalog: Catalog, plan: Plan, v: dict, workload: Workload, rank: int | None, n_feasible: int) -> str:
-    score: ScoreSummary | None = v["score"]
-    if v["reasons"]:
-        return "Not suitable: " + "; ".join(v["reasons"]) + "."
-    label = METRIC_LABEL[workload.metric]
-    estimated = f" (estimated, ±{score.error_pct:.0f}%)" if score.basis == "estimated" else ""
-    spread = (f"p10–p90 {score.p10:,.0f}–{score.p90:,.0f}")
-    cost = "free" if not v["usd"] else f"${v['usd']:.2f} a month (${v['per_1k']:.3f} per 1,000 points)"
-    lead = "Best value" if rank == 1 else f"#{rank} of {n_feasible}"
-    text = f"{lead}: {cost}, expected {label} {score.mean:,.0f}{estimated}, {spread}"
-    if v["option"].is_lottery:
-        text += "; the GPU is a lottery: " + _gpu_text(catalog, v["option"])
-    elif score.cv <= REQUIRED_MAX_CV:
-        text += f"; predictable (spread {score.cv:.0%})"
-    if v["ref_hours"] is not None:
-        text += f"; your reference job takes about {v['ref_hours']:.1f} h"
-    return text + "."
+def eligible(plan: Plan, workload: Workload) -> bool:
+    """False for plans the user may not use (education plans without workload.education)."""
+    return workload.education or not plan.fact(PlanField.REQUIRES_EDUCATION)
 
 
 def recommend(catalog: Catalog, workload: Workload) -> list[Recommendation]:
-    """Every plan in the catalog judged for `workload`: feasible ones first in rank order, then the rest.
-
-    Raises UnknownGpuError when workload.reference_gpu is not in the catalog.
-    """
-    ref_score = reference_score(catalog, workload)
-    verdicts = []
+    """Every plan the user may use judged for `workload`: feasible ones first in rank order, then the rest
+    (fewest reasons first). Raises UnknownGpuError when workload.reference_gpu is not in the catalog."""
+    book = score_book(catalog)
+    ref_score = reference_device_score(catalog, workload)
+    best = []
     for plan in catalog.plans.values():
-        judged = [_judge(catalog, plan, option, workload, ref_score) for option in plan.options]
-        feasible = [v for v in judged if not v["reasons"]]
-        best = min(feasible, key=_order_key) if feasible else min(judged, key=lambda v: (len(v["reasons"]), _order_key(v)))
-        verdicts.append((plan, best))
-    feasible = sorted([pv for pv in verdicts if not pv[1]["reasons"]], key=lambda pv: (_order_key(pv[1]), pv[0].plan_id))
-    rest = sorted([pv for pv in verdicts if pv[1]["reasons"]], key=lambda pv: (len(pv[1]["reasons"]), _order_key(pv[1]), pv[0].plan_id))
-    out = []
-    for i, (plan, v) in enumerate(feasible + rest):
-        rank = i + 1 if i < len(feasible) else None
-        out.append(Recommendation(
-            rank=rank, plan_id=plan.plan_id, platform=plan.platform, plan=plan.plan, option=v["option"].option,
-            gpu=_gpu_text(catalog, v["option"]), feasible=rank is not None, reasons=tuple(v["reasons"]),
-            caveats=tuple(v["caveats"]), monthly_cost_usd=v["usd"], cost=v["cost"], score=v["score"],
-            usd_per_1k_score=v["per_1k"], reference_job_hours=v["ref_hours"], memory_probability=v["memory_p"],
-            limits=plan_limits(plan), why=_why(catalog, plan, v, workload, rank, len(feasible)),
-            sources=tuple(plan.sources())))
-    return out
+        if not eligible(plan, workload):
+            continue
+        judged = [_judge(catalog, book, plan, option, workload, ref_score) for option in plan.options]
+        feasible = [r for r in judged if r.feasible]
+        if feasible:
+            best.append(min(feasible, key=lambda r: _key(r, workload)))
+        else:
+            best.append(min(judged, key=lambda r: (len(r.reasons), _key(r, workload))))
+    feasible = sorted((r for r in best if r.feasible), key=lambda r: _key(r, workload))
+    rest = sorted((r for r in best if not r.feasible), key=lambda r: (len(r.reasons), _key(r, workload)))
+    return [replace(r, rank=i + 1) for i, r in enumerate(feasible)] + rest
+
+
+__all__ = ["CAVEATS", "CHECKS", "MEMORY_MIN_PROBABILITY", "Caveat", "Reason", "Recommendation", "StaleFact",
+           "eligible", "order_key", "rank_score", "recommend", "reference_device_score", "usd_per_1k_score"]

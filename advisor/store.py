@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import AdvisorError
+from .errors import RunValidationError, StoreError
 
 RUN_SCHEMA = "advisor.run/1"
 MAX_RUN_BYTES = 1_000_000
@@ -21,10 +21,6 @@ MAX_RUN_BYTES = 1_000_000
 MAX_SCORE = 10_000_000
 MAX_MS = 10_000_000.0
 ENV_STORE = "ADVISOR_RUNS_DB"
-
-
-class RunValidationError(AdvisorError, ValueError):
-    "A benchmark run record is malformed or holds impossible values"
 
 
 class Device(BaseModel):
@@ -39,7 +35,7 @@ class Device(BaseModel):
     cuda_version: Annotated[str | None, Field(max_length=100)] = None
 
 
-class TestResult(BaseModel):
+class SubtestResult(BaseModel):
     """One sub-test: id like '1.2' (test 1, sub-test 2), mean and sd of its time in ms, status and error."""
 
     model_config = ConfigDict(extra="forbid")
@@ -52,7 +48,7 @@ class TestResult(BaseModel):
     error: Annotated[str | None, Field(max_length=2000)] = None
 
 
-class Scores(BaseModel):
+class RunScores(BaseModel):
     """Scores in AI Benchmark points; quick runs add ai_low and ai_high (the interval of the estimate)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -70,8 +66,8 @@ class BenchmarkRun(BaseModel):
     mode: Literal["quick", "full"]
     device: Device
     tensorflow_version: Annotated[str | None, Field(max_length=100)] = None
-    scores: Scores
-    tests: Annotated[list[TestResult], Field(max_length=100)]
+    scores: RunScores
+    tests: Annotated[list[SubtestResult], Field(max_length=100)]
     partial: bool = False
     tests_used: Annotated[int, Field(ge=0, le=100)] = 0
     started_at: dt.datetime
@@ -173,12 +169,23 @@ class RunStore:
 
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path is not None else default_store_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("""CREATE TABLE IF NOT EXISTS runs (
-                id INTEGER PRIMARY KEY AUTOINCREMENT, saved_at TEXT NOT NULL, platform TEXT, mode TEXT NOT NULL,
-                device TEXT NOT NULL, ai REAL, record TEXT NOT NULL)""")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(self._connect()) as db, db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("""CREATE TABLE IF NOT EXISTS runs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, saved_at TEXT NOT NULL, platform TEXT, mode TEXT NOT NULL,
+                    device TEXT NOT NULL, ai REAL, record TEXT NOT NULL)""")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the run store {self.path}: {exc}") from None
+
+    def ping(self) -> None:
+        """Raises StoreError when the store cannot be read."""
+        try:
+            with closing(self._connect()) as db:
+                db.execute("SELECT count(*) FROM runs").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the run store: {exc}") from None
 
     def _connect(self) -> sqlite3.Connection:
         # A generous busy timeout makes concurrent writers wait their turn instead of failing.

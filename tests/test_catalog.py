@@ -1,82 +1,13 @@
-"""Tests for advisor.catalog: loading, validation with clear errors, and as-of resolution."""
+"""Tests for advisor.catalog on the tiny synthetic catalog: loading, validation with clear errors, as-of
+resolution, disputes, unverified rows, availability and rate terms."""
 import datetime as dt
 
 import pytest
 
-from advisor.catalog import CONFIDENCES, load_catalog, load_raw
+from advisor.catalog import load_catalog, load_raw
 from advisor.errors import CatalogError, UnknownGpuError, UnknownPlanError
-
-STABLE_IDS = ["colab-free", "colab-pro", "colab-pro-plus", "colab-payg", "gradient-free", "gradient-pro",
-              "gradient-growth", "kaggle-free", "studiolab-free"]
-
-
-def test_shipped_catalog_has_the_stable_plan_ids_today(today_world):
-    for plan_id in STABLE_IDS:
-        assert plan_id in today_world.plans
-    hourly = [p for p in today_world.plans.values() if p.price_model == "hourly"]
-    assert len(hourly) >= 2
-
-
-def test_every_shipped_value_has_a_source_a_date_and_a_confidence():
-    raw = load_raw()
-    provenances = [g.provenance for g in raw.gpus.values()] + [f.provenance for f in raw.facts] \
-        + [o.provenance for _, o in raw.options] + [r.provenance for r in raw.rates] + [e.provenance for e in raw.evidence]
-    assert len(provenances) > 150
-    for p in provenances:
-        assert p.source.strip() and isinstance(p.as_of, dt.date) and p.confidence in CONFIDENCES
-
-
-def test_as_of_takes_the_newest_observation_on_or_before_the_date():
-    # Gradient Free's auto-shutdown: 6 h in the old docs, 12 h on the 2026-09 pricing page.
-    assert load_catalog("2022-06-01").plan("gradient-free").fact("session_limit_hours") == 6
-    assert load_catalog("2026-10-01").plan("gradient-free").fact("session_limit_hours") == 12
-    # Both observations stay visible as history.
-    assert len(load_catalog().plan("gradient-free").history["session_limit_hours"]) == 2
-
-
-def test_article_world_shows_the_k80_lottery_and_today_the_t4(article_world, today_world):
-    old = article_world.plan("colab-free").options[0]
-    assert dict(old.shares) == pytest.approx({"k80": 10 / 15, "p100": 4 / 15, "t4": 1 / 15})
-    assert old.observed_counts == (10, 4, 1)
-    assert dict(today_world.plan("colab-free").options[0].shares) == {"t4": 1.0}
-
-
-def test_plans_appear_only_once_they_have_a_price_on_record(article_world):
-    # Pay as you go launched 2022-09-29, after the article.
-    assert "colab-payg" not in article_world.plans
-    with pytest.raises(UnknownPlanError, match="later --as-of"):
-        article_world.plan("colab-payg")
-
-
-def test_tie_on_a_date_keeps_both_and_uses_the_first_listed(today_world):
-    kaggle = today_world.plan("kaggle-free")
-    assert kaggle.fact("idle_timeout_minutes") == 20
-    assert sorted(o.value for o in kaggle.history["idle_timeout_minutes"]) == [20, 60]
-
-
-def test_unknown_plan_suggests_close_matches(today_world):
-    with pytest.raises(UnknownPlanError, match="did you mean colab-pro"):
-        today_world.plan("colab-pr")
-
-
-@pytest.mark.parametrize("name, expected", [
-    ("T4", "t4"),  # the common name
-    ("Tesla T4", "t4"),  # the full name
-    ("a100 40gb", "a100-40gb"),  # spaces for dashes
-    ("A100-40GB", "a100-40gb"),  # case
-])
-def test_gpu_lookup_by_id_or_name(today_world, name, expected):
-    assert today_world.gpu(name).gpu_id == expected
-
-
-def test_unknown_gpu_suggests_close_matches(today_world):
-    with pytest.raises(UnknownGpuError, match="did you mean"):
-        today_world.gpu("t5")
-
-
-def test_future_as_of_is_refused():
-    with pytest.raises(ValueError, match="future"):
-        load_catalog(dt.date.today() + dt.timedelta(days=1))
+from advisor.vocab import Availability, PlanField, RateStatistic, RateTerm
+from conftest import TINY_DATE
 
 
 def _replace(path, old, new):
@@ -85,65 +16,217 @@ def _replace(path, old, new):
     path.write_text(text.replace(old, new, 1))
 
 
+def test_as_of_takes_the_newest_observation_on_or_before_the_date(tiny_dir):
+    # steady-free's session limit: 6 h from 2021, 12 h from 2023; both stay as history.
+    assert load_catalog("2022-06-01", tiny_dir).plan("steady-free").fact("session_limit_hours") == 6
+    steady = load_catalog(TINY_DATE, tiny_dir).plan("steady-free")
+    assert steady.fact("session_limit_hours") == 12
+    assert [o.value for o in steady.history[PlanField.SESSION_LIMIT_HOURS]] == [6, 12]
+
+
+def test_disputed_observations_stay_live_and_the_stricter_binds(tiny):
+    # Two sources dated 2023-06-01 disagree on the idle timeout (60 vs 30 min): the shorter binds, the other is
+    # kept as the dispute.
+    fact = tiny.plan("steady-free").facts[PlanField.IDLE_TIMEOUT_MINUTES]
+    assert fact.value == 30
+    assert [o.value for o in fact.disputed_by] == [60]
+
+
+def test_a_newer_undisputed_observation_settles_a_dispute(tiny_dir):
+    with (tiny_dir / "plan_facts.csv").open("a") as fh:
+        fh.write("steady-free,idle_timeout_minutes,45,2023-09-01,https://example.org/steady-new,official,,\n")
+    fact = load_catalog(TINY_DATE, tiny_dir).plan("steady-free").facts[PlanField.IDLE_TIMEOUT_MINUTES]
+    assert fact.value == 45 and fact.disputed_by == ()
+
+
+def test_unverified_rows_are_kept_but_never_used(tiny, tiny_dir):
+    # steady-free's 'private notebooks: true' and the 'new' GPU's 99,999 score are unverified.
+    assert tiny.plan("steady-free").fact("private_notebooks") is None
+    assert all(e.subject != "new" for e in tiny.evidence)
+    raw = load_raw(tiny_dir)
+    assert any(o.field is PlanField.PRIVATE_NOTEBOOKS for o in raw.facts)
+
+
+def test_commitment_prices_do_not_price_an_hour(tiny):
+    hourly = tiny.plan("hourly")
+    assert tiny.rate(hourly, "fast").rate == 1.5
+    others = tiny.other_rates(hourly, "fast")
+    assert [(r.rate, r.term) for r in others] == [(0.5, RateTerm.COMMITMENT)]
+    assert tiny.rate(hourly, "fast", RateStatistic.MINIMUM) is None
+
+
+def test_availability_by_option_or_for_the_whole_plan(tiny, tiny_dir):
+    hourly, gone = tiny.plan("hourly"), tiny.plan("gone")
+    twin = next(o for o in hourly.options if o.option == "twin")
+    fast = next(o for o in hourly.options if o.option == "fast")
+    assert tiny.availability(hourly, twin).availability is Availability.SCARCE
+    assert tiny.availability(hourly, fast) is None
+    assert not tiny.is_available(gone, gone.options[0])
+    # Before the observation (2023-01-01), nothing was known.
+    early = load_catalog("2022-06-01", tiny_dir)
+    assert early.is_available(early.plan("gone"), early.plan("gone").options[0])
+
+
+def test_several_gpus_in_one_option(tiny):
+    twin = next(o for o in tiny.plan("hourly").options if o.option == "twin")
+    assert twin.gpu_count == 2 and twin.gpu_ids == ("mid",)
+
+
+def test_plans_appear_only_once_they_have_a_price_and_gpus(tiny_dir):
+    with (tiny_dir / "plans.csv").open("a") as fh:
+        fh.write("later,Later,Free,free,https://example.org/later,\n")
+    with (tiny_dir / "plan_facts.csv").open("a") as fh:
+        fh.write("later,monthly_price_usd,0,2023-01-01,https://example.org/later,official,,\n")
+    with (tiny_dir / "plan_gpus.csv").open("a") as fh:
+        fh.write("later,assigned,mid,1,1,,2023-01-01,https://example.org/later,official,,\n")
+    assert "later" in load_catalog(TINY_DATE, tiny_dir).plans
+    early = load_catalog("2022-06-01", tiny_dir)
+    with pytest.raises(UnknownPlanError, match="later date"):
+        early.plan("later")
+
+
+def test_unknown_plan_suggests_close_matches(tiny):
+    with pytest.raises(UnknownPlanError, match="did you mean units-pro"):
+        tiny.plan("units-pr")
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("mid", "mid"),  # the id
+    ("Mid GPU", "mid"),  # the full name
+    ("NVIDIA Fast GPU", "fast"),  # a vendor word in front
+    ("FAST", "fast"),  # case
+])
+def test_gpu_lookup_by_id_or_name(tiny, name, expected):
+    assert tiny.gpu(name).gpu_id == expected
+
+
+def test_unknown_gpu_suggests_close_matches(tiny):
+    with pytest.raises(UnknownGpuError, match="did you mean"):
+        tiny.gpu("fats")
+
+
+@pytest.mark.parametrize("value", [
+    dt.date.today() + dt.timedelta(days=1),  # tomorrow
+    "9999-12-31",  # far future
+])
+def test_future_as_of_is_refused(value):
+    with pytest.raises(ValueError, match="future"):
+        load_catalog(value)
+
+
+@pytest.mark.parametrize("value", ["20220601", "2022-W22-3", "2022-02-30", "", "1654041600"])
+def test_dates_must_be_iso_days(value):
+    with pytest.raises(ValueError, match="not a date"):
+        load_catalog(value)
+
+
 @pytest.mark.parametrize("file, old, new, expected", [
     # a negative price
     ("plan_facts.csv", "units-pro,monthly_price_usd,10,", "units-pro,monthly_price_usd,-10,",
-     r"plan_facts.csv, line 10, field 'value': -10 is out of range"),
+     r"plan_facts.csv, line 15, field 'value': -10 is out of range"),
     # allocation shares that do not sum to 1
-    ("plan_gpus.csv", "steady-free,assigned,mid,1,", "steady-free,assigned,mid,0.8,", r"plan_gpus.csv, line 4, field 'share'.*sum to 0.8"),
+    ("plan_gpus.csv", "steady-free,assigned,mid,1,1,", "steady-free,assigned,mid,1,0.8,",
+     r"plan_gpus.csv, line 4, field 'share'.*sum to 0.8"),
     # an unknown GPU in an allocation
-    ("plan_gpus.csv", "hourly,fast,fast,1,", "hourly,fast,faast,1,", r"plan_gpus.csv, line 7, field 'gpu_id': unknown GPU 'faast' \(did you mean fast"),
+    ("plan_gpus.csv", "hourly,fast,fast,1,", "hourly,fast,faast,1,",
+     r"plan_gpus.csv, line 8, field 'gpu_id': unknown GPU 'faast' \(did you mean fast"),
     # a date in the future
-    ("gpu_rates.csv", "hourly,fast,1.5,usd_per_hour,2021-01-01", "hourly,fast,1.5,usd_per_hour,2999-01-01",
+    ("gpu_rates.csv", "list,,2021-01-01,https://example.org/hourly,", "list,,2999-01-01,https://example.org/hourly,",
      r"gpu_rates.csv, line 4, field 'as_of': 2999-01-01 is in the future"),
     # a date that is not a date
-    ("benchmarks.csv", "gpu,mid,ai,1,9000,,2.0,normal,https://example.org/b,2021-01-01", "gpu,mid,ai,1,9000,,2.0,normal,https://example.org/b,01/01/2021",
+    ("benchmarks.csv", "gpu,mid,ai,1,9000,,2.0,normal,https://example.org/b,2021-01-01",
+     "gpu,mid,ai,1,9000,,2.0,normal,https://example.org/b,01/01/2021",
      r"benchmarks.csv, line 3, field 'as_of': '01/01/2021' is not a date"),
     # a boolean that is not one
     ("plan_facts.csv", "selectable_timeout,true", "selectable_timeout,maybe", r"field 'value': 'maybe' is not true or false"),
     # an unknown fact
-    ("plan_facts.csv", "steady-free,notebooks_running_max", "steady-free,notebooks_runing_max", r"unknown field 'notebooks_runing_max' \(did you mean notebooks_running_max"),
+    ("plan_facts.csv", "steady-free,notebooks_running_max", "steady-free,notebooks_runing_max",
+     r"unknown field 'notebooks_runing_max' \(did you mean notebooks_running_max"),
     # a missing source
     ("gpus.csv", "https://example.org/slow", "", r"gpus.csv, line 2, field 'source': is empty"),
     # an unknown confidence
-    ("gpus.csv", "2020-01-01,official,\nmid", "2020-01-01,trustme,\nmid", r"gpus.csv, line 2, field 'confidence': 'trustme' is not one of"),
+    ("gpus.csv", "2020-01-01,official,,\nmid", "2020-01-01,trustme,,\nmid", r"gpus.csv, line 2, field 'confidence': 'trustme' is not one of"),
+    # an unknown status
+    ("gpus.csv", "2020-01-01,official,,\nmid", "2020-01-01,official,,maybe\nmid", r"gpus.csv, line 2, field 'status': 'maybe' is not one of"),
     # a missing column
     ("plans.csv", "plan_id,platform,plan,price_model,url,rate_card", "plan_id,platform,plan,price_model,url",
      r"plans.csv, line 1: missing column\(s\) rate_card"),
+    # a misspelt column
+    ("plans.csv", "plan_id,platform,plan,price_model,url,rate_card", "plan_id,platform,plan,price_model,url,rate_crd",
+     r"plans.csv, line 1: missing column\(s\) rate_card; unknown column\(s\) rate_crd \(did you mean rate_card"),
+    # a column listed twice
+    ("plans.csv", "plan_id,platform,plan,price_model,url,rate_card", "plan_id,platform,plan,price_model,url,rate_card,url",
+     r"plans.csv, line 1: the header lists url twice"),
     # a score that is not a number
-    ("benchmarks.csv", "gpu,fast,ai,1,20000", "gpu,fast,ai,1,lots", r"benchmarks.csv, line 4, field 'mean': 'lots' is not a score"),
+    ("benchmarks.csv", "gpu,fast,ai,1,20000", "gpu,fast,ai,1,lots", r"benchmarks.csv, line 4, field 'mean': 'lots' is not a number"),
     # an id twice
     ("gpus.csv", "mid,Mid GPU", "slow,Mid GPU", r"gpus.csv, line 3, field 'gpu_id': 'slow' is listed twice"),
     # a stray comma makes an extra field
     ("plans.csv", "https://example.org/lotto,", "https://example.org/lotto,x,", r"plans.csv, line 2: more fields than the header"),
     # NaN is not a number the catalog accepts
     ("gpus.csv", "mid,Mid GPU,nvidia,16,", "mid,Mid GPU,nvidia,nan,", r"gpus.csv, line 3, field 'memory_gib': nan is out of range"),
+    # a NUL inside a value (D12): refused, not stored
+    ("plans.csv", "Lotto,Free", "Lo\x00tto,Free", r"plans.csv, line 2: holds the control character '\\x00'"),
+    # an escape sequence in a GPU name
+    ("gpus.csv", "Mid GPU", "Mid\x1b[31m GPU", r"gpus.csv, line 3: holds the control character '\\x1b'"),
+    # an unterminated quote swallows the lines after it: the line where it starts is named
+    ("plans.csv", "steady-free,Steady,Free", 'steady-free,"Steady,Free', r"plans.csv, line 3: a quoted value runs on"),
+    # a rate needing a plan that does not exist
+    ("gpu_rates.csv", "list,units-pro,", "list,units-pr0,", r"gpu_rates.csv, line 6, field 'requires_plan': unknown plan 'units-pr0'"),
+    # availability for an option the plan does not have
+    ("availability.csv", "hourly,twin,", "hourly,triplet,", r"availability.csv, line 2, field 'option': plan hourly has no option 'triplet'"),
+    # one option with two GPU counts
+    ("plan_gpus.csv", "lottery-free,assigned,fast,1,", "lottery-free,assigned,fast,2,", r"plan_gpus.csv, line 2, field 'gpu_count'"),
 ])
 def test_broken_file_gives_one_clear_error_naming_file_line_and_field(tiny_dir, file, old, new, expected):
     _replace(tiny_dir / file, old, new)
     with pytest.raises(CatalogError, match=expected):
-        load_catalog("2024-01-01", tiny_dir)
+        load_catalog(TINY_DATE, tiny_dir)
+
+
+@pytest.mark.parametrize("transform", [
+    lambda b: b"\xef\xbb\xbf" + b,  # a UTF-8 byte-order mark, as Excel's "CSV UTF-8" writes (D12)
+    lambda b: b.replace(b"\n", b"\r\n"),  # Windows line endings
+    lambda b: b.replace(b"\n", b"\n\n"),  # blank lines
+])
+def test_harmless_file_variants_are_accepted(tiny_dir, transform):
+    for name in ("plans.csv", "plan_facts.csv"):
+        path = tiny_dir / name
+        path.write_bytes(transform(path.read_bytes()))
+    assert load_catalog(TINY_DATE, tiny_dir).plan("units-pro").monthly_price_usd == 10
+
+
+def test_bom_in_every_file_is_accepted_regression_d12(tiny_dir):
+    for path in tiny_dir.glob("*.csv"):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert "units-pro" in load_catalog(TINY_DATE, tiny_dir).plans
 
 
 def test_missing_file_is_named(tiny_dir):
     (tiny_dir / "gpu_rates.csv").unlink()
     with pytest.raises(CatalogError, match="gpu_rates.csv: file not found"):
-        load_catalog("2024-01-01", tiny_dir)
+        load_catalog(TINY_DATE, tiny_dir)
 
 
-def test_binary_garbage_is_a_clear_error(tiny_dir):
-    (tiny_dir / "plans.csv").write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(CatalogError, match="plans.csv: not UTF-8"):
-        load_catalog("2024-01-01", tiny_dir)
+def test_a_folder_where_a_file_should_be_is_named_regression_d17(tiny_dir):
+    (tiny_dir / "gpu_rates.csv").unlink()
+    (tiny_dir / "gpu_rates.csv").mkdir()
+    with pytest.raises(CatalogError, match="gpu_rates.csv: is a folder, not a file"):
+        load_catalog(TINY_DATE, tiny_dir)
+
+
+def test_binary_garbage_is_a_clear_error_with_a_line(tiny_dir):
+    (tiny_dir / "plans.csv").write_bytes(b"plan_id,platform\n\xff\xfe\x00garbage")
+    with pytest.raises(CatalogError, match="plans.csv, line 2: not UTF-8"):
+        load_catalog(TINY_DATE, tiny_dir)
 
 
 def test_editing_a_file_is_seen_on_the_next_load(tiny_dir):
-    assert load_catalog("2024-01-01", tiny_dir).plan("units-pro").monthly_price_usd == 10
+    assert load_catalog(TINY_DATE, tiny_dir).plan("units-pro").monthly_price_usd == 10
     _replace(tiny_dir / "plan_facts.csv", "units-pro,monthly_price_usd,10,", "units-pro,monthly_price_usd,12.5,")
-    assert load_catalog("2024-01-01", tiny_dir).plan("units-pro").monthly_price_usd == 12.5
+    assert load_catalog(TINY_DATE, tiny_dir).plan("units-pro").monthly_price_usd == 12.5
 
 
-def test_shipped_data_edit_is_validated(shipped_dir):
-    _replace(shipped_dir / "plan_gpus.csv", "colab-free,assigned,k80,,10,", "colab-free,assigned,k80,,-10,")
-    with pytest.raises(CatalogError, match=r"plan_gpus.csv, line 2, field 'observed_count'"):
-        load_catalog("2022-06-01", shipped_dir)
+def test_plan_fact_names_are_checked(tiny):
+    with pytest.raises(ValueError):
+        tiny.plan("units-pro").fact("monthly_prise_usd")

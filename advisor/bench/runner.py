@@ -20,22 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..errors import AdvisorError
+from ..errors import AdvisorError, BenchmarkFailed, TensorFlowMissing
 from ..store import BenchmarkRun
 from .device import detect_gpus, match_catalog_gpu
 from .scoring import estimate_quick, load_quick_design, score_full
 from .subtests import all_subtests
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
 INSTALL_HINT = "pip install tensorflow==2.21.0 tf-keras==2.21.0 ai-benchmark==0.1.2"
-
-
-class TensorFlowMissing(AdvisorError):
-    "TensorFlow, tf-keras or ai-benchmark is not installed"
-
-
-class BenchmarkFailed(AdvisorError):
-    "The benchmark worker stopped before any sub-test finished"
 
 
 @dataclass(frozen=True)
@@ -97,8 +88,7 @@ def run_benchmark(mode: str = "quick", force_cpu: bool = False, platform: str | 
     design = load_quick_design() if mode == "quick" else None
     wanted = list(tests) if tests else (list(design.subtests) if design else [s.id for s in all_subtests()])
     nvml_gpus, nvml_note = detect_gpus(nvml)
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3",
-               PYTHONPATH=os.pathsep.join([str(PACKAGE_ROOT), os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3")
     if force_cpu:
         env["CUDA_VISIBLE_DEVICES"] = "-1"
     args = [sys.executable, "-m", "advisor.bench.worker", "--tests", ",".join(wanted)]

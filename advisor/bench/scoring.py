@@ -20,7 +20,7 @@ def geometric_mean(values: list[float]) -> float:
 
 
 @dataclass(frozen=True)
-class Scores:
+class FullScores:
     """Scores in points; None where no sub-test of that kind finished."""
 
     ai: int | None
@@ -28,7 +28,7 @@ class Scores:
     training: int | None
 
 
-def score_full(times_ms: dict[str, float]) -> Scores:
+def score_full(times_ms: dict[str, float]) -> FullScores:
     """Scores from per-sub-test mean times (ms), keyed 'test.sub'. Missing or failed sub-tests are left out."""
     ref = {s.id: s for s in all_subtests()}
     inf = [ref[i].ref_ms / t for i, t in times_ms.items() if i in ref and ref[i].kind == "inference" and t and t > 0]
@@ -36,7 +36,7 @@ def score_full(times_ms: dict[str, float]) -> Scores:
     inference = int(geometric_mean(inf) * SCALE) if inf else None
     training = int(geometric_mean(tra) * SCALE) if tra else None
     ai = inference + training if inference is not None and training is not None else None
-    return Scores(ai, inference, training)
+    return FullScores(ai, inference, training)
 
 
 @dataclass(frozen=True)

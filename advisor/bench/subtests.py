@@ -62,10 +62,3 @@ def all_subtests() -> tuple[SubTestInfo, ...]:
                                        float(s.max_duration)))
                 sub += 1
     return tuple(out)
-
-
-def subtest(test_id: str) -> SubTestInfo:
-    for s in all_subtests():
-        if s.id == test_id:
-            return s
-    raise KeyError(f"no AI Benchmark sub-test '{test_id}'")

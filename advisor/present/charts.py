@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 
-from .distributions import METRIC_LABEL, ScoreSummary
-from .recommend import Recommendation
-from .workload import Workload
+from ..distributions import ScoreSummary
+from ..recommend import Recommendation
+from ..workload import Workload
 
 
 def density_points(score: ScoreSummary, points: int = 160) -> list[tuple[float, float]]:
@@ -26,8 +26,8 @@ def density_points(score: ScoreSummary, points: int = 160) -> list[tuple[float, 
 
 
 def _label(r: Recommendation) -> str:
-    mark = " (est.)" if r.score is not None and r.score.basis == "estimated" else ""
-    return f"{r.platform} {r.plan}{mark}"
+    mark = " (est.)" if r.score is not None and r.score.estimated else ""
+    return f"{r.plan.label}{mark}"
 
 
 def distribution_chart(recs: list[Recommendation], limit: int = 8):
@@ -38,11 +38,11 @@ def distribution_chart(recs: list[Recommendation], limit: int = 8):
     rows = []
     for r in [r for r in recs if r.score is not None][:limit]:
         for x, y in density_points(r.score):
-            rows.append({"plan": _label(r), "score": x, "density": y, "basis": r.score.basis})
+            rows.append({"plan": _label(r), "score": x, "density": y, "basis": str(r.score.basis)})
     if not rows:
         return None
-    metric = METRIC_LABEL[recs[0].score.metric] if recs and recs[0].score else "score"
-    return alt.Chart(pd.DataFrame(rows), title=f"{metric.capitalize()} per session: how it is distributed").mark_area(
+    metric = next(r.score.metric.label for r in recs if r.score is not None)
+    return alt.Chart(pd.DataFrame(rows), title=f"{metric[0].upper()}{metric[1:]} per session: how it is distributed").mark_area(
         opacity=0.35, line=True).encode(
         x=alt.X("score:Q", title=f"{metric} (higher is faster)"),
         y=alt.Y("density:Q", title="share of sessions (density)", axis=alt.Axis(labels=False), stack=None),
@@ -92,11 +92,13 @@ def limits_chart(recs: list[Recommendation], workload: Workload):
 
     rows = []
     for r in recs:
-        idle = r.limits.get("idle_timeout_minutes")
-        values = {"session limit": r.limits.get("session_limit_hours"),
-                  "GPU quota per month": None if r.cost is None else r.cost.quota_hours_per_month,
+        if not r.feasible:
+            continue
+        idle = r.plan.fact("idle_timeout_minutes")
+        values = {"session limit": r.plan.fact("session_limit_hours"),
+                  "GPU quota per month": r.cost.quota_hours_per_month,
                   "idle timeout": None if idle is None else idle / 60}
-        rows += [{"plan": f"{r.platform} {r.plan}", "limit": k, "hours": v} for k, v in values.items() if v is not None]
+        rows += [{"plan": r.plan.label, "limit": k, "hours": v} for k, v in values.items() if v is not None]
     needs = {"session limit": workload.session_hours, "GPU quota per month": workload.gpu_hours_per_month}
     charts = []
     for limit in ("session limit", "GPU quota per month", "idle timeout"):

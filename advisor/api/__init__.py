@@ -1,0 +1,77 @@
+"""The HTTP API (FastAPI): plans, GPUs, recommendations, a stateless chat, benchmark runs.
+
+A thin front end over the core: requests become core calls, core errors become 4xx/503 JSON bodies. One
+ApiSettings object, read once, decides the security rules however the app is started:
+
+    advisor serve                                  # settings from the environment and --host
+    uvicorn --factory advisor.api:create_app       # settings from the environment
+    create_app(ApiSettings(...))                   # tests and embedding
+"""
+from __future__ import annotations
+
+from functools import partial
+
+from fastapi import FastAPI
+
+from .. import __version__
+from .docs import add_offline_docs
+from .errors import register
+from .middleware import RequestGuard
+from .models import CORE_TO_API
+from .routers import catalog, chat, recommend, runs
+from .settings import ApiSettings
+from .signing import StateSigner, host_secret
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """The API app for `settings` (default: read from the environment once).
+
+    The endpoints are async where they only compute: each does well under a millisecond of CPU work, cheaper
+    inline than through a thread pool. Store calls run in the thread pool.
+    """
+    settings = settings or ApiSettings.from_env()
+    app = FastAPI(title="GPU notebook advisor", version=__version__, docs_url=None, redoc_url=None,
+                  description="Ranks GPU notebook plans for a workload by price per AI Benchmark score.")
+    app.state.settings = settings
+    app.state.signer = StateSigner(settings.chat_secret or host_secret())
+    app.state.run_store = partial(_run_store, app)
+    app.state.store = None
+    register(app, CORE_TO_API)
+    for module in (catalog, recommend, chat, runs):
+        app.include_router(module.router)
+    add_offline_docs(app)
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(RequestGuard, settings=settings)
+    return app
+
+
+def _run_store(app: FastAPI):
+    """The app's run store, opened on first use (so a broken store does not stop the catalog endpoints)."""
+    if app.state.store is None:
+        from ..store import RunStore
+
+        app.state.store = RunStore(app.state.settings.database_url)
+    return app.state.store
+
+
+def serve(settings: ApiSettings, port: int = 8000, workers: int = 1) -> None:
+    """Run the API with uvicorn on settings.bind_host:port, in `workers` processes that all get `settings`."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    if not settings.bound_to_loopback and not settings.tokens:
+        print(f"note: listening on {settings.bind_host} without ADVISOR_API_TOKEN: POST /runs is refused", flush=True)
+    if not settings.bound_to_loopback and not settings.allowed_hosts:
+        print("note: only requests addressed to a loopback name or the bind address are answered; list the names "
+              "clients use in ADVISOR_ALLOWED_HOSTS", flush=True)
+    config = uvicorn.Config(partial(create_app, settings), factory=True, host=settings.bind_host, port=port,
+                            workers=workers, log_level="info", timeout_keep_alive=5)
+    server = uvicorn.Server(config)
+    if workers > 1:
+        Multiprocess(config, target=server.run, sockets=[config.bind_socket()]).run()
+    else:
+        server.run()

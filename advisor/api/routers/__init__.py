@@ -1,0 +1,1 @@
+"""The API's routers, one per resource: catalog (plans, GPUs, health), recommend, chat, runs."""

@@ -1,0 +1,380 @@
+"""Reads and validates the CSV files in data/. Every problem stops the load with one line naming the file, the
+line and the field, and what the field accepts."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from ..errors import CatalogError, did_you_mean
+from ..vocab import (Availability, Confidence, Metric, PlanField, Precision, PriceModel, RateStatistic, RateTerm,
+                     RateUnit, RowStatus, SubjectType)
+from .records import AvailabilityObservation, Evidence, Gpu, GpuOption, Observation, Provenance, Rate
+
+DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
+
+# Shares of a lottery may be rounded in a source; anything further from 1 is a typo.
+SHARE_TOLERANCE = 0.005
+_ID = re.compile(r"^[a-z0-9][a-z0-9+-]*$")
+# Control characters have no place in a catalog value (tab excepted); a NUL is a broken file.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+PROVENANCE_COLUMNS = ("source", "as_of", "confidence", "note", "status")
+
+# Every file and its columns. The loader requires exactly these, in any order (an extra column is refused too, so
+# a misspelt header is caught rather than ignored).
+FILES: dict[str, tuple[str, ...]] = {
+    "gpus.csv": ("gpu_id", "name", "vendor", "memory_gib", "fp32_tflops", "fp16_tflops", "memory_bandwidth_gbps",
+                 "source", "as_of", "confidence", "note", "status"),
+    "plans.csv": ("plan_id", "platform", "plan", "price_model", "url", "rate_card"),
+    "plan_facts.csv": ("plan_id", "field", "value", "as_of", "source", "confidence", "note", "status"),
+    "plan_gpus.csv": ("plan_id", "option", "gpu_id", "gpu_count", "share", "observed_count", "as_of", "source",
+                      "confidence", "note", "status"),
+    "gpu_rates.csv": ("rate_card", "gpu_id", "rate", "unit", "term", "statistic", "requires_plan", "as_of", "source",
+                      "confidence", "note", "status"),
+    "availability.csv": ("plan_id", "option", "availability", "as_of", "source", "confidence", "note", "status"),
+    "benchmarks.csv": ("subject_type", "subject", "metric", "n", "mean", "sd", "tf_version", "precision", "source",
+                       "as_of", "confidence", "note", "status"),
+}
+DATA_FILES = tuple(FILES)
+
+_VALUE_TYPES: dict[str, tuple[Callable[[str], Any], Callable[[Any], bool], str]] = {
+    "price": (float, lambda v: v >= 0, "a number, 0 or more"),
+    "positive": (float, lambda v: v > 0, "a number above 0"),
+    "count": (int, lambda v: v >= 1, "a whole number, 1 or more"),
+}
+
+
+class _Row:
+    """One CSV row with its file and line, so every error can name both."""
+
+    def __init__(self, file: str, line: int, data: dict[str, str]):
+        self.file, self.line, self.data = file, line, data
+
+    def fail(self, column: str, problem: str) -> CatalogError:
+        return CatalogError(f"{self.file}, line {self.line}, field '{column}': {problem}")
+
+    def text(self, column: str, required: bool = True) -> str:
+        value = (self.data.get(column) or "").strip()
+        if required and not value:
+            raise self.fail(column, "is empty; it needs a value")
+        return value
+
+    def ident(self, column: str) -> str:
+        value = self.text(column)
+        if not _ID.match(value):
+            raise self.fail(column, f"'{value}' is not an id (lower-case letters, digits, '+' and '-')")
+        return value
+
+    def number(self, column: str, value_type: str = "positive", required: bool = True):
+        parse, check, what = _VALUE_TYPES[value_type]
+        raw = self.text(column, required)
+        if not raw:
+            return None
+        try:
+            value = parse(raw)
+        except ValueError:
+            raise self.fail(column, f"'{raw}' is not {what}") from None
+        if isinstance(value, float) and not math.isfinite(value) or not check(value):
+            raise self.fail(column, f"{raw} is out of range: expected {what}")
+        return value
+
+    def boolean(self, column: str) -> bool:
+        raw = self.text(column).lower()
+        if raw in ("true", "yes", "1"):
+            return True
+        if raw in ("false", "no", "0"):
+            return False
+        raise self.fail(column, f"'{raw}' is not true or false")
+
+    def choice(self, column: str, enum, required: bool = True):
+        value = self.text(column, required)
+        if not value and not required:
+            return None
+        try:
+            return enum(value)
+        except ValueError:
+            choices = [v for v in enum.values() if v]
+            raise self.fail(column, f"'{value}' is not one of {', '.join(choices)}"
+                                    f"{did_you_mean(value, choices)}") from None
+
+    def provenance(self, today: dt.date) -> Provenance:
+        raw = self.text("as_of")
+        try:
+            as_of = dt.date.fromisoformat(raw)
+        except ValueError:
+            raise self.fail("as_of", f"'{raw}' is not a date like 2024-04-23") from None
+        if as_of > today:
+            raise self.fail("as_of", f"{raw} is in the future (today is {today.isoformat()})")
+        return Provenance(source=self.text("source"), as_of=as_of, confidence=self.choice("confidence", Confidence),
+                          note=self.text("note", required=False),
+                          status=self.choice("status", RowStatus, required=False) or RowStatus.NORMAL,
+                          file=self.file, line=self.line)
+
+
+def _decode(path: Path) -> str:
+    """The file's text: UTF-8 with or without a byte-order mark (Excel writes one). Raises CatalogError."""
+    name = path.name
+    if path.is_dir():
+        raise CatalogError(f"{name}: is a folder, not a file; restore {name} from the repository")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CatalogError(f"{name}: file not found in {path.parent.name}/; restore it from the repository") from None
+    except OSError as exc:
+        raise CatalogError(f"{name}: cannot be read ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise CatalogError(f"{name}, line {line}: not UTF-8 text ({exc.reason}); save the file as UTF-8") from None
+
+
+def _read(path: Path, columns: tuple[str, ...]) -> list[_Row]:
+    name = path.name
+    text = _decode(path)
+    for number, line in enumerate(text.splitlines(), start=1):
+        bad = _CONTROL.search(line)
+        if bad:
+            raise CatalogError(f"{name}, line {number}: holds the control character {bad.group()!r}; remove it")
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        twice = sorted({h for h in header if header.count(h) > 1})
+        if twice:
+            raise CatalogError(f"{name}, line 1: the header lists {', '.join(twice)} twice")
+        if set(header) != set(columns):
+            missing = [c for c in columns if c not in header]
+            extra = [h for h in header if h not in columns]
+            problem = []
+            if missing:
+                problem.append(f"missing column(s) {', '.join(missing)}")
+            if extra:
+                problem.append(f"unknown column(s) {', '.join(extra)}{did_you_mean(extra[0], columns)}")
+            raise CatalogError(f"{name}, line 1: {'; '.join(problem)}; the header must be {','.join(columns)}")
+        reader.fieldnames = header
+        rows = []
+        for data in reader:
+            end = reader.line_num
+            values = [v for v in data.values() if isinstance(v, str)] + list(data.get(None) or [])
+            start = end - sum(v.count("\n") for v in values)
+            if start != end:
+                raise CatalogError(f"{name}, line {start}: a quoted value runs on to line {end}; a closing quote is "
+                                   "probably missing")
+            if None in data:
+                raise CatalogError(f"{name}, line {end}: more fields than the header has; quote values that hold "
+                                   "commas")
+            if any(v is None for v in data.values()):
+                raise CatalogError(f"{name}, line {end}: fewer fields than the header has")
+            if any(v.strip() for v in data.values()):
+                rows.append(_Row(name, end, data))
+        return rows
+    except csv.Error as exc:
+        start = _unclosed_quote_line(text)
+        if start is not None:
+            raise CatalogError(f"{name}, line {start}: a quoted value runs on to the end of the file; a closing quote "
+                               "is probably missing") from None
+        raise CatalogError(f"{name}, line {reader.line_num}: not valid CSV ({exc}); check the quotes on this line "
+                           "and the ones before it") from None
+
+
+def _unclosed_quote_line(text: str) -> int | None:
+    """The line where a quote that is never closed opens, or None when every quote is closed."""
+    open_at = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.count('"') % 2:
+            open_at = number if open_at is None else None
+    return open_at
+
+
+@dataclass(frozen=True)
+class RawCatalog:
+    """Every validated row of data/, before choosing a date. plans: plan id -> identity columns."""
+
+    gpus: dict[str, Gpu]
+    plans: dict[str, dict[str, Any]]
+    facts: tuple[Observation, ...]
+    options: tuple[tuple[str, GpuOption], ...]
+    rates: tuple[Rate, ...]
+    availability: tuple[AvailabilityObservation, ...]
+    evidence: tuple[Evidence, ...]
+
+
+def _known(row: _Row, column: str, known: Mapping[str, Any], what: str) -> str:
+    value = row.text(column)
+    if value not in known:
+        raise row.fail(column, f"unknown {what} '{value}'{did_you_mean(value, known)}; add it to its file first")
+    return value
+
+
+def _load_gpus(rows: list[_Row], today: dt.date) -> dict[str, Gpu]:
+    gpus: dict[str, Gpu] = {}
+    for row in rows:
+        gpu_id = row.ident("gpu_id")
+        if gpu_id in gpus:
+            raise row.fail("gpu_id", f"'{gpu_id}' is listed twice")
+        gpus[gpu_id] = Gpu(gpu_id=gpu_id, name=row.text("name"), vendor=row.text("vendor").lower(),
+                           memory_gib=row.number("memory_gib"), fp32_tflops=row.number("fp32_tflops"),
+                           fp16_tflops=row.number("fp16_tflops", required=False),
+                           memory_bandwidth_gbps=row.number("memory_bandwidth_gbps"),
+                           provenance=row.provenance(today))
+    return gpus
+
+
+def _load_plans(rows: list[_Row]) -> dict[str, dict[str, Any]]:
+    plans: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        plan_id = row.ident("plan_id")
+        if plan_id in plans:
+            raise row.fail("plan_id", f"'{plan_id}' is listed twice")
+        price_model = row.choice("price_model", PriceModel)
+        needs_card = price_model in (PriceModel.UNITS, PriceModel.HOURLY)
+        plans[plan_id] = {"platform": row.text("platform"), "tier": row.text("plan"), "price_model": price_model,
+                          "url": row.text("url"), "rate_card": row.text("rate_card", required=needs_card)}
+    return plans
+
+
+def _load_facts(rows: list[_Row], plans, today) -> tuple[Observation, ...]:
+    facts = []
+    for row in rows:
+        plan_id = _known(row, "plan_id", plans, "plan")
+        name = row.text("field")
+        try:
+            plan_field = PlanField(name)
+        except ValueError:
+            raise row.fail("field", f"unknown field '{name}'{did_you_mean(name, PlanField.values())}; known: "
+                                    f"{', '.join(PlanField.values())}") from None
+        value = row.boolean("value") if plan_field.value_type == "bool" else row.number("value", plan_field.value_type)
+        facts.append(Observation(plan_id, plan_field, value, row.provenance(today)))
+    return tuple(facts)
+
+
+def _load_options(rows: list[_Row], plans, gpus, today) -> tuple[tuple[str, GpuOption], ...]:
+    groups: dict[tuple[str, dt.date, str], list[tuple[_Row, str, float | None, int | None, int, Provenance]]] = {}
+    for row in rows:
+        plan_id = _known(row, "plan_id", plans, "plan")
+        gpu_id = _known(row, "gpu_id", gpus, "GPU")
+        gpu_count = row.number("gpu_count", "count")
+        share = row.number("share", required=False)
+        if share is not None and share > 1:
+            raise row.fail("share", f"{share:g} is out of range: expected a share between 0 and 1")
+        count = row.number("observed_count", "count", required=False)
+        if (share is None) == (count is None):
+            raise row.fail("share", "give either a share or an observed_count, not both and not neither")
+        prov = row.provenance(today)
+        groups.setdefault((plan_id, prov.as_of, row.text("option")), []).append(
+            (row, gpu_id, share, count, gpu_count, prov))
+    return tuple((plan_id, _option_from_group(plan_id, option, members))
+                 for (plan_id, _, option), members in groups.items())
+
+
+def _option_from_group(plan_id: str, option: str, members) -> GpuOption:
+    """One option of one allocation: its rows become shares (observed counts are turned into shares)."""
+    first = members[0][0]
+    where = f"plan {plan_id} option '{option}' as of {members[0][5].as_of}"
+    counts = [m[3] for m in members]
+    if any(c is None for c in counts) and any(c is not None for c in counts):
+        raise first.fail("observed_count", f"{where}: use counts on every row of the group or on none")
+    if len({m[4] for m in members}) != 1:
+        raise first.fail("gpu_count", f"{where}: every row of an option needs the same gpu_count")
+    if counts[0] is not None:
+        total = sum(counts)
+        shares = tuple((m[1], m[3] / total) for m in members)
+        observed = tuple(counts)
+    else:
+        shares = tuple((m[1], m[2]) for m in members)
+        observed = None
+        total_share = sum(s for _, s in shares)
+        if abs(total_share - 1) > SHARE_TOLERANCE:
+            raise first.fail("share", f"{where}: shares sum to {total_share:g}, not 1")
+    if len({g for g, _ in shares}) != len(shares):
+        raise first.fail("gpu_id", f"{where} lists a GPU twice")
+    return GpuOption(option, shares, observed, members[0][4], members[0][5])
+
+
+def _load_rates(rows: list[_Row], plans, gpus, today) -> tuple[Rate, ...]:
+    cards = {p["rate_card"] for p in plans.values() if p["rate_card"]}
+    rates = []
+    for row in rows:
+        card = row.text("rate_card")
+        if card not in cards:
+            raise row.fail("rate_card", f"no plan uses rate card '{card}'{did_you_mean(card, cards)}")
+        requires = row.text("requires_plan", required=False) or None
+        if requires is not None:
+            requires = _known(row, "requires_plan", plans, "plan")
+        rates.append(Rate(card, _known(row, "gpu_id", gpus, "GPU"), row.number("rate", "price"),
+                          row.choice("unit", RateUnit), row.choice("term", RateTerm),
+                          row.choice("statistic", RateStatistic), requires, row.provenance(today)))
+    return tuple(rates)
+
+
+def _load_availability(rows: list[_Row], plans, options, today) -> tuple[AvailabilityObservation, ...]:
+    names = {(p, o.option) for p, o in options}
+    out = []
+    for row in rows:
+        plan_id = _known(row, "plan_id", plans, "plan")
+        option = row.text("option")
+        if option != "*" and (plan_id, option) not in names:
+            known = sorted(o for p, o in names if p == plan_id)
+            raise row.fail("option", f"plan {plan_id} has no option '{option}'{did_you_mean(option, known)}; "
+                                     "use '*' for every option")
+        out.append(AvailabilityObservation(plan_id, option, row.choice("availability", Availability),
+                                           row.provenance(today)))
+    return tuple(out)
+
+
+def _load_evidence(rows: list[_Row], plans, gpus, today) -> tuple[Evidence, ...]:
+    evidence = []
+    for row in rows:
+        subject_type = row.choice("subject_type", SubjectType)
+        if subject_type is SubjectType.GPU:
+            subject = _known(row, "subject", gpus, "GPU")
+        elif subject_type is SubjectType.PLAN:
+            subject = _known(row, "subject", plans, "plan")
+        else:
+            subject = row.text("subject")
+        n = row.number("n", "count")
+        sd = row.number("sd", "price", required=False)
+        if sd is not None and n < 2:
+            raise row.fail("sd", "a standard deviation needs n of 2 or more")
+        evidence.append(Evidence(subject_type, subject, row.choice("metric", Metric), n, row.number("mean"), sd,
+                                 row.text("tf_version", required=False), row.choice("precision", Precision),
+                                 row.provenance(today)))
+    return tuple(evidence)
+
+
+@lru_cache(maxsize=8)
+def _load_raw_cached(data_dir: str, stamp: tuple, today: dt.date) -> RawCatalog:
+    path = Path(data_dir)
+    rows = {name: _read(path / name, columns) for name, columns in FILES.items()}
+    gpus = _load_gpus(rows["gpus.csv"], today)
+    plans = _load_plans(rows["plans.csv"])
+    options = _load_options(rows["plan_gpus.csv"], plans, gpus, today)
+    return RawCatalog(gpus=gpus, plans=plans, facts=_load_facts(rows["plan_facts.csv"], plans, today),
+                      options=options, rates=_load_rates(rows["gpu_rates.csv"], plans, gpus, today),
+                      availability=_load_availability(rows["availability.csv"], plans, options, today),
+                      evidence=_load_evidence(rows["benchmarks.csv"], plans, gpus, today))
+
+
+def data_stamp(data_dir: Path | str | None = None) -> tuple[str, tuple]:
+    """The data folder's resolved path and a stamp of its files (mtime and size): it changes when a file does."""
+    path = Path(data_dir) if data_dir is not None else DATA_DIR
+    stamp = []
+    for name in DATA_FILES:
+        try:
+            st = (path / name).stat()
+            stamp.append((name, st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamp.append((name, 0, 0))  # _read reports the missing file
+    return str(path.resolve()), tuple(stamp)
+
+
+def load_raw(data_dir: Path | str | None = None) -> RawCatalog:
+    """Every validated row of the data files; re-read only when a file changes. Raises CatalogError."""
+    path, stamp = data_stamp(data_dir)
+    return _load_raw_cached(path, stamp, dt.date.today())

@@ -1,0 +1,211 @@
+"""The catalog's records: GPUs, plans, dated observations and their provenance. Frozen; units in the names."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..vocab import (STALE_AFTER_DAYS, Availability, Confidence, Metric, PlanField, Precision, PriceModel,
+                     RateStatistic, RateTerm, RateUnit, RowStatus, SubjectType)
+
+# A locator a reader can follow: a URL, or a GitHub-style owner/repository (optionally with a path).
+_LOCATOR = re.compile(r"https?://\S+|\b[\w.-]+/[\w.-]+\b")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a value came from: a URL or a repository and path, the date the source gives, how far to trust it,
+    and the row's standing (normal, disputed, unverified). file and line locate the row in data/."""
+
+    source: str
+    as_of: dt.date
+    confidence: Confidence
+    note: str = ""
+    status: RowStatus = RowStatus.NORMAL
+    file: str = ""
+    line: int = 0
+
+    def age_days(self, today: dt.date) -> int:
+        return (today - self.as_of).days
+
+    def is_stale(self, today: dt.date, days: int = STALE_AFTER_DAYS) -> bool:
+        """True when the source is older than `days` on `today`."""
+        return self.age_days(today) > days
+
+    @property
+    def has_locator(self) -> bool:
+        """True when the source names a URL or a repository a reader can open."""
+        return _LOCATOR.search(self.source) is not None
+
+    @property
+    def usable(self) -> bool:
+        """False for rows kept as history only (unverified)."""
+        return self.status is not RowStatus.UNVERIFIED
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}, line {self.line}" if self.file else ""
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "as_of": self.as_of.isoformat(), "confidence": str(self.confidence),
+                "note": self.note, "status": str(self.status) or None}
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One dated observation of a plan fact (value in the field's unit; see vocab.PlanField)."""
+
+    plan_id: str
+    field: PlanField
+    value: Any
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A plan fact in force on a date: the value that binds, the observation it comes from, and the other
+    current observations that dispute it (the stricter value binds; the others show as caveats)."""
+
+    field: PlanField
+    value: Any
+    observation: Observation
+    disputed_by: tuple[Observation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Gpu:
+    """A GPU model. memory_gib: GiB; fp32_tflops/fp16_tflops: TFLOPS; memory_bandwidth_gbps: GB/s."""
+
+    gpu_id: str
+    name: str
+    vendor: str
+    memory_gib: float
+    fp32_tflops: float
+    fp16_tflops: float | None
+    memory_bandwidth_gbps: float
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A published AI Benchmark result: n runs of `subject` with mean and sd of `metric` (points)."""
+
+    subject_type: SubjectType
+    subject: str
+    metric: Metric
+    n: int
+    mean: float
+    sd: float | None
+    tf_version: str
+    precision: Precision
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class GpuOption:
+    """What a plan hands out when you pick `option`: GPU ids with the share of sessions that get each (a lottery
+    when there are several), and gpu_count GPUs per machine (Kaggle's T4 x2 is one option with count 2)."""
+
+    option: str
+    shares: tuple[tuple[str, float], ...]
+    observed_counts: tuple[int, ...] | None
+    gpu_count: int
+    provenance: Provenance
+
+    @property
+    def is_lottery(self) -> bool:
+        return len(self.shares) > 1
+
+    @property
+    def gpu_ids(self) -> tuple[str, ...]:
+        return tuple(g for g, _ in self.shares)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Price of an hour on one GPU under a rate card: compute units or USD per hour, with its terms.
+
+    requires_plan: the plan whose subscription must be paid to use this GPU at this rate (None: none)."""
+
+    rate_card: str
+    gpu_id: str
+    rate: float
+    unit: RateUnit
+    term: RateTerm
+    statistic: RateStatistic
+    requires_plan: str | None
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class AvailabilityObservation:
+    """Whether a plan option could be had, as observed on a date. option '*' covers every option of the plan."""
+
+    plan_id: str
+    option: str
+    availability: Availability
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A notebook plan as of a date: identity, the facts in force, the GPU options in force.
+
+    tier: the plan's name on its platform ("Free", "Pro"). history: every observation of each fact, oldest first.
+    """
+
+    plan_id: str
+    platform: str
+    tier: str
+    price_model: PriceModel
+    url: str
+    rate_card: str
+    facts: Mapping[PlanField, Fact]
+    options: tuple[GpuOption, ...]
+    history: Mapping[PlanField, tuple[Observation, ...]] = field(default_factory=dict)
+
+    def fact(self, name: PlanField | str, default: Any = None) -> Any:
+        """The value in force of a plan fact, or default when the platform does not publish it.
+        Raises ValueError for a name that is no PlanField (a typo would otherwise read as 'not published')."""
+        found = self.facts.get(PlanField(name))
+        return default if found is None else found.value
+
+    @property
+    def label(self) -> str:
+        """'Google Colab Pro': platform and tier."""
+        return f"{self.platform} {self.tier}"
+
+    @property
+    def monthly_price_usd(self) -> float:
+        return float(self.fact(PlanField.MONTHLY_PRICE_USD, 0.0))
+
+    def limits(self) -> dict[str, Any]:
+        """Every plan fact in force, None where the platform does not publish it (JSON-ready)."""
+        return {str(f): self.fact(f) for f in PlanField}
+
+    def observations_in_force(self) -> list[Observation]:
+        """The binding and disputing observations of every fact in force."""
+        out = []
+        for fact in self.facts.values():
+            out.append(fact.observation)
+            out.extend(fact.disputed_by)
+        return out
+
+    def sources(self) -> list[dict]:
+        """Distinct (source, date) pairs behind the facts and allocation in force, oldest first."""
+        seen: dict[tuple, dict] = {}
+        provenances = [o.provenance for o in self.observations_in_force()] + [o.provenance for o in self.options]
+        for p in provenances:
+            seen.setdefault((p.source, p.as_of), {"source": p.source, "as_of": p.as_of.isoformat()})
+        return sorted(seen.values(), key=lambda s: (s["as_of"], s["source"]))
+
+
+def gpu_name_key(name: str, form_factor: bool = False) -> str:
+    """A GPU name reduced to what identifies the model: 'NVIDIA Tesla T4' and 't4' give the same key. Vendor and
+    family words and memory sizes are dropped; form factors (PCIe, SXM2) too unless form_factor is True."""
+    drop = r"nvidia|tesla|quadro|geforce|amd|radeon|intel|gpu|\d+\s*gb|\d+gb|hbm\d?e?|one gk210 die"
+    if not form_factor:
+        drop += r"|pcie|sxm\d?"
+    text = re.sub(rf"\b({drop})\b", " ", str(name).lower().replace("_", " ").replace("-", " "))
+    return re.sub(r"[^a-z0-9]", "", text)

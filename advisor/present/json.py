@@ -1,0 +1,97 @@
+"""JSON-ready forms of the core's results, for the CLI's --json, the API and the app's downloads. Plain Python
+types only (numbers rounded, enums as their strings), so json.dumps never needs a custom encoder."""
+from __future__ import annotations
+
+from ..catalog import Catalog, Gpu, GpuOption, Plan, Provenance
+from ..costs import Cost
+from ..distributions import ScoreSummary, score_book
+from ..recommend import Recommendation
+from ..vocab import Metric
+from ..workload import Workload
+from .labels import gpu_text, verdict_line, why_text
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def provenance_json(p: Provenance) -> dict:
+    return p.to_dict()
+
+
+def score_json(score: ScoreSummary | None) -> dict | None:
+    if score is None:
+        return None
+    return {"metric": str(score.metric), "mean": _round(score.mean), "sd": _round(score.sd), "p10": _round(score.p10),
+            "p50": _round(score.p50), "p90": _round(score.p90), "cv": _round(score.cv, 4), "basis": str(score.basis),
+            "basis_detail": score.basis_detail, "n": score.n, "estimate_error_pct": _round(score.error_pct),
+            "components": [{"gpu_id": c.gpu_id, "share": round(c.share, 4), "mean": _round(c.mean), "sd": _round(c.sd),
+                            "estimated": c.estimated} for c in score.components]}
+
+
+def cost_json(cost: Cost) -> dict:
+    return {"total_usd": _round(cost.total_usd, 2),
+            "lines": [{"label": line.label, "usd": round(line.usd, 2)} for line in cost.lines],
+            "quota_hours_per_month": _round(cost.quota_hours_per_month),
+            "unused_units_per_month": _round(cost.unused_units_per_month)}
+
+
+def option_json(catalog: Catalog, plan: Plan, option: GpuOption, metric: Metric = Metric.AI) -> dict:
+    found = catalog.availability(plan, option)
+    return {"option": option.option, "gpu_count": option.gpu_count,
+            "gpus": [{"gpu_id": g, "share": round(s, 4)} for g, s in option.shares],
+            "availability": None if found is None else {"status": str(found.availability),
+                                                        **provenance_json(found.provenance)},
+            "score": score_json(score_book(catalog).option_score(plan, option, metric))}
+
+
+def plan_json(catalog: Catalog, plan: Plan) -> dict:
+    options = [option_json(catalog, plan, o) for o in plan.options]
+    best = max((o["score"] for o in options if o["score"]), key=lambda s: s["mean"], default=None)
+    return {"plan_id": plan.plan_id, "platform": plan.platform, "plan": plan.tier, "price_model": str(plan.price_model),
+            "monthly_price_usd": plan.monthly_price_usd, "url": plan.url, "limits": plan.limits(), "options": options,
+            "score": best, "as_of": catalog.as_of.isoformat(), "sources": plan.sources()}
+
+
+def plans_json(catalog: Catalog) -> list[dict]:
+    return [plan_json(catalog, plan) for plan in catalog.plans.values()]
+
+
+def gpu_json(catalog: Catalog, gpu: Gpu) -> dict:
+    book = score_book(catalog)
+    scores = {}
+    for metric in Metric:
+        s = book.gpu_score(gpu.gpu_id, metric)
+        scores[str(metric)] = None if s is None else {
+            "mean": _round(s.mean), "sd": _round(s.sd), "n": s.n, "estimated": s.estimated,
+            "estimate_error_pct": _round(s.error_pct), "basis": s.detail}
+    return {"gpu_id": gpu.gpu_id, "name": gpu.name, "vendor": gpu.vendor, "memory_gib": gpu.memory_gib,
+            "fp32_tflops": gpu.fp32_tflops, "fp16_tflops": gpu.fp16_tflops,
+            "memory_bandwidth_gbps": gpu.memory_bandwidth_gbps, "scores": scores,
+            "source": provenance_json(gpu.provenance)}
+
+
+def recommendation_json(catalog: Catalog, rec: Recommendation, workload: Workload, n_feasible: int) -> dict:
+    return {
+        "rank": rec.rank, "plan_id": rec.plan_id, "platform": rec.plan.platform, "plan": rec.plan.tier,
+        "option": rec.option.option, "gpu": gpu_text(catalog, rec.option), "gpu_count": rec.option.gpu_count,
+        "feasible": rec.feasible,
+        "reasons": [{"code": str(r.code), "text": r.text} for r in rec.reasons],
+        "caveats": [{"code": str(c.code), "text": c.text} for c in rec.caveats],
+        "monthly_cost_usd": _round(rec.monthly_cost_usd, 2), "cost_breakdown": cost_json(rec.cost),
+        "score": score_json(rec.score), "usd_per_1k_score": _round(rec.usd_per_1k_score, 4),
+        "reference_job_hours": _round(rec.reference_job_hours, 2),
+        "reference_job_sessions": rec.reference_job_sessions,
+        "memory_probability": round(rec.memory_probability, 4), "nice_to_have_met": rec.nice_to_have_met,
+        "limits": rec.plan.limits(), "why": why_text(catalog, rec, workload, n_feasible),
+        "stale_facts": [{"fact": f.subject, "value": f.value, "disputed": f.disputed, **provenance_json(f.provenance)}
+                        for f in rec.stale_facts],
+        "sources": rec.plan.sources(),
+    }
+
+
+def recommend_json(catalog: Catalog, workload: Workload, recs: list[Recommendation]) -> dict:
+    n_feasible = sum(r.feasible for r in recs)
+    return {"as_of": catalog.as_of.isoformat(), "workload": workload.to_dict(),
+            "verdict": verdict_line(catalog, recs, workload),
+            "recommendations": [recommendation_json(catalog, r, workload, n_feasible) for r in recs]}

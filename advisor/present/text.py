@@ -1,0 +1,106 @@
+"""Plain-text tables for the terminal: plans, a ranking with its reasons and footnotes, stored runs.
+Every value that came from a file or a user is escaped, so no control character reaches the terminal."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..catalog import Catalog
+from ..distributions import score_book
+from ..recommend import Recommendation
+from ..vocab import STALE_AFTER_DAYS, Metric
+from ..workload import Workload
+from .labels import STALE_MARK, basis_text, gpu_text, money, price_text, score_text, unsuitable_lines, why_text
+
+
+def safe(text) -> str:
+    """Text with every control or format character (escapes, newlines, bidi overrides) shown escaped."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns two spaces apart, a rule under the header, '-' for missing values."""
+    rows = [[safe("-" if c is None or c == "" else c) for c in row] for row in rows]
+    widths = [max([len(str(h))] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def plans_table(catalog: Catalog) -> str:
+    book = score_book(catalog)
+    rows = []
+    for plan in catalog.plans.values():
+        session = plan.fact("session_limit_hours")
+        for option in plan.options:
+            score = book.option_score(plan, option, Metric.AI)
+            seen = catalog.availability(plan, option)
+            rows.append([plan.plan_id, price_text(catalog, plan, option), gpu_text(catalog, option, short=True),
+                         score_text(score), basis_text(score), "-" if session is None else f"{session:g} h",
+                         "" if seen is None else str(seen.availability)])
+    header = f"Plans as of {catalog.as_of.isoformat()} (AI score: mean ± sd; ~ marks an estimate)\n"
+    return header + format_table(["plan", "price", "GPU", "AI score", "basis", "session", "availability"], rows)
+
+
+def recommend_table(catalog: Catalog, workload: Workload, recs: list[Recommendation]) -> str:
+    metric = workload.metric.label
+    feasible = [r for r in recs if r.feasible]
+    rows = []
+    for r in feasible:
+        gpu = gpu_text(catalog, r.option)
+        if len(gpu) > 30:
+            gpu = gpu_text(catalog, r.option, short=True)
+        rows.append([f"{r.rank}{STALE_MARK if r.stale_facts else ''}", r.plan_id, gpu, money(r.monthly_cost_usd),
+                     score_text(r.score), "-" if r.usd_per_1k_score is None else f"${r.usd_per_1k_score:.3f}",
+                     "-" if r.reference_job_hours is None else f"{r.reference_job_hours:.1f} h"])
+    out = [f"Recommendations as of {catalog.as_of.isoformat()} for {workload.kind} work, "
+           f"{workload.gpu_hours_per_month:g} GPU h/month ({metric}: mean ± sd; ~ marks an estimate)", ""]
+    if rows:
+        out.append(format_table(["#", "plan", "GPU", "$/month", metric, "$/1k score", "ref. job"], rows))
+        out += ["", "Why:"]
+        for r in feasible:
+            out.append(f"  {r.rank}. {r.plan_id}: {why_text(catalog, r, workload, len(feasible))}")
+            out += [f"       caveat: {c.text}" for c in r.caveats]
+    else:
+        out.append("No plan meets every requirement. Relax one of them; the reasons are below.")
+    bad = unsuitable_lines(recs)
+    if bad:
+        out += ["", "Not suitable:"] + [f"  {plan.plan_id}: {reasons}" for plan, reasons in bad]
+    stale = [r for r in feasible if r.stale_facts]
+    if stale:
+        out += ["", f"{STALE_MARK} rests on facts older than {STALE_AFTER_DAYS} days or disputed (re-check before you pay):"]
+        for r in stale:
+            facts = "; ".join(f"{f.subject} {f.value}{' (disputed)' if f.disputed else ''} as of {f.provenance.as_of}"
+                              for f in r.stale_facts)
+            out.append(f"  {r.plan_id}: {facts}")
+    return "\n".join(out)
+
+
+def progress_line(p) -> str:
+    """A one-line progress bar for a benchmark (carriage return first: it overwrites itself)."""
+    width = 24
+    filled = int(width * p.index / p.total)
+    return (f"\r[{'#' * filled}{'.' * (width - filled)}] {p.index}/{p.total} {p.test_id} {safe(p.name)[:22]:<22} "
+            f"{p.elapsed_s:5.0f} s elapsed, ~{p.eta_s:4.0f} s left")
+
+
+def bench_result_lines(run) -> list[str]:
+    """What a finished benchmark run says: the device, its scores (a quick score as an estimate with its
+    interval), failed sub-tests, notes."""
+    scores = run.scores
+    label = f"{safe(run.device.name)} ({str(run.device.kind).upper()})"
+    if scores.ai is None:
+        lines = [f"{label}: no AI score ({run.tests_used} sub-tests finished)"]
+    else:
+        interval = ""
+        if str(run.mode) == "quick" and scores.ai_low:
+            interval = f", an estimate: {scores.ai_low:,.0f}-{scores.ai_high:,.0f}"
+        lines = [f"{label}: AI score {scores.ai:,.0f} (inference {scores.inference:,.0f}, training "
+                 f"{scores.training:,.0f}{interval})"]
+    failed = [t for t in run.tests if t.status != "ok"]
+    if failed:
+        lines.append(f"partial: {run.tests_used} sub-tests used; "
+                     + "; ".join(f"{t.id} {t.status}: {safe(t.error)}" for t in failed[:5]))
+    if run.note:
+        lines.append(f"note: {safe(run.note)}")
+    return lines

@@ -1,0 +1,255 @@
+"""The advisor's vocabulary: every closed set of words is one enum whose members carry their human label
+(as httpx's status codes carry their phrase), and the units of time every module shares.
+
+The CLI's choices, the API's schema, the app's widgets and the chat's keywords are derived from these enums,
+so a new member (a need, a metric) is one edit here. Values are plain strings: JSON stays readable.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+# Time: one month is an average calendar month, used for every conversion (quotas, rates, bounds).
+DAYS_PER_MONTH = 365.25 / 12
+WEEKS_PER_MONTH = DAYS_PER_MONTH / 7
+HOURS_PER_MONTH = DAYS_PER_MONTH * 24
+# A fact older than this is flagged as possibly stale wherever it is used.
+STALE_AFTER_DAYS = 180
+
+
+class _Labelled(StrEnum):
+    """A string enum whose members carry a human label: Metric.AI == "ai", Metric.AI.label == "AI score"."""
+
+    def __new__(cls, value: str, label: str, *extra):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        member._extra = extra
+        return member
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        return tuple(m.value for m in cls)
+
+
+class Metric(_Labelled):
+    """An AI Benchmark score (points; higher is faster)."""
+
+    AI = "ai", "AI score"
+    INFERENCE = "inference", "inference score"
+    TRAINING = "training", "training score"
+
+
+class Kind(_Labelled):
+    """The kind of work, and the score that measures speed for it."""
+
+    TRAINING = "training", "training", Metric.TRAINING
+    INFERENCE = "inference", "inference", Metric.INFERENCE
+    MIXED = "mixed", "a mix of training and inference", Metric.AI
+
+    @property
+    def metric(self) -> Metric:
+        return self._extra[0]
+
+
+class Predictability(_Labelled):
+    """How much a steady speed from session to session matters."""
+
+    ANY = "any", "doesn't matter"
+    PREFER = "prefer", "preferred (ranked on a bad session, the 10th percentile)"
+    REQUIRE = "require", "required (score spread at most 10%)"
+
+
+class Need(_Labelled):
+    """A capability a plan must offer. `fact` is the plan fact (PlanField) that documents it; `keywords` are
+    the words that name it in ordinary speech (the chat's lexicon)."""
+
+    SELECTABLE_TIMEOUT = ("selectable-timeout", "a selectable timeout", "selectable_timeout",
+                          ("selectable timeout", "choose the timeout", "pick the timeout", "set the timeout",
+                           "auto-shutdown", "timeout"))
+    BACKGROUND = ("background", "background execution", "background_execution",
+                  ("background", "unattended", "close the laptop", "close my laptop", "close the tab",
+                   "close my browser", "close the browser", "while i'm away", "while i sleep", "keep running",
+                   "keeps running", "keep it running"))
+    DEPLOYMENT = ("deployment", "deployment as a service", "deployment",
+                  ("deploy", "deployment", "as a service", "endpoint", "host an api", "serve it as an api"))
+    PRIVATE = ("private", "private notebooks", "private_notebooks",
+               ("private", "privacy", "confidential", "not public", "secret"))
+
+    @property
+    def fact(self) -> str:
+        return self._extra[0]
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        return self._extra[1]
+
+
+class Basis(_Labelled):
+    """What a score distribution rests on."""
+
+    MEASURED = "measured", "measured on the platform"
+    MODELLED = "modelled", "modelled from measured GPU scores"
+    ESTIMATED = "estimated", "estimated from spec sheets"
+
+
+class PriceModel(_Labelled):
+    FREE = "free", "free"
+    SUBSCRIPTION = "subscription", "monthly subscription"
+    UNITS = "units", "compute units, pay as you go"
+    HOURLY = "hourly", "by the hour"
+
+
+class Confidence(_Labelled):
+    """How far to trust a source, most trusted first (the order breaks ties between same-day observations)."""
+
+    OFFICIAL = "official", "the platform's own page or docs"
+    MAINTAINER = "maintainer", "a maintainer's word in an issue tracker"
+    COMMUNITY = "community", "articles and third-party tables"
+    ESTIMATE = "estimate", "derived or unverified"
+
+    @property
+    def rank(self) -> int:
+        return list(Confidence).index(self)
+
+
+class RowStatus(_Labelled):
+    """A data row's standing: normal, disputed by another current observation, or kept but not relied on."""
+
+    NORMAL = "", "normal"
+    DISPUTED = "disputed", "disputed by another current source"
+    UNVERIFIED = "unverified", "unverified: kept as history, not used for decisions"
+
+
+class RateUnit(_Labelled):
+    UNITS_PER_HOUR = "units_per_hour", "compute units per hour"
+    USD_PER_HOUR = "usd_per_hour", "USD per hour"
+
+
+class RateTerm(_Labelled):
+    """The terms of a price. Only on-demand prices price a notebook user's month."""
+
+    ON_DEMAND = "on-demand", "on demand"
+    COMMITMENT = "commitment", "with a multi-month commitment"
+    SPOT = "spot", "spot (may be interrupted)"
+
+
+class RateStatistic(_Labelled):
+    """What one price row states: a vendor's list price, or the median or minimum of a marketplace."""
+
+    LIST = "list", "list price"
+    MEDIAN = "median", "marketplace median"
+    MINIMUM = "minimum", "marketplace minimum"
+
+
+class Availability(_Labelled):
+    AVAILABLE = "available", "available"
+    SCARCE = "scarce", "often unavailable"
+    UNAVAILABLE = "unavailable", "unavailable"
+
+
+class SubjectType(_Labelled):
+    """What a published benchmark result measured."""
+
+    GPU = "gpu", "a GPU model"
+    PLAN = "plan", "sessions of a plan"
+    DEVICE = "device", "a device outside the catalog"
+
+
+class Precision(_Labelled):
+    """AI Benchmark's precision setting; only normal-precision scores are comparable."""
+
+    NORMAL = "normal", "normal"
+    HIGH = "high", "high"
+
+
+class BenchMode(_Labelled):
+    QUICK = "quick", "quick (an estimate with an interval)"
+    FULL = "full", "full (all 42 sub-tests)"
+
+
+class DeviceKind(_Labelled):
+    GPU = "gpu", "GPU"
+    CPU = "cpu", "CPU"
+
+
+class ReasonCode(_Labelled):
+    """Why a plan cannot serve a workload (stable codes for API clients and the chat)."""
+
+    MEMORY = "memory", "not enough GPU memory"
+    SESSION = "session", "sessions too short"
+    CONCURRENCY = "concurrency", "too few notebooks at once"
+    QUOTA = "quota", "over the free quota"
+    NOT_FREE = "not_free", "not free"
+    BUDGET = "budget", "over budget"
+    NEED_MISSING = "need_missing", "lacks a feature you need"
+    NEED_UNDOCUMENTED = "need_undocumented", "a feature you need is not documented"
+    NO_SCORE = "no_score", "no score for its GPU"
+    NO_PRICE = "no_price", "no price on record"
+    SPREAD = "spread", "speed varies too much"
+    SCARCE = "scarce", "often unavailable"
+    UNAVAILABLE = "unavailable", "unavailable"
+
+
+class CaveatCode(_Labelled):
+    """A risk worth knowing about a feasible plan (stable codes)."""
+
+    MEMORY_SOME_SESSIONS = "memory_some_sessions", "some sessions get less GPU memory"
+    NO_SESSION_LIMIT = "no_session_limit", "no published session limit"
+    NO_CONCURRENCY_LIMIT = "no_concurrency_limit", "no published limit on notebooks at once"
+    ESTIMATED_SCORE = "estimated_score", "score estimated from spec sheets"
+    REFERENCE_JOB_SESSIONS = "reference_job_sessions", "your job needs several sessions"
+    NICE_TO_HAVE = "nice_to_have", "lacks something you would like"
+    DISPUTED_FACT = "disputed_fact", "sources disagree"
+    DYNAMIC_QUOTA = "dynamic_quota", "unpublished usage limits"
+    SCARCE = "scarce", "often unavailable"
+    UNUSED_UNITS = "unused_units", "units expire unused"
+    VOLATILE_PRICE = "volatile_price", "marketplace price"
+    IDLE_TIMEOUT = "idle_timeout", "idle timeout"
+
+
+class PlanField(_Labelled):
+    """A fact a plan publishes: its human label, its value type, and which of two disputed values binds.
+
+    Value types: `price` (USD or units, 0 or more), `positive` (above 0), `count` (a whole number, 1 or more),
+    `bool` (true/false). Stricter: `min` or `max` (the smaller or larger number binds), `false` or `true`.
+    """
+
+    MONTHLY_PRICE_USD = "monthly_price_usd", "monthly price (USD)", "price", "max"
+    INCLUDED_UNITS = "included_units", "compute units included a month", "price", "min"
+    USD_PER_UNIT = "usd_per_unit", "USD per extra compute unit", "price", "max"
+    PACK_USD = "pack_usd", "price of one pack of units (USD)", "price", "max"
+    PACK_UNITS = "pack_units", "compute units in one pack", "positive", "min"
+    UNITS_EXPIRE_DAYS = "units_expire_days", "days until bought units expire", "positive", "min"
+    MONTHLY_CREDIT_USD = "monthly_credit_usd", "free credits a month (USD)", "price", "min"
+    SESSION_LIMIT_HOURS = "session_limit_hours", "session limit (hours)", "positive", "min"
+    IDLE_TIMEOUT_MINUTES = "idle_timeout_minutes", "idle timeout (minutes)", "positive", "min"
+    NOTEBOOKS_RUNNING_MAX = "notebooks_running_max", "notebooks running at once", "count", "min"
+    NOTEBOOKS_TOTAL_MAX = "notebooks_total_max", "notebooks in total", "count", "min"
+    GPU_HOURS_PER_WEEK = "gpu_hours_per_week", "free GPU hours a week", "positive", "min"
+    GPU_HOURS_PER_DAY = "gpu_hours_per_day", "free GPU hours a day", "positive", "min"
+    RAM_GIB = "ram_gib", "RAM (GiB)", "positive", "min"
+    CPUS = "cpus", "CPU cores", "count", "min"
+    SELECTABLE_TIMEOUT = "selectable_timeout", "selectable timeout", "bool", "false"
+    BACKGROUND_EXECUTION = "background_execution", "background execution", "bool", "false"
+    DEPLOYMENT = "deployment", "deployment as a service", "bool", "false"
+    PRIVATE_NOTEBOOKS = "private_notebooks", "private notebooks", "bool", "false"
+    REQUIRES_EDUCATION = "requires_education", "only for eligible students and teachers", "bool", "true"
+    DYNAMIC_USAGE_LIMITS = "dynamic_usage_limits", "usage limits are dynamic and unpublished", "bool", "true"
+    PRICE_VOLATILE = "price_volatile", "marketplace price that changes often", "bool", "true"
+
+    @property
+    def value_type(self) -> str:
+        return self._extra[0]
+
+    @property
+    def stricter(self) -> str:
+        return self._extra[1]
+
+    def strictest(self, values):
+        """The value that binds when sources disagree: the smaller limit, the larger price, the missing feature."""
+        values = list(values)
+        if self.stricter == "min":
+            return min(values)
+        if self.stricter == "max":
+            return max(values)
+        return (self.stricter == "true") if (self.stricter == "true") in values else values[0]
