@@ -2,8 +2,8 @@
 from .catalog import Catalog, Plan, load_catalog
 from .errors import AdvisorError, CatalogError, InvalidWorkloadError, UnknownGpuError, UnknownPlanError
 from .recommend import Recommendation, recommend
+from ._version import __version__
 from .workload import Workload
 
 __all__ = ["AdvisorError", "Catalog", "CatalogError", "InvalidWorkloadError", "Plan", "Recommendation",
            "UnknownGpuError", "UnknownPlanError", "Workload", "__version__", "load_catalog", "recommend"]
-__version__ = "0.2.0"

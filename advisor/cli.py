@@ -307,7 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=_whole(1, 64, "a number of processes"), default=1,
                        help="server processes (default 1; several need ADVISOR_CHAT_SECRET)")
 
-    data = sub.add_parser("data", help="check the catalog in data/")
+    data = sub.add_parser("data", help="check the catalog in data/",
+                          description="Commands on the catalog in data/: `advisor data check`.")
     data_sub = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
     check = data_sub.add_parser("check", help=cmd_data_check.__doc__.strip().splitlines()[0],
                                 description=cmd_data_check.__doc__.strip(),

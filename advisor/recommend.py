@@ -281,11 +281,12 @@ def usd_per_1k_score(cost_usd: float | None, ranked_on: float | None) -> float |
     return cost_usd / (ranked_on / 1000)
 
 
-def order_key(per_1k: float | None, nice_met: int, ranked_on: float | None, cost_usd: float | None, plan_id: str):
+def order_key(per_1k: float | None, nice_met: int, ranked_on: float | None, cost_usd: float | None,
+              n_caveats: int, plan_id: str):
     """Cheapest per point first; ties (every free plan costs $0) go to more wishes met, the higher score, the
-    lower cost, then the plan id."""
+    lower cost, fewer caveats (fewer known risks), then the plan id."""
     return (math.inf if per_1k is None else per_1k, -nice_met, -(ranked_on or 0),
-            math.inf if cost_usd is None else cost_usd, plan_id)
+            math.inf if cost_usd is None else cost_usd, n_caveats, plan_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,7 +353,7 @@ def _judge(catalog: Catalog, book: ScoreBook, plan: Plan, option: GpuOption, wor
 
 def _key(r: Recommendation, workload: Workload):
     return order_key(r.usd_per_1k_score, r.nice_to_have_met, rank_score(r.score, workload.predictability),
-                     r.monthly_cost_usd, r.plan_id)
+                     r.monthly_cost_usd, len(r.caveats), r.plan_id)
 
 
 def eligible(plan: Plan, workload: Workload) -> bool:
@@ -380,5 +381,5 @@ def recommend(catalog: Catalog, workload: Workload) -> list[Recommendation]:
     return [replace(r, rank=i + 1) for i, r in enumerate(feasible)] + rest
 
 
-__all__ = ["CAVEATS", "CHECKS", "MEMORY_MIN_PROBABILITY", "Caveat", "Reason", "Recommendation", "StaleFact",
+__all__ = ["CAVEATS", "CHECKS", "Caveat", "MEMORY_MIN_PROBABILITY", "Reason", "Recommendation", "StaleFact",
            "eligible", "order_key", "rank_score", "recommend", "reference_device_score", "usd_per_1k_score"]

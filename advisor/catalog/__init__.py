@@ -5,6 +5,6 @@ from .load import DATA_DIR, DATA_FILES, RawCatalog, load_raw
 from .records import (AvailabilityObservation, Evidence, Fact, Gpu, GpuOption, Observation, Plan, Provenance, Rate,
                       gpu_name_key)
 
-__all__ = ["DATA_DIR", "DATA_FILES", "AvailabilityObservation", "Catalog", "Evidence", "Fact", "Gpu", "GpuOption",
-           "Observation", "Plan", "Provenance", "Rate", "RawCatalog", "allocation_on", "gpu_name_key", "load_catalog",
-           "load_raw", "parse_date", "resolve_fact"]
+__all__ = ["AvailabilityObservation", "Catalog", "DATA_DIR", "DATA_FILES", "Evidence", "Fact", "Gpu", "GpuOption",
+           "Observation", "Plan", "Provenance", "Rate", "RawCatalog", "allocation_on", "gpu_name_key",
+           "load_catalog", "load_raw", "parse_date", "resolve_fact"]
