@@ -49,8 +49,11 @@ if chat["quick"]:
             if st.button(label, key=f"quick-{len(chat['messages'])}-{i}"):
                 st.session_state.quick_reply = label
                 st.rerun()
-typed = st.chat_input("Your answer, or ask: 'why not Colab?', 'what if I had $20?', 'undo'", key="chat-box",
-                      max_chars=2000)
+# Inside a container the box sits right under the conversation instead of being pinned to the bottom of the page,
+# so after each answer the reply is in view even when the ranking below is long.
+with st.container(key="chat-input-row"):
+    typed = st.chat_input("Your answer, or ask: 'why not Colab?', 'what if I had $20?', 'undo'", key="chat-box",
+                          max_chars=2000)
 if typed is not None:
     send(typed)
     st.rerun()
