@@ -202,10 +202,12 @@ class ScoreBook:
     def option_score(self, plan: Plan, option: GpuOption, metric: Metric, multi_gpu: bool = False) -> ScoreSummary | None:
         """The distribution of `metric` over sessions of this plan option; None when a GPU has no score at all.
         multi_gpu: the job uses every GPU of the machine (scores add up: an upper bound, see below)."""
-        key = (plan.plan_id, option.option, Metric(metric), multi_gpu and option.gpu_count > 1)
-        if key not in self._option_cache:
-            self._option_cache[key] = self._compute_option_score(plan, option, *key[2:])
-        return self._option_cache[key]
+        key = (plan.plan_id, option.option, metric, multi_gpu and option.gpu_count > 1)
+        try:
+            return self._option_cache[key]
+        except KeyError:
+            self._option_cache[key] = found = self._compute_option_score(plan, option, Metric(metric), key[3])
+            return found
 
     def _compute_option_score(self, plan: Plan, option: GpuOption, metric: Metric, multi: bool) -> ScoreSummary | None:
         scale = option.gpu_count if multi else 1

@@ -303,27 +303,28 @@ def reference_device_score(catalog: Catalog, workload: Workload) -> float | None
     return None if score is None else score.mean
 
 
-def _stale_facts(c: _Context, today) -> tuple[StaleFact, ...]:
+def _stale_facts(catalog: Catalog, rec: Recommendation, workload: Workload) -> tuple[StaleFact, ...]:
     """The facts this verdict rests on (price, limits the workload meets, needs, allocation, rates) that are older
-    than STALE_AFTER_DAYS (vocab) or disputed."""
+    than STALE_AFTER_DAYS (vocab) or disputed, on the catalog's date."""
+    today = catalog.as_of
     fields = [PlanField.MONTHLY_PRICE_USD, PlanField.SESSION_LIMIT_HOURS, PlanField.GPU_HOURS_PER_WEEK,
               PlanField.GPU_HOURS_PER_DAY, PlanField.INCLUDED_UNITS, PlanField.USD_PER_UNIT]
-    if c.workload.notebooks_at_once > 1:
+    if workload.notebooks_at_once > 1:
         fields.append(PlanField.NOTEBOOKS_RUNNING_MAX)
-    fields += [PlanField(n.fact) for n in sorted(c.workload.needs | c.workload.nice_to_have)]
+    fields += [n.fact for n in sorted(workload.needs | workload.nice_to_have)]
     out = []
     for name in fields:
-        fact = c.plan.facts.get(name)
+        fact = rec.plan.facts.get(name)
         if fact is None:
             continue
         observations: list[Observation] = [fact.observation, *fact.disputed_by]
         for obs in observations:
             if fact.disputed_by or obs.provenance.is_stale(today):
                 out.append(StaleFact(str(name), _shown(obs.value), obs.provenance, bool(fact.disputed_by)))
-    if c.option.provenance.is_stale(today):
-        out.append(StaleFact("gpu_allocation", " / ".join(c.option.gpu_ids), c.option.provenance, False))
-    for gpu_id in c.option.gpu_ids:
-        rate = c.catalog.rate(c.plan, gpu_id)
+    if rec.option.provenance.is_stale(today):
+        out.append(StaleFact("gpu_allocation", " / ".join(rec.option.gpu_ids), rec.option.provenance, False))
+    for gpu_id in rec.option.gpu_ids:
+        rate = catalog.rate(rec.plan, gpu_id)
         if rate is not None and rate.provenance.is_stale(today):
             out.append(StaleFact(f"rate:{gpu_id}", f"{rate.rate:g} {rate.unit.label}", rate.provenance, False))
     return tuple(out)
@@ -347,8 +348,7 @@ def _judge(catalog: Catalog, book: ScoreBook, plan: Plan, option: GpuOption, wor
     return Recommendation(rank=None, plan=plan, option=option, feasible=not reasons, reasons=reasons, caveats=caveats,
                           cost=c.cost, score=score, usd_per_1k_score=usd_per_1k_score(c.cost.total_usd, ranked_on),
                           reference_job_hours=ref_hours, reference_job_sessions=sessions,
-                          memory_probability=c.memory_probability, nice_to_have_met=nice,
-                          stale_facts=_stale_facts(c, catalog.as_of))
+                          memory_probability=c.memory_probability, nice_to_have_met=nice, stale_facts=())
 
 
 def _key(r: Recommendation, workload: Workload):
@@ -376,6 +376,8 @@ def recommend(catalog: Catalog, workload: Workload) -> list[Recommendation]:
             best.append(min(feasible, key=lambda r: _key(r, workload)))
         else:
             best.append(min(judged, key=lambda r: (len(r.reasons), _key(r, workload))))
+    # Stale facts are looked up once per plan, for the option that represents it.
+    best = [replace(r, stale_facts=_stale_facts(catalog, r, workload)) for r in best]
     feasible = sorted((r for r in best if r.feasible), key=lambda r: _key(r, workload))
     rest = sorted((r for r in best if not r.feasible), key=lambda r: (len(r.reasons), _key(r, workload)))
     return [replace(r, rank=i + 1) for i, r in enumerate(feasible)] + rest
