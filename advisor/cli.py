@@ -10,8 +10,8 @@ import argparse
 import datetime as dt
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .catalog import load_catalog, parse_date
 from .errors import AdvisorError, InvalidWorkloadError, StoreError, TensorFlowMissing, UnknownGpuError
@@ -250,7 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     plans.add_argument("--json", action="store_true", help="print JSON")
 
     rec = command("recommend", cmd_recommend)
-    rec.add_argument(FLAGS["kind"], dest="kind", choices=Kind.values(), default="mixed", help="kind of work (default mixed)")
+    rec.add_argument(FLAGS["kind"], dest="kind", choices=Kind.values(), default="mixed",
+                     help="kind of work (default mixed)")
     rec.add_argument(FLAGS["gpu_memory_gib"], dest="gpu_memory_gib", type=_field_number("gpu_memory_gib"), default=0.0,
                      help="GPU memory needed, GiB (per GPU)")
     rec.add_argument(FLAGS["session_hours"], dest="session_hours", type=_field_number("session_hours"), default=2.0,

@@ -7,8 +7,8 @@ pick the GPU, every option is judged and the plan is represented by its best one
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator
 
 from .catalog import Catalog, GpuOption, Observation, Plan, Provenance
 from .costs import Cost, monthly_cost
@@ -307,8 +307,9 @@ def _stale_facts(catalog: Catalog, rec: Recommendation, workload: Workload) -> t
     """The facts this verdict rests on (price, limits the workload meets, needs, allocation, rates) that are older
     than STALE_AFTER_DAYS (vocab) or disputed, on the catalog's date."""
     today = catalog.as_of
-    fields = [PlanField.MONTHLY_PRICE_USD, PlanField.SESSION_LIMIT_HOURS, PlanField.GPU_HOURS_PER_WEEK,
-              PlanField.GPU_HOURS_PER_DAY, PlanField.INCLUDED_UNITS, PlanField.USD_PER_UNIT]
+    fields = [PlanField.MONTHLY_PRICE_USD, PlanField.SESSION_LIMIT_HOURS, PlanField.IDLE_TIMEOUT_MINUTES,
+              PlanField.GPU_HOURS_PER_WEEK, PlanField.GPU_HOURS_PER_DAY, PlanField.INCLUDED_UNITS,
+              PlanField.USD_PER_UNIT]
     if workload.notebooks_at_once > 1:
         fields.append(PlanField.NOTEBOOKS_RUNNING_MAX)
     fields += [n.fact for n in sorted(workload.needs | workload.nice_to_have)]

@@ -71,7 +71,8 @@ def _details(catalog: Catalog, r: Recommendation, workload: Workload, n_feasible
     mark = " ⚠" if r.stale_facts else ""
     with st.expander(f"{r.rank}. {r.plan.label}: {money(r.monthly_cost_usd)} a month{mark}"):
         st.markdown(escape_markdown(why_text(catalog, r, workload, n_feasible)))
-        lines = "\n".join(f"- {escape_markdown(line.label)}: {escape_markdown(money(line.usd))}" for line in r.cost.lines)
+        lines = "\n".join(f"- {escape_markdown(line.label)}: {escape_markdown(money(line.usd))}"
+                          for line in r.cost.lines)
         st.markdown("**Monthly cost**\n\n" + (lines or "- nothing"))
         if r.caveats:
             st.markdown("**Caveats**\n\n" + "\n".join(f"- {escape_markdown(c.text)}" for c in r.caveats))

@@ -73,7 +73,8 @@ def main() -> None:
     cpu = [cpu_ms(lambda w=w: recommend(catalog, w)) for w in workloads]
     p50, p95 = percentile(times, 50), percentile(times, 95)
     print(f"recommend over 1000 random workloads: wall p50 {p50:.2f} ms, p95 {p95:.2f} ms; CPU time p50 "
-          f"{percentile(cpu, 50):.2f} ms, p95 {percentile(cpu, 95):.2f} ms ({percentile(cpu, 50) / unit:.3f} baselines; "
+          f"{percentile(cpu, 50):.2f} ms, p95 {percentile(cpu, 95):.2f} ms "
+          f"({percentile(cpu, 50) / unit:.3f} baselines; "
           "target p50 <= 2 ms)")
 
 

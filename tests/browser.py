@@ -45,8 +45,9 @@ def wait_for_http(url: str, seconds: float = 60) -> None:
 def streamlit_server(env_extra: dict | None = None):
     port = free_port()
     env = dict(os.environ, **(env_extra or {}))
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-                               "--server.port", str(port), "--server.address", "127.0.0.1"],
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+                               "--server.headless", "true", "--server.port", str(port),
+                               "--server.address", "127.0.0.1"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -6,14 +6,14 @@ import json
 
 import pytest
 import streamlit as st
+from conftest import ROOT
+from sample_runs import valid_run
 from streamlit.testing.v1 import AppTest
 
 import advisor.bench
 import advisor.bench.runner
 from advisor.bench.runner import Progress
 from advisor.store import run_from_json
-from conftest import ROOT
-from sample_runs import valid_run
 
 # A conversation every version of the chat understands: one plain answer per question.
 ANSWERS = ["training", "16 GB", "6 hours", "40 hours a month", "1", "$10", "doesn't matter", "none"]

@@ -5,7 +5,6 @@ import re
 import shutil
 
 import pytest
-
 from browser import chromium_page, send_chat, streamlit_server
 
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")

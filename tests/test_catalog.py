@@ -3,11 +3,11 @@ resolution, disputes, unverified rows, availability and rate terms."""
 import datetime as dt
 
 import pytest
+from conftest import TINY_DATE
 
 from advisor.catalog import load_catalog, load_raw
 from advisor.errors import CatalogError, UnknownGpuError, UnknownPlanError
 from advisor.vocab import Availability, PlanField, RateStatistic, RateTerm
-from conftest import TINY_DATE
 
 
 def _replace(path, old, new):

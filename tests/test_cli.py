@@ -5,10 +5,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
 
 from advisor.cli import FLAGS, build_parser, run
 from advisor.workload import WORKLOAD_FIELDS
-from conftest import ROOT
 
 
 def cli(capsys, *args):

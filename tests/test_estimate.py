@@ -4,11 +4,11 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
 
 from advisor.catalog import Gpu, Provenance
 from advisor.estimate import SpecScoreModel
 from advisor.vocab import Confidence, Metric
-from conftest import ROOT
 
 P = Provenance("https://example.org", dt.date(2020, 1, 1), Confidence.OFFICIAL)
 SPECS = [(2, 200), (5, 300), (8, 900), (12, 500), (20, 1500)]

@@ -7,8 +7,7 @@ from advisor import Workload, recommend
 from advisor.distributions import score_book
 from advisor.present.charts import density_points, distribution_chart, frontier, limits_chart, price_score_chart
 from advisor.present.json import plans_json, recommend_json
-from advisor.present.labels import (escape_markdown, gpu_text, money, plain_markdown, score_text, verdict_line,
-                                    why_text)
+from advisor.present.labels import escape_markdown, gpu_text, money, plain_markdown, score_text, verdict_line, why_text
 from advisor.present.markdown import to_markdown
 from advisor.present.rows import compare_rows, speedup_rows
 from advisor.present.text import format_table, recommend_table, safe

@@ -3,12 +3,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
-from ..vocab import (STALE_AFTER_DAYS, Availability, Confidence, Metric, PlanField, Precision, PriceModel,
-                     RateStatistic, RateTerm, RateUnit, RowStatus, SubjectType)
+from ..vocab import (
+    STALE_AFTER_DAYS,
+    Availability,
+    Confidence,
+    Metric,
+    PlanField,
+    Precision,
+    PriceModel,
+    RateStatistic,
+    RateTerm,
+    RateUnit,
+    RowStatus,
+    SubjectType,
+)
 
 # A locator a reader can follow: a URL, or a GitHub-style owner/repository (optionally with a path).
 _LOCATOR = re.compile(r"https?://\S+|\b[\w.-]+/[\w.-]+\b")

@@ -42,7 +42,8 @@ def distribution_chart(recs: list[Recommendation], limit: int = 8):
     if not rows:
         return None
     metric = next(r.score.metric.label for r in recs if r.score is not None)
-    return alt.Chart(pd.DataFrame(rows), title=f"{metric[0].upper()}{metric[1:]} per session: how it is distributed").mark_area(
+    title = f"{metric[0].upper()}{metric[1:]} per session: how it is distributed"
+    return alt.Chart(pd.DataFrame(rows), title=title).mark_area(
         opacity=0.35, line=True).encode(
         x=alt.X("score:Q", title=f"{metric} (higher is faster)"),
         y=alt.Y("density:Q", title="share of sessions (density)", axis=alt.Axis(labels=False), stack=None),
@@ -80,7 +81,8 @@ def price_score_chart(recs: list[Recommendation]):
         color=alt.Color("on frontier:N", title=""), tooltip=["plan", "monthly cost (USD)", "expected score"])
     line = base.transform_filter(alt.datum["on frontier"] == "cheapest for its speed").mark_line(
         strokeDash=[4, 3]).encode(x="expected score:Q", y="monthly cost (USD):Q", order="expected score:Q")
-    text = base.mark_text(align="left", dx=8, fontSize=11).encode(x="expected score:Q", y="monthly cost (USD):Q", text="plan")
+    text = base.mark_text(align="left", dx=8, fontSize=11).encode(x="expected score:Q", y="monthly cost (USD):Q",
+                                                                   text="plan")
     return (line + dots + text).properties(height=300, width="container")
 
 

@@ -32,7 +32,8 @@ def compare_rows(catalog: Catalog, platforms: set[str] | None = None, free_only:
             seen = catalog.availability(plan, option)
             rows.append({
                 "plan": plan.label, "GPU": gpu_text(catalog, option), "price": price_text(catalog, plan, option),
-                "AI score": None if score is None else round(score.mean), "± sd": None if score is None else round(score.sd),
+                "AI score": None if score is None else round(score.mean),
+                "± sd": None if score is None else round(score.sd),
                 "basis": basis_text(score), "available": "yes" if seen is None else seen.availability.label,
                 "session (h)": plan.fact(PlanField.SESSION_LIMIT_HOURS),
                 "idle (min)": plan.fact(PlanField.IDLE_TIMEOUT_MINUTES),
