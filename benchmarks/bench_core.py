@@ -1,7 +1,7 @@
 """Catalog load time and recommendation latency on the shipped catalog, with a same-run CPU baseline.
 
 Targets (on this project's 2-core machine): recommendation p50 at most 2 ms, catalog load at most 300 ms.
-Run: .venv/bin/python benchmarks/bench_core.py
+Run: .venv/bin/python -m benchmarks.bench_core
 """
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ import random
 import statistics
 import time
 
-from common import cpu_unit_ms, fingerprint, percentile
-
 from advisor import Workload, load_catalog, recommend
 from advisor.catalog.as_of import _catalog_cached
 from advisor.catalog.load import _load_raw_cached, load_raw
 from advisor.distributions import score_book
 from advisor.vocab import Kind, Need, Predictability
+from benchmarks.common import cpu_unit_ms, fingerprint, percentile
 
 
 def random_workload(rng: random.Random) -> Workload:

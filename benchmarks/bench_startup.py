@@ -3,7 +3,7 @@ a bare `python -c pass` measured in the same run. The spec-sheet model's disk ca
 after a data change refits it once).
 
 Targets (on this project's 2-core machine): recommend at most 0.5 s, --help at most 0.3 s.
-Run: .venv/bin/python benchmarks/bench_startup.py
+Run: .venv/bin/python -m benchmarks.bench_startup
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from common import ROOT, fingerprint, python_start_s
+from benchmarks.common import ROOT, fingerprint, python_start_s
 
 COMMANDS = {
     "recommend": ["recommend", "--gpu-mem-gb", "16", "--gpu-hours-per-month", "40", "--budget-usd", "20"],

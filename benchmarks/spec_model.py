@@ -1,7 +1,7 @@
 """The spec-sheet regression: which measured GPUs it is fitted on, and each GPU's leave-one-GPU-out error (the GPU
 predicted by a model that never saw it). `--data-dir` runs it on another catalog folder, e.g. an older one.
 
-Run: .venv/bin/python benchmarks/spec_model.py [--data-dir DIR] [--as-of YYYY-MM-DD]
+Run: .venv/bin/python -m benchmarks.spec_model [--data-dir DIR] [--as-of YYYY-MM-DD]
 """
 from __future__ import annotations
 
