@@ -104,9 +104,12 @@ def show_result(catalog: Catalog, workload: Workload, recs: list[Recommendation]
             st.markdown("\n".join(f"- **{escape_markdown(r.plan.label)}**: "
                                   f"{escape_markdown('; '.join(x.text for x in r.reasons))}" for r in bad))
     reference_job(key)
-    for chart in (distribution_chart(feasible), price_score_chart(recs), limits_chart(recs, workload)):
+    for chart in (distribution_chart(feasible), price_score_chart(recs)):
         if chart is not None:
             st.altair_chart(chart, width="stretch")
+    limits = limits_chart(recs, workload)
+    if limits is not None:  # panels of a fixed width: stretching a stack of charts overflows the column
+        st.altair_chart(limits)
     left, right = st.columns(2)
     left.download_button("Download as JSON", json.dumps(recommend_json(catalog, workload, recs), indent=2),
                          file_name="recommendation.json", mime="application/json", key=f"{key}-json")

@@ -113,5 +113,5 @@ def limits_chart(recs: list[Recommendation], workload: Workload):
         if limit in needs:
             chart = chart + alt.Chart(pd.DataFrame([{"hours": needs[limit]}])).mark_rule(
                 color="red", strokeWidth=2).encode(x="hours:Q")
-        charts.append(chart.properties(height=max(60, 22 * len(part)), width="container"))
+        charts.append(chart.properties(height=max(60, 22 * len(part)), width=480))
     return alt.vconcat(*charts).properties(title="Limits against your needs (red: what you need)") if charts else None
