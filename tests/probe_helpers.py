@@ -72,6 +72,7 @@ def server_process(args: list[str], env_extra: dict | None = None, port: int | N
     port = port or free_port()
     env = dict(os.environ, **(env_extra or {}))
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONUNBUFFERED"] = "1"  # the log is read while the server runs
     log = Path(env.get("ADVISOR_CACHE_DIR", "/tmp")) / f"server-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:

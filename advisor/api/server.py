@@ -22,6 +22,10 @@ from .settings import ApiSettings
 log = logging.getLogger("advisor.api")
 
 
+class _HeadTooLarge(Exception):
+    "Raised inside the parser's callback to stop parsing a head that is over the limit"
+
+
 class GuardedHttpProtocol(HttpToolsProtocol):
     """Uvicorn's httptools protocol with a time and size limit on each request head and a cap on connections.
 
@@ -34,8 +38,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.cap = self.limits.connection_cap()
         self.waiting_for_head = False
         self.waiting_since = 0.0
-        self.head_bytes = 0
+        self.head_bytes = 0  # bytes received while waiting for the head
+        self.head_size = 0  # the request line and headers parsed so far
         self.head_timer = None
+        self.refused = False
 
     # The head: from the connection (or the end of the previous response) to the end of the headers.
 
@@ -57,7 +63,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def refuse(self, status: int, message: str) -> None:
         """Answer `status` with the project's error body (when no response is under way) and close."""
-        self.waiting_for_head = False
+        self.waiting_for_head, self.refused = False, True
         self._cancel_head_timer()
         if self.transport is None or self.transport.is_closing():
             return
@@ -83,20 +89,38 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self.refused:
+            return
         if self.waiting_for_head:
             self.head_bytes += len(data)
         super().data_received(data)
-        if self.waiting_for_head and self.head_bytes > self.limits.max_head_bytes:
+        if self.waiting_for_head and self.head_bytes > self.limits.max_head_bytes:  # a head still arriving
             self.refuse(431, f"request head over {self.limits.max_head_bytes} bytes")
+
+    def send_400_response(self, msg: str) -> None:
+        if not self.refused:  # after a refusal the parser's error is ours: the answer is already written
+            super().send_400_response(msg)
 
     def on_message_begin(self) -> None:
         if not self.waiting_for_head:  # a pipelined request: its head gets the same time
             self._await_head()
+        self.head_size = 0
         super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self.head_size += len(url)
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.head_size += len(name) + len(value) + 4
+        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         self.waiting_for_head = False
         self._cancel_head_timer()
+        if self.head_size > self.limits.max_head_bytes:  # a head that arrived whole in one read
+            self.refuse(431, f"request head over {self.limits.max_head_bytes} bytes")
+            raise _HeadTooLarge  # stops the parser; uvicorn's 400 for it is not sent (send_400_response)
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
@@ -139,11 +163,14 @@ def serve(settings: ApiSettings, port: int = 8000, workers: int = 1) -> None:
         print("note: only requests addressed to a loopback name or the bind address are answered; list the names "
               "clients use in ADVISOR_ALLOWED_HOSTS", flush=True)
     sock = listening_socket(settings.bind_host, port)
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    print(f"advisor API on http://{shown}:{bound_port} (docs at /docs), {workers} worker(s); Ctrl-C stops it",
+          flush=True)
     config = uvicorn.Config(partial(create_app, settings), factory=True, host=settings.bind_host, port=port,
                             workers=workers, log_level="info", timeout_keep_alive=settings.keep_alive_s,
                             http=partial(GuardedHttpProtocol, settings=settings), server_header=False)
-    server = uvicorn.Server(config)
     if workers > 1:
-        Multiprocess(config, target=server.run, sockets=[sock]).run()
+        Multiprocess(config, sockets=[sock]).run()
     else:
-        server.run(sockets=[sock])
+        uvicorn.Server(config).run(sockets=[sock])
