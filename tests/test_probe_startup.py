@@ -10,8 +10,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from probe_helpers import (advisor_serve, get_json, parse_response, raw_exchange, server_process,
-                           uvicorn_factory)
+from probe_helpers import advisor_serve, get_json, parse_response, raw_exchange, server_process, uvicorn_factory
 from sample_runs import valid_run
 
 RUN = json.dumps(valid_run()).encode()
@@ -65,9 +64,9 @@ def test_D3_D4_with_a_token_writes_need_it(token_server):
     assert post(url + "/runs", Authorization=f"Bearer {TOKEN}", **{"X-Forwarded-For": "203.0.113.9"})[0] == 201
     # D3: a non-ASCII Authorization header, sent as raw bytes.
     port = int(url.rsplit(":", 1)[1])
-    request = (b"POST /runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer t"
-               + "\u00f6".encode() + b"k\r\nContent-Length: " + str(len(RUN)).encode() + b"\r\nConnection: close\r\n\r\n"
-               + RUN)
+    request = (b"POST /runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               + "Authorization: Bearer t\u00f6k\r\n".encode() + b"Content-Length: " + str(len(RUN)).encode()
+               + b"\r\nConnection: close\r\n\r\n" + RUN)
     status, _, body = parse_response(raw_exchange(port, request))
     assert status == 401 and b"Traceback" not in body
 
