@@ -135,3 +135,20 @@ def test_the_console_script_and_python_m_agree(tmp_path):
                             env=env, capture_output=True, text=True, timeout=60)
     assert python_m.returncode == script.returncode == 2
     assert python_m.stderr == script.stderr and python_m.stderr.count("\n") == 1
+
+
+def test_D6_a_stored_name_with_terminal_escapes_is_never_printed_raw(capsys, tmp_path):
+    """The probe: `advisor runs` printed a stored device name raw (set the terminal title, cleared the screen, forged
+    a row with a newline). Whether the run is refused at import (control characters in names) or stored, nothing
+    the CLI prints may hold an escape or a line break from it."""
+    run_file = tmp_path / "evil.json"
+    record = valid_run()
+    record["device"]["name"] = "\x1b]0;PWNED\x07\x1b[2J\x1b[31mEVIL\nforged row"
+    run_file.write_text(json.dumps(record))
+    store = tmp_path / "runs.sqlite"
+    imported = run(["import", str(run_file), "--store", str(store)])
+    captured = capsys.readouterr()
+    assert imported in (0, 2)
+    assert run(["runs", "--store", str(store)]) == 0
+    out = capsys.readouterr().out + captured.out + captured.err
+    assert "\x1b" not in out and "\x07" not in out and "\nforged row" not in out

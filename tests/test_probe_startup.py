@@ -159,3 +159,29 @@ def test_serve_says_so_in_one_line_when_the_port_is_taken(tmp_path):
                               capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}") and done.stderr.count("\n") == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="Debian's chromium is not installed")
+def test_D22_the_docs_page_renders_every_operation_in_a_browser_with_no_network(tmp_path):
+    """Swagger UI, served from the installed package, renders FastAPI's OpenAPI 3.1 in headless Chromium while
+    every request to another host is blocked and recorded."""
+    from browser import chromium_page
+
+    env = {"XDG_DATA_HOME": str(tmp_path), "ADVISOR_RUNS_DB": str(tmp_path / "r.sqlite")}
+    with server_process(advisor_serve(), env) as (url, _, _), chromium_page() as page:
+        elsewhere = []
+
+        def only_this_server(route):
+            if route.request.url.startswith(url):
+                route.continue_()
+            else:
+                elsewhere.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_this_server)
+        page.goto(url + "/docs")
+        page.locator(".opblock").first.wait_for(timeout=30000)
+        operations = page.locator(".opblock-summary-path").all_inner_texts()
+        assert {"/recommend", "/chat", "/plans", "/runs", "/healthz"} <= {o.strip() for o in operations}, operations
+        assert page.get_by_text("Unable to render this definition").count() == 0
+    assert elsewhere == []
