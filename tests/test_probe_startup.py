@@ -185,3 +185,14 @@ def test_D22_the_docs_page_renders_every_operation_in_a_browser_with_no_network(
         assert {"/recommend", "/chat", "/plans", "/runs", "/healthz"} <= {o.strip() for o in operations}, operations
         assert page.get_by_text("Unable to render this definition").count() == 0
     assert elsewhere == []
+
+
+def test_D9_plain_uvicorn_can_run_the_guarded_protocol(tmp_path):
+    """`uvicorn --http advisor.api.server:GuardedHttpProtocol --factory advisor.api:create_app`: the bounds with
+    their default limits, for operators who start uvicorn themselves."""
+    env = {"XDG_DATA_HOME": str(tmp_path), "ADVISOR_RUNS_DB": str(tmp_path / "r.sqlite")}
+    args = uvicorn_factory("--http", "advisor.api.server:GuardedHttpProtocol")
+    with server_process(args, env) as (url, _, _):
+        port = int(url.rsplit(":", 1)[1])
+        request = b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n"
+        assert parse_response(raw_exchange(port, request))[0] == 431
