@@ -203,7 +203,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the HTTP API (OpenAPI docs at /docs, offline).
+    """Serve the HTTP API (OpenAPI docs at /docs, offline). Settings come from ADVISOR_* variables (see the README's
+    security section); one that cannot be used stops the server before it starts.
 
     Example: advisor serve --port 8000
     """
@@ -211,7 +212,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .api.settings import ApiSettings
 
     settings = ApiSettings.from_env(bind_host=args.host)
-    serve(settings, port=args.port, workers=args.workers)
+    try:
+        serve(settings, port=args.port, workers=args.workers)
+    except OSError as exc:  # binding: the port is taken, or the address is not this machine's
+        return _error_line(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", EXIT_FAULT)
     return 0
 
 
@@ -306,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default loopback)")
     serve.add_argument("--port", type=_whole(1, 65535, "a port"), default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=_whole(1, 64, "a number of processes"), default=1,
-                       help="server processes (default 1; several need ADVISOR_CHAT_SECRET)")
+                       help="server processes (default 1; they share one chat secret)")
 
     data = sub.add_parser("data", help="check the catalog in data/",
                           description="Commands on the catalog in data/: `advisor data check`.")
@@ -401,7 +405,19 @@ def run(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         raise
     except OSError as exc:
-        return _error_line(f"cannot read or write a file: {exc.strerror or exc}", EXIT_FAULT)
+        where = f" {Path(exc.filename).name}" if exc.filename else " a file"
+        return _error_line(f"cannot read or write{where}: {exc.strerror or exc}", EXIT_FAULT)
+    except KeyboardInterrupt:
+        return _error_line("interrupted", 130)
+    except Exception as exc:  # a fault no core function turned into an AdvisorError: one line, never a traceback
+        sqlite3 = sys.modules.get("sqlite3")
+        if sqlite3 is not None and isinstance(exc, sqlite3.Error):
+            return _error_line(f"the run store failed: {exc}; check the file given by --store or $ADVISOR_RUNS_DB",
+                               EXIT_FAULT)
+        if isinstance(exc, RecursionError):
+            return _error_line("the input nests too deeply to read", EXIT_USAGE)
+        return _error_line(f"unexpected error ({type(exc).__name__}: {exc}); this is a bug, please report it",
+                           EXIT_FAULT)
 
 
 def main() -> None:

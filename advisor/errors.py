@@ -60,6 +60,10 @@ class BenchmarkFailed(AdvisorError):
     "The benchmark worker stopped before any sub-test finished"
 
 
+class SettingsError(AdvisorError, ValueError):
+    "The server's configuration (an environment variable or an option) cannot be used"
+
+
 def did_you_mean(name: str, choices) -> str:
     """' (did you mean X?)' for the closest of choices, or '' when nothing is close."""
     lookup = {str(c).lower(): str(c) for c in choices}

@@ -1,7 +1,11 @@
-"""Load test of POST /recommend: 32 concurrent keep-alive clients on loopback for 20 s against a real uvicorn.
+"""Load test of POST /recommend: 32 concurrent keep-alive clients on loopback for 20 s against a real server.
 
+The server is started as an operator starts it (`advisor serve`: the request guard and the guarded HTTP protocol),
+or with --server uvicorn as `uvicorn --factory advisor.api:create_app`. The baseline, measured in the same run on
+the same server, is GET /livez (no work beyond the server, the guard and the framework), so the ratio is the cost
+of a recommendation over the floor.
 Target (issue 5, 2-core machine): at least 500 requests/s with p95 at most 50 ms.
-Run: .venv/bin/python benchmarks/bench_api.py [--seconds 20] [--clients 32] [--workers 1]
+Run: .venv/bin/python benchmarks/bench_api.py [--seconds 20] [--clients 32] [--workers 1] [--server serve|uvicorn]
 The clients share the machine with the server, so the figure includes their cost too.
 """
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import platform
 import random
 import socket
 import subprocess
@@ -52,6 +58,9 @@ async def read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
+LIVEZ = [b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]
+
+
 async def client(port: int, requests: list[bytes], deadline: float, latencies: list[float], errors: list[int]):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     i = 0
@@ -67,8 +76,9 @@ async def client(port: int, requests: list[bytes], deadline: float, latencies: l
     writer.close()
 
 
-async def load(port: int, seconds: float, clients: int) -> tuple[list[float], list[int], float]:
-    requests = bodies(500)
+async def load(port: int, seconds: float, clients: int, requests: list[bytes] | None = None
+               ) -> tuple[list[float], list[int], float]:
+    requests = requests or bodies(500)
     latencies: list[float] = []
     errors: list[int] = []
     start = time.perf_counter()
@@ -87,11 +97,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--server", choices=["serve", "uvicorn"], default="serve")
     args = parser.parse_args()
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "advisor.api:create_app", "--host", "127.0.0.1",
-                               "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
-                               "--no-access-log"], cwd=ROOT)
+    env = dict(os.environ, ADVISOR_CHAT_SECRET="b" * 32, PYTHONPATH=str(ROOT))
+    if args.server == "serve":
+        command = [sys.executable, "-m", "advisor", "serve", "--port", str(port), "--workers", str(args.workers)]
+    else:
+        command = [sys.executable, "-m", "uvicorn", "--factory", "advisor.api:create_app", "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print(f"machine: {platform.node()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; "
+          f"server: {' '.join(command[1:4])}, {args.workers} worker(s)")
     try:
         for _ in range(200):
             try:
@@ -100,12 +117,17 @@ def main() -> None:
             except OSError:
                 time.sleep(0.1)
         asyncio.run(load(port, 2, 4))  # warm-up: imports and score caches
+        base, base_errors, base_elapsed = asyncio.run(load(port, max(5.0, args.seconds / 4), args.clients, LIVEZ))
         latencies, errors, elapsed = asyncio.run(load(port, args.seconds, args.clients))
     finally:
         server.terminate()
         server.wait(10)
-    print(f"POST /recommend, {args.clients} clients, {elapsed:.0f} s, {args.workers} uvicorn worker(s): "
-          f"{len(latencies) / elapsed:.0f} requests/s, p50 {percentile(latencies, 50):.1f} ms, "
+    base_rate, rate = len(base) / base_elapsed, len(latencies) / elapsed
+    print(f"baseline GET /livez, {args.clients} clients, {base_elapsed:.0f} s: {base_rate:.0f} requests/s, "
+          f"p50 {percentile(base, 50):.1f} ms, p95 {percentile(base, 95):.1f} ms, {len(base_errors)} non-200")
+    print(f"POST /recommend, {args.clients} clients, {elapsed:.0f} s: "
+          f"{rate:.0f} requests/s ({rate / base_rate:.2f}x the baseline's rate), "
+          f"p50 {percentile(latencies, 50):.1f} ms, "
           f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
           f"{len(errors)} non-200 (target >= 500 requests/s, p95 <= 50 ms)")
 

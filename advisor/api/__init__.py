@@ -24,7 +24,8 @@ from .signing import StateSigner, host_secret
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
-    """The API app for `settings` (default: read from the environment once).
+    """The API app for `settings` (default: read from the environment once). Raises SettingsError for a setting
+    that cannot be used, so a misconfigured server refuses to start rather than fail its requests.
 
     The endpoints are async where they only compute: each does well under a millisecond of CPU work, cheaper
     inline than through a thread pool. Store calls run in the thread pool.
@@ -59,19 +60,7 @@ def _run_store(app: FastAPI):
 
 
 def serve(settings: ApiSettings, port: int = 8000, workers: int = 1) -> None:
-    """Run the API with uvicorn on settings.bind_host:port, in `workers` processes that all get `settings`."""
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
+    """Run the API with uvicorn (see advisor.api.server.serve, which bounds slow clients)."""
+    from .server import serve as run_server
 
-    if not settings.bound_to_loopback and not settings.tokens:
-        print(f"note: listening on {settings.bind_host} without ADVISOR_API_TOKEN: POST /runs is refused", flush=True)
-    if not settings.bound_to_loopback and not settings.allowed_hosts:
-        print("note: only requests addressed to a loopback name or the bind address are answered; list the names "
-              "clients use in ADVISOR_ALLOWED_HOSTS", flush=True)
-    config = uvicorn.Config(partial(create_app, settings), factory=True, host=settings.bind_host, port=port,
-                            workers=workers, log_level="info", timeout_keep_alive=5)
-    server = uvicorn.Server(config)
-    if workers > 1:
-        Multiprocess(config, target=server.run, sockets=[config.bind_socket()]).run()
-    else:
-        server.run()
+    run_server(settings, port=port, workers=workers)

@@ -1,46 +1,75 @@
-"""ASGI middleware that guards every request before FastAPI sees it: the Host header (DNS rebinding), the body's
-size (read in full, so an over-long chunked body gets 413 however it arrives) and its JSON nesting depth."""
+"""ASGI middleware that guards every request before FastAPI sees it, however the app is served: the Host header (DNS
+rebinding), the Origin and Content-Type of every write (cross-site requests), the body's size and the time it takes
+to arrive (read in full here, so an over-long chunked body gets 413 and a stalled one 408 on every endpoint), and
+its encoding and JSON nesting depth. HEAD is answered on every GET route."""
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 from .settings import ApiSettings
 
+# Methods that may change something, so a browser page on another site must not be able to send them.
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+JSON_TYPE = "application/json"
+
+
+# Every byte but the four brackets and the quote: deleted before counting, so the loop below sees few bytes.
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+
 
 def json_depth(data: bytes) -> int:
-    """The deepest nesting of arrays and objects in JSON text (strings skipped), without parsing it."""
+    """The deepest nesting of arrays and objects in JSON text (brackets inside strings skipped), without parsing.
+
+    Linear in len(data): escaped backslashes and quotes are removed first (left to right, as JSON reads them), then
+    everything but brackets and quotes, so a 1 MB body costs a few C-speed passes and a loop over what is left."""
+    structure = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
     depth = deepest = 0
-    in_string = escaped = False
-    for byte in data:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
+    in_string = False
+    for byte in structure:
+        if byte == 0x22:  # quote
+            in_string = not in_string
+        elif in_string:
+            continue
         elif byte in (0x5B, 0x7B):  # [ {
             depth += 1
             deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):  # ] }
+        else:  # ] }
             depth -= 1
     return deepest
 
 
-async def _send_json(send, status: int, body: dict, headers: list | None = None) -> None:
-    payload = json.dumps(body).encode()
+def _json_content_type(value: str | None) -> bool:
+    """True for 'application/json', with at most a UTF-8 charset parameter (RFC 8259 section 8.1)."""
+    if not value:
+        return False
+    media, *params = (part.strip().lower() for part in value.split(";"))
+    return media == JSON_TYPE and all(p.replace(" ", "") in ("charset=utf-8", "charset=\"utf-8\"") for p in params)
+
+
+async def send_error(send, status: int, message: str, close: bool = False, headers: list | None = None) -> None:
+    """The project's error body, {"error": message, "detail": null}, as a whole response."""
+    payload = json.dumps({"error": message, "detail": None}).encode()
+    extra = [(b"connection", b"close")] if close else []
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-                            *(headers or [])]})
+                            *extra, *(headers or [])]})
     await send({"type": "http.response.body", "body": payload})
 
 
 class RequestGuard:
-    """Refuses, with the project's JSON error body: a Host this server does not answer to (400), a body over
-    settings.max_body_bytes (413, before reading it when Content-Length says so), JSON nested deeper than
-    settings.max_json_depth (422). The body is read in full here and replayed to the app."""
+    """Refuses, with the project's JSON error body and before the app runs:
+
+    - a Host this server does not answer to: 400 (settings.host_allowed);
+    - a write (POST, PUT, PATCH, DELETE) from a browser page of a foreign origin: 403; a write whose body is not
+      declared as application/json: 415 (so no cross-site "simple" request, form or text/plain, gets through);
+    - a body over settings.max_body_bytes: 413 (before reading it when Content-Length says so, else as soon as
+      the chunks add up to more);
+    - a body that has not arrived within settings.body_timeout_s: 408, and the connection is closed;
+    - a body that is not UTF-8 or nests JSON deeper than settings.max_json_depth: 422.
+
+    The body is replayed to the app. HEAD runs as GET with the body dropped, so every GET route answers HEAD."""
 
     def __init__(self, app, settings: ApiSettings):
         self.app, self.settings = app, settings
@@ -48,36 +77,53 @@ class RequestGuard:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        settings = self.settings
         headers = {}
         for name, value in scope.get("headers", []):
             headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
-        if not self.settings.host_allowed(headers.get("host")):
-            return await _send_json(send, 400, {"error": "this server does not answer to that Host name; add it to "
-                                                         "ADVISOR_ALLOWED_HOSTS", "detail": None})
-        limit = self.settings.max_body_bytes
+        if not settings.host_allowed(headers.get("host")):
+            return await send_error(send, 400, "this server does not answer to that Host name; its operator can "
+                                               "list the name in ADVISOR_ALLOWED_HOSTS")
+        method = scope["method"]
+        if method == "HEAD":
+            return await self.app(dict(scope, method="GET"), receive, _without_body(send))
+        if method not in UNSAFE_METHODS:
+            return await self.app(scope, receive, send)
+        if not settings.origin_allowed(headers.get("origin")):
+            return await send_error(send, 403, "requests from this web page's origin are refused; the server's "
+                                               "operator can list the origin in ADVISOR_CORS_ORIGINS")
+        if not _json_content_type(headers.get("content-type")):
+            return await send_error(send, 415, "send the body as JSON with 'Content-Type: application/json'")
+        limit = settings.max_body_bytes
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
-            return await _send_json(send, 413, {"error": f"request body over {limit} bytes", "detail": None},
-                                    [(b"connection", b"close")])
-        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            return await self.app(scope, receive, send)
+            return await send_error(send, 413, f"request body over {limit} bytes", close=True)
         chunks, size = [], 0
+        deadline = time.monotonic() + settings.body_timeout_s
         while True:
-            message = await receive()
+            try:
+                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                    message = await receive()
+            except TimeoutError:
+                return await send_error(send, 408, f"the request body did not arrive within "
+                                                   f"{settings.body_timeout_s:g} s", close=True)
             if message["type"] == "http.disconnect":
                 return
             body = message.get("body", b"")
             size += len(body)
             if size > limit:
-                return await _send_json(send, 413, {"error": f"request body over {limit} bytes", "detail": None},
-                                        [(b"connection", b"close")])
+                return await send_error(send, 413, f"request body over {limit} bytes", close=True)
             chunks.append(body)
             if not message.get("more_body"):
                 break
         data = b"".join(chunks)
-        if json_depth(data) > self.settings.max_json_depth:
-            return await _send_json(send, 422, {"error": f"invalid request: JSON nested deeper than "
-                                                         f"{self.settings.max_json_depth} levels", "detail": None})
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return await send_error(send, 422, "invalid request: body: not valid JSON (JSON must be UTF-8 text)")
+        if json_depth(data) > settings.max_json_depth:
+            return await send_error(send, 422, f"invalid request: body: JSON nested deeper than "
+                                               f"{settings.max_json_depth} levels")
         replayed = False
 
         async def replay():
@@ -88,3 +134,13 @@ class RequestGuard:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _without_body(send):
+    """`send` for a HEAD request: the status and headers (Content-Length included) of the GET, no body."""
+
+    async def head_send(message):
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+    return head_send

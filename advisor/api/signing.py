@@ -10,38 +10,65 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 from pathlib import Path
 
 from ..errors import ChatStateError
 
+log = logging.getLogger("advisor.api")
 _MODIFIED = "chat state was modified or comes from another server; start a new conversation with state null"
 
 
 def host_secret(folder: Path | None = None) -> bytes:
-    """This host's chat secret: read from, or created once in, `folder` (default the user's data directory).
-    Falls back to a random secret for this process when the folder cannot be written."""
+    """This host's chat secret: read from, or created once in, `folder` (default the user's data directory), as a
+    file readable only by its owner. Creation is atomic (written in full under a temporary name, then hard-linked
+    into place, which fails if another process got there first), so processes starting together agree.
+    Where the folder cannot be written, a random secret for this process is returned with a warning: chats then
+    break across processes, and ADVISOR_CHAT_SECRET is the cure."""
     if folder is None:
         from platformdirs import user_data_dir
 
         folder = Path(user_data_dir("advisor", appauthor=False))
     path = folder / "chat-secret"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+        return _read_secret(path)
+    except FileNotFoundError:
         pass
-    except OSError:
-        return secrets.token_bytes(32)
-    else:
+    except (OSError, ValueError) as exc:
+        return _process_secret(f"cannot read {path.name} in the data directory ({exc})")
+    temporary = folder / f".chat-secret.{os.getpid()}.{secrets.token_hex(4)}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
-    try:
-        text = path.read_text().strip()
-    except OSError:
-        return secrets.token_bytes(32)
-    return text.encode() if len(text) >= 32 else secrets.token_bytes(32)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            os.unlink(temporary)
+        return _read_secret(path)
+    except (OSError, ValueError) as exc:
+        return _process_secret(f"cannot keep a secret in the data directory ({exc.strerror or exc})"
+                               if isinstance(exc, OSError) else str(exc))
+
+
+def _read_secret(path: Path) -> bytes:
+    text = path.read_text(encoding="ascii").strip()
+    if len(text) < 32:
+        raise ValueError(f"{path.name} holds fewer than 32 characters")
+    return text.encode()
+
+
+def _process_secret(reason: str) -> bytes:
+    log.warning("chat secret: %s; using one for this process only, so a chat breaks if another server process "
+                "answers its next turn: set ADVISOR_CHAT_SECRET", reason)
+    return secrets.token_bytes(32)
 
 
 class StateSigner:
