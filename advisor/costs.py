@@ -9,7 +9,8 @@ Only on-demand prices count: commitment prices are not a notebook user's price.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .catalog import Catalog, GpuOption, Plan, Rate
 from .vocab import DAYS_PER_MONTH, WEEKS_PER_MONTH, PlanField, PriceModel, RateUnit
@@ -18,10 +19,16 @@ from .workload import Workload
 
 @dataclass(frozen=True)
 class CostLine:
-    """One line of a bill: what it is and its USD per month."""
+    """One line of a bill: its USD per month and what it is. The label is written only when it is read (a ranking
+    prices every option of every plan, and shows the lines of a few)."""
 
-    label: str
+    template: str
     usd: float
+    values: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def label(self) -> str:
+        return self.template.format(**self.values) if self.values else self.template
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ def option_rates(catalog: Catalog, plan: Plan, option: GpuOption, unit: RateUnit
     return rates, ""
 
 
+@lru_cache(maxsize=1024)
 def _gpu_names(catalog: Catalog, option: GpuOption) -> str:
     names = " / ".join(catalog.gpus[g].name for g in option.gpu_ids)
     return f"{option.gpu_count} x {names}" if option.gpu_count > 1 else names
@@ -75,10 +83,11 @@ def _units_lines(catalog: Catalog, plan: Plan, option: GpuOption, hours: float) 
     units = hours * units_per_hour
     usd_per_unit = float(plan.fact(PlanField.USD_PER_UNIT, 0.0))
     included = float(plan.fact(PlanField.INCLUDED_UNITS, 0.0))
-    what = f"{_gpu_names(catalog, option)}, {units_per_hour:g} units/h"
+    what = {"gpus": _gpu_names(catalog, option), "units_per_hour": units_per_hour}
     lines = []
     if included:
-        lines.append(CostLine(f"{min(units, included):.0f} of {included:.0f} included units ({what})", 0.0))
+        lines.append(CostLine("{used:.0f} of {included:.0f} included units ({gpus}, {units_per_hour:g} units/h)", 0.0,
+                              {"used": min(units, included), "included": included, **what}))
     extra = max(0.0, units - included)
     if not extra:
         return lines, "", 0.0
@@ -90,13 +99,16 @@ def _units_lines(catalog: Catalog, plan: Plan, option: GpuOption, hours: float) 
         expiry_months = expire_days / DAYS_PER_MONTH
         if extra * expiry_months < pack_units:
             unused = pack_units / expiry_months - extra
-            lines.append(CostLine(f"one pack of {pack_units:g} units (${pack_usd:.2f}) every {expire_days:g} days, "
-                                  f"when units expire; {extra:.0f} used a month ({what}), about {unused:.0f} a month "
-                                  "expire unused", pack_usd / expiry_months))
+            lines.append(CostLine("one pack of {pack_units:g} units (${pack_usd:.2f}) every {days:g} days, when units "
+                                  "expire; {extra:.0f} used a month ({gpus}, {units_per_hour:g} units/h), about "
+                                  "{unused:.0f} a month expire unused", pack_usd / expiry_months,
+                                  {"pack_units": pack_units, "pack_usd": pack_usd, "days": expire_days, "extra": extra,
+                                   "unused": unused, **what}))
             return lines, "", unused
         usd_per_unit = pack_usd / pack_units
-    lines.append(CostLine(f"{extra:.0f} {'extra ' if included else ''}units at ${usd_per_unit:.4f}/unit ({what})",
-                          extra * usd_per_unit))
+    lines.append(CostLine("{extra:.0f} {kind}units at ${usd_per_unit:.4f}/unit ({gpus}, {units_per_hour:g} units/h)",
+                          extra * usd_per_unit, {"extra": extra, "kind": "extra " if included else "",
+                                                 "usd_per_unit": usd_per_unit, **what}))
     return lines, "", 0.0
 
 
@@ -111,14 +123,14 @@ def _hourly_lines(catalog: Catalog, plan: Plan, option: GpuOption, hours: float)
         needed = catalog.plans.get(plan_id)
         if needed is None:
             return [], option.gpu_ids[0]
-        lines.append(CostLine(f"{needed.label} subscription (needed for the {_gpu_names(catalog, option)})",
-                              needed.monthly_price_usd))
-    lines.append(CostLine(f"{hours:g} h of {_gpu_names(catalog, option)} at ${usd_per_hour:.4g}/h",
-                          hours * usd_per_hour))
+        lines.append(CostLine("{plan} subscription (needed for the {gpus})", needed.monthly_price_usd,
+                              {"plan": needed.label, "gpus": _gpu_names(catalog, option)}))
+    lines.append(CostLine("{hours:g} h of {gpus} at ${rate:.4g}/h", hours * usd_per_hour,
+                          {"hours": hours, "gpus": _gpu_names(catalog, option), "rate": usd_per_hour}))
     credit = float(plan.fact(PlanField.MONTHLY_CREDIT_USD, 0.0))
     if credit:
         used = min(credit, sum(line.usd for line in lines[len(requires):]))
-        lines.append(CostLine(f"free credits (${credit:g} a month)", -used))
+        lines.append(CostLine("free credits (${credit:g} a month)", -used, {"credit": credit}))
     return lines, ""
 
 
@@ -131,7 +143,7 @@ def monthly_cost(catalog: Catalog, plan: Plan, option: GpuOption, workload: Work
         problem = f"{hours:g} GPU hours a month exceed its quota of about {quota:.0f} h"
     lines = []
     if plan.monthly_price_usd > 0:
-        lines.append(CostLine(f"{plan.tier} subscription", plan.monthly_price_usd))
+        lines.append(CostLine("{tier} subscription", plan.monthly_price_usd, {"tier": plan.tier}))
     unused = 0.0
     missing = ""
     if plan.price_model is PriceModel.FREE:
@@ -141,7 +153,8 @@ def monthly_cost(catalog: Catalog, plan: Plan, option: GpuOption, workload: Work
     elif plan.fact(PlanField.USD_PER_UNIT) is not None or plan.price_model is PriceModel.UNITS:
         more, missing, unused = _units_lines(catalog, plan, option, hours)
     else:
-        more = [CostLine(f"GPU hours on the {_gpu_names(catalog, option)} (included in the subscription)", 0.0)]
+        more = [CostLine("GPU hours on the {gpus} (included in the subscription)", 0.0,
+                         {"gpus": _gpu_names(catalog, option)})]
     if missing:
         return Cost(None, tuple(lines), problem, quota,
                     missing=f"no price on record for the {catalog.gpus[missing].name}")

@@ -331,25 +331,48 @@ def _stale_facts(catalog: Catalog, rec: Recommendation, workload: Workload) -> t
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class _Verdict:
+    """One plan option judged: what the rules looked at, why it fails, and what it is ranked on."""
+
+    context: _Context
+    reasons: tuple[Reason, ...]
+    ranked_on: float | None
+    usd_per_1k: float | None
+    nice_met: int
+
+    def key(self):
+        """The ranking key without caveats (looked up only for the option that represents its plan)."""
+        c = self.context
+        return order_key(self.usd_per_1k, self.nice_met, self.ranked_on, c.cost.total_usd, 0, c.plan.plan_id)
+
+
 def _judge(catalog: Catalog, book: ScoreBook, plan: Plan, option: GpuOption, workload: Workload,
-           ref_score: float | None) -> Recommendation:
-    metric = workload.metric
-    score = book.option_score(plan, option, metric, workload.multi_gpu)
+           ref_score: float | None) -> _Verdict:
+    score = book.option_score(plan, option, workload.metric, workload.multi_gpu)
     ref_hours = None
     if ref_score is not None and score is not None and score.mean > 0:
         ref_hours = workload.reference_hours * ref_score / score.mean
     c = _Context(catalog, book, plan, option, workload, score, monthly_cost(catalog, plan, option, workload),
                  book.memory_probability(option, workload.gpu_memory_gib, workload.multi_gpu), ref_hours)
-    reasons = tuple(r for check in CHECKS for r in check(c))
-    caveats = tuple(cv for rule in CAVEATS for cv in rule(c))
     ranked_on = rank_score(score, workload.predictability)
-    limit = plan.fact(PlanField.SESSION_LIMIT_HOURS)
-    sessions = None if ref_hours is None else max(1, math.ceil(ref_hours / limit)) if limit else 1
-    nice = sum(1 for need in workload.nice_to_have if plan.fact(need.fact))
-    return Recommendation(rank=None, plan=plan, option=option, feasible=not reasons, reasons=reasons, caveats=caveats,
-                          cost=c.cost, score=score, usd_per_1k_score=usd_per_1k_score(c.cost.total_usd, ranked_on),
-                          reference_job_hours=ref_hours, reference_job_sessions=sessions,
-                          memory_probability=c.memory_probability, nice_to_have_met=nice, stale_facts=())
+    return _Verdict(c, tuple(r for check in CHECKS for r in check(c)), ranked_on,
+                    usd_per_1k_score(c.cost.total_usd, ranked_on),
+                    sum(1 for need in workload.nice_to_have if plan.fact(need.fact)))
+
+
+def _recommendation(v: _Verdict) -> Recommendation:
+    """The verdict of the option that represents its plan, with its caveats and stale facts."""
+    c = v.context
+    limit = c.plan.fact(PlanField.SESSION_LIMIT_HOURS)
+    sessions = None if c.reference_job_hours is None else \
+        max(1, math.ceil(c.reference_job_hours / limit)) if limit else 1
+    rec = Recommendation(rank=None, plan=c.plan, option=c.option, feasible=not v.reasons, reasons=v.reasons,
+                         caveats=tuple(cv for rule in CAVEATS for cv in rule(c)), cost=c.cost, score=c.score,
+                         usd_per_1k_score=v.usd_per_1k, reference_job_hours=c.reference_job_hours,
+                         reference_job_sessions=sessions, memory_probability=c.memory_probability,
+                         nice_to_have_met=v.nice_met, stale_facts=())
+    return replace(rec, stale_facts=_stale_facts(c.catalog, rec, c.workload))
 
 
 def _key(r: Recommendation, workload: Workload):
@@ -372,13 +395,10 @@ def recommend(catalog: Catalog, workload: Workload) -> list[Recommendation]:
         if not eligible(plan, workload):
             continue
         judged = [_judge(catalog, book, plan, option, workload, ref_score) for option in plan.options]
-        feasible = [r for r in judged if r.feasible]
-        if feasible:
-            best.append(min(feasible, key=lambda r: _key(r, workload)))
-        else:
-            best.append(min(judged, key=lambda r: (len(r.reasons), _key(r, workload))))
-    # Stale facts are looked up once per plan, for the option that represents it.
-    best = [replace(r, stale_facts=_stale_facts(catalog, r, workload)) for r in best]
+        feasible = [v for v in judged if not v.reasons]
+        chosen = min(feasible, key=_Verdict.key) if feasible else min(judged, key=lambda v: (len(v.reasons), v.key()))
+        # Caveats and stale facts are looked up once per plan, for the option that represents it.
+        best.append(_recommendation(chosen))
     feasible = sorted((r for r in best if r.feasible), key=lambda r: _key(r, workload))
     rest = sorted((r for r in best if not r.feasible), key=lambda r: (len(r.reasons), _key(r, workload)))
     return [replace(r, rank=i + 1) for i, r in enumerate(feasible)] + rest

@@ -199,7 +199,11 @@ class Plan:
         return float(self.fact(PlanField.MONTHLY_PRICE_USD, 0.0))
 
     def limits(self) -> dict[str, Any]:
-        """Every plan fact in force, None where the platform does not publish it (JSON-ready)."""
+        """Every plan fact in force, None where the platform does not publish it (JSON-ready; a new dict each call)."""
+        return dict(self._limits)
+
+    @cached_property
+    def _limits(self) -> dict[str, Any]:
         return {str(f): self.fact(f) for f in PlanField}
 
     def observations_in_force(self) -> list[Observation]:
@@ -211,12 +215,17 @@ class Plan:
         return out
 
     def sources(self) -> list[dict]:
-        """Distinct (source, date) pairs behind the facts and allocation in force, oldest first."""
+        """Distinct (source, date) pairs behind the facts and allocation in force, oldest first (a new list each
+        call)."""
+        return [dict(s) for s in self._sources]
+
+    @cached_property
+    def _sources(self) -> tuple[dict, ...]:
         seen: dict[tuple, dict] = {}
         provenances = [o.provenance for o in self.observations_in_force()] + [o.provenance for o in self.options]
         for p in provenances:
             seen.setdefault((p.source, p.as_of), {"source": p.source, "as_of": p.as_of.isoformat()})
-        return sorted(seen.values(), key=lambda s: (s["as_of"], s["source"]))
+        return tuple(sorted(seen.values(), key=lambda s: (s["as_of"], s["source"])))
 
 
 def gpu_name_key(name: str, form_factor: bool = False) -> str:
