@@ -161,7 +161,12 @@ def handle_greeting(t: _Turn):
 
 
 def handle_skip_exact(t: _Turn):
-    return _skip(t) if t.reading.is_only(lx.SKIP) else None
+    if not t.reading.is_only(lx.SKIP):
+        return None
+    q = QUESTION_BY_NAME.get(t.state.asking or "")
+    if q is not None and q.unknown is not None and q.parse(t.context()) is not None:
+        return None  # "don't know" answers the memory question: no particular memory
+    return _skip(t)
 
 
 def _skip(t: _Turn):
@@ -169,14 +174,9 @@ def _skip(t: _Turn):
     if q is None:
         return None
     t.state.remember()
-    if q.unknown is not None:
-        t.state.apply(q.unknown)
-        t.state.close(q.name)
-        f = q.parse(Context(read("don't know"), q.name, t.state.answers, t._usd))
-        said = f.said if f else "the default"
-        return _reply("answer", f"OK: {said}. " + _next(t), rank=t.state.done)
     t.state.close(q.name)
-    default = {"kind": "a mix of training and inference", "session_hours": "runs of up to 2 hours",
+    default = {"kind": "a mix of training and inference", "gpu_memory_gib": "no particular GPU memory",
+               "session_hours": "runs of up to 2 hours",
                "gpu_hours_per_month": "20 GPU hours a month", "notebooks_at_once": "one notebook at a time",
                "budget_usd_per_month": "no budget limit", "predictability": "predictability doesn't matter",
                "needs": "no special features"}.get(q.name, "the default")

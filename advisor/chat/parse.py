@@ -421,6 +421,8 @@ def scan_quantities(tokens: list[Token]) -> list[Quantity]:
     out, i = [], 0
     while i < s.n:
         q = s.quantity_at(i)
+        if q is not None and q.dim == "time" and s.word(i - 1) == "every":
+            q = None  # "every couple of weeks" says how often, not how long
         if q is not None and q.end > i:
             out.append(q)
             i = q.end
@@ -496,9 +498,12 @@ class Reading:
 
     @property
     def is_question(self) -> bool:
+        """Ends with '?', or opens like a question ("what is", "how do", "is it"; not "does not matter")."""
+        if self.text.rstrip().endswith("?"):
+            return True
         words = self.content_words
-        return self.text.rstrip().endswith("?") or bool(words) and bool(
-            self.find(lx.QUESTION_OPENERS)) and self.find(lx.QUESTION_OPENERS)[0].start == 0
+        opener = self.find(lx.QUESTION_OPENERS)
+        return bool(words) and bool(opener) and opener[0].start == 0 and words[1:2] != ["not"]
 
 
 def _clauses(tokens: list[Token]) -> list[int]:

@@ -90,7 +90,7 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
                     asking == "gpu_hours_per_month" and cue(q, lx.SESSION_CUES)):
                 target = asking
             elif cue(q, lx.SESSION_CUES) or q.idiom and asking not in ("gpu_hours_per_month",) or \
-                    cue(q, ("up to", "long", "hours long", "at a time")):
+                    cue(q, ("up to", "long", "hours long", "at a time")) or r.has(lx.SESSION_CUES[:6]):
                 target = "session_hours"
         elif q.dim == "number":
             after = words[q.end:q.end + 3]
@@ -98,7 +98,7 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
                     r.find(lx.NOTEBOOK_CUES) and any(m.start in (q.end, q.end + 1) for m in r.find(lx.NOTEBOOK_CUES)):
                 target = "notebooks_at_once"
             elif q.noun in ("epochs", "epoch", "people", "images", "photos", "gpus", "gpu", "years", "params",
-                            "parameters", "users", "files", "samples", "go", "or", "times"):
+                            "parameters", "users", "files", "samples", "go", "times"):
                 target = None
             elif asking == "gpu_hours_per_month" and (q.per_month is not None or not cue(q, lx.BUDGET_WORDS[:5])):
                 target = asking
@@ -142,7 +142,9 @@ def parse_kind(ctx: Context) -> Finding | None:
         found = [m for m in found if m.label != "m" or r.has(("mixed", "mix", "a mix"))]
     train = [m for m in found if m.label == "t" and not m.negated]
     infer = [m for m in found if m.label == "i" and not m.negated]
-    weak = [m for m in found if m.label == "w" and not m.negated]
+    # A weak word used as a noun ("my run takes 5 hours") says nothing about the kind of work.
+    weak = [m for m in found if m.label == "w" and not m.negated
+            and r.words[m.start - 1:m.start] not in (["my"], ["the"], ["a"], ["each"], ["one"], ["per"])]
     mixed = [m for m in found if m.label == "m" and not m.negated]
     not_train = [m for m in found if m.label == "t" and m.negated]
     not_infer = [m for m in found if m.label == "i" and m.negated]
@@ -393,7 +395,9 @@ def parse_needs(ctx: Context) -> Finding | None:
         else:
             status[m.label] = "need"
     nothing = [m for m in found if m.label == "_none" and not (m.negated and r.words[m.start] not in lx.NEGATORS)]
-    if not status and not (current and nothing):
+    # Out of turn, "none" counts only when it names the needs ("no special needs", "no features").
+    named = [m for m in nothing if {"needs", "features", "need"} & set(r.words[m.start:m.end + 1])]
+    if not status and not ((current or ctx.hypothetical) and nothing or named):
         return None
     if current:
         needs = [n.value for n in Need if status.get(n.value) == "need"]
