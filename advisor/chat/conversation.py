@@ -189,8 +189,9 @@ def _next(t: _Turn) -> str:
 
 def handle_what_if(t: _Turn):
     r = t.reading
-    marker = r.has(lx.WHAT_IF) or (r.is_question and r.find(("what about", "how about", "and", "with")) and
-                                   r.find(("what about", "how about", "and", "with"))[0].start == 0)
+    opener = r.find(("what about", "how about", "and", "with"))
+    conditional = r.is_question and ("if" in r.words or "would" in r.words) and not platforms_in(r, t.catalog)
+    marker = r.has(lx.WHAT_IF) or conditional or (r.is_question and opener and opener[0].start == 0)
     if not marker:
         return None
     found = [f for f in findings(t.context(hypothetical=True)) if f.changes or f.problem]

@@ -23,6 +23,7 @@ CONTRACTIONS: tuple[tuple[str, str], ...] = (
     (r"\b(i|you|we|they|it)'ll\b", r"\1 will"),
     (r"\b(i|you|we|they)'ve\b", r"\1 have"),
     (r"\b(\w+)'s\b", r"\1"),                  # possessive: "kaggle's quota"
+    (r"\b(all|everything|any)\s+but\b", r"\1 except"),
     (r"\bidk\b", "i do not know"),
     (r"\bdunno\b", "do not know"),
     (r"\bw/o\b", "without"),
@@ -47,6 +48,8 @@ NUMBER_IDIOMS: dict[str, float] = {
 APPROX_WORDS = frozenset("about around roughly approximately approx maybe perhaps like circa ca some nearly almost "
                          "probably say".split())
 FREQUENCY_WORDS: dict[str, float] = {"once": 1, "twice": 2, "thrice": 3}
+# Nouns of how often: "3 times a week", "5 days a week", "3 nights a week".
+OCCASIONS = frozenset({"times", "days", "nights", "sessions", "evenings", "mornings", "runs", "day", "night"})
 
 # Units: word -> (dimension, factor to the base unit). Base units: GiB, hours, parameters.
 UNITS: dict[str, tuple[str, float]] = {
@@ -153,7 +156,9 @@ SKIP = ("skip", "pass", "next", "next question", "skip it", "skip this", "move o
 WHAT_IF = ("what if", "suppose", "supposing", "hypothetically", "what would change", "what would happen",
            "what would it be", "imagine", "what about with", "and with", "and for", "how about with",
            "if i had", "if i were", "if i was", "if i used", "if i did not", "if it were", "with instead",
-           "would it change", "what changes if")
+           "would it change", "what changes if", "if i could", "if i can", "what would you pick",
+           "what would you recommend", "what would you suggest", "would anything change", "would that change",
+           "if i spent", "if i paid", "if my budget", "if it were", "if it was", "if i switched", "if i went")
 # Openings of a question (with or without a question mark).
 QUESTION_OPENERS = ("what", "why", "how", "is", "are", "does", "do", "can", "could", "which", "who", "where",
                     "when", "explain", "tell me", "what about", "how about", "and", "hmm", "so", "wait", "will",
@@ -258,10 +263,12 @@ PREDICT_PREFER = ("would be nice", "nice", "nice to have", "ideally", "prefer", 
                   "not a deal breaker", "not essential", "if possible", "helpful", "a plus", "bonus",
                   "moderately", "slightly", "sometimes", "a little bit", "rather", "preferred", "prefer it",
                   "i would prefer", "it would help", "good to have", "somewhat important", "fairly", "partly",
-                  "not crucial", "not vital", "not mandatory", "if it is cheap", "medium", "a little important")
+                  "not crucial", "not vital", "not mandatory", "if it is cheap", "medium", "a little important",
+                  "matters", "it matters", "consistency matters", "i care", "care about")
 PREDICT_REQUIRE = ("must", "need", "needs", "required", "require", "essential", "critical", "crucial",
-                   "very important", "important", "vital", "definitely", "absolutely", "yes", "matters",
+                   "very important", "important", "vital", "definitely", "absolutely", "yes",
                    "deadline", "deadlines", "no surprises", "same speed every time", "same speed",
+                   "matters a lot", "really matters", "it really matters", "matters very much",
                    "always the same", "consistent", "consistency", "predictable", "predictible", "reliable",
                    "a must", "must have", "very", "extremely", "really important", "of course", "steady",
                    "stable", "guaranteed", "yes it matters", "it matters", "a lot", "lots")
@@ -302,7 +309,8 @@ EDUCATION_YES = ("student", "students", "phd", "ph d", "phd student", "grad stud
                  "professor", "teacher", "faculty", "teaching", "i study", "i am studying", "studying at",
                  "researcher at a university", "university lecturer", "teach a course", "teaching assistant",
                  "doctoral", "doctorate", "msc student", "bsc student", "at school", "tutor", "instructor",
-                 "educator", "academic staff", "student of")
+                 "educator", "academic staff", "student of", "i teach", "we teach", "teach at", "i am teaching",
+                 "uni student", "university student", "college student", "school student")
 EDUCATION_NO = ("not a student", "no longer a student", "not student", "graduated", "not in school",
                 "not at university", "not academic", "not a teacher", "not eligible")
 MULTI_GPU = ("multi gpu", "multiple gpus", "several gpus", "both gpus", "two gpus", "2 gpus", "all the gpus",

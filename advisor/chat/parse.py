@@ -323,7 +323,7 @@ class _Scanner:
         """'twice a week for 3 hours', '3 times a week, 2 hours each': frequency x duration per period."""
         if self.word(i) in lx.FREQUENCY_WORDS:
             times, j = lx.FREQUENCY_WORDS[self.word(i)], i + 1
-        elif i < self.n and self.t[i].num is not None and self.word(i + 1) == "times":
+        elif i < self.n and self.t[i].num is not None and self.word(i + 1) in lx.OCCASIONS:
             times, j = self.t[i].num, i + 2
         else:
             return None
@@ -331,11 +331,13 @@ class _Scanner:
         if not rate:
             return None
         per, j = rate
+        occasion = self.word(i + 1)
         if self.word(j) in (",", "for", "of", "at"):
             j += 1
         d = self.simple_at(j)
         if d is None or d.dim != "time" or d.per_month is not None:
-            return None
+            # "3 nights a week": how often, with the duration said elsewhere (or a night's, for nights)
+            return Quantity("frequency", times, i, j, per_month=per, noun=occasion)
         return Quantity("time", times * d.value, i, d.end, per_month=per)
 
     def simple_at(self, i: int, default: Quantity | None = None) -> Quantity | None:
@@ -451,7 +453,8 @@ class Reading:
 
     @property
     def content_words(self) -> list[str]:
-        return [t.text for t in self.tokens if t.text.isalnum()]
+        return [t.text for t in self.tokens if t.num is not None or t.text.isalnum()
+                or t.text in lx.CURRENCY_SYMBOLS]
 
     def find(self, phrases, label: str = "") -> list[Match]:
         """Non-overlapping matches of the phrases, leftmost-longest."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..present.labels import money
-from ..vocab import WEEKS_PER_MONTH, Kind, Need, Predictability
+from ..vocab import DAYS_PER_MONTH, HOURS_PER_MONTH, WEEKS_PER_MONTH, Kind, Need, Predictability
 from ..workload import BOUNDS
 from . import lexicon as lx
 from .parse import Match, Quantity, Reading
@@ -83,6 +83,8 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
             target = "gpu_memory_gib"
         elif q.dim == "money":
             target = "budget_usd_per_month"
+        elif q.dim == "frequency":
+            target = "gpu_hours_per_month"
         elif q.dim == "time":
             if q.per_month is not None or cue(q, ("gpu hours", "in total", "total", "usage")):
                 target = "gpu_hours_per_month"
@@ -240,6 +242,25 @@ def parse_monthly(ctx: Context) -> Finding | None:
     if bad:
         return Finding("gpu_hours_per_month", problem=_out_of_range("gpu_hours_per_month", bad[0].value,
                                                                     "GPU hours a month"))
+    for x in qs:
+        if x.dim == "time" and x.per_month and x.value > HOURS_PER_MONTH / x.per_month + 1e-9:
+            period = _rate_words(x) or "that period"
+            return Finding("gpu_hours_per_month", problem=f"{_hours(x.value)} {period} is more than the hours "
+                                                          f"there are in {period.removeprefix('a ')}")
+    freq = next((x for x in qs if x.dim == "frequency"), None)
+    if freq is not None:
+        # "8 hours a day, 5 days a week", "overnight, 3 nights a week": hours per occasion x occasions.
+        per_occasion = [x.value for x in r.quantities if x.dim == "time" and (
+            x.per_month is None or abs(x.per_month - DAYS_PER_MONTH) < 1e-9)]
+        hours = max(per_occasion) if per_occasion else lx.DURATION_IDIOMS["a night"] if \
+            freq.noun in ("nights", "night") else None
+        if hours is None:
+            return None
+        value = round(freq.value * hours * freq.per_month, 2)
+        return Finding("gpu_hours_per_month", {"gpu_hours_per_month": value},
+                       f"{freq.value:g} {freq.noun} {_rate_words(freq)} of {_hours(hours)} is about {value:.0f} "
+                       "GPU hours a month")
+    qs = [x for x in qs if x.dim != "frequency"]
     q = max(qs, key=lambda x: x.monthly)
     value = round(q.monthly, 2)
     if not BOUNDS["gpu_hours_per_month"].accepts(value):
