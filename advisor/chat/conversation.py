@@ -13,7 +13,8 @@ from ..vocab import WEEKS_PER_MONTH, PlanField
 from ..workload import Workload
 from . import lexicon as lx
 from .parse import Reading, read
-from .questions import QUESTION_BY_NAME, QUESTIONS, SIDE_PARSERS, Context, Finding
+from ..present.labels import money
+from .questions import QUESTION_BY_NAME, QUESTIONS, SIDE_PARSERS, Context, Finding, needs_text
 from .state import ANSWER_FIELDS, ChatState, workload_from_answers
 from .topics import about, explain_topic, explanation, platforms_in, ranking_text
 
@@ -184,7 +185,27 @@ def _skip(t: _Turn):
 
 
 def _next(t: _Turn) -> str:
-    return "That's all I need." if t.state.done else _prompt(t.state)
+    return f"That's all I need.\n\n{summary(t.state)}" if t.state.done else _prompt(t.state)
+
+
+def summary(state: ChatState) -> str:
+    """'Your answers:' and one line per question (the default where skipped)."""
+    a = state.answers
+    shown = {
+        "kind": a.get("kind", "mixed (default)"),
+        "gpu_memory_gib": f"{a['gpu_memory_gib']:g} GB" if a.get("gpu_memory_gib") else "no particular amount",
+        "session_hours": f"{a['session_hours']:g} h" if "session_hours" in a else "2 h (default)",
+        "gpu_hours_per_month": f"{a['gpu_hours_per_month']:g} h" if "gpu_hours_per_month" in a else "20 h (default)",
+        "notebooks_at_once": str(a.get("notebooks_at_once", "1 (default)")),
+        "budget_usd_per_month": "free plans only" if a.get("free_only") else
+        money(a["budget_usd_per_month"]) + " a month" if "budget_usd_per_month" in a else "no limit",
+        "predictability": a.get("predictability", "any (default)"),
+        "needs": needs_text(a.get("needs") or [], a.get("nice_to_have") or []),
+    }
+    lines = [f"- {q.label}: {shown[q.name]}" for q in QUESTIONS]
+    if a.get("education"):
+        lines.append("- education plans: yes (student or teacher)")
+    return "Your answers:\n" + "\n".join(lines)
 
 
 def handle_what_if(t: _Turn):
@@ -285,9 +306,9 @@ def handle_answer(t: _Turn):
     said = "; ".join(f.said for f in found)
     remarks = _remarks(t, found)
     if t.state.done:
-        lead = "Updated" if current is None else "Got it"
-        return _reply("answer", f"{lead}: {said}.{remarks}" + ("" if current is None else " That's all I need."),
-                      rank=True)
+        if current is None:
+            return _reply("answer", f"Updated: {said}.{remarks}", rank=True)
+        return _reply("answer", f"Got it: {said}.{remarks} That's all I need.\n\n{summary(t.state)}", rank=True)
     other = current is not None and all(f.question != current for f in found)
     lead = "Noted" if other else "Got it"
     return _reply("answer", f"{lead}: {said}.{remarks}\n\n" + _prompt(t.state))

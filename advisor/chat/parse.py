@@ -71,7 +71,8 @@ def _words(text: str) -> list[str]:
 # and of the needs' keywords; longer words first so a tie goes to the more specific word.
 def _vocabulary() -> tuple[str, ...]:
     words: set[str] = set(lx.NUMBER_WORDS) | set(lx.UNITS) | set(lx.PERIODS) | set(lx.APPROX_WORDS)
-    tables = [v for k, v in vars(lx).items() if k.isupper() and isinstance(v, tuple)]
+    tables = [tuple(v) for k, v in vars(lx).items() if k.isupper() and isinstance(v, (tuple, frozenset))
+              and k != "COMMON_WORDS"]
     tables += list(lx.EXPLAIN_TOPICS.values()) + list(lx.NEED_EXTRA.values()) + list(lx.CURRENCIES.values())
     tables += list(lx.PLATFORM_ALIASES.values()) + list(lx.OTHER_PLATFORMS.values()) + list(lx.FACT_WORDS.values())
     tables += [n.keywords for n in Need] + [tuple(lx.NUMBER_IDIOMS), tuple(lx.DURATION_IDIOMS)]
