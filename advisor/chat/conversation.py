@@ -2,18 +2,18 @@
 answers (start over, undo, greeting, what-if, question, answer, skip), and the workload is computed once."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable
 
 from ..catalog import Catalog
 from ..errors import AdvisorError
+from ..present.labels import money
 from ..recommend import Recommendation, recommend
 from ..vocab import WEEKS_PER_MONTH, PlanField
 from ..workload import Workload
 from . import lexicon as lx
 from .parse import Reading, read
-from ..present.labels import money
 from .questions import QUESTION_BY_NAME, QUESTIONS, SIDE_PARSERS, Context, Finding, needs_text
 from .state import ANSWER_FIELDS, ChatState, workload_from_answers
 from .topics import about, explain_topic, explanation, platforms_in, ranking_text
@@ -62,6 +62,7 @@ class _Turn:
     state: ChatState
     message: str | None
     reference: dict
+    _rankings: dict = field(default_factory=dict)
 
     @cached_property
     def reading(self) -> Reading:
@@ -86,12 +87,15 @@ class _Turn:
             return None
 
     def ranking(self, workload: Workload | None) -> list[Recommendation] | None:
+        """The ranking for a workload, computed once per turn per workload (Workload is frozen and hashable)."""
         if workload is None:
             return None
-        try:
-            return recommend(self.catalog, workload)
-        except AdvisorError:
-            return None
+        if workload not in self._rankings:
+            try:
+                self._rankings[workload] = recommend(self.catalog, workload)
+            except AdvisorError:
+                self._rankings[workload] = None
+        return self._rankings[workload]
 
 
 def findings(ctx: Context) -> list[Finding]:

@@ -494,7 +494,7 @@ class Reading:
 
     def clause_words(self, i: int) -> list[str]:
         c = self.clause[i] if 0 <= i < len(self.clause) else -1
-        return [t.text for t, k in zip(self.tokens, self.clause) if k == c]
+        return [t.text for t, k in zip(self.tokens, self.clause, strict=True) if k == c]
 
     def clause_has(self, i: int, phrases) -> bool:
         c = self.clause[i] if 0 <= i < len(self.clause) else -1
