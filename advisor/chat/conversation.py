@@ -70,7 +70,13 @@ class _Turn:
 
     def context(self, hypothetical: bool = False) -> Context:
         return Context(self.reading, None if hypothetical else self.state.asking, self.state.answers, self._usd,
-                       hypothetical)
+                       hypothetical, self._gpu_memory)
+
+    def _gpu_memory(self, name: str) -> float | None:
+        try:
+            return self.catalog.gpu(name).memory_gib
+        except AdvisorError:
+            return None
 
     def _usd(self, currency: str):
         rate = self.catalog.usd_rate(currency)
@@ -239,7 +245,7 @@ def handle_what_if(t: _Turn):
     said = "; ".join(f.said for f in found)
     real = t.ranking(t.workload())
     diff = _difference(real, recs)
-    text = f"**If {said}** (your answers stay as they are):\n\n" + ranking_text(t.catalog, workload, recs, top=3)
+    text = f"**Hypothetically, with {said}** (your answers stay as they are):\n\n" + ranking_text(t.catalog, workload, recs, top=3)
     if diff:
         text += "\n\n" + diff
     return _reply("what_if", text, what_if=(workload, recs), hypothetical=answers)

@@ -73,7 +73,11 @@ PERIODS: dict[str, float] = {
     **dict.fromkeys(("month", "months", "mo", "mon", "mth", "monthly"), 1.0),
     **dict.fromkeys(("year", "years", "yr", "yearly", "annually", "annum"), 1 / 12),
     "fortnight": WEEKS_PER_MONTH / 2,
+    **dict.fromkeys(("weekend", "weekends"), WEEKS_PER_MONTH),
+    **dict.fromkeys(("weekday", "weekdays", "workday", "workdays", "working day", "working days"), WEEKS_PER_MONTH * 5),
 }
+# Periods named for part of a week ("on weekdays", "per weekend").
+WEEK_PARTS = frozenset({"weekend", "weekends", "weekday", "weekdays", "workday", "workdays"})
 # Adverbs that are a period on their own ("20 hours monthly").
 PERIOD_ADVERBS = frozenset({"daily", "weekly", "monthly", "yearly", "annually"})
 # Words that join a quantity to the period of its rate: "10 hours a week", "per week", "/week", "each week".
@@ -197,10 +201,11 @@ EXPLAIN_TOPICS: dict[str, tuple[str, ...]] = {
 KIND_TRAINING = ("train", "training", "trains", "finetune", "finetuning", "finetunes", "fine tune", "fine tuning",
                  "fine tunes", "pretrain", "pretraining", "pre train", "pre training", "retrain", "retraining",
                  "train from scratch", "from scratch", "lora", "qlora", "trainer", "learning a model", "rlhf",
-                 "do the training", "model training", "teach the model")
+                 "do the training", "model training", "teach the model", "teach a model", "teach it")
 KIND_INFERENCE = ("inference", "inferences", "inferencing", "infer", "predictions", "prediction", "predict",
                   "predicting", "serve", "serving", "serves", "deploy", "deploying", "deployment", "evaluate",
-                  "evaluating", "evaluation", "eval", "evals", "trained model", "pretrained model",
+                  "evaluating", "evaluation", "eval", "evals", "trained model", "pretrained model", "pretrained models", "pretrained", "existing model",
+                  "off the shelf", "existing models", "trained models", "use a model",
                   "pre trained model", "already trained", "trained it", "run it", "run the model",
                   "running the model", "use the model", "using the model", "transcribe", "transcribing",
                   "generate", "generating", "generation", "embeddings", "classify", "classifying", "scoring",
@@ -251,7 +256,9 @@ BUDGET_NO_LIMIT = ("no limit", "no budget", "unlimited", "whatever", "money is n
                    "not an issue", "not a problem", "sky is the limit", "any", "no max", "no maximum",
                    "whatever it takes", "no constraint", "no restriction", "not limited", "limitless",
                    "money does not matter", "cost does not matter", "price does not matter", "no spending limit",
-                   "as much as needed", "as much as it takes", "no upper limit", "do not care")
+                   "as much as needed", "as much as it takes", "no upper limit", "do not care",
+                   "as cheap as possible", "cheapest", "the cheaper the better", "cheapest possible",
+                   "whatever is cheapest", "lowest price")
 
 PREDICT_ANY = ("does not matter", "not matter", "not important", "not really", "nah", "no", "nope", "do not care",
                "not care", "any", "whatever", "meh", "do not mind", "not mind", "fine", "can vary", "ok if",

@@ -25,7 +25,8 @@ MAX_TOKENS = 400
 # Normal form and tokens
 
 _CONTRACTIONS = tuple((re.compile(p), r) for p, r in lx.CONTRACTIONS)
-_TOKEN = re.compile(r"(?<![a-z])(?:r\$|us\$|c\$|a\$)|\d+(?:[.,]\d+)*|[a-z]+|[$€£¥₹%~+/:;,.!?±&=<>()-]|[^\s\w]")
+# Model names such as "a100", "t4", "rtx4090" stay one word unless a number comes first ("2h30" is 2 h 30).
+_TOKEN = re.compile(r"(?<![a-z])(?:r\$|us\$|c\$|a\$)|\d+(?:[.,]\d+)*|(?<!\d)[a-z]+\d+[a-z\d]*|[a-z]+|[$€£¥₹%~+/:;,.!?±&=<>()-]|[^\s\w]")
 _MARKUP = re.compile(r"<script.*?</script>|<[^>]{0,200}>|\]\([^)]{0,500}\)|[*_`#>\[\]]", re.S)
 
 
@@ -185,6 +186,7 @@ class Quantity:
     noun: str | None = None
     idiom: bool = False
     negative: bool = False
+    per_hour: bool = False
 
     @property
     def monthly(self) -> float:
@@ -255,7 +257,7 @@ class _Scanner:
         w = self.word(i)
         if w in lx.PERIOD_ADVERBS:
             return lx.PERIODS[w], i + 1
-        if w in ("/", "a", "an", "per", "each", "every", "in", "for", "x"):
+        if w in ("/", "a", "an", "per", "each", "every", "in", "for", "x", "on"):
             j = i + 1
             if w in ("in", "for") and self.word(j) in ("a", "one", "1", "the", "each", "every"):
                 j += 1
@@ -267,7 +269,8 @@ class _Scanner:
             if w == "every" and self.word(j) == "couple":
                 count, j = 2.0, j + (2 if self.word(j + 1) == "of" else 1)
             p = self.word(j)
-            if p in lx.PERIODS and (w not in ("in", "for") or p in ("month", "months", "mo", "week", "year")):
+            if p in lx.PERIODS and (w not in ("in", "for", "on") or p in ("month", "months", "mo", "week", "year")
+                                    or p in lx.WEEK_PARTS):
                 return lx.PERIODS[p] / count, j + 1
         return None
 
@@ -410,6 +413,10 @@ class _Scanner:
         return q
 
     def with_rate(self, q: Quantity) -> Quantity:
+        w, nxt = self.word(q.end), self.word(q.end + 1)
+        if q.dim == "money" and w in ("a", "an", "per", "/", "each", "every") and nxt in _HOUR_WORDS:
+            q.per_hour, q.end = True, q.end + 2  # "$0.50 an hour": a price, not a monthly amount
+            return q
         rate = self.rate_at(q.end)
         if rate and q.dim in ("time", "money", "number"):
             q.per_month, q.end = rate

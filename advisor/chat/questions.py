@@ -40,6 +40,7 @@ class Context:
     values: dict
     usd: Callable[[str], tuple[float, str] | None]
     hypothetical: bool = False
+    gpu_memory: Callable[[str], float | None] = lambda name: None
 
     def current(self, name: str) -> bool:
         return self.asking == name
@@ -185,6 +186,13 @@ def parse_memory(ctx: Context) -> Finding | None:
             return Finding("gpu_memory_gib", problem=_out_of_range("gpu_memory_gib", bad[0].value, "GPU memory"))
         value = round(_largest(qs), 2)
         return Finding("gpu_memory_gib", {"gpu_memory_gib": value}, f"{value:g} GB of GPU memory")
+    if ctx.current("gpu_memory_gib"):
+        # "whatever a T4 has": the memory of a GPU the catalog knows
+        sizes = [m for m in (ctx.gpu_memory(w) for w in r.words if any(c.isdigit() for c in w) and w[0].isalpha())
+                 if m]
+        if sizes:
+            value = max(sizes)
+            return Finding("gpu_memory_gib", {"gpu_memory_gib": value}, f"{value:g} GB of GPU memory (that GPU's)")
     unknown = r.find(lx.MEMORY_NONE)
     if unknown and (ctx.current("gpu_memory_gib") or r.has(lx.MEMORY_WORDS)) and not any(
             q.dim == "params" for q in r.quantities):
@@ -242,11 +250,13 @@ def parse_monthly(ctx: Context) -> Finding | None:
     if bad:
         return Finding("gpu_hours_per_month", problem=_out_of_range("gpu_hours_per_month", bad[0].value,
                                                                     "GPU hours a month"))
+    notebooks = ctx.values.get("notebooks_at_once") or 1
     for x in qs:
-        if x.dim == "time" and x.per_month and x.value > HOURS_PER_MONTH / x.per_month + 1e-9:
-            period = _rate_words(x) or "that period"
-            return Finding("gpu_hours_per_month", problem=f"{_hours(x.value)} {period} is more than the hours "
-                                                          f"there are in {period.removeprefix('a ')}")
+        if x.dim == "time" and x.per_month and x.value > HOURS_PER_MONTH / x.per_month * notebooks + 1e-9:
+            period = _rate_words(x) or "a month"
+            return Finding("gpu_hours_per_month", problem=f"{_hours(x.value)} {period} is more than {notebooks} "
+                                                          f"notebook{'s' if notebooks > 1 else ''} can run in "
+                                                          f"{period.removeprefix('a ')}")
     freq = next((x for x in qs if x.dim == "frequency"), None)
     if freq is not None:
         # "8 hours a day, 5 days a week", "overnight, 3 nights a week": hours per occasion x occasions.
@@ -318,6 +328,12 @@ def parse_budget(ctx: Context) -> Finding | None:
             return Finding(name, ambiguous=True, problem=f"I see two amounts ({amounts}); which one is your monthly "
                                                           "budget?")
         q = qs[0]
+        if q.per_hour:
+            hours = ctx.values.get("gpu_hours_per_month")
+            if hours is None:
+                return Finding(name, ambiguous=True, problem=f"{money(q.value)} an hour is a price, not a monthly "
+                                                             "budget; what is the most you'd pay in a month")
+            q = Quantity("money", q.value * hours, q.start, q.end, currency=q.currency)
         if q.monthly == 0:
             return Finding(name, {"free_only": True, name: None}, "free plans only")
         amount = q.monthly
