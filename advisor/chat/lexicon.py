@@ -136,7 +136,8 @@ HEDGES = ("would be nice", "be nice", "nice to have", "nice", "ideally", "prefer
           "would be good", "would be great", "a plus", "a bonus", "bonus", "optional", "not a must",
           "not required", "not essential", "not critical", "not a deal breaker", "not necessary", "maybe",
           "would like", "i would like", "nice if", "helpful", "not strictly", "if available", "could be nice",
-          "would help", "not mandatory")
+          "would help", "not mandatory", "handy", "useful", "convenient", "good to have", "would be handy",
+          "would be useful", "nice if possible")
 # Words that make a requirement of a need ("private is a must", "I need background").
 REQUIREMENT_CUES = ("need", "needs", "must", "required", "require", "requires", "essential", "have to", "has to",
                     "necessary", "mandatory", "critical", "important", "want", "a must", "must have", "crucial",
@@ -264,19 +265,26 @@ PREDICT_ANY = ("does not matter", "not matter", "not important", "not really", "
                "not care", "any", "whatever", "meh", "do not mind", "not mind", "fine", "can vary", "ok if",
                "okay if", "not a priority", "not needed", "not necessary", "no preference", "irrelevant",
                "unimportant", "not at all", "not bothered", "not an issue", "who cares", "not fussed",
-               "not relevant", "doesnt matter", "either way", "not a concern", "no need")
+               "not relevant", "doesnt matter", "either way", "not a concern", "no need", "not a big deal",
+               "no big deal", "not that important", "not really important", "not much", "not too important",
+               "not so much")
 PREDICT_PREFER = ("would be nice", "nice", "nice to have", "ideally", "prefer", "preferably", "a bit", "a little",
                   "bit", "sort of", "kind of", "kinda", "somewhat", "i would like", "would like", "not critical",
                   "not a deal breaker", "not essential", "if possible", "helpful", "a plus", "bonus",
                   "moderately", "slightly", "sometimes", "a little bit", "rather", "preferred", "prefer it",
                   "i would prefer", "it would help", "good to have", "somewhat important", "fairly", "partly",
                   "not crucial", "not vital", "not mandatory", "if it is cheap", "medium", "a little important",
-                  "matters", "it matters", "consistency matters", "i care", "care about")
+                  )
+# Mild importance: a preference unless said strongly ("it matters" -> prefer; "it matters a lot" -> require).
+PREDICT_MILD = ("matters", "it matters", "consistency matters", "i care", "care about", "i care about it",
+                "somewhat matters", "it counts")
 PREDICT_REQUIRE = ("must", "need", "needs", "required", "require", "essential", "critical", "crucial",
                    "very important", "important", "vital", "definitely", "absolutely", "yes",
                    "deadline", "deadlines", "no surprises", "same speed every time", "same speed",
                    "matters a lot", "really matters", "it really matters", "matters very much",
-                   "always the same", "consistent", "consistency", "predictable", "predictible", "reliable",
+                   "always the same", "predictable", "predictible", "reliable", "same gpu", "same gpu every time",
+                   "same performance", "consistent performance", "consistent speed", "sure", "yeah", "yep",
+                   "yes please", "certainly", "really", "so much", "quite important",
                    "a must", "must have", "very", "extremely", "really important", "of course", "steady",
                    "stable", "guaranteed", "yes it matters", "it matters", "a lot", "lots")
 # Words for unpredictability: denied, they mean 'require'; accepted, 'any'.
@@ -286,6 +294,7 @@ PREDICT_ANTI = ("lottery", "lotteries", "surprise", "surprises", "random", "rand
 PREDICT_ACCEPT = ("fine", "ok", "okay", "do not mind", "not mind", "can", "acceptable", "alright", "no problem",
                   "does not matter", "whatever", "can live with")
 PREDICT_WORDS = ("predictability", "predictable", "predictible", "same speed", "consistent", "consistency",
+                 "same gpu", "reliable performance",
                  "gpu lottery", "lottery", "speed", "steady", "variance", "spread")
 
 NEEDS_NONE = ("none", "nothing", "no", "nope", "nothing special", "none of those", "none of them", "none of that",

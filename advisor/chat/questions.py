@@ -140,6 +140,9 @@ def parse_kind(ctx: Context) -> Finding | None:
     found = r.match({"t": lx.KIND_TRAINING, "i": lx.KIND_INFERENCE, "w": lx.KIND_INFERENCE_WEAK,
                      "m": lx.KIND_MIXED, "d": lx.KIND_DOMINANT})
     if not ctx.current("kind") and not ctx.hypothetical:
+        # Out of turn, deployment words are about needs ("I'd like to deploy it"), not the kind of work.
+        need_words = {w for words in _NEED_TABLES.values() for w in words}
+        found = [m for m in found if " ".join(r.words[m.start:m.end]) not in need_words]
         explicit = r.has(lx.CHANGE_CUES) or len(set(r.clause)) >= 3
         found = [m for m in found if m.label == "d" or explicit or _statement(r, m)]
         found = [m for m in found if m.label != "m" or r.has(("mixed", "mix", "a mix"))]
@@ -369,7 +372,7 @@ def parse_predictability(ctx: Context) -> Finding | None:
     if not current and not r.has(lx.PREDICT_WORDS) and not r.has(("no surprises", "same speed")):
         return None
     found = r.match({"any": lx.PREDICT_ANY, "prefer": lx.PREDICT_PREFER, "require": lx.PREDICT_REQUIRE,
-                     "anti": lx.PREDICT_ANTI, "accept": lx.PREDICT_ACCEPT})
+                     "anti": lx.PREDICT_ANTI, "accept": lx.PREDICT_ACCEPT, "mild": lx.PREDICT_MILD})
     if not current:
         # Only the clauses that talk about predictability count ("must be predictable, and I need background").
         topic = {r.clause[m.start] for m in r.find(lx.PREDICT_WORDS + ("no surprises",))}
@@ -381,10 +384,14 @@ def parse_predictability(ctx: Context) -> Finding | None:
     anything = [m for m in found if m.label == "any" and not m.negated] + \
         [m for m in found if m.label == "require" and m.negated] + \
         [m for m in found if m.label == "anti" and not m.negated and accept]
+    mild = [m for m in found if m.label == "mild" and not m.negated]
+    anything += [m for m in found if m.label == "mild" and m.negated]
     if prefer:
         value = Predictability.PREFER
     elif require:
         value = Predictability.REQUIRE
+    elif mild:
+        value = Predictability.PREFER
     elif anything:
         value = Predictability.ANY
     else:
