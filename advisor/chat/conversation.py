@@ -338,6 +338,18 @@ def _remarks(t: _Turn, found: list[Finding]) -> str:
         weekly, ", ".join(f"{p.label} ({q:g} h a week)" for p, q in over))
 
 
+def handle_other_question(t: _Turn):
+    """A question the chat has no topic for: explain the question being asked, or after the ranking how it works
+    and what it says."""
+    r = t.reading
+    if not r.is_question:
+        return None
+    q = QUESTION_BY_NAME.get(t.state.asking or "")
+    if q is not None:
+        return _reply("explain", f"{q.description}\n\n{q.prompt} For example {q.example}.", topic=q.topic or q.name)
+    return _reply("explain", explanation("how_it_works"), topic="how_it_works", rank=True)
+
+
 def handle_skip(t: _Turn):
     return _skip(t) if t.reading.has(lx.SKIP) else None
 
@@ -362,7 +374,7 @@ def handle_unknown(t: _Turn):
 
 HANDLERS: tuple[Callable[[_Turn], dict | None], ...] = (
     handle_empty, handle_blank, handle_start_over, handle_undo, handle_greeting, handle_skip_exact,
-    handle_what_if, handle_question, handle_answer, handle_skip, handle_unknown,
+    handle_what_if, handle_question, handle_answer, handle_other_question, handle_skip, handle_unknown,
 )
 
 

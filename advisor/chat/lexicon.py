@@ -153,7 +153,8 @@ START_OVER = ("start over", "start again", "restart", "reset", "begin again", "f
               "forget all that", "forget everything", "forget it all", "clear everything", "start from scratch",
               "start fresh", "new conversation", "reset everything", "let us start over", "redo everything")
 UNDO = ("undo", "undo that", "go back", "revert", "revert that", "previous question", "back", "take that back",
-        "that was wrong", "oops", "last question", "one step back", "step back", "cancel that", "scratch that")
+        "that was wrong", "oops", "last question", "one step back", "step back", "cancel that", "scratch that",
+        "previous", "back one step", "go back one", "undo last", "undo the last change", "revert the last change")
 SKIP = ("skip", "pass", "next", "next question", "skip it", "skip this", "move on", "rather not say",
         "i would rather not say", "prefer not to say", "no comment", "do not know", "i do not know", "not sure",
         "no idea", "no clue", "whatever you think", "default", "use the default", "i am not sure", "unsure",
@@ -163,7 +164,8 @@ WHAT_IF = ("what if", "suppose", "supposing", "hypothetically", "what would chan
            "if i had", "if i were", "if i was", "if i used", "if i did not", "if it were", "with instead",
            "would it change", "what changes if", "if i could", "if i can", "what would you pick",
            "what would you recommend", "what would you suggest", "would anything change", "would that change",
-           "if i spent", "if i paid", "if my budget", "if it were", "if it was", "if i switched", "if i went")
+           "if i spent", "if i paid", "if my budget", "what happens with", "what happens if",
+           "what would happen with", "how would it look", "how would that change", "if it were", "if it was", "if i switched", "if i went")
 # Openings of a question (with or without a question mark).
 QUESTION_OPENERS = ("what", "why", "how", "is", "are", "does", "do", "can", "could", "which", "who", "where",
                     "when", "explain", "tell me", "what about", "how about", "and", "hmm", "so", "wait", "will",
