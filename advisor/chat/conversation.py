@@ -346,7 +346,11 @@ def handle_other_question(t: _Turn):
         return None
     q = QUESTION_BY_NAME.get(t.state.asking or "")
     if q is not None:
+        if not (r.has(lx.QUESTION_WORDS[q.name]) or r.has(lx.CLARIFY)):
+            return None  # an off-topic question ("what's the weather like?")
         return _reply("explain", f"{q.description}\n\n{q.prompt} For example {q.example}.", topic=q.topic or q.name)
+    if not r.has(lx.QUESTION_WORDS["done"]):
+        return None
     return _reply("explain", explanation("how_it_works"), topic="how_it_works", rank=True)
 
 

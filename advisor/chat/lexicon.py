@@ -175,6 +175,21 @@ CLARIFY = ("what do you mean", "what does that mean", "what is that", "i do not 
            "per month or total", "monthly or total", "per month or in total", "total or per month",
            "in total or per month", "explain", "what does this mean", "huh", "why do you ask", "why does it matter")
 
+# Words that tie a question to the question being asked ("how do I know how much memory I need?"); "done": to
+# the ranking ("which plan is best?").
+QUESTION_WORDS: dict[str, tuple[str, ...]] = {
+    "kind": ("training", "inference", "kind", "work", "mix", "fine tune", "finetune", "train", "serve"),
+    "gpu_memory_gib": ("memory", "vram", "gb", "gigs", "ram", "model size", "how big", "how much"),
+    "session_hours": ("run", "runs", "session", "sessions", "job", "uninterrupted", "how long", "longest"),
+    "gpu_hours_per_month": ("hours", "month", "usage", "how many", "how much", "week", "count"),
+    "notebooks_at_once": ("notebook", "notebooks", "at once", "same time", "parallel", "how many"),
+    "budget_usd_per_month": ("budget", "money", "pay", "dollars", "cost", "price", "currency", "how much"),
+    "predictability": ("predictable", "predictability", "speed", "lottery", "same speed", "consistent"),
+    "needs": ("timeout", "background", "deployment", "private", "needs", "features", "feature"),
+    "done": ("plan", "plans", "best", "rank", "ranking", "recommend", "recommendation", "cheapest", "pick",
+             "choose", "first", "winner", "top"),
+}
+
 # Topics the chat explains: topic -> phrases that name it.
 EXPLAIN_TOPICS: dict[str, tuple[str, ...]] = {
     "training_score": ("training score",),
