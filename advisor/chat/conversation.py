@@ -172,7 +172,7 @@ def handle_greeting(t: _Turn):
 
 
 def handle_skip_exact(t: _Turn):
-    if not t.reading.is_only(lx.SKIP):
+    if not (t.reading.is_only(lx.SKIP) or t.reading.content_words[:1] == ["skip"]):
         return None
     q = QUESTION_BY_NAME.get(t.state.asking or "")
     if q is not None and q.unknown is not None and q.parse(t.context()) is not None:
@@ -355,7 +355,7 @@ def handle_other_question(t: _Turn):
 
 
 def handle_skip(t: _Turn):
-    return _skip(t) if t.reading.has(lx.SKIP) else None
+    return _skip(t) if t.reading.has(lx.SKIP) or t.reading.is_only(lx.SOFT_SKIP) else None
 
 
 def handle_unknown(t: _Turn):

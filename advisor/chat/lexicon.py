@@ -158,7 +158,11 @@ UNDO = ("undo", "undo that", "go back", "revert", "revert that", "previous quest
 SKIP = ("skip", "pass", "next", "next question", "skip it", "skip this", "move on", "rather not say",
         "i would rather not say", "prefer not to say", "no comment", "do not know", "i do not know", "not sure",
         "no idea", "no clue", "whatever you think", "default", "use the default", "i am not sure", "unsure",
-        "no preference", "not applicable", "n/a")
+        "no preference", "not applicable", "n/a", "skip this one", "skip that", "skip this question",
+        "skip that one", "pass on this", "next one")
+# Answers that leave the choice to the advisor: a skip where the question has no such answer of its own.
+SOFT_SKIP = ("whatever", "any", "anything", "you decide", "up to you", "do not care", "no preference",
+             "whatever you think", "doesn't matter")
 WHAT_IF = ("what if", "suppose", "supposing", "hypothetically", "what would change", "what would happen",
            "what would it be", "imagine", "what about with", "and with", "and for", "how about with",
            "if i had", "if i were", "if i was", "if i used", "if i did not", "if it were", "with instead",
@@ -229,7 +233,10 @@ KIND_INFERENCE = ("inference", "inferences", "inferencing", "infer", "prediction
                   "generate", "generating", "generation", "embeddings", "classify", "classifying", "scoring",
                   "run a trained model", "batch predictions", "testing the model", "test the model")
 # Weak signs of inference: count only without any training word ("I just run whisper on audio files").
-KIND_INFERENCE_WEAK = ("run", "running", "use", "using", "apply", "applying", "process", "processing")
+KIND_INFERENCE_WEAK = ("run", "running", "apply", "applying", "process", "processing")
+# Said after a kind word, these deny it ("the training is not for me").
+KIND_DENIALS = ("is not", "are not", "not for me", "is not for me", "not needed", "not required", "no longer",
+                "is not needed", "not my thing", "is not my thing", "not anymore")
 KIND_MIXED = ("both", "mix", "mixed", "mixture", "a mix", "a bit of both", "bit of both", "some of each",
               "a bit of each", "half and half", "equally", "both equally", "combination", "a combination",
               "each", "all of it", "a little of both", "50/50", "50 50")

@@ -146,6 +146,9 @@ def parse_kind(ctx: Context) -> Finding | None:
         explicit = r.has(lx.CHANGE_CUES) or len(set(r.clause)) >= 3
         found = [m for m in found if m.label == "d" or explicit or _statement(r, m)]
         found = [m for m in found if m.label != "m" or r.has(("mixed", "mix", "a mix"))]
+    denied = {m.start for m in found if m.label in ("t", "i") and
+              any(r.clause[d.start] == r.clause[m.start] and 0 <= d.start - m.end <= 1 for d in r.find(lx.KIND_DENIALS))}
+    found = [Match(m.start, m.end, m.label, True) if m.start in denied else m for m in found]
     train = [m for m in found if m.label == "t" and not m.negated]
     infer = [m for m in found if m.label == "i" and not m.negated]
     # A weak word used as a noun ("my run takes 5 hours") says nothing about the kind of work.
