@@ -221,6 +221,23 @@ def test_issue_10_regressions(today_world, asking, message, field, expected):
     assert got == pytest.approx(expected, abs=0.01) if isinstance(expected, float) else got == expected
 
 
+@pytest.mark.parametrize("asking, message, field, expected", [
+    ("gpu_memory_gib", "whatever a T4 has", "gpu_memory_gib", 16.0),       # a GPU's memory from the catalog
+    ("gpu_memory_gib", "80GB A100", "gpu_memory_gib", 80.0),               # "A100" is a name, not 100
+    ("gpu_hours_per_month", "8 hours a day, 5 days a week", "gpu_hours_per_month", 173.93),
+    ("gpu_hours_per_month", "3 times a week, 2 hours each", "gpu_hours_per_month", 26.09),
+    ("gpu_hours_per_month", "10 hours per weekend", "gpu_hours_per_month", 43.48),
+    ("budget_usd_per_month", "$0.50 an hour", "budget_usd_per_month", 15.0),  # x the 30 h a month already given
+    ("kind", "I do the inference only, the training is not for me", "kind", "inference"),
+    ("predictability", "it matters a lot", "predictability", "require"),
+    ("needs", "timeout control would be handy", "nice_to_have", ["selectable-timeout"]),
+])
+def test_phrasings_beyond_the_corpus(today_world, asking, message, field, expected):
+    # Written while developing, after the corpus passed: regression pins, not evidence of accuracy.
+    got = chat_turn(today_world, start_state(asking), message).answers[field]
+    assert got == pytest.approx(expected, abs=0.01) if isinstance(expected, float) else got == expected
+
+
 # ---------------------------------------------------------------------------------------------
 # The state
 

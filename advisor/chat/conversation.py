@@ -8,13 +8,12 @@ from functools import cached_property
 
 from ..catalog import Catalog
 from ..errors import AdvisorError
-from ..present.labels import money
 from ..recommend import Recommendation, recommend
 from ..vocab import WEEKS_PER_MONTH, PlanField
 from ..workload import Workload
 from . import lexicon as lx
 from .parse import Reading, read
-from .questions import QUESTION_BY_NAME, QUESTIONS, SIDE_PARSERS, Context, Finding, needs_text
+from .questions import QUESTION_BY_NAME, QUESTIONS, SIDE_PARSERS, Context, Finding, describe
 from .state import ANSWER_FIELDS, ChatState, workload_from_answers
 from .topics import about, explain_topic, explanation, platforms_in, ranking_text
 
@@ -186,11 +185,7 @@ def _skip(t: _Turn):
         return None
     t.state.remember()
     t.state.close(q.name)
-    default = {"kind": "a mix of training and inference", "gpu_memory_gib": "no particular GPU memory",
-               "session_hours": "runs of up to 2 hours",
-               "gpu_hours_per_month": "20 GPU hours a month", "notebooks_at_once": "one notebook at a time",
-               "budget_usd_per_month": "no budget limit", "predictability": "predictability doesn't matter",
-               "needs": "no special features"}.get(q.name, "the default")
+    default = describe(q.name, workload_from_answers({}))
     return _reply("skip", f"Skipped; I'll assume {default} (the default). " + _next(t), rank=t.state.done)
 
 
@@ -199,21 +194,13 @@ def _next(t: _Turn) -> str:
 
 
 def summary(state: ChatState) -> str:
-    """'Your answers:' and one line per question (the default where skipped)."""
-    a = state.answers
-    shown = {
-        "kind": a.get("kind", "mixed (default)"),
-        "gpu_memory_gib": f"{a['gpu_memory_gib']:g} GB" if a.get("gpu_memory_gib") else "no particular amount",
-        "session_hours": f"{a['session_hours']:g} h" if "session_hours" in a else "2 h (default)",
-        "gpu_hours_per_month": f"{a['gpu_hours_per_month']:g} h" if "gpu_hours_per_month" in a else "20 h (default)",
-        "notebooks_at_once": str(a.get("notebooks_at_once", "1 (default)")),
-        "budget_usd_per_month": "free plans only" if a.get("free_only") else
-        money(a["budget_usd_per_month"]) + " a month" if "budget_usd_per_month" in a else "no limit",
-        "predictability": a.get("predictability", "any (default)"),
-        "needs": needs_text(a.get("needs") or [], a.get("nice_to_have") or []),
-    }
-    lines = [f"- {q.label}: {shown[q.name]}" for q in QUESTIONS]
-    if a.get("education"):
+    """'Your answers:' and one line per question, '(default)' where the Workload default applies."""
+    workload = workload_from_answers(state.answers)
+    lines = []
+    for q in QUESTIONS:
+        said = any(state.answers.get(f) is not None for f in q.sets)
+        lines.append(f"- {q.label}: {describe(q.name, workload)}{'' if said else ' (default)'}")
+    if workload.education:
         lines.append("- education plans: yes (student or teacher)")
     return "Your answers:\n" + "\n".join(lines)
 
@@ -245,7 +232,8 @@ def handle_what_if(t: _Turn):
     said = "; ".join(f.said for f in found)
     real = t.ranking(t.workload())
     diff = _difference(real, recs)
-    text = f"**Hypothetically, with {said}** (your answers stay as they are):\n\n" + ranking_text(t.catalog, workload, recs, top=3)
+    text = f"**Hypothetically, with {said}** (your answers stay as they are):\n\n" + \
+        ranking_text(t.catalog, workload, recs, top=3)
     if diff:
         text += "\n\n" + diff
     return _reply("what_if", text, what_if=(workload, recs), hypothetical=answers)
@@ -293,7 +281,7 @@ def handle_question(t: _Turn):
         return None
     if topic in ("budget", "needs", "predictability") and any(f.changes for f in t.findings) and not r.is_question:
         return None
-    return _reply("explain", explanation(topic) + _again(t), topic=topic)
+    return _reply("explain", explanation(topic, t.catalog) + _again(t), topic=topic)
 
 
 def _again(t: _Turn) -> str:
@@ -351,7 +339,7 @@ def handle_other_question(t: _Turn):
         return _reply("explain", f"{q.description}\n\n{q.prompt} For example {q.example}.", topic=q.topic or q.name)
     if not r.has(lx.QUESTION_WORDS["done"]):
         return None
-    return _reply("explain", explanation("how_it_works"), topic="how_it_works", rank=True)
+    return _reply("explain", explanation("how_it_works", t.catalog), topic="how_it_works", rank=True)
 
 
 def handle_skip(t: _Turn):

@@ -169,7 +169,8 @@ WHAT_IF = ("what if", "suppose", "supposing", "hypothetically", "what would chan
            "would it change", "what changes if", "if i could", "if i can", "what would you pick",
            "what would you recommend", "what would you suggest", "would anything change", "would that change",
            "if i spent", "if i paid", "if my budget", "what happens with", "what happens if",
-           "what would happen with", "how would it look", "how would that change", "if it were", "if it was", "if i switched", "if i went")
+           "what would happen with", "how would it look", "how would that change", "if it were", "if it was",
+           "if i switched", "if i went")
 # Openings of a question (with or without a question mark).
 QUESTION_OPENERS = ("what", "why", "how", "is", "are", "does", "do", "can", "could", "which", "who", "where",
                     "when", "explain", "tell me", "what about", "how about", "and", "hmm", "so", "wait", "will",
@@ -226,8 +227,9 @@ KIND_TRAINING = ("train", "training", "trains", "finetune", "finetuning", "finet
                  "do the training", "model training", "teach the model", "teach a model", "teach it")
 KIND_INFERENCE = ("inference", "inferences", "inferencing", "infer", "predictions", "prediction", "predict",
                   "predicting", "serve", "serving", "serves", "deploy", "deploying", "deployment", "evaluate",
-                  "evaluating", "evaluation", "eval", "evals", "trained model", "pretrained model", "pretrained models", "pretrained", "existing model",
-                  "off the shelf", "existing models", "trained models", "use a model",
+                  "evaluating", "evaluation", "eval", "evals", "trained model", "pretrained model",
+                  "pretrained models", "pretrained", "existing model", "off the shelf", "existing models",
+                  "trained models", "use a model",
                   "pre trained model", "already trained", "trained it", "run it", "run the model",
                   "running the model", "use the model", "using the model", "transcribe", "transcribing",
                   "generate", "generating", "generation", "embeddings", "classify", "classifying", "scoring",

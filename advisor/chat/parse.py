@@ -26,7 +26,8 @@ MAX_TOKENS = 400
 
 _CONTRACTIONS = tuple((re.compile(p), r) for p, r in lx.CONTRACTIONS)
 # Model names such as "a100", "t4", "rtx4090" stay one word unless a number comes first ("2h30" is 2 h 30).
-_TOKEN = re.compile(r"(?<![a-z])(?:r\$|us\$|c\$|a\$)|\d+(?:[.,]\d+)*|(?<!\d)[a-z]+\d+[a-z\d]*|[a-z]+|[$€£¥₹%~+/:;,.!?±&=<>()-]|[^\s\w]")
+_TOKEN = re.compile(r"(?<![a-z])(?:r\$|us\$|c\$|a\$)|\d+(?:[.,]\d+)*|(?<!\d)[a-z]+\d+[a-z\d]*|[a-z]+"
+                    r"|[$€£¥₹%~+/:;,.!?±&=<>()-]|[^\s\w]")
 _MARKUP = re.compile(r"<script.*?</script>|<[^>]{0,200}>|\]\([^)]{0,500}\)|[*_`#>\[\]]", re.S)
 
 

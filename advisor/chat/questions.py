@@ -146,8 +146,9 @@ def parse_kind(ctx: Context) -> Finding | None:
         explicit = r.has(lx.CHANGE_CUES) or len(set(r.clause)) >= 3
         found = [m for m in found if m.label == "d" or explicit or _statement(r, m)]
         found = [m for m in found if m.label != "m" or r.has(("mixed", "mix", "a mix"))]
+    denials = r.find(lx.KIND_DENIALS)
     denied = {m.start for m in found if m.label in ("t", "i") and
-              any(r.clause[d.start] == r.clause[m.start] and 0 <= d.start - m.end <= 1 for d in r.find(lx.KIND_DENIALS))}
+              any(r.clause[d.start] == r.clause[m.start] and 0 <= d.start - m.end <= 1 for d in denials)}
     found = [Match(m.start, m.end, m.label, True) if m.start in denied else m for m in found]
     train = [m for m in found if m.label == "t" and not m.negated]
     infer = [m for m in found if m.label == "i" and not m.negated]
@@ -457,6 +458,27 @@ def parse_needs(ctx: Context) -> Finding | None:
         needs = [n.value for n in Need if n.value in needs]
         nice = [n.value for n in Need if n.value in nice]
     return Finding("needs", {"needs": needs, "nice_to_have": nice}, needs_text(needs, nice))
+
+
+def describe(name: str, workload) -> str:
+    """A question's answer in a Workload, in the words the chat says it back with."""
+    w = workload
+    if name == "kind":
+        return w.kind.label
+    if name == "gpu_memory_gib":
+        return f"{w.gpu_memory_gib:g} GB of GPU memory" if w.gpu_memory_gib else "no particular GPU memory"
+    if name == "session_hours":
+        return f"runs of up to {_hours(w.session_hours)}"
+    if name == "gpu_hours_per_month":
+        return f"{w.gpu_hours_per_month:g} GPU hours a month"
+    if name == "notebooks_at_once":
+        return f"{w.notebooks_at_once} notebook{'s' if w.notebooks_at_once != 1 else ''} at once"
+    if name == "budget_usd_per_month":
+        return "free plans only" if w.free_only else "no budget limit" if w.budget_usd_per_month is None else \
+            f"a budget of {money(w.budget_usd_per_month)} a month"
+    if name == "predictability":
+        return f"predictable speed: {w.predictability.label}"
+    return needs_text([str(n) for n in Need if n in w.needs], [str(n) for n in Need if n in w.nice_to_have])
 
 
 def needs_text(needs, nice) -> str:

@@ -14,8 +14,9 @@ from .parse import Reading
 # Explanations
 
 
-def explanation(topic: str) -> str:
-    """The explanation of one of the advisor's ideas (lexicon.EXPLAIN_TOPICS)."""
+def explanation(topic: str, catalog: Catalog) -> str:
+    """The explanation of one of the advisor's ideas (lexicon.EXPLAIN_TOPICS); examples come from the catalog."""
+    lotteries = sorted({p.label for p in catalog.plans.values() if any(o.is_lottery for o in p.options)})
     if topic in ("ai_score", "training_score", "inference_score"):
         which = {"ai_score": Metric.AI, "training_score": Metric.TRAINING, "inference_score": Metric.INFERENCE}[topic]
         return (f"The **{which.label}** comes from AI Benchmark, which times 42 small deep-learning tests on a GPU; "
@@ -33,8 +34,9 @@ def explanation(topic: str) -> str:
                     f"**{Basis.MODELLED.label}** when the GPU was measured elsewhere, and **{Basis.ESTIMATED.label}** "
                     "otherwise; an estimate shows '~' and its error (for example ±51%), the typical miss of the "
                     "spec-sheet model on GPUs where the truth is known.",
-        "gpu_lottery": "A **GPU lottery** is a plan that hands out a different GPU each session (Colab's free tier "
-                       "has), so the same run can be several times slower one day than another. Say you need "
+        "gpu_lottery": "A **GPU lottery** is a plan that hands out a different GPU each session"
+                       + (f" (in the catalog: {', '.join(lotteries)})" if lotteries else "")
+                       + ", so the same run can be several times slower one day than another. Say you need "
                        "predictable speed and I drop such plans, or prefer it and I rank them on a bad session.",
         "predictability": f"**Predictability** is how much the same speed every session matters: "
                           f"'{Predictability.ANY.label}', '{Predictability.PREFER.label}', or "
