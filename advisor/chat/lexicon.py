@@ -108,7 +108,7 @@ CURRENCIES: dict[str, tuple[str, ...]] = {
     "CNY": ("cny", "yuan", "rmb", "renminbi"),
     "KRW": ("krw", "korean won"),
     "RUB": ("ruble", "rubles", "rouble", "roubles"),
-    "PLN": ("pln", "zloty", "zlotys", "zł"),
+    "PLN": ("pln", "zloty", "zlotys"),
     "SEK": ("sek", "krona", "kronor", "kr"),
     "NOK": ("nok", "krone", "kroner"),
     "TRY": ("lira", "liras", "₺"),

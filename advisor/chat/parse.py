@@ -35,6 +35,8 @@ def normalise(text: str) -> str:
     """Lower case, one kind of quote and dash, contractions expanded, markup dropped, hyphens between words
     made spaces ("fine-tune" -> "fine tune")."""
     t = unicodedata.normalize("NFKC", str(text)).lower()
+    # Accents off ("café" -> "cafe"): the lexicon is plain ASCII.
+    t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
     t = t.translate(str.maketrans({"’": "'", "‘": "'", "`": "'", "“": '"', "”": '"', "–": "-", "—": "-",
                                    "−": "-", "×": "x", "\u00a0": " "}))
     t = _MARKUP.sub(" ", t)
@@ -194,7 +196,14 @@ class Quantity:
         return self.value * (self.per_month if self.per_month is not None else 1.0)
 
 
-_CURRENCY_WORDS = {w: code for code, words in lx.CURRENCIES.items() for w in words}
+def _key(phrase: str) -> str:
+    """A phrase as phrase matching returns it: its tokens joined by spaces ("zł" -> "z ł")."""
+    return " ".join(_words(normalise(phrase)))
+
+
+_CURRENCY_WORDS = {_key(w): code for code, words in lx.CURRENCIES.items() for w in words}
+_NUMBER_IDIOMS = {_key(k): v for k, v in lx.NUMBER_IDIOMS.items()}
+_DURATION_IDIOMS = {_key(k): v for k, v in lx.DURATION_IDIOMS.items()}
 _RANGE_JOINS = {"-", "to", "or", "till", "until", "through"}
 _ALTERNATIVE_WORDS = {"maybe", "sometimes", "perhaps", "possibly", "occasionally", "rarely", "max", "or",
                       "at", "up", "probably", "even"}
@@ -230,7 +239,7 @@ class _Scanner:
             i += 1
         found = self.phrase_at(i, tuple(lx.NUMBER_IDIOMS))
         if found and not (found[0] == "both"):
-            value, end, idiom = float(lx.NUMBER_IDIOMS[found[0]]), found[1], True
+            value, end, idiom = float(_NUMBER_IDIOMS[found[0]]), found[1], True
         elif i < self.n and self.t[i].num is not None:
             value, end, idiom = self.t[i].num, i + 1, not self.w[i][0].isdigit()
             if self.word(end) == "k" and self.word(end + 1) not in _CURRENCY_WORDS:
@@ -281,7 +290,7 @@ class _Scanner:
             return Quantity("time", 24.0, i, always[1], per_month=DAYS_PER_MONTH, idiom=True)
         idiom = self.phrase_at(i, tuple(lx.DURATION_IDIOMS))
         if idiom:
-            return Quantity("time", float(lx.DURATION_IDIOMS[idiom[0]]), i, idiom[1], idiom=True)
+            return Quantity("time", float(_DURATION_IDIOMS[idiom[0]]), i, idiom[1], idiom=True)
         if self.word(i) == "between":
             a = self.simple_at(i + 1)
             if a and self.word(a.end) in ("and", "-", "to"):
@@ -349,10 +358,12 @@ class _Scanner:
         """One number with its unit, currency and rate: '$10/month', '2h30', '16 GB', 'an hour and a half'."""
         start = i
         currency = None
-        cur = self.phrase_at(i, lx.CURRENCY_SYMBOLS)
-        if cur and (self.number_at(cur[1]) is not None):
+        minus = self.word(i) in ("-", "minus") and (i == 0 or self.t[i - 1].num is None)
+        cur = self.phrase_at(i + minus, lx.CURRENCY_SYMBOLS)
+        if cur and cur[0] in _CURRENCY_WORDS and (self.number_at(cur[1]) is not None):
             currency, i = _CURRENCY_WORDS[cur[0]], cur[1]
-        negative_first = self.word(i) in ("-", "minus")
+        else:
+            minus = False
         num = self.number_at(i)
         if num is None:
             # "half an hour", "an hour", "a day and a half"
@@ -368,8 +379,8 @@ class _Scanner:
                 return self.with_rate(Quantity(dim, value, start, end, idiom=True))
             return None
         value, end, idiom, negative = num
-        if negative_first and currency is None:
-            cur = self.phrase_at(start + 1, lx.CURRENCY_SYMBOLS)
+        if minus:  # "-$20"
+            value, negative = -abs(value), True
         unit = self.unit_at(end)
         if currency is not None:
             q = Quantity("money", value, start, end, currency=currency, idiom=idiom, negative=negative)
