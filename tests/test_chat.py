@@ -3,6 +3,7 @@ and refusals, answers/asking, the issue's regressions, and fuzzing of the parser
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from advisor.chat import chat_turn, check_state, new_state, workload_from_answers
 from advisor.chat.conversation import INTENTS
-from advisor.chat.evaluate import start_state
+from advisor.chat.evaluate import load_corpus, start_state
 from advisor.chat.parse import read
 from advisor.chat.questions import QUESTIONS
 from advisor.chat.state import MAX_HISTORY, ChatState
@@ -286,7 +287,12 @@ def test_new_state_is_valid():
 _words = st.sampled_from(["training", "16", "GB", "hours", "a", "week", "$", "€", "-", "no", "not", "undo",
                           "what", "if", "why", "colab", "?", ",", "2h30", "free", "only", "would", "be", "nice",
                           "private", "start", "over", "skip", "twenty", "couple", "k", "b", "and", "between"])
-_texts = st.one_of(st.text(max_size=300), st.lists(_words, max_size=25).map(" ".join))
+_corpus_texts = st.sampled_from([c["text"] for c in load_corpus(Path(__file__).with_name("chat_corpus.toml"))])
+# Corpus utterances with a random piece of text spliced in: a crash of this kind (a currency word whose phrase key
+# differed from its match) was found by fuzzing.
+_spliced = st.tuples(_corpus_texts, st.text(max_size=6), st.integers(0, 200)).map(
+    lambda t: t[0][:t[2]] + t[1] + t[0][t[2]:])
+_texts = st.one_of(st.text(max_size=300), st.lists(_words, max_size=25).map(" ".join), _spliced)
 
 
 @settings(max_examples=300, deadline=None)
