@@ -143,7 +143,7 @@ def handle_blank(t: _Turn):
 
 def handle_start_over(t: _Turn):
     r = t.reading
-    found = [m for m in r.find(lx.START_OVER) if not m.negated]
+    found = [m for m in r.find_exact(lx.START_OVER) if not m.negated]
     if not found:
         return None
     t.state.remember()
@@ -153,7 +153,7 @@ def handle_start_over(t: _Turn):
 
 def handle_undo(t: _Turn):
     r = t.reading
-    if not r.has(lx.UNDO) or any(f.changes for f in t.findings) and not r.is_only(lx.UNDO):
+    if not r.find_exact(lx.UNDO) or any(f.changes for f in t.findings) and not r.is_only(lx.UNDO):
         return None
     if not t.state.undo():
         return _reply("undo", "There is nothing to undo yet. " + _prompt(t.state))

@@ -98,8 +98,8 @@ CURRENCIES: dict[str, tuple[str, ...]] = {
     "GBP": ("£", "gbp", "pound", "pounds", "quid", "sterling"),
     "JPY": ("¥", "jpy", "yen"),
     "INR": ("₹", "inr", "rupee", "rupees", "rs"),
-    "CAD": ("c$", "cad", "canadian dollars"),
-    "AUD": ("a$", "aud", "australian dollars"),
+    "CAD": ("c$", "ca$", "cad", "canadian dollars", "canadian dollar"),
+    "AUD": ("a$", "au$", "aud", "australian dollars", "australian dollar"),
     "CHF": ("chf", "franc", "francs", "swiss francs"),
     "BRL": ("r$", "brl", "real", "reais"),
     # Currencies without a rate in data/fx_rates.csv: named so that the chat asks for dollars instead of
@@ -119,7 +119,7 @@ CURRENCIES: dict[str, tuple[str, ...]] = {
     "NZD": ("nzd", "nz$"),
     "IDR": ("idr", "rupiah"),
 }
-CURRENCY_SYMBOLS = ("r$", "us$", "c$", "a$", "$", "€", "£", "¥", "₹")
+CURRENCY_SYMBOLS = ("r$", "us$", "c$", "a$", "ca$", "au$", "nz$", "hk$", "s$", "$", "€", "£", "¥", "₹")
 
 # ---------------------------------------------------------------------------------------------
 # Negation, hedges, clauses

@@ -26,7 +26,7 @@ MAX_TOKENS = 400
 
 _CONTRACTIONS = tuple((re.compile(p), r) for p, r in lx.CONTRACTIONS)
 # Model names such as "a100", "t4", "rtx4090" stay one word unless a number comes first ("2h30" is 2 h 30).
-_TOKEN = re.compile(r"(?<![a-z])(?:r\$|us\$|c\$|a\$)|\d+(?:[.,]\d+)*|(?<!\d)[a-z]+\d+[a-z\d]*|[a-z]+"
+_TOKEN = re.compile(r"(?<![a-z])[a-z]{1,2}\$(?=\s*(?:\d|$))|\d+(?:[.,]\d+)*|(?<!\d)[a-z]+\d+[a-z\d]*|[a-z]+"
                     r"|[$€£¥₹%~+/:;,.!?±&=<>()-]|[^\s\w]")
 _MARKUP = re.compile(r"<script.*?</script>|<[^>]{0,200}>|\]\([^)]{0,500}\)|[*_`#>\[\]]", re.S)
 
@@ -52,6 +52,7 @@ class Token:
 
     text: str
     num: float | None = None
+    typed: str = ""  # the word as typed, before any typo correction (empty when the same as text)
 
 
 def _number_value(text: str) -> float:
@@ -94,7 +95,7 @@ _KNOWN = frozenset(VOCABULARY) | lx.COMMON_WORDS
 @lru_cache(maxsize=8192)
 def correct(word: str) -> str:
     """The lexicon word a typo stands for ("trainning" -> "training"), or the word itself. Up to one edit
-    (a transposition counts as one) for words of 4-5 letters, two for longer ones; a 3-letter word only gains a
+    (a transposition counts as one) for words of 4-8 letters, two for longer ones; a 3-letter word only gains a
     letter ("nic" -> "nice")."""
     if len(word) < 3 or word in _KNOWN or not word.isalpha():
         return word
@@ -102,7 +103,7 @@ def correct(word: str) -> str:
         found = process.extractOne(word, [w for w in VOCABULARY if len(w) == 4], scorer=OSA.distance,
                                    score_cutoff=1)
         return found[0] if found else word
-    limit = 1 if len(word) <= 5 else 2
+    limit = 1 if len(word) <= 8 else 2
     found = process.extractOne(word, VOCABULARY, scorer=OSA.distance, score_cutoff=limit)
     return found[0] if found else word
 
@@ -119,6 +120,7 @@ def tokenise(text: str, fix_typos: bool = True) -> list[Token]:
             out.append(Token(w, _number_value(w)))
             i += 1
             continue
+        typed = w
         if fix_typos and w.isalpha():
             w = correct(w)
         if w in lx.NUMBER_WORDS:
@@ -137,7 +139,7 @@ def tokenise(text: str, fix_typos: bool = True) -> list[Token]:
                 i = j
                 continue
             j = i + 1
-        out.append(Token(w))
+        out.append(Token(w, typed="" if typed == w else typed))
         i += 1
     return out
 
@@ -202,6 +204,7 @@ def _key(phrase: str) -> str:
 
 
 _CURRENCY_WORDS = {_key(w): code for code, words in lx.CURRENCIES.items() for w in words}
+_CODES = tuple(code.lower() for code in lx.CURRENCIES)  # "EUR 30": an ISO code may come first
 _NUMBER_IDIOMS = {_key(k): v for k, v in lx.NUMBER_IDIOMS.items()}
 _DURATION_IDIOMS = {_key(k): v for k, v in lx.DURATION_IDIOMS.items()}
 _RANGE_JOINS = {"-", "to", "or", "till", "until", "through"}
@@ -359,7 +362,7 @@ class _Scanner:
         start = i
         currency = None
         minus = self.word(i) in ("-", "minus") and (i == 0 or self.t[i - 1].num is None)
-        cur = self.phrase_at(i + minus, lx.CURRENCY_SYMBOLS)
+        cur = self.phrase_at(i + minus, lx.CURRENCY_SYMBOLS) or self.phrase_at(i + minus, _CODES)
         if cur and cur[0] in _CURRENCY_WORDS and (self.number_at(cur[1]) is not None):
             currency, i = _CURRENCY_WORDS[cur[0]], cur[1]
         else:
@@ -502,6 +505,11 @@ class Reading:
 
     def has(self, phrases) -> bool:
         return bool(self.find(phrases))
+
+    def find_exact(self, phrases) -> list[Match]:
+        """Matches of words as typed, no typo correction: for what cannot be taken back lightly ("resnet" is
+        not "reset")."""
+        return [m for m in self.find(phrases) if not any(t.typed for t in self.tokens[m.start:m.end])]
 
     def is_only(self, phrases, fillers=("please", "just", "ok", "okay", "well", "um", "uh", "hmm", "so")) -> bool:
         """True when the message is one of the phrases, give or take fillers and punctuation."""

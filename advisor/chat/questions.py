@@ -377,10 +377,14 @@ def parse_predictability(ctx: Context) -> Finding | None:
         return None
     found = r.match({"any": lx.PREDICT_ANY, "prefer": lx.PREDICT_PREFER, "require": lx.PREDICT_REQUIRE,
                      "anti": lx.PREDICT_ANTI, "accept": lx.PREDICT_ACCEPT, "mild": lx.PREDICT_MILD})
+    topic = {r.clause[m.start] for m in r.find(lx.PREDICT_WORDS + ("no surprises",))}
     if not current:
         # Only the clauses that talk about predictability count ("must be predictable, and I need background").
-        topic = {r.clause[m.start] for m in r.find(lx.PREDICT_WORDS + ("no surprises",))}
         found = [m for m in found if r.clause[m.start] in topic]
+    else:
+        # Clauses about needs are not about predictability ("doesn't matter; I need private notebooks").
+        others = {r.clause[m.start] for m in r.match(_NEED_TABLES)} - topic
+        found = [m for m in found if r.clause[m.start] not in others]
     prefer = [m for m in found if m.label == "prefer" and not m.negated]
     require = [m for m in found if m.label == "require" and not m.negated] + \
         [m for m in found if m.label == "anti" and m.negated]
