@@ -69,7 +69,7 @@ UNITS: dict[str, tuple[str, float]] = {
 # Periods a rate is per, with how many of them make one month (one month = 365.25 / 12 days).
 PERIODS: dict[str, float] = {
     **dict.fromkeys(("day", "days", "d", "daily", "night", "nights"), DAYS_PER_MONTH),
-    **dict.fromkeys(("week", "weeks", "wk", "wek", "w", "weekly"), WEEKS_PER_MONTH),
+    **dict.fromkeys(("week", "weeks", "wk", "wek", "w", "weekly", "weak"), WEEKS_PER_MONTH),
     **dict.fromkeys(("month", "months", "mo", "mon", "mth", "monthly"), 1.0),
     **dict.fromkeys(("year", "years", "yr", "yearly", "annually", "annum"), 1 / 12),
     "fortnight": WEEKS_PER_MONTH / 2,

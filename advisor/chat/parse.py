@@ -90,6 +90,16 @@ def _vocabulary() -> tuple[str, ...]:
 
 VOCABULARY = _vocabulary()
 _KNOWN = frozenset(VOCABULARY) | lx.COMMON_WORDS
+_FOUR_LETTER = [w for w in VOCABULARY if len(w) == 4]
+
+
+@lru_cache(maxsize=1)
+def _english():
+    """pyspellchecker's English word list (MIT), loaded once and only when a correction is in sight: a real word
+    ("text", "game", "bert") is never corrected into a lexicon word ("next", "same", "best")."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
 
 
 @lru_cache(maxsize=8192)
@@ -100,12 +110,13 @@ def correct(word: str) -> str:
     if len(word) < 3 or word in _KNOWN or not word.isalpha():
         return word
     if len(word) == 3:
-        found = process.extractOne(word, [w for w in VOCABULARY if len(w) == 4], scorer=OSA.distance,
-                                   score_cutoff=1)
-        return found[0] if found else word
-    limit = 1 if len(word) <= 8 else 2
-    found = process.extractOne(word, VOCABULARY, scorer=OSA.distance, score_cutoff=limit)
-    return found[0] if found else word
+        found = process.extractOne(word, _FOUR_LETTER, scorer=OSA.distance, score_cutoff=1)
+    else:
+        limit = 1 if len(word) <= 8 else 2
+        found = process.extractOne(word, VOCABULARY, scorer=OSA.distance, score_cutoff=limit)
+    if not found or word in _english():
+        return word
+    return found[0]
 
 
 def tokenise(text: str, fix_typos: bool = True) -> list[Token]:
