@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from advisor.chat import chat_turn, check_state, new_state, workload_from_answers
 from advisor.chat.conversation import INTENTS
 from advisor.chat.evaluate import load_corpus, start_state
-from advisor.chat.parse import read
+from advisor.chat.parse import correct, read
 from advisor.chat.questions import QUESTIONS
 from advisor.chat.state import MAX_HISTORY, ChatState
 from advisor.errors import ChatStateError
@@ -237,6 +237,20 @@ def test_phrasings_beyond_the_corpus(today_world, asking, message, field, expect
     # Written while developing, after the corpus passed: regression pins, not evidence of accuracy.
     got = chat_turn(today_world, start_state(asking), message).answers[field]
     assert got == pytest.approx(expected, abs=0.01) if isinstance(expected, float) else got == expected
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("trainning", "training"), ("budjet", "budget"), ("notbooks", "notebooks"), ("wnat", "want"),  # typos
+    ("text", "text"), ("game", "game"), ("bert", "bert"), ("colleague", "colleague"),  # real words stay
+])
+def test_typos_are_corrected_but_real_words_are_not(typed, meant):
+    assert correct(typed) == meant
+
+
+def test_a_model_name_close_to_a_command_does_not_start_over(today_world):
+    # "ResNet" is one letter from "reset": destructive commands match only words as typed.
+    turn = chat_turn(today_world, None, "I'm training a ResNet, needs 12GB, each run is about 4 hours")
+    assert turn.intent == "answer" and turn.answers["gpu_memory_gib"] == 12 and turn.answers["session_hours"] == 4
 
 
 # ---------------------------------------------------------------------------------------------
