@@ -143,7 +143,7 @@ def parse_kind(ctx: Context) -> Finding | None:
         # Out of turn, deployment words are about needs ("I'd like to deploy it"), not the kind of work.
         need_words = {w for words in _NEED_TABLES.values() for w in words}
         found = [m for m in found if " ".join(r.words[m.start:m.end]) not in need_words]
-        explicit = r.has(lx.CHANGE_CUES) or len(set(r.clause)) >= 3
+        explicit = r.has(lx.CHANGE_CUES) or len(set(r.clause)) >= 3 or len(r.content_words) <= 3
         found = [m for m in found if m.label == "d" or explicit or _statement(r, m)]
         found = [m for m in found if m.label != "m" or r.has(("mixed", "mix", "a mix"))]
     denials = r.find(lx.KIND_DENIALS)
@@ -430,7 +430,7 @@ def parse_needs(ctx: Context) -> Finding | None:
     hedged = {r.clause[m.start] for m in found if m.label == "_hedge" and not m.negated}
     post_negated = {r.clause[m.start] for m in found if m.label == "_post"}
     cued = {r.clause[m.start] for m in found if m.label in ("_cue", "_hedge")}
-    listing = len(set(r.clause)) >= 3
+    listing = len(set(r.clause)) >= 3 or len(r.content_words) <= 3
     status: dict[str, str] = {}
     everything = [m for m in found if m.label == "_all" and (r.words[m.start] != "all" or len(r.content_words) <= 3)]
     if everything and (current or ctx.hypothetical):
