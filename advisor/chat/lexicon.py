@@ -277,7 +277,9 @@ BUDGET_FREE = ("free", "free only", "only free", "free plans only", "only free p
                "zero", "no money", "broke", "i am broke", "can not pay", "can not afford", "not money",
                "have not money", "no cash", "poor", "free tier", "free stuff", "nada", "zilch", "0 dollars",
                "not a cent", "no funds", "student budget of 0", "nothing at all", "not paying", "no paid",
-               "not pay")
+               "not pay", "not want to pay", "not willing to pay", "pay nothing", "not to pay",
+               "not pay anything", "not spend anything", "not want to spend", "not spend money", "spend nothing",
+               "zero dollars", "0 dollars", "0$")
 BUDGET_NO_LIMIT = ("no limit", "no budget", "unlimited", "whatever", "money is no object", "no cap",
                    "does not matter", "my lab pays", "lab pays", "company pays", "employer pays", "no budget limit",
                    "not an issue", "not a problem", "sky is the limit", "any", "no max", "no maximum",
@@ -300,6 +302,7 @@ PREDICT_PREFER = ("would be nice", "nice", "nice to have", "ideally", "prefer", 
                   "moderately", "slightly", "sometimes", "a little bit", "rather", "preferred", "prefer it",
                   "i would prefer", "it would help", "good to have", "somewhat important", "fairly", "partly",
                   "not crucial", "not vital", "not mandatory", "if it is cheap", "medium", "a little important",
+                  "would be good", "would be great", "good if", "nice if", "be good", "would help", "appreciated",
                   )
 # Mild importance: a preference unless said strongly ("it matters" -> prefer; "it matters a lot" -> require).
 PREDICT_MILD = ("matters", "it matters", "consistency matters", "i care", "care about", "i care about it",
@@ -317,6 +320,9 @@ PREDICT_REQUIRE = ("must", "need", "needs", "required", "require", "essential", 
 PREDICT_ANTI = ("lottery", "lotteries", "surprise", "surprises", "random", "randomly", "vary", "varies", "varying",
                 "variable", "variance", "slower", "slow", "fluctuate", "fluctuates", "fluctuating",
                 "inconsistent", "unpredictable", "different gpus", "different speeds", "gamble")
+# Said before a word for unpredictability, these make it a requirement ("I'd hate to get a slow GPU").
+PREDICT_AVERSION = ("hate", "avoid", "dislike", "annoying", "afraid", "worried", "worry", "fear", "cannot stand",
+                    "can not stand", "bad", "problem")
 PREDICT_ACCEPT = ("fine", "ok", "okay", "do not mind", "not mind", "can", "acceptable", "alright", "no problem",
                   "does not matter", "whatever", "can live with")
 PREDICT_WORDS = ("predictability", "predictable", "predictible", "same speed", "consistent", "consistency",

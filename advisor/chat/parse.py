@@ -314,6 +314,15 @@ class _Scanner:
         freq = self.frequency_at(i)
         if freq:
             return freq
+        if self.word(i) in ("every", "each", "per", "daily", "weekly"):
+            # the period first: "every day for a couple of hours", "each week, 10 hours"
+            rate = self.rate_at(i) if self.word(i) not in ("daily", "weekly") else (lx.PERIODS[self.word(i)], i + 1)
+            if rate:
+                j = rate[1] + (1 if self.word(rate[1]) in ("for", ",", "about", "around") else 0)
+                d = self.simple_at(j)
+                if d is not None and d.dim == "time" and d.per_month is None:
+                    d.start, d.per_month = i, rate[0]
+                    return d
         q = self.simple_at(i)
         if q is None:
             return None

@@ -385,6 +385,11 @@ def parse_predictability(ctx: Context) -> Finding | None:
         # Clauses about needs are not about predictability ("doesn't matter; I need private notebooks").
         others = {r.clause[m.start] for m in r.match(_NEED_TABLES)} - topic
         found = [m for m in found if r.clause[m.start] not in others]
+    aversions = r.find(lx.PREDICT_AVERSION)
+    for m in [m for m in found if m.label == "anti" and not m.negated]:
+        if any(r.clause[a.start] == r.clause[m.start] and 0 < m.start - a.start <= lx.NEGATION_REACH + 1
+               for a in aversions):
+            found = [Match(x.start, x.end, x.label, True) if x is m else x for x in found]
     prefer = [m for m in found if m.label == "prefer" and not m.negated]
     require = [m for m in found if m.label == "require" and not m.negated] + \
         [m for m in found if m.label == "anti" and m.negated]
