@@ -217,7 +217,8 @@ def handle_what_if(t: _Turn):
         return None
     problems = [f.problem for f in found if f.problem]
     if problems:
-        return _reply("invalid", problems[0] + ". " + _prompt(t.state))
+        return _reply("invalid", problems[0] + ("" if problems[0].endswith("?") else ".") + " Your answers stay as "
+                                               "they are. " + _prompt(t.state))
     answers = dict(t.state.answers)
     for f in found:
         for k, v in f.changes.items():
@@ -295,7 +296,9 @@ def handle_answer(t: _Turn):
     problems = [f for f in found if f.problem]
     if problems:
         intent = "unknown" if problems[0].ambiguous else "invalid"
-        return _reply(intent, problems[0].problem + ". Nothing changed. " + _prompt(t.state))
+        text = problems[0].problem
+        text += " " if text.endswith("?") else ". Nothing changed. "
+        return _reply(intent, text + _prompt(t.state))
     t.state.remember()
     current = t.state.asking
     for f in found:

@@ -57,7 +57,8 @@ def _hours(value: float) -> str:
 
 
 def _out_of_range(name: str, value: float, label: str) -> str:
-    return f"{label} of {value:g} can't work: I need {BOUNDS[name].describe()}"
+    """'That can't work: a run must be hours from 0.01 to 730.5 (you said -5)'."""
+    return f"That can't work: {label} must be {BOUNDS[name].describe()} (you said {value:g})"
 
 
 def _negatives(qs: list[Quantity]) -> list[Quantity]:
@@ -231,11 +232,11 @@ def parse_session(ctx: Context) -> Finding | None:
         return None
     bad = _negatives(qs)
     if bad:
-        return Finding("session_hours", problem=_out_of_range("session_hours", bad[0].value, "A run"))
+        return Finding("session_hours", problem=_out_of_range("session_hours", bad[0].value, "a run"))
     exact = [q for q in qs if not q.idiom] or qs
     value = round(max(q.value * _epochs(r, q) for q in exact), 4)
     if not BOUNDS["session_hours"].accepts(value):
-        return Finding("session_hours", problem=_out_of_range("session_hours", value, "A run"))
+        return Finding("session_hours", problem=_out_of_range("session_hours", value, "a run"))
     return Finding("session_hours", {"session_hours": value}, f"runs of up to {_hours(value)}")
 
 
@@ -263,7 +264,7 @@ def parse_monthly(ctx: Context) -> Finding | None:
             period = _rate_words(x) or "a month"
             return Finding("gpu_hours_per_month", problem=f"{_hours(x.value)} {period} is more than {notebooks} "
                                                           f"notebook{'s' if notebooks > 1 else ''} can run in "
-                                                          f"{period.removeprefix('a ')}")
+                                                          f"{period if period.startswith('a ') else 'that time'}")
     freq = next((x for x in qs if x.dim == "frequency"), None)
     if freq is not None:
         # "8 hours a day, 5 days a week", "overnight, 3 nights a week": hours per occasion x occasions.
@@ -310,7 +311,8 @@ def parse_notebooks(ctx: Context) -> Finding | None:
     if value is None:
         return None
     if not BOUNDS["notebooks_at_once"].accepts(value):
-        return Finding("notebooks_at_once", problem=_out_of_range("notebooks_at_once", value, "A count of notebooks"))
+        return Finding("notebooks_at_once",
+                       problem=_out_of_range("notebooks_at_once", value, "the number of notebooks"))
     n = int(value)
     return Finding("notebooks_at_once", {"notebooks_at_once": n}, f"{n} notebook{'s' if n != 1 else ''} at once")
 
@@ -328,7 +330,7 @@ def parse_budget(ctx: Context) -> Finding | None:
     if qs:
         bad = _negatives(qs)
         if bad:
-            return Finding(name, problem=_out_of_range(name, bad[0].value, "A budget"))
+            return Finding(name, problem=_out_of_range(name, bad[0].value, "a budget"))
         distinct = {round(q.monthly, 6) for q in qs}
         if len(distinct) > 1:
             amounts = " and ".join(f"{q.value:g}" for q in qs)
@@ -360,7 +362,7 @@ def parse_budget(ctx: Context) -> Finding | None:
             said = f"{money(q.value)} {said_rate} is about {money(amount)} a month" if said_rate else \
                 f"a budget of {money(amount)} a month"
         if not BOUNDS[name].accepts(amount):
-            return Finding(name, problem=_out_of_range(name, amount, "A budget"))
+            return Finding(name, problem=_out_of_range(name, amount, "a budget"))
         return Finding(name, {name: amount, "free_only": False}, said)
     if free_words:
         return Finding(name, {"free_only": True, name: None}, "free plans only")
