@@ -335,23 +335,6 @@ NEEDS_NONE = ("none", "nothing", "no", "nope", "nothing special", "none of those
               "do not need any", "not any", "no need")
 NEEDS_ALL = ("all of them", "all", "everything", "all four", "all of those", "all of that", "every one")
 NEEDS_EXCEPT = ("except", "but not", "other than", "apart from", "besides", "excluding")
-# Extra ordinary words for needs, beyond advisor.vocab.Need.keywords (which stay the one lexicon the other faces
-# read); values are Need values.
-NEED_EXTRA: dict[str, tuple[str, ...]] = {
-    "selectable-timeout": ("selectable timeout", "choose the timeout", "set my own timeout", "own timeout",
-                           "time out", "timeout", "timeouts", "set the timeout", "custom timeout", "idle timeout",
-                           "choose when it stops", "auto shutdown"),
-    "background": ("background execution", "in the background", "keep running", "keeps running", "keep it running",
-                   "offline", "when i am offline", "while i am offline", "close the laptop", "close my laptop",
-                   "unattended", "while i sleep", "when i close", "close the tab", "closed laptop",
-                   "without me", "background", "run in background", "leave it running", "log off",
-                   "disconnect"),
-    "deployment": ("deployment", "deploy", "deploy it", "endpoint", "as an api", "an api", "serve it as",
-                   "as a service", "host it", "hosting", "web service", "rest api", "production"),
-    "private": ("private", "privacy", "privately", "confidential", "nobody else", "no one else", "not public",
-                "secret", "proprietary", "sensitive data", "private notebook", "private notebooks"),
-}
-
 EDUCATION_YES = ("student", "students", "phd", "ph d", "phd student", "grad student", "masters student",
                  "master student", "undergrad", "undergraduate", "postgrad", "graduate student", "lecturer",
                  "professor", "teacher", "faculty", "teaching", "i study", "i am studying", "studying at",

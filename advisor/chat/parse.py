@@ -78,7 +78,7 @@ def _vocabulary() -> tuple[str, ...]:
     words: set[str] = set(lx.NUMBER_WORDS) | set(lx.UNITS) | set(lx.PERIODS) | set(lx.APPROX_WORDS)
     tables = [tuple(v) for k, v in vars(lx).items() if k.isupper() and isinstance(v, (tuple, frozenset))
               and k != "COMMON_WORDS"]
-    tables += list(lx.EXPLAIN_TOPICS.values()) + list(lx.NEED_EXTRA.values()) + list(lx.CURRENCIES.values())
+    tables += list(lx.EXPLAIN_TOPICS.values()) + list(lx.CURRENCIES.values()) + list(lx.QUESTION_WORDS.values())
     tables += list(lx.PLATFORM_ALIASES.values()) + list(lx.OTHER_PLATFORMS.values()) + list(lx.FACT_WORDS.values())
     tables += [n.keywords for n in Need] + [tuple(lx.NUMBER_IDIOMS), tuple(lx.DURATION_IDIOMS)]
     for table in tables:

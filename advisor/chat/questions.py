@@ -417,12 +417,8 @@ def parse_predictability(ctx: Context) -> Finding | None:
     return Finding("predictability", {"predictability": str(value)}, said)
 
 
-def need_tables() -> dict[str, tuple[str, ...]]:
-    """Each need's words: its keywords in advisor.vocab plus the chat's extra ordinary words."""
-    return {n.value: tuple(dict.fromkeys(n.keywords + lx.NEED_EXTRA.get(n.value, ()))) for n in Need}
-
-
-_NEED_TABLES = need_tables()
+# Each need's words: its keywords in advisor.vocab (the one lexicon for needs).
+_NEED_TABLES = {n.value: n.keywords for n in Need}
 _POST_NEGATIONS = ("not needed", "is not needed", "not necessary", "unnecessary", "not important", "not useful",
                    "not wanted", "not required either", "do not need it", "not a need")
 
