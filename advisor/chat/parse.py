@@ -2,8 +2,9 @@
 matching with negation scope and typo tolerance. `read(text)` gives a Reading the questions' parsers look at.
 
 Libraries: text2num composes number words ("twenty four", "one hundred and fifty"); rapidfuzz corrects typos
-("trainning", "budjet", "notbooks") against the lexicon's own words. Units, rates and idioms ("a couple",
-"2h30", "overnight", "10 hours a week") are the lexicon's tables read by one scanner (leftmost-longest).
+("trainning", "budjet", "notbooks") against the lexicon's own words, and pyspellchecker's English word list keeps
+real words ("text", "game") from being "corrected". Units, rates and idioms ("a couple", "2h30", "overnight",
+"10 hours a week") are the lexicon's tables read by one scanner (leftmost-longest).
 """
 from __future__ import annotations
 
