@@ -364,6 +364,14 @@ def parse_budget(ctx: Context) -> Finding | None:
         if not BOUNDS[name].accepts(amount):
             return Finding(name, problem=_out_of_range(name, amount, "a budget"))
         return Finding(name, {name: amount, "free_only": False}, said)
+    scaled = r.match({"2": ("twice the budget", "double the budget", "double my budget", "twice my budget",
+                            "2x the budget", "two times the budget"),
+                      "0.5": ("half the budget", "half my budget", "half of the budget"),
+                      "3": ("triple the budget", "three times the budget", "triple my budget")})
+    budget = ctx.values.get(name)
+    if scaled and budget:
+        amount = round(budget * float(scaled[0].label), 2)
+        return Finding(name, {name: amount, "free_only": False}, f"a budget of {money(amount)} a month")
     if free_words:
         return Finding(name, {"free_only": True, name: None}, "free plans only")
     unlimited = r.find(lx.BUDGET_NO_LIMIT)
