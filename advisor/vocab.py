@@ -113,15 +113,21 @@ class Need(_Labelled):
 
     SELECTABLE_TIMEOUT = ("selectable-timeout", "a selectable timeout", PlanField.SELECTABLE_TIMEOUT,
                           ("selectable timeout", "choose the timeout", "pick the timeout", "set the timeout",
-                           "auto-shutdown", "timeout"))
+                           "auto-shutdown", "timeout", "set my own timeout", "own timeout", "time out", "timeouts",
+                           "custom timeout", "idle timeout", "choose when it stops", "auto shutdown"))
     BACKGROUND = ("background", "background execution", PlanField.BACKGROUND_EXECUTION,
                   ("background", "unattended", "close the laptop", "close my laptop", "close the tab",
                    "close my browser", "close the browser", "while i'm away", "while i sleep", "keep running",
-                   "keeps running", "keep it running"))
+                   "keeps running", "keep it running", "background execution", "in the background", "offline",
+                   "when i am offline", "while i am offline", "when i close", "closed laptop", "without me",
+                   "run in background", "leave it running", "log off", "disconnect"))
     DEPLOYMENT = ("deployment", "deployment as a service", PlanField.DEPLOYMENT,
-                  ("deploy", "deployment", "as a service", "endpoint", "host an api", "serve it as an api"))
+                  ("deploy", "deployment", "as a service", "endpoint", "host an api", "serve it as an api",
+                   "deploy it", "as an api", "an api", "serve it as", "host it", "hosting", "web service",
+                   "rest api", "production"))
     PRIVATE = ("private", "private notebooks", PlanField.PRIVATE_NOTEBOOKS,
-               ("private", "privacy", "confidential", "not public", "secret"))
+               ("private", "privacy", "confidential", "not public", "secret", "privately", "nobody else",
+                "no one else", "proprietary", "sensitive data", "private notebook", "private notebooks"))
 
     @property
     def fact(self) -> PlanField:

@@ -1,140 +1,334 @@
-"""Tests for advisor.chat: ordinary answers, skips, re-asks, changes, follow-ups, and fuzzing."""
+"""Tests for advisor.chat: every intent, undo and start over, what-ifs that change nothing, the state's round trip
+and refusals, answers/asking, the issue's regressions, and fuzzing of the parser and of whole conversations."""
+from __future__ import annotations
+
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from advisor.chat import (ChatStateError, chat_turn, check_state, parse_budget, parse_count, parse_hours,
-                          parse_kind, parse_memory, parse_needs, parse_predictability)
+from advisor.chat import chat_turn, check_state, new_state, workload_from_answers
+from advisor.chat.conversation import INTENTS
+from advisor.chat.evaluate import load_corpus, start_state
+from advisor.chat.parse import correct, read
+from advisor.chat.questions import QUESTIONS
+from advisor.chat.state import MAX_HISTORY, ChatState
+from advisor.errors import ChatStateError
+from advisor.workload import WORKLOAD_FIELDS
+
+ANSWER_FIELDS = [f for f in WORKLOAD_FIELDS if not f.startswith("reference")]
+NEUTRAL_ANSWERS = ["training", "16 GB", "6 hours", "40 hours a month", "one", "$20 a month", "doesn't matter", "none"]
 
 
-@pytest.mark.parametrize("parser, text, expected", [
-    (parse_hours, "about 6 hours", 6),
-    (parse_hours, "90 minutes", 1.5),
-    (parse_hours, "half an hour", 0.5),
-    (parse_hours, "a day", 24),
-    (parse_hours, "two hours", 2),
-    (parse_hours, "40 hours a month", 40),
-    (parse_memory, "16GB", 16),
-    (parse_memory, "16 gigs", 16),
-    (parse_memory, "24 GiB please", 24),
-    (parse_memory, "512 MB", 0.5),
-    (parse_memory, "no idea, tiny model", 0),
-    (parse_budget, "$10 a month", (10, False)),
-    (parse_budget, "10 bucks", (10, False)),
-    (parse_budget, "free only", (None, True)),
-    (parse_budget, "no limit", (None, False)),
-    (parse_budget, "twenty dollars", (20, False)),
-    (parse_count, "two notebooks", 2),
-    (parse_count, "just one", 1),
-    (parse_count, "3", 3),
-    (parse_kind, "training mostly", "training"),
-    (parse_kind, "inference", "inference"),
-    (parse_kind, "a bit of both", "mixed"),
-    (parse_predictability, "I need it to be predictable", "require"),
-    (parse_predictability, "I'd prefer it", "prefer"),
-    (parse_predictability, "doesn't matter", "any"),
-    (parse_needs, "private notebooks and deployment", ("deployment", "private")),
-    (parse_needs, "none", ()),
-])
-def test_ordinary_answers_are_understood(parser, text, expected):
-    assert parser(text) == expected
-
-
-@pytest.mark.parametrize("parser, text", [
-    (parse_hours, "whenever"), (parse_memory, "blue"), (parse_budget, "hmm"), (parse_kind, "gaming"),
-    (parse_needs, "pizza"), (parse_count, "some"),
-])
-def test_nonsense_is_not_understood(parser, text):
-    assert parser(text) is None
-
-
-def talk(catalog, *messages):
-    turn = chat_turn(catalog, None, None)
-    for message in messages:
-        # Round-trip through JSON as the API does.
-        turn = chat_turn(catalog, json.loads(json.dumps(turn.state)), message)
+def talk(catalog, messages, state=None):
+    turn = chat_turn(catalog, state, None)
+    for m in messages:
+        turn = chat_turn(catalog, turn.state, m)
     return turn
 
 
-ANSWERS = ["training mostly", "16 gigs", "about 6 hours", "40 hours a month", "just one", "10 bucks",
-           "doesn't matter", "none"]
+@pytest.fixture
+def done(today_world):
+    return talk(today_world, NEUTRAL_ANSWERS)
 
 
-def test_a_whole_conversation_ends_with_a_summary_and_ranking(today_world):
-    turn = talk(today_world, *ANSWERS)
-    assert turn.done and turn.recommendations
-    assert "Your answers" in turn.reply and "16 GB of GPU memory" in turn.reply
-    assert "1. **" in turn.reply
-    assert turn.workload.kind == "training" and turn.workload.budget_usd_per_month == 10
+# ---------------------------------------------------------------------------------------------
+# The questionnaire
 
 
-def test_nonsense_gets_a_specific_re_ask_with_an_example(today_world):
-    turn = talk(today_world, "training", "purple elephant")
-    assert "didn't understand" in turn.reply and "16 GB" in turn.reply
-    assert turn.state["step"] == 1 and not turn.done
+def test_first_turn_greets_and_asks_the_first_question(today_world):
+    turn = chat_turn(today_world, None, None)
+    assert turn.intent == "empty" and turn.asking == "kind" and not turn.done
+    assert set(turn.answers) == set(ANSWER_FIELDS) and all(v is None for v in turn.answers.values())
+    assert turn.quick_replies and "training" in turn.reply.lower()
 
 
-def test_skip_takes_the_stated_default(today_world):
-    turn = talk(today_world, "skip")
-    assert "I'll assume a mix" in turn.reply
-    assert turn.state["answers"]["kind"] == "mixed"
+def test_a_conversation_reaches_a_ranking(done):
+    assert done.done and done.asking is None and done.intent == "answer"
+    assert done.recommendations and done.workload is not None
+    assert done.workload.budget_usd_per_month == 20 and done.workload.kind == "training"
+    assert "Your answers" in done.reply and "1. **" in done.reply
+    assert done.answers["needs"] == [] and done.answers["free_only"] is False
 
 
-def test_changing_an_answer_later_updates_the_ranking(today_world):
-    before = talk(today_world, *ANSWERS)
-    after = chat_turn(today_world, before.state, "make the budget 60")
-    assert "Updated: a budget of $60" in after.reply
-    assert after.workload.budget_usd_per_month == 60
-    feasible_before = {r.plan_id for r in before.recommendations if r.feasible}
-    feasible_after = {r.plan_id for r in after.recommendations if r.feasible}
-    assert feasible_before < feasible_after
-    bigger = chat_turn(today_world, after.state, "actually I need 40 GB")
-    assert bigger.workload.gpu_memory_gib == 40
+def test_asking_follows_the_questions_and_answers_are_said_back(today_world):
+    turn = talk(today_world, ["fine-tune BERT"])
+    assert turn.asking == "gpu_memory_gib" and turn.answers["kind"] == "training"
+    assert "training" in turn.reply.lower()
 
 
-def test_out_of_turn_change_while_questions_remain(today_world):
-    turn = talk(today_world, "training", "actually make the budget 20")
-    assert "Updated: a budget of $20" in turn.reply
-    assert "GPU memory" in turn.reply  # the pending question is asked again
+def test_several_answers_in_one_message_are_all_taken_and_said_back(today_world):
+    turn = talk(today_world, ["training", "16 GB", "3 hours", "10 hours a week", "$10 a month, two notebooks, "
+                                                                                 "runs of 5 hours"])
+    a = turn.answers
+    assert a["budget_usd_per_month"] == 10 and a["notebooks_at_once"] == 2 and a["session_hours"] == 5
+    assert "$10.00" in turn.reply and "2 notebooks" in turn.reply and "5 hours" in turn.reply
+    assert turn.asking == "predictability"
 
 
-def test_why_not_colab_answers_from_the_reasons(article_world):
-    turn = talk(article_world, "mixed", "skip", "skip", "skip", "two notebooks", "free only", "I need it", "none")
-    answer = chat_turn(article_world, turn.state, "why not Colab?")
-    assert "Colab Free" in answer.reply and "vary" in answer.reply
+def test_an_answer_to_another_question_is_taken_and_the_question_asked_again(today_world):
+    turn = talk(today_world, ["my runs take 5 hours"])
+    assert turn.answers["session_hours"] == 5 and turn.answers["kind"] is None and turn.asking == "kind"
+    assert "Noted" in turn.reply
 
 
-def test_start_over(today_world):
-    turn = talk(today_world, "training", "start over")
-    assert turn.state["answers"] == {} and turn.state["step"] == 0
+def test_rates_are_converted_and_said_back_with_the_free_quota(today_world):
+    turn = talk(today_world, ["training", "16 GB", "3 hours", "35 hours a week"])
+    assert turn.answers["gpu_hours_per_month"] == pytest.approx(152.19, abs=0.01)
+    assert "152" in turn.reply and "Kaggle" in turn.reply  # Kaggle's free quota is 30 hours a week
+    assert talk(today_world, ["training", "16 GB", "3 hours", "2 hours a day"]).answers[
+        "gpu_hours_per_month"] == pytest.approx(60.88, abs=0.01)
+
+
+def test_a_wish_is_nice_to_have_not_a_need(today_world):
+    turn = talk(today_world, NEUTRAL_ANSWERS[:-1] + ["background execution would be nice"])
+    assert turn.answers["needs"] == [] and turn.answers["nice_to_have"] == ["background"]
+    assert turn.workload.nice_to_have == {"background"} and not turn.workload.needs
+
+
+def test_i_am_a_student_sets_education(today_world):
+    turn = talk(today_world, ["I'm a student"])
+    assert turn.answers["education"] is True and turn.asking == "kind"
+    done = talk(today_world, ["I'm a student"] + NEUTRAL_ANSWERS)
+    assert any(r.plan.fact("requires_education") for r in done.recommendations)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every intent
+
+
+@pytest.mark.parametrize("asking, message, intent", [
+    ("kind", "training", "answer"),
+    ("gpu_memory_gib", "skip", "skip"),
+    ("kind", "what is an AI score?", "explain"),
+    ("kind", "what's Kaggle?", "about"),
+    ("done", "what if I had $20?", "what_if"),
+    ("done", "undo", "undo"),
+    ("done", "start over", "start_over"),
+    ("session_hours", "runs of -5 hours", "invalid"),
+    ("kind", "banana", "unknown"),
+    ("kind", "hello", "greeting"),
+])
+def test_every_intent(today_world, asking, message, intent):
+    assert chat_turn(today_world, start_state(asking), message).intent == intent
+    assert intent in INTENTS
+
+
+def test_a_question_is_answered_not_taken_as_an_answer(today_world):
+    # Issue 10: "what does training score mean?" changed the answer to training.
+    turn = chat_turn(today_world, None, "what does training score mean?")
+    assert turn.intent == "explain" and turn.topic == "training_score" and turn.answers["kind"] is None
+    assert "training score" in turn.reply
+
+
+def test_why_not_colab_is_answered_before_the_ranking_from_the_catalog(today_world):
+    turn = chat_turn(today_world, start_state("budget_usd_per_month"), "why not Colab?")
+    assert turn.intent == "about" and turn.topic == "colab" and "Google Colab" in turn.reply
+    assert "answers so far" in turn.reply and turn.asking == "budget_usd_per_month"
+
+
+def test_a_fact_question_quotes_the_catalog_with_its_source(today_world):
+    turn = chat_turn(today_world, start_state("done"), "is kaggle ok if i close my laptop?")
+    plan = today_world.plans["kaggle-free"]
+    fact = plan.facts["background_execution"]
+    assert turn.intent == "about" and turn.answers["needs"] == []
+    assert fact.observation.provenance.as_of.isoformat() in turn.reply
+    assert ("yes" if fact.value else "no") in turn.reply
+
+
+def test_a_platform_not_in_the_catalog_is_said_so(today_world):
+    turn = chat_turn(today_world, start_state("done"), "and lightning ai?")
+    assert turn.intent == "about" and "not in my catalog" in turn.reply
+
+
+def test_a_what_if_shows_a_ranking_and_changes_nothing(today_world):
+    state = start_state("done")
+    turn = chat_turn(today_world, state, "what if I had $20?")
+    hypothetical, recs = turn.what_if
+    assert hypothetical.budget_usd_per_month == 20 and recs
+    assert ChatState.from_json(turn.state).answers == ChatState.from_json(state).answers
+    assert turn.answers["budget_usd_per_month"] == 15
+    assert turn.recommendations is not None and turn.done
+
+
+def test_undo_go_back_and_start_over(today_world):
+    turn = talk(today_world, ["training", "16 GB", "actually 24 GB"])
+    assert turn.answers["gpu_memory_gib"] == 24
+    turn = chat_turn(today_world, turn.state, "undo")
+    assert turn.intent == "undo" and turn.answers["gpu_memory_gib"] == 16
+    turn = chat_turn(today_world, turn.state, "go back")
+    assert turn.answers["gpu_memory_gib"] is None and turn.asking == "gpu_memory_gib"
+    turn = chat_turn(today_world, turn.state, "start over")
+    assert turn.intent == "start_over" and turn.asking == "kind" and all(v is None for v in turn.answers.values())
+    assert chat_turn(today_world, None, "undo").intent == "undo"  # nothing to undo: said so, nothing breaks
+
+
+def test_go_back_to_a_value_is_a_change_not_an_undo(today_world):
+    turn = chat_turn(today_world, start_state("done"), "let's say 3 notebooks")
+    turn = chat_turn(today_world, turn.state, "go back to 1 notebook")
+    assert turn.intent == "answer" and turn.answers["notebooks_at_once"] == 1
+
+
+def test_out_of_range_values_get_a_clear_message_and_change_nothing(today_world):
+    state = start_state("gpu_memory_gib")
+    turn = chat_turn(today_world, state, "2 TB")
+    assert turn.intent == "invalid" and "1,024" in turn.reply and turn.state == state
+    assert "Nothing changed" in turn.reply
+
+
+def test_money_in_another_currency_is_converted_at_a_dated_rate(today_world):
+    turn = chat_turn(today_world, start_state("budget_usd_per_month"), "€25")
+    rate = today_world.usd_rate("EUR")
+    assert turn.answers["budget_usd_per_month"] == pytest.approx(25 * rate.usd_per_unit, abs=0.01)
+    assert rate.provenance.as_of.isoformat() in turn.reply
+
+
+def test_a_currency_without_a_rate_asks_for_dollars(today_world, article_world):
+    for catalog, text in ((today_world, "100 pesos"), (article_world, "€25")):  # no EUR rate in force in 2022
+        turn = chat_turn(catalog, start_state("budget_usd_per_month"), text)
+        assert turn.intent == "invalid" and "dollars" in turn.reply and turn.answers["budget_usd_per_month"] is None
+
+
+def test_quick_replies_fit_the_conversation(today_world):
+    broke = talk(today_world, NEUTRAL_ANSWERS[:5] + ["nothing, I'm broke"] + NEUTRAL_ANSWERS[6:])
+    assert broke.answers["free_only"] is True
+    assert not any("$" in q or "budget" in q.lower() for q in broke.quick_replies)
+    paying = talk(today_world, NEUTRAL_ANSWERS)
+    assert any("$40" in q for q in paying.quick_replies)
+
+
+def test_reference_job_is_passed_to_the_workload(today_world):
+    turn = chat_turn(today_world, start_state("done"), "training", reference_hours=2.0, reference_gpu="t4")
+    assert turn.workload.reference_hours == 2.0 and turn.workload.reference_gpu == "t4"
+
+
+# ---------------------------------------------------------------------------------------------
+# Regressions from issue 10: the chat read the opposite of what was said
+
+
+@pytest.mark.parametrize("asking, message, field, expected", [
+    ("needs", "I don't need a private notebook", "needs", []),           # became "you need private"
+    ("predictability", "not very important", "predictability", "any"),   # became "you need predictable speed"
+    ("kind", "no training, only inference", "kind", "inference"),        # became "a mix"
+    ("gpu_hours_per_month", "maybe 10 hours a week", "gpu_hours_per_month", 43.48),  # became 10 a month
+    ("session_hours", "2h30", "session_hours", 2.5),                     # not understood
+    ("notebooks_at_once", "a couple", "notebooks_at_once", 2),           # not understood
+    ("kind", "fine-tune", "kind", "training"),                           # not understood for 11 turns
+])
+def test_issue_10_regressions(today_world, asking, message, field, expected):
+    got = chat_turn(today_world, start_state(asking), message).answers[field]
+    assert got == pytest.approx(expected, abs=0.01) if isinstance(expected, float) else got == expected
+
+
+@pytest.mark.parametrize("asking, message, field, expected", [
+    ("gpu_memory_gib", "whatever a T4 has", "gpu_memory_gib", 16.0),       # a GPU's memory from the catalog
+    ("gpu_memory_gib", "80GB A100", "gpu_memory_gib", 80.0),               # "A100" is a name, not 100
+    ("gpu_hours_per_month", "8 hours a day, 5 days a week", "gpu_hours_per_month", 173.93),
+    ("gpu_hours_per_month", "3 times a week, 2 hours each", "gpu_hours_per_month", 26.09),
+    ("gpu_hours_per_month", "10 hours per weekend", "gpu_hours_per_month", 43.48),
+    ("budget_usd_per_month", "$0.50 an hour", "budget_usd_per_month", 15.0),  # x the 30 h a month already given
+    ("kind", "I do the inference only, the training is not for me", "kind", "inference"),
+    ("predictability", "it matters a lot", "predictability", "require"),
+    ("needs", "timeout control would be handy", "nice_to_have", ["selectable-timeout"]),
+])
+def test_phrasings_beyond_the_corpus(today_world, asking, message, field, expected):
+    # Written while developing, after the corpus passed: regression pins, not evidence of accuracy.
+    got = chat_turn(today_world, start_state(asking), message).answers[field]
+    assert got == pytest.approx(expected, abs=0.01) if isinstance(expected, float) else got == expected
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("trainning", "training"), ("budjet", "budget"), ("notbooks", "notebooks"), ("wnat", "want"),  # typos
+    ("text", "text"), ("game", "game"), ("bert", "bert"), ("colleague", "colleague"),  # real words stay
+])
+def test_typos_are_corrected_but_real_words_are_not(typed, meant):
+    assert correct(typed) == meant
+
+
+def test_a_model_name_close_to_a_command_does_not_start_over(today_world):
+    # "ResNet" is one letter from "reset": destructive commands match only words as typed.
+    turn = chat_turn(today_world, None, "I'm training a ResNet, needs 12GB, each run is about 4 hours")
+    assert turn.intent == "answer" and turn.answers["gpu_memory_gib"] == 12 and turn.answers["session_hours"] == 4
+
+
+# ---------------------------------------------------------------------------------------------
+# The state
+
+
+def test_state_round_trips_through_json(done):
+    data = json.loads(json.dumps(done.state))
+    assert check_state(data) == done.state
+    assert ChatState.from_json(data).to_json() == done.state
+    assert workload_from_answers(done.state["answers"]) == done.workload
+
+
+def test_state_stays_small_and_its_history_bounded(today_world):
+    turn = talk(today_world, NEUTRAL_ANSWERS + ["make the budget 30", "actually I need 24 GB"] * 20)
+    assert len(turn.state["history"]) == MAX_HISTORY
+    assert len(json.dumps(turn.state)) < 8000  # the API signs it and caps the token at 20,000 characters
 
 
 @pytest.mark.parametrize("state", [
-    "nope", {"v": 99}, {"v": 1, "answers": {"colour": "red"}, "step": 0, "done": False},
-    {"v": 1, "answers": {"kind": "gaming"}, "step": 0, "done": False},
-    {"v": 1, "answers": {"budget": 5}, "step": 0, "done": False},
-    {"v": 1, "answers": {}, "step": 99, "done": False},
+    None, "x", [], {}, {"v": 1, "answers": {}, "step": 0, "done": False},                    # another version
+    {"v": 2, "answers": {"colour": "red"}, "closed": [], "done": False, "history": []},        # unknown field
+    {"v": 2, "answers": {"gpu_memory_gib": -1}, "closed": [], "done": False, "history": []},  # out of bounds
+    {"v": 2, "answers": {"kind": "poetry"}, "closed": [], "done": False, "history": []},      # not a Kind
+    {"v": 2, "answers": {}, "closed": ["kind", "kind"], "done": False, "history": []},        # repeated question
+    {"v": 2, "answers": {}, "closed": ["nope"], "done": False, "history": []},                # unknown question
+    {"v": 2, "answers": {}, "closed": [], "done": True, "history": []},                       # inconsistent
+    {"v": 2, "answers": {}, "closed": [], "done": False, "history": [[{}, []]] * (MAX_HISTORY + 1)},
+    {"v": 2, "answers": {}, "closed": [], "done": False, "history": [["x"]]},                 # malformed history
+    {"v": 2, "answers": {"needs": "private"}, "closed": [], "done": False, "history": []},    # not a list
+    {"v": 2, "answers": {}, "closed": [], "done": False, "history": [], "extra": 1},          # unknown part
 ])
-def test_foreign_states_are_refused(state):
+def test_check_state_refuses_states_it_did_not_produce(today_world, state):
     with pytest.raises(ChatStateError):
         check_state(state)
+    if state is not None:
+        with pytest.raises(ChatStateError):
+            chat_turn(today_world, state, "hi")
 
 
-@given(st.text(max_size=300))
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_the_chat_never_raises_on_any_text(today_world, text):
-    for parser in (parse_hours, parse_memory, parse_budget, parse_count, parse_kind, parse_predictability, parse_needs):
-        parser(text)
-    turn = chat_turn(today_world, None, text)
-    assert turn.reply
-    done = talk(today_world, *ANSWERS)
-    assert chat_turn(today_world, done.state, text).reply
+def test_new_state_is_valid():
+    assert check_state(new_state()) == new_state()
 
 
-@given(st.lists(st.sampled_from(ANSWERS + ["skip", "why not kaggle", "make the budget 5", "??", "2", "start over"]), max_size=12))
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# ---------------------------------------------------------------------------------------------
+# Fuzzing: no text breaks the parser or a turn, and every state a turn returns is valid
+
+_words = st.sampled_from(["training", "16", "GB", "hours", "a", "week", "$", "€", "-", "no", "not", "undo",
+                          "what", "if", "why", "colab", "?", ",", "2h30", "free", "only", "would", "be", "nice",
+                          "private", "start", "over", "skip", "twenty", "couple", "k", "b", "and", "between"])
+_corpus_texts = st.sampled_from([c["text"] for c in load_corpus(Path(__file__).with_name("chat_corpus.toml"))])
+# Corpus utterances with a random piece of text spliced in: a crash of this kind (a currency word whose phrase key
+# differed from its match) was found by fuzzing.
+_spliced = st.tuples(_corpus_texts, st.text(max_size=6), st.integers(0, 200)).map(
+    lambda t: t[0][:t[2]] + t[1] + t[0][t[2]:])
+_texts = st.one_of(st.text(max_size=300), st.lists(_words, max_size=25).map(" ".join), _spliced)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts)
+def test_the_parser_never_raises(text):
+    r = read(text)
+    assert len(r.tokens) == len(r.clause) == len(r.negated)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from([q.name for q in QUESTIONS] + ["done"]), _texts)
+def test_a_turn_never_raises_on_any_text(today_world, asking, text):
+    turn = chat_turn(today_world, start_state(asking), text)
+    assert turn.intent in INTENTS and check_state(turn.state) == turn.state
+    assert set(turn.answers) == set(ANSWER_FIELDS)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_texts, min_size=1, max_size=12))
 def test_any_sequence_of_messages_keeps_a_valid_state(today_world, messages):
-    turn = talk(today_world, *messages)
-    check_state(turn.state)
+    turn = chat_turn(today_world, None, None)
+    for m in messages:
+        turn = chat_turn(today_world, turn.state, m)
+        assert check_state(json.loads(json.dumps(turn.state))) == turn.state
+        assert turn.done == (turn.asking is None)

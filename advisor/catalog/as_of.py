@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import UnknownGpuError, UnknownPlanError, did_you_mean
 from ..vocab import Availability, PlanField, PriceModel, RateStatistic, RateTerm, RowStatus
-from .load import RawCatalog, _load_raw_cached, data_stamp
+from .load import FxRate, RawCatalog, _load_raw_cached, data_stamp
 from .records import AvailabilityObservation, Fact, GpuOption, Observation, Plan, Rate, gpu_name_key
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -180,6 +180,12 @@ class Catalog:
     def is_available(self, plan: Plan, option: GpuOption) -> bool:
         found = self.availability(plan, option)
         return found is None or found.availability is not Availability.UNAVAILABLE
+
+    def usd_rate(self, currency: str) -> FxRate | None:
+        """The exchange rate in force for a currency (ISO 4217 code, any case): the newest usable row of
+        fx_rates.csv dated on or before as_of; None when there is none (ask for US dollars then)."""
+        code = str(currency).strip().upper()
+        return newest([r for r in self.raw.fx_rates if r.currency == code], self.as_of)
 
     def free_plans(self) -> list[Plan]:
         return [p for p in self.plans.values() if p.price_model is PriceModel.FREE]

@@ -52,8 +52,12 @@ FILES: dict[str, tuple[str, ...]] = {
     "availability.csv": ("plan_id", "option", "availability", "as_of", "source", "confidence", "note", "status"),
     "benchmarks.csv": ("subject_type", "subject", "metric", "n", "mean", "sd", "tf_version", "precision", "source",
                        "as_of", "confidence", "note", "status"),
+    "fx_rates.csv": ("currency", "usd_per_unit", "as_of", "source", "confidence", "note", "status"),
 }
 DATA_FILES = tuple(FILES)
+# Files a data folder may lack: without exchange rates the advisor only takes amounts in US dollars.
+OPTIONAL_FILES = frozenset({"fx_rates.csv"})
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 _VALUE_TYPES: dict[str, tuple[Callable[[str], Any], Callable[[Any], bool], str]] = {
     "price": (float, lambda v: v >= 0, "a number, 0 or more"),
@@ -205,6 +209,15 @@ def _unclosed_quote_line(text: str) -> int | None:
 
 
 @dataclass(frozen=True)
+class FxRate:
+    """A dated exchange rate: one unit of `currency` (ISO 4217 code) is worth usd_per_unit US dollars."""
+
+    currency: str
+    usd_per_unit: float
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
 class RawCatalog:
     """Every validated row of data/, before choosing a date. plans: plan id -> identity columns."""
 
@@ -215,6 +228,7 @@ class RawCatalog:
     rates: tuple[Rate, ...]
     availability: tuple[AvailabilityObservation, ...]
     evidence: tuple[Evidence, ...]
+    fx_rates: tuple[FxRate, ...] = ()
 
 
 def _known(row: _Row, column: str, known: Mapping[str, Any], what: str) -> str:
@@ -360,17 +374,31 @@ def _load_evidence(rows: list[_Row], plans, gpus, today) -> tuple[Evidence, ...]
     return tuple(evidence)
 
 
+def _load_fx_rates(rows: list[_Row], today) -> tuple[FxRate, ...]:
+    out = []
+    for row in rows:
+        currency = row.text("currency")
+        if not _CURRENCY.match(currency):
+            raise row.fail("currency", f"'{currency}' is not an ISO 4217 code such as EUR")
+        if currency == "USD":
+            raise row.fail("currency", "USD needs no rate; amounts are kept in US dollars")
+        out.append(FxRate(currency, row.number("usd_per_unit"), row.provenance(today)))
+    return tuple(out)
+
+
 @lru_cache(maxsize=8)
 def _load_raw_cached(data_dir: str, stamp: tuple, today: dt.date) -> RawCatalog:
     path = Path(data_dir)
-    rows = {name: _read(path / name, columns) for name, columns in FILES.items()}
+    rows = {name: _read(path / name, columns) for name, columns in FILES.items()
+            if name not in OPTIONAL_FILES or (path / name).exists()}
     gpus = _load_gpus(rows["gpus.csv"], today)
     plans = _load_plans(rows["plans.csv"])
     options = _load_options(rows["plan_gpus.csv"], plans, gpus, today)
     return RawCatalog(gpus=gpus, plans=plans, facts=_load_facts(rows["plan_facts.csv"], plans, today),
                       options=options, rates=_load_rates(rows["gpu_rates.csv"], plans, gpus, today),
                       availability=_load_availability(rows["availability.csv"], plans, options, today),
-                      evidence=_load_evidence(rows["benchmarks.csv"], plans, gpus, today))
+                      evidence=_load_evidence(rows["benchmarks.csv"], plans, gpus, today),
+                      fx_rates=_load_fx_rates(rows.get("fx_rates.csv", []), today))
 
 
 def data_stamp(data_dir: Path | str | None = None) -> tuple[str, tuple]:

@@ -1,32 +1,34 @@
-"""The chat questionnaire: asks the workload questions one at a time, understands ordinary answers ("about
-6 hours", "16 gigs", "10 bucks", "free only", "two notebooks"), lets the user change an answer later, and
-answers follow-ups ("why not Colab?") from the recommendation's reasons. Deterministic and offline.
-
-The conversation state is a small JSON-ready dict, so a stateless front end (the HTTP API) can hand it back.
-"""
+"""One turn of the chat: the message is read once, the first handler of a short ordered list that recognises it
+answers (start over, undo, greeting, what-if, question, answer, skip), and the workload is computed once."""
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..catalog import Catalog
-from ..errors import AdvisorError, ChatStateError, InvalidWorkloadError
+from ..errors import AdvisorError
 from ..recommend import Recommendation, recommend
-from ..workload import WORKLOAD_FIELDS, Workload
-from ..present.labels import reasons_text, why_text
-from .parse import PARSERS, SKIP_WORDS, mentioned_fields, parse_memory
-from .questions import FIELD_NAMES, QUESTION_BY_KEY, QUESTIONS
+from ..vocab import WEEKS_PER_MONTH, PlanField
+from ..workload import Workload
+from . import lexicon as lx
+from .parse import Reading, read
+from .questions import QUESTION_BY_NAME, QUESTIONS, SIDE_PARSERS, Context, Finding, describe
+from .state import ANSWER_FIELDS, ChatState, workload_from_answers
+from .topics import about, explain_topic, explanation, platforms_in, ranking_text
 
-STATE_VERSION = 1
 MAX_MESSAGE_CHARS = 2000
-
-# ---------------------------------------------------------------------------------------------
-# The conversation
+INTENTS = ("answer", "skip", "explain", "about", "what_if", "undo", "start_over", "invalid", "unknown", "greeting",
+           "empty")
 
 
 @dataclass
 class ChatTurn:
-    """What the chat says back: the new state, the reply (Markdown), quick replies, and when done the ranking."""
+    """What the chat says back. state: the new state (JSON-ready); reply: Markdown; quick_replies: buttons;
+    done: every question answered; recommendations and workload: the ranking once done; answers: every Workload
+    field (but reference_*) understood so far, None where not; asking: the field asked next (None when done);
+    intent: what the message was taken as; what_if: (hypothetical Workload, its ranking) for a what-if;
+    topic: the platform key or idea a question was about."""
 
     state: dict
     reply: str
@@ -37,248 +39,391 @@ class ChatTurn:
     answers: dict = field(default_factory=dict)
     asking: str | None = None
     intent: str = "answer"
-    what_if: tuple | None = None
+    what_if: tuple[Workload, list[Recommendation]] | None = None
+    topic: str | None = None
 
 
 def new_state() -> dict:
-    return {"v": STATE_VERSION, "answers": {}, "step": 0, "done": False}
+    """The state of a conversation that has not started."""
+    return ChatState().to_json()
 
 
 def check_state(state) -> dict:
-    """A copy of a state after checking its shape. Raises ChatStateError."""
-    if not isinstance(state, dict) or state.get("v") != STATE_VERSION:
-        raise ChatStateError("conversation state is missing or from another version; start a new conversation")
-    answers = state.get("answers")
-    step = state.get("step")
-    if not isinstance(answers, dict) or not isinstance(step, int) or isinstance(step, bool) \
-            or not 0 <= step <= len(QUESTIONS) or not isinstance(state.get("done"), bool):
-        raise ChatStateError("conversation state is malformed; start a new conversation")
-    unknown = set(answers) - set(QUESTION_BY_KEY)
-    if unknown:
-        raise ChatStateError(f"conversation state has unknown answers {sorted(unknown)}; start a new conversation")
-    out = {"v": STATE_VERSION, "answers": dict(answers), "step": step, "done": state["done"]}
-    try:
-        workload_from_answers(out["answers"])
-    except (InvalidWorkloadError, TypeError, ValueError) as exc:
-        raise ChatStateError(f"conversation state holds an invalid answer ({exc}); start a new conversation") from None
+    """A copy of a client's state after checking type, version and bounds. Raises ChatStateError."""
+    return ChatState.from_json(state).to_json()
+
+
+@dataclass
+class _Turn:
+    """Everything a handler looks at; the reading, findings, workload and ranking are computed at most once."""
+
+    catalog: Catalog
+    state: ChatState
+    message: str | None
+    reference: dict
+    _rankings: dict = field(default_factory=dict)
+
+    @cached_property
+    def reading(self) -> Reading:
+        return read((self.message or "")[:MAX_MESSAGE_CHARS])
+
+    def context(self, hypothetical: bool = False) -> Context:
+        return Context(self.reading, None if hypothetical else self.state.asking, self.state.answers, self._usd,
+                       hypothetical, self._gpu_memory)
+
+    def _gpu_memory(self, name: str) -> float | None:
+        try:
+            return self.catalog.gpu(name).memory_gib
+        except AdvisorError:
+            return None
+
+    def _usd(self, currency: str):
+        rate = self.catalog.usd_rate(currency)
+        return None if rate is None else (rate.usd_per_unit, rate.provenance.as_of.isoformat())
+
+    @cached_property
+    def findings(self) -> list[Finding]:
+        return findings(self.context())
+
+    def workload(self, answers: dict | None = None) -> Workload | None:
+        try:
+            return workload_from_answers(self.state.answers if answers is None else answers, **self.reference)
+        except AdvisorError:
+            return None
+
+    def ranking(self, workload: Workload | None) -> list[Recommendation] | None:
+        """The ranking for a workload, computed once per turn per workload (Workload is frozen and hashable)."""
+        if workload is None:
+            return None
+        if workload not in self._rankings:
+            try:
+                self._rankings[workload] = recommend(self.catalog, workload)
+            except AdvisorError:
+                self._rankings[workload] = None
+        return self._rankings[workload]
+
+
+def findings(ctx: Context) -> list[Finding]:
+    """What a message says about every question and side field, the question being asked first."""
+    order = sorted(QUESTIONS, key=lambda q: q.name != ctx.asking)
+    out = [f for f in (q.parse(ctx) for q in order) if f is not None]
+    out += [f for f in (p(ctx) for p in SIDE_PARSERS) if f is not None]
     return out
 
 
-def workload_from_answers(answers: dict, **reference) -> Workload:
-    """The Workload the answers describe; unanswered questions take their stated defaults."""
-    def get(key):
-        value = answers.get(key, QUESTION_BY_KEY[key].default)
-        return value
-    budget = get("budget")
-    budget_usd, free_only = (None, False) if budget is None else (budget[0], bool(budget[1]))
-    return Workload(kind=get("kind"), gpu_memory_gib=float(get("gpu_memory_gib")), session_hours=float(get("session_hours")),
-                    gpu_hours_per_month=float(get("gpu_hours_per_month")), notebooks_at_once=int(get("notebooks_at_once")),
-                    budget_usd_per_month=None if budget_usd is None else float(budget_usd), free_only=free_only,
-                    predictability=get("predictability"), needs=frozenset(get("needs")), **reference)
+# ---------------------------------------------------------------------------------------------
+# Handlers, tried in order; each returns (intent, reply, extras) or None.
 
 
-def describe(key: str, value) -> str:
-    if key == "kind":
-        return {"training": "training", "inference": "inference", "mixed": "a mix of training and inference"}[value]
-    if key == "gpu_memory_gib":
-        return "no particular GPU memory" if not value else f"{value:g} GB of GPU memory"
-    if key == "session_hours":
-        return f"runs of up to {value:g} hour{'s' if value != 1 else ''}"
-    if key == "gpu_hours_per_month":
-        return f"{value:g} GPU hours a month"
-    if key == "notebooks_at_once":
-        return f"{value} notebook{'s' if value != 1 else ''} at once"
-    if key == "budget":
-        if value is None or (value[0] is None and not value[1]):
-            return "no budget limit"
-        return "free plans only" if value[1] else f"a budget of ${value[0]:g} a month"
-    if key == "predictability":
-        return {"any": "predictability doesn't matter", "prefer": "you'd prefer predictable speed",
-                "require": "you need predictable speed (within about ±10%)"}[value]
-    if key == "needs":
-        return "no special features" if not value else "you need " + ", ".join(value)
-    return str(value)
+def _reply(intent: str, text: str, **extra) -> dict:
+    return {"intent": intent, "reply": text, **extra}
 
 
-def _validated(answers: dict, key: str, value) -> str | None:
-    """None when the answer makes a valid workload, else what is wrong with it."""
-    trial = dict(answers)
-    trial[key] = value
-    try:
-        workload_from_answers(trial)
-    except InvalidWorkloadError as exc:
-        return exc.message
-    return None
+def _prompt(state: ChatState) -> str:
+    q = QUESTION_BY_NAME.get(state.asking or "")
+    return q.prompt if q else ""
 
 
-def _summary(answers: dict) -> str:
-    lines = [f"- {FIELD_NAMES[q.key]}: {describe(q.key, answers.get(q.key, q.default))}"
-             + ("" if q.key in answers else " (default)") for q in QUESTIONS]
-    return "\n".join(lines)
-
-
-def _why_line(catalog: Catalog, workload: Workload, r: Recommendation, recs: list[Recommendation]) -> str:
-    return why_text(catalog, r, workload, sum(x.feasible for x in recs))
-
-
-def _result_text(catalog: Catalog, workload: Workload, recs: list[Recommendation]) -> str:
-    feasible = [r for r in recs if r.feasible]
-    if not feasible:
-        return ("No plan meets every requirement. The closest ones fail because:\n"
-                + "\n".join(f"- **{r.plan.label}**: {reasons_text(r)}" for r in recs[:3])
-                + "\n\nChange an answer (for example 'make the budget 50') and I will rank again.")
-    lines = [f"{r.rank}. **{r.plan.label}**: {_why_line(catalog, workload, r, recs)}" for r in feasible[:5]]
-    more = f"\n\n{len(feasible) - 5} more plans fit; {len(recs) - len(feasible)} do not." if len(feasible) > 5 else ""
-    return ("Here is my ranking, cheapest per point of speed first:\n\n" + "\n".join(lines) + more
-            + "\n\nAsk 'why not Colab?' about any plan, or change an answer ('make the budget 20').")
-
-
-def _answer_why(catalog: Catalog, workload: Workload, text: str, recs: list[Recommendation]) -> str | None:
-    t = text.lower()
-    if not re.search(r"\bwhy\b|\bwhat about\b|\bhow about\b", t):
+def handle_empty(t: _Turn):
+    if t.message is not None and t.message != "":
         return None
-    matches = []
-    for r in recs:
-        platform = r.plan.platform
-        names = {r.plan_id, r.plan_id.replace("-", " "), platform.lower(), platform.split()[-1].lower(),
-                 platform.split()[0].lower(), r.plan.label.lower()}
-        if any(n and re.search(r"\b" + re.escape(n) + r"\b", t) for n in names):
-            matches.append(r)
-    if not matches:
-        if re.search(r"\bwhy\b", t) and recs and recs[0].feasible:
-            top = recs[0]
-            return f"**{top.plan.label}** is first because: {_why_line(catalog, workload, top, recs)}"
+    if t.state.done:
+        return _reply("empty", "Here is your ranking again.", rank=True)
+    hello = "Hi! I'll ask a few short questions about your work and rank the GPU notebook plans for it. You can " \
+            "answer several at once, in your own words.\n\n" if not t.state.answers and not t.state.closed else ""
+    return _reply("empty", hello + _prompt(t.state))
+
+
+def handle_blank(t: _Turn):
+    if t.reading.content_words:
         return None
-    tiers = {r.plan.tier.lower() for r in matches}
-    exact = [r for r in matches if r.plan.tier.lower() in t and len(tiers) > 1]
-    out = []
-    for r in (exact or matches)[:4]:
-        if r.feasible:
-            out.append(f"- **{r.plan.label}** is #{r.rank}: {_why_line(catalog, workload, r, recs)}")
-        else:
-            out.append(f"- **{r.plan.label}** does not fit: {reasons_text(r)}.")
-    return "\n".join(out)
+    return _reply("unknown", "I didn't catch anything there. " + (_prompt(t.state) or "Ask about a plan, or change "
+                                                                   "an answer."))
 
 
-def answers_of(state: dict) -> dict:
-    """The workload understood so far, in Workload field names (None where not answered)."""
-    answers = state["answers"]
-    out = {name: None for name in WORKLOAD_FIELDS if not name.startswith("reference")}
-    for key, value in answers.items():
-        if key == "budget":
-            out["budget_usd_per_month"], out["free_only"] = (None, False) if value is None else (value[0], value[1])
-        else:
-            out[key] = list(value) if isinstance(value, (list, tuple)) else value
-    return out
+def handle_start_over(t: _Turn):
+    r = t.reading
+    found = [m for m in r.find_exact(lx.START_OVER) if not m.negated]
+    if not found:
+        return None
+    t.state.remember()
+    t.state.answers, t.state.closed = {}, []
+    return _reply("start_over", "Starting over: I've forgotten your answers.\n\n" + _prompt(t.state))
+
+
+def handle_undo(t: _Turn):
+    r = t.reading
+    if not r.find_exact(lx.UNDO) or any(f.changes for f in t.findings) and not r.is_only(lx.UNDO):
+        return None
+    if not t.state.undo():
+        return _reply("undo", "There is nothing to undo yet. " + _prompt(t.state))
+    text = "Undone; back to where we were."
+    if t.state.done:
+        return _reply("undo", text, rank=True)
+    return _reply("undo", f"{text} {_prompt(t.state)}")
+
+
+def handle_greeting(t: _Turn):
+    if not t.reading.is_only(lx.GREETINGS, fillers=("there", "please", "!", "everyone", "all", "again")):
+        return None
+    return _reply("greeting", "Hello! " + (_prompt(t.state) or "Ask 'why not Colab?', 'what if I had $20?', or "
+                                                                 "change an answer."))
+
+
+def handle_skip_exact(t: _Turn):
+    if not (t.reading.is_only(lx.SKIP) or t.reading.content_words[:1] == ["skip"]):
+        return None
+    q = QUESTION_BY_NAME.get(t.state.asking or "")
+    if q is not None and q.unknown is not None and q.parse(t.context()) is not None:
+        return None  # "don't know" answers the memory question: no particular memory
+    return _skip(t)
+
+
+def _skip(t: _Turn):
+    q = QUESTION_BY_NAME.get(t.state.asking or "")
+    if q is None:
+        return None
+    t.state.remember()
+    t.state.close(q.name)
+    default = describe(q.name, workload_from_answers({}))
+    return _reply("skip", f"Skipped; I'll assume {default} (the default). " + _next(t), rank=t.state.done)
+
+
+def _next(t: _Turn) -> str:
+    return f"That's all I need.\n\n{summary(t.state)}" if t.state.done else _prompt(t.state)
+
+
+def summary(state: ChatState) -> str:
+    """'Your answers:' and one line per question, '(default)' where the Workload default applies."""
+    workload = workload_from_answers(state.answers)
+    lines = []
+    for q in QUESTIONS:
+        said = any(state.answers.get(f) is not None for f in q.sets)
+        lines.append(f"- {q.label}: {describe(q.name, workload)}{'' if said else ' (default)'}")
+    if workload.education:
+        lines.append("- education plans: yes (student or teacher)")
+    return "Your answers:\n" + "\n".join(lines)
+
+
+def handle_what_if(t: _Turn):
+    r = t.reading
+    opener = r.find(("what about", "how about", "and", "with"))
+    conditional = r.is_question and ("if" in r.words or "would" in r.words) and not platforms_in(r, t.catalog)
+    marker = r.has(lx.WHAT_IF) or conditional or (r.is_question and opener and opener[0].start == 0)
+    if not marker:
+        return None
+    found = [f for f in findings(t.context(hypothetical=True)) if f.changes or f.problem]
+    if not found:
+        return None
+    problems = [f.problem for f in found if f.problem]
+    if problems:
+        return _reply("invalid", problems[0] + ("" if problems[0].endswith("?") else ".") + " Your answers stay as "
+                                               "they are. " + _prompt(t.state))
+    answers = dict(t.state.answers)
+    for f in found:
+        for k, v in f.changes.items():
+            if v is None:
+                answers.pop(k, None)
+            else:
+                answers[k] = v
+    workload = t.workload(answers)
+    recs = t.ranking(workload)
+    if workload is None or recs is None:
+        return _reply("invalid", "I can't rank that combination. " + _prompt(t.state))
+    said = "; ".join(f.said for f in found)
+    real = t.ranking(t.workload())
+    diff = _difference(real, recs)
+    text = f"**Hypothetically, with {said}** (your answers stay as they are):\n\n" + \
+        ranking_text(t.catalog, workload, recs, top=3)
+    if diff:
+        text += "\n\n" + diff
+    return _reply("what_if", text, what_if=(workload, recs), hypothetical=answers)
+
+
+def _difference(real: list[Recommendation] | None, other: list[Recommendation]) -> str:
+    if not real:
+        return ""
+    fits = {r.plan_id for r in real if r.feasible}
+    fits_then = {r.plan_id for r in other if r.feasible}
+    label = {r.plan_id: r.plan.label for r in real + other}
+    parts = []
+    gained, lost = sorted(fits_then - fits), sorted(fits - fits_then)
+    if gained:
+        parts.append("would fit too: " + ", ".join(label[p] for p in gained))
+    if lost:
+        parts.append("would no longer fit: " + ", ".join(label[p] for p in lost))
+    top_now = next((r for r in real if r.feasible), None)
+    top_then = next((r for r in other if r.feasible), None)
+    if top_now and top_then and top_now.plan_id != top_then.plan_id:
+        parts.append(f"first place would go from {top_now.plan.label} to {top_then.plan.label}")
+    return "Compared with your ranking: " + "; ".join(parts) + "." if parts else \
+        "Compared with your ranking: nothing changes."
+
+
+def handle_question(t: _Turn):
+    r = t.reading
+    keys = platforms_in(r, t.catalog)
+    asking = r.is_question or r.has(lx.WHY_WORDS[:2]) or r.has(("tell me about", "explain"))
+    short = len(r.content_words) <= 4
+    if keys and (asking or short):
+        workload = t.workload()
+        recs = t.ranking(workload)
+        text = about(t.catalog, keys[0], r, workload, recs, provisional=not t.state.done)
+        return _reply("about", text + _again(t), topic=keys[0])
+    if not asking:
+        return None
+    topic = explain_topic(r)
+    q = QUESTION_BY_NAME.get(t.state.asking or "")
+    if topic is None and r.has(lx.CLARIFY) and q is not None:
+        topic = q.topic
+        if topic is None:
+            return _reply("explain", q.description + _again(t), topic=q.name)
+    if topic is None:
+        return None
+    if topic in ("budget", "needs", "predictability") and any(f.changes for f in t.findings) and not r.is_question:
+        return None
+    return _reply("explain", explanation(topic, t.catalog) + _again(t), topic=topic)
+
+
+def _again(t: _Turn) -> str:
+    return "\n\n" + _prompt(t.state) if not t.state.done else ""
+
+
+def handle_answer(t: _Turn):
+    found = t.findings
+    if not found:
+        return None
+    problems = [f for f in found if f.problem]
+    if problems:
+        intent = "unknown" if problems[0].ambiguous else "invalid"
+        text = problems[0].problem
+        text += " " if text.endswith("?") else ". Nothing changed. "
+        return _reply(intent, text + _prompt(t.state))
+    t.state.remember()
+    current = t.state.asking
+    for f in found:
+        t.state.apply(f.changes)
+        t.state.close(f.question)
+    said = "; ".join(f.said for f in found)
+    remarks = _remarks(t, found)
+    if t.state.done:
+        if current is None:
+            return _reply("answer", f"Updated: {said}.{remarks}", rank=True)
+        return _reply("answer", f"Got it: {said}.{remarks} That's all I need.\n\n{summary(t.state)}", rank=True)
+    other = current is not None and all(f.question != current for f in found)
+    lead = "Noted" if other else "Got it"
+    return _reply("answer", f"{lead}: {said}.{remarks}\n\n" + _prompt(t.state))
+
+
+def _remarks(t: _Turn, found: list[Finding]) -> str:
+    """What a new answer means against the catalog's published limits (a weekly free quota exceeded)."""
+    monthly = next((f.changes.get("gpu_hours_per_month") for f in found if "gpu_hours_per_month" in f.changes), None)
+    if not monthly:
+        return ""
+    weekly = monthly / WEEKS_PER_MONTH
+    over = [(p, p.fact(PlanField.GPU_HOURS_PER_WEEK)) for p in t.catalog.free_plans()
+            if p.fact(PlanField.GPU_HOURS_PER_WEEK) is not None and weekly > p.fact(PlanField.GPU_HOURS_PER_WEEK)]
+    if not over:
+        return ""
+    return " That is about {:.0f} hours a week, more than the free quota of {}.".format(
+        weekly, ", ".join(f"{p.label} ({q:g} h a week)" for p, q in over))
+
+
+def handle_other_question(t: _Turn):
+    """A question the chat has no topic for: explain the question being asked, or after the ranking how it works
+    and what it says."""
+    r = t.reading
+    if not r.is_question:
+        return None
+    q = QUESTION_BY_NAME.get(t.state.asking or "")
+    if q is not None:
+        if not (r.has(lx.QUESTION_WORDS[q.name]) or r.has(lx.CLARIFY)):
+            return None  # an off-topic question ("what's the weather like?")
+        return _reply("explain", f"{q.description}\n\n{q.prompt} For example {q.example}.", topic=q.topic or q.name)
+    if not r.has(lx.QUESTION_WORDS["done"]):
+        return None
+    return _reply("explain", explanation("how_it_works", t.catalog), topic="how_it_works", rank=True)
+
+
+def handle_skip(t: _Turn):
+    return _skip(t) if t.reading.has(lx.SKIP) or t.reading.is_only(lx.SOFT_SKIP) else None
+
+
+def handle_unknown(t: _Turn):
+    q = QUESTION_BY_NAME.get(t.state.asking or "")
+    r = t.reading
+    params = next((x for x in r.quantities if x.dim == "params"), None)
+    if params is not None and q is not None and q.name == "gpu_memory_gib":
+        billions = params.value / 1e9
+        return _reply("unknown", f"A {billions:g}B-parameter model needs about {2 * billions:g} GB for its weights "
+                                 "alone in 16-bit precision, and more to train or fine-tune it (gradients, "
+                                 "optimiser state, activations), so the memory depends on how you run it. How many "
+                                 "GB does your job use? Say 'don't know' and I'll rank every GPU.")
+    if q is None:
+        return _reply("unknown", "Sorry, I didn't catch that. You can ask 'why not Colab?', 'what if I had $20?', "
+                                 "change an answer ('make the budget 20', 'actually I need 24 GB'), 'undo' or "
+                                 "'start over'.", rank=False)
+    return _reply("unknown", f"Sorry, I didn't understand that as an answer. {q.prompt} For example {q.example}, "
+                             "or 'skip'.")
+
+
+HANDLERS: tuple[Callable[[_Turn], dict | None], ...] = (
+    handle_empty, handle_blank, handle_start_over, handle_undo, handle_greeting, handle_skip_exact,
+    handle_what_if, handle_question, handle_answer, handle_other_question, handle_skip, handle_unknown,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# The turn
 
 
 def chat_turn(catalog: Catalog, state: dict | None, message: str | None, **reference) -> ChatTurn:
-    """One turn of the conversation. state None starts one. Never raises on any message text.
+    """One turn of the conversation; state None starts one. Never raises on any message text.
 
     reference: optional reference_hours with reference_score or reference_gpu, passed to the Workload.
     Raises ChatStateError for a state this chat did not produce.
     """
-    turn = _turn(catalog, state, message, **reference)
-    turn.answers = answers_of(turn.state)
-    step = turn.state["step"]
-    key = None if turn.state["done"] or step >= len(QUESTIONS) else QUESTIONS[step].key
-    turn.asking = "budget_usd_per_month" if key == "budget" else key
-    return turn
+    chat = ChatState() if state is None else ChatState.from_json(state)
+    t = _Turn(catalog, chat, None if message is None else str(message), reference)
+    out = None
+    for handler in HANDLERS:
+        out = handler(t)
+        if out is not None:
+            break
+    assert out is not None
+    workload = t.workload()
+    recs = t.ranking(workload) if chat.done else None
+    reply = out["reply"]
+    if chat.done and out.get("rank"):
+        reply += "\n\n" + (ranking_text(catalog, workload, recs) if recs is not None and workload is not None
+                           else "I couldn't rank the plans for these answers; change one, or say 'undo'.")
+    answers = {name: chat.answers.get(name) for name in ANSWER_FIELDS}
+    return ChatTurn(state=chat.to_json(), reply=reply, quick_replies=quick_replies(chat, recs, out["intent"]),
+                    done=chat.done, recommendations=recs if chat.done else None,
+                    workload=workload if chat.done else None, answers=answers, asking=chat.asking,
+                    intent=out["intent"], what_if=out.get("what_if"), topic=out.get("topic"))
 
 
-def _turn(catalog: Catalog, state: dict | None, message: str | None, **reference) -> ChatTurn:
-    """One turn of the conversation. state None starts one. Never raises on any message text.
-
-    reference: optional reference_hours with reference_score or reference_gpu, passed to the Workload.
-    Raises ChatStateError for a state this chat did not produce.
-    """
-    state = new_state() if state is None else check_state(state)
-    text = (message or "")[:MAX_MESSAGE_CHARS].strip()
-    answers = state["answers"]
-    if not text:
-        if state["done"]:
-            return _finish(catalog, state, "", reference)
-        q = QUESTIONS[state["step"]]
-        greeting = "Hi! I'll ask a few questions about your work and rank the GPU notebook plans for it. " \
-            if state["step"] == 0 and not answers else ""
-        return ChatTurn(state, greeting + q.prompt, list(q.quick_replies))
-    low = text.lower()
-    if re.search(r"\b(start over|restart|reset|begin again)\b", low):
-        fresh = new_state()
-        return ChatTurn(fresh, "Starting over. " + QUESTIONS[0].prompt, list(QUESTIONS[0].quick_replies))
-    if state["done"]:
-        if re.search(r"\b(summary|my answers|what did i say)\b", low):
-            return _finish(catalog, state, "Your answers:\n" + _summary(answers) + "\n\n", reference)
-        recs = _recommendations(catalog, answers, reference)
-        if isinstance(recs, list):
-            why = _answer_why(catalog, workload_from_answers(answers, **reference), text, recs)
-            if why is not None:
-                return ChatTurn(state, why, ["Why not Colab?", "Start over"], True, recs,
-                                workload_from_answers(answers, **reference))
-    current = None if state["done"] else QUESTIONS[state["step"]]
-    mentioned = mentioned_fields(text)
-    # An answer to the current question, unless the message clearly talks about other fields.
-    if current is not None and (not mentioned or current.key in mentioned):
-        if SKIP_WORDS.search(low) and not (current.key == "gpu_memory_gib" and parse_memory(text) is not None):
-            answers[current.key] = current.default
-            return _advance(catalog, state, f"OK, I'll assume {current.default_text}. ", reference)
-        value = PARSERS[current.key](text)
-        if value is not None:
-            problem = _validated(answers, current.key, value)
-            if problem:
-                return ChatTurn(state, f"That doesn't work: {problem}. Try {current.example}.", list(current.quick_replies))
-            answers[current.key] = value
-            return _advance(catalog, state, f"Got it: {describe(current.key, value)}. ", reference)
-    # Changes to earlier answers.
-    changed = []
-    for key in mentioned:
-        value = PARSERS[key](text)
-        if value is not None and _validated(answers, key, value) is None:
-            answers[key] = value
-            changed.append(describe(key, value))
-    if changed:
-        prefix = "Updated: " + "; ".join(changed) + ". "
-        if state["done"]:
-            return _finish(catalog, state, prefix, reference)
-        return ChatTurn(state, prefix + current.prompt, list(current.quick_replies))
-    if current is None:
-        return ChatTurn(state, "I didn't catch that. Ask 'why not Colab?', change an answer ('make the budget 20', "
-                               "'actually I need 24 GB'), or say 'start over'.",
-                        ["Why not Colab?", "Summary", "Start over"], True,
-                        *(_done_extras(catalog, answers, reference)))
-    return ChatTurn(state, f"Sorry, I didn't understand that as an answer. Try {current.example}, or 'skip'.",
-                    list(current.quick_replies))
-
-
-def _advance(catalog, state, prefix, reference) -> ChatTurn:
-    answers = state["answers"]
-    while state["step"] < len(QUESTIONS) and QUESTIONS[state["step"]].key in answers:
-        state["step"] += 1
-    if state["step"] >= len(QUESTIONS):
-        state["done"] = True
-        return _finish(catalog, state, prefix + "That's all I need.\n\nYour answers:\n" + _summary(answers) + "\n\n", reference)
-    q = QUESTIONS[state["step"]]
-    return ChatTurn(state, prefix + q.prompt, list(q.quick_replies))
-
-
-def _recommendations(catalog, answers, reference):
-    try:
-        return recommend(catalog, workload_from_answers(answers, **reference))
-    except AdvisorError as exc:
-        return str(exc)
-
-
-def _done_extras(catalog, answers, reference):
-    recs = _recommendations(catalog, answers, reference)
-    if isinstance(recs, str):
-        return (None, None)
-    return (recs, workload_from_answers(answers, **reference))
-
-
-def _finish(catalog, state, prefix, reference) -> ChatTurn:
-    recs = _recommendations(catalog, state["answers"], reference)
-    if isinstance(recs, str):
-        return ChatTurn(state, prefix + f"I couldn't rank the plans: {recs}", ["Start over"], True)
-    workload = workload_from_answers(state["answers"], **reference)
-    return ChatTurn(state, prefix + _result_text(catalog, workload, recs), ["Why not Colab?", "Make the budget 20", "Start over"], True,
-                    recs, workload_from_answers(state["answers"], **reference))
+def quick_replies(state: ChatState, recs: list[Recommendation] | None, intent: str) -> list[str]:
+    """Buttons that fit where the conversation is: the question's own answers, or after the ranking a question
+    about a plan, a what-if that makes sense for these answers, undo and start over."""
+    if not state.done:
+        q = QUESTION_BY_NAME[state.asking]
+        out = list(q.quick_replies)
+        if q.name == "budget_usd_per_month" and state.answers.get("education") is False:
+            out = [x for x in out if x != "Free only"] + ["Free only"]
+        return out + (["Undo"] if state.history else [])
+    out = []
+    if recs:
+        other = next((r for r in recs if not r.feasible), None) or (recs[1] if len(recs) > 1 else None)
+        if other is not None:
+            out.append(f"Why not {other.plan.platform}?")
+    answers = state.answers
+    if not answers.get("free_only"):
+        budget = answers.get("budget_usd_per_month")
+        if budget:
+            out.append(f"What if I had ${budget * 2:g}?")
+    if (answers.get("gpu_memory_gib") or 0) < 24:
+        out.append("And with 24 GB?")
+    out += ["Undo", "Start over"]
+    return out

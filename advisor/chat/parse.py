@@ -1,178 +1,591 @@
-"""Parsers of ordinary answers: each returns the value, or None when it does not understand the text."""
+"""The chat's parsing layer, apart from the conversation: tokens, numbers, quantities with units and rates, phrase
+matching with negation scope and typo tolerance. `read(text)` gives a Reading the questions' parsers look at.
+
+Libraries: text2num composes number words ("twenty four", "one hundred and fifty"); rapidfuzz corrects typos
+("trainning", "budjet", "notbooks") against the lexicon's own words, and pyspellchecker's English word list keeps
+real words ("text", "game") from being "corrected". Units, rates and idioms ("a couple", "2h30", "overnight",
+"10 hours a week") are the lexicon's tables read by one scanner (leftmost-longest).
+"""
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
 
-NUMBER_WORDS = {
-    "zero": 0, "none": 0, "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "couple": 2, "pair": 2, "three": 3,
-    "few": 3, "several": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "dozen": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
-    "fifty": 50, "hundred": 100, "half": 0.5,
-}
-_NUM = r"(\d+(?:[.,]\d+)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
-SKIP_WORDS = re.compile(r"^\s*(skip|pass|don'?t know|dunno|not sure|no idea|default|whatever|idk)\b")
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from text_to_num import text2num
+
+from ..vocab import DAYS_PER_MONTH, Need
+from . import lexicon as lx
+
+MAX_TOKENS = 400
+
+# ---------------------------------------------------------------------------------------------
+# Normal form and tokens
+
+_CONTRACTIONS = tuple((re.compile(p), r) for p, r in lx.CONTRACTIONS)
+# Model names such as "a100", "t4", "rtx4090" stay one word unless a number comes first ("2h30" is 2 h 30).
+_TOKEN = re.compile(r"(?<![a-z])[a-z]{1,2}\$(?=\s*(?:\d|$))|\d+(?:[.,]\d+)*|(?<!\d)[a-z]+\d+[a-z\d]*|[a-z]+"
+                    r"|[$€£¥₹%~+/:;,.!?±&=<>()-]|[^\s\w]")
+_MARKUP = re.compile(r"<script.*?</script>|<[^>]{0,200}>|\]\([^)]{0,500}\)|[*_`#>\[\]]", re.S)
 
 
-def _to_number(token: str) -> float:
-    token = token.strip().lower()
-    if token in NUMBER_WORDS:
-        return float(NUMBER_WORDS[token])
-    return float(token.replace(",", "."))
+def normalise(text: str) -> str:
+    """Lower case, one kind of quote and dash, contractions expanded, markup dropped, hyphens between words
+    made spaces ("fine-tune" -> "fine tune")."""
+    t = unicodedata.normalize("NFKC", str(text)).lower()
+    # Accents off ("café" -> "cafe"): the lexicon is plain ASCII.
+    t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
+    t = t.translate(str.maketrans({"’": "'", "‘": "'", "`": "'", "“": '"', "”": '"', "–": "-", "—": "-",
+                                   "−": "-", "×": "x", "\u00a0": " "}))
+    t = _MARKUP.sub(" ", t)
+    for pattern, repl in _CONTRACTIONS:
+        t = pattern.sub(repl, t)
+    t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)
+    return t
 
 
-def _first_number(text: str) -> float | None:
-    m = re.search(r"\b" + _NUM + r"\b", text)
-    if m is None:
-        m = re.search(r"(\d+(?:[.,]\d+)?)", text)
-    return None if m is None else _to_number(m.group(1))
+@dataclass(frozen=True)
+class Token:
+    """A word, number or symbol in normal form; num is a number's value (number words included)."""
+
+    text: str
+    num: float | None = None
+    typed: str = ""  # the word as typed, before any typo correction (empty when the same as text)
+
+
+def _number_value(text: str) -> float:
+    """'1,000' -> 1000, '2,5' -> 2.5, '1.5' -> 1.5."""
+    if "," in text:
+        head, _, tail = text.partition(",")
+        if re.fullmatch(r"\d{3}(,\d{3})*", tail):
+            return float(head + tail.replace(",", ""))
+        text = head + "." + tail.split(",")[0]
+    try:
+        return float(text)
+    except ValueError:
+        return float(re.match(r"\d+(\.\d+)?", text).group())
+
+
+def _words(text: str) -> list[str]:
+    return [m.group() for m in _TOKEN.finditer(text)]
+
+
+# The words the typo corrector may correct to: every word of the lexicon (phrases, units, periods, currencies)
+# and of the needs' keywords; longer words first so a tie goes to the more specific word.
+def _vocabulary() -> tuple[str, ...]:
+    words: set[str] = set(lx.NUMBER_WORDS) | set(lx.UNITS) | set(lx.PERIODS) | set(lx.APPROX_WORDS)
+    tables = [tuple(v) for k, v in vars(lx).items() if k.isupper() and isinstance(v, (tuple, frozenset))
+              and k != "COMMON_WORDS"]
+    tables += list(lx.EXPLAIN_TOPICS.values()) + list(lx.CURRENCIES.values()) + list(lx.QUESTION_WORDS.values())
+    tables += list(lx.PLATFORM_ALIASES.values()) + list(lx.OTHER_PLATFORMS.values()) + list(lx.FACT_WORDS.values())
+    tables += [n.keywords for n in Need] + [tuple(lx.NUMBER_IDIOMS), tuple(lx.DURATION_IDIOMS)]
+    for table in tables:
+        for phrase in table:
+            if isinstance(phrase, str):
+                words.update(w for w in _words(normalise(phrase)) if w.isalpha() and len(w) >= 3)
+    return tuple(sorted(words, key=lambda w: (-len(w), w)))
+
+
+VOCABULARY = _vocabulary()
+_KNOWN = frozenset(VOCABULARY) | lx.COMMON_WORDS
+_FOUR_LETTER = [w for w in VOCABULARY if len(w) == 4]
+
+
+@lru_cache(maxsize=1)
+def _english():
+    """pyspellchecker's English word list (MIT), loaded once and only when a correction is in sight: a real word
+    ("text", "game", "bert") is never corrected into a lexicon word ("next", "same", "best")."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
+
+
+@lru_cache(maxsize=8192)
+def correct(word: str) -> str:
+    """The lexicon word a typo stands for ("trainning" -> "training"), or the word itself. Up to one edit
+    (a transposition counts as one) for words of 4-8 letters, two for longer ones; a 3-letter word only gains a
+    letter ("nic" -> "nice")."""
+    if len(word) < 3 or word in _KNOWN or not word.isalpha():
+        return word
+    if len(word) == 3:
+        found = process.extractOne(word, _FOUR_LETTER, scorer=OSA.distance, score_cutoff=1)
+    else:
+        limit = 1 if len(word) <= 8 else 2
+        found = process.extractOne(word, VOCABULARY, scorer=OSA.distance, score_cutoff=limit)
+    if not found or word in _english():
+        return word
+    return found[0]
+
+
+def tokenise(text: str, fix_typos: bool = True) -> list[Token]:
+    """Tokens of normalised text: numbers carry their value; runs of number words become one number
+    (text2num composes them); typos are corrected against the lexicon."""
+    raw = _words(text)[:MAX_TOKENS]
+    out: list[Token] = []
+    i = 0
+    while i < len(raw):
+        w = raw[i]
+        if w[0].isdigit():
+            out.append(Token(w, _number_value(w)))
+            i += 1
+            continue
+        typed = w
+        if fix_typos and w.isalpha():
+            w = correct(w)
+        if w in lx.NUMBER_WORDS:
+            j = i + 1
+            while j < len(raw) and (raw[j] in lx.NUMBER_WORDS or (raw[j] == "and" and j + 1 < len(raw)
+                                                                   and raw[j + 1] in lx.NUMBER_WORDS)):
+                j += 1
+            while j > i:
+                try:
+                    value = float(text2num(" ".join(raw[i:j]), "en"))
+                    break
+                except ValueError:
+                    j -= 1
+            if j > i:
+                out.append(Token(" ".join(raw[i:j]), value))
+                i = j
+                continue
+            j = i + 1
+        out.append(Token(w, typed="" if typed == w else typed))
+        i += 1
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
-# Parsers: each returns the value, or None when it does not understand the text.
+# Phrases
 
 
-def parse_kind(text: str):
-    t = text.lower()
-    has_train = re.search(r"\btrain", t) is not None
-    has_infer = re.search(r"\b(inferenc\w*|infer\w*|serv(e|ing)|deploy\w*|predictions?)\b", t) is not None
-    if re.search(r"\b(both|mix\w*|mixture|a bit of each|half and half|equally)\b", t) or (has_train and has_infer):
-        return "mixed"
-    if has_train:
-        return "training"
-    if has_infer:
-        return "inference"
-    return None
+@lru_cache(maxsize=512)
+def _compiled(phrases: tuple[str, ...]) -> dict[str, list[tuple[str, ...]]]:
+    """Phrases as token tuples indexed by their first token, longest first."""
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        words = tuple(t.text for t in tokenise(normalise(phrase), fix_typos=False))
+        if words:
+            index.setdefault(words[0], []).append(words)
+    for group in index.values():
+        group.sort(key=len, reverse=True)
+    return index
 
 
-MEMORY_UNITS = ((r"(gb|gib|gigs?|gigabytes?|g\b)", 1.0), (r"(mb|mib|megabytes?)", 1 / 1024))
-HOUR_UNITS = ((r"(hours?|hrs?|h)\b", 1.0), (r"(minutes?|mins?|m)\b", 1 / 60), (r"(days?)\b", 24.0))
+@dataclass(frozen=True)
+class Match:
+    """A phrase found at tokens start..end (end excluded), with the label of its table."""
+
+    start: int
+    end: int
+    label: str
+    negated: bool = False
 
 
-def _quantity(text: str, units) -> float | None:
-    """The first 'number unit' in text, converted: units are (pattern, factor) pairs tried in order."""
-    for unit, factor in units:
-        m = re.search(_NUM + r"\s*-?\s*" + unit, text)
-        if m:
-            return round(_to_number(m.group(1)) * factor, 3)
-    return None
+# ---------------------------------------------------------------------------------------------
+# Quantities
 
 
-def parse_memory(text: str):
-    t = text.lower()
-    value = _quantity(t, MEMORY_UNITS)
-    if value is not None:
-        return value
-    if re.search(r"\b(no|none|nothing|any|doesn'?t matter|not much|tiny|small)\b", t):
-        return 0.0
-    if re.fullmatch(r"\s*(about|around|roughly|~)?\s*" + _NUM + r"\s*", t):
-        return _first_number(t)
-    return None
+@dataclass
+class Quantity:
+    """A number with what it measures. dim: memory (GiB), time (hours), money (units of `currency`, None when
+    not said), params, percent, or number (a bare number; `noun` is the word after it). per_month: how many of
+    the rate's periods make a month (None: not a rate). low: the lower end of a range (value is the upper)."""
+
+    dim: str
+    value: float
+    start: int
+    end: int
+    low: float | None = None
+    per_month: float | None = None
+    currency: str | None = None
+    noun: str | None = None
+    idiom: bool = False
+    negative: bool = False
+    per_hour: bool = False
+
+    @property
+    def monthly(self) -> float:
+        return self.value * (self.per_month if self.per_month is not None else 1.0)
 
 
-def parse_hours(text: str, plain_number_ok: bool = True):
-    t = text.lower()
-    if re.search(r"\bhalf an? hour\b", t):
-        return 0.5
-    if re.search(r"\b(overnight|all night)\b", t):
-        return 12.0
-    if re.search(r"\b(all day|a day|one day|a full day)\b", t):
-        return 24.0
-    value = _quantity(t, HOUR_UNITS)
-    if value is not None:
-        return value
-    if plain_number_ok and re.fullmatch(r"\s*(about|around|roughly|maybe|~)?\s*" + _NUM + r"\s*(a month|per month|monthly)?\s*", t):
-        return _first_number(t)
-    return None
+def _key(phrase: str) -> str:
+    """A phrase as phrase matching returns it: its tokens joined by spaces ("zł" -> "z ł")."""
+    return " ".join(_words(normalise(phrase)))
 
 
-def parse_count(text: str):
-    t = text.lower()
-    if re.search(r"\b(just one|only one|one at a time|single)\b", t):
-        return 1
-    if re.search(r"\b(or more|several|many|lots)\b", t):
-        return max(3, int(_first_number(t) or 3))
-    value = _first_number(t)
-    if value is None:
+_CURRENCY_WORDS = {_key(w): code for code, words in lx.CURRENCIES.items() for w in words}
+_CODES = tuple(code.lower() for code in lx.CURRENCIES)  # "EUR 30": an ISO code may come first
+_NUMBER_IDIOMS = {_key(k): v for k, v in lx.NUMBER_IDIOMS.items()}
+_DURATION_IDIOMS = {_key(k): v for k, v in lx.DURATION_IDIOMS.items()}
+_RANGE_JOINS = {"-", "to", "or", "till", "until", "through"}
+_ALTERNATIVE_WORDS = {"maybe", "sometimes", "perhaps", "possibly", "occasionally", "rarely", "max", "or",
+                      "at", "up", "probably", "even"}
+_HOUR_WORDS = {w for w, (d, f) in lx.UNITS.items() if d == "time" and f == 1.0}
+_MINUTE_WORDS = {w for w, (d, f) in lx.UNITS.items() if d == "time" and abs(f - 1 / 60) < 1e-12}
+_BARE_UNITS = {"hour", "day", "week", "night", "minute"}  # "an hour", "a day", "a week"
+
+
+class _Scanner:
+    """The quantity scanner: at each token the longest reading wins, left to right."""
+
+    def __init__(self, tokens: list[Token]):
+        self.t = tokens
+        self.w = [tok.text for tok in tokens]
+        self.n = len(tokens)
+
+    def word(self, i: int) -> str:
+        return self.w[i] if 0 <= i < self.n else ""
+
+    def phrase_at(self, i: int, phrases) -> tuple[str, int] | None:
+        for words in _compiled(tuple(phrases)).get(self.word(i), ()):
+            if tuple(self.w[i:i + len(words)]) == words:
+                return " ".join(words), i + len(words)
         return None
-    if value != int(value):
+
+    def number_at(self, i: int) -> tuple[float, int, bool, bool] | None:
+        """(value, end, idiom, negative) of a number starting at i."""
+        negative = False
+        if self.word(i) in ("-", "minus") and (i == 0 or self.t[i - 1].num is None) \
+                and self.word(i - 1) not in _HOUR_WORDS:
+            negative, i = True, i + 1
+        if self.word(i) == "~":
+            i += 1
+        found = self.phrase_at(i, tuple(lx.NUMBER_IDIOMS))
+        if found and not (found[0] == "both"):
+            value, end, idiom = float(_NUMBER_IDIOMS[found[0]]), found[1], True
+        elif i < self.n and self.t[i].num is not None:
+            value, end, idiom = self.t[i].num, i + 1, not self.w[i][0].isdigit()
+            if self.word(end) == "k" and self.word(end + 1) not in _CURRENCY_WORDS:
+                value, end = value * 1000, end + 1
+        else:
+            return None
+        if self.w[end:end + 3] == ["and", "a", "half"] and self.word(end + 3) in lx.UNITS:
+            value, end = value + 0.5, end + 3
+        return (-value if negative else value), end, idiom, negative
+
+    def unit_at(self, i: int) -> tuple[str, float, str | None, int] | None:
+        """(dim, factor, currency, end) of a unit or currency word at i."""
+        cur = self.phrase_at(i, tuple(_CURRENCY_WORDS))
+        if cur:
+            return "money", 1.0, _CURRENCY_WORDS[cur[0]], cur[1]
+        w = self.word(i)
+        if w in lx.UNITS:
+            dim, factor = lx.UNITS[w]
+            return dim, factor, None, i + 1
         return None
-    return int(value)
+
+    def rate_at(self, i: int) -> tuple[float, int] | None:
+        """(periods per month, end) of a rate's period at i: 'a week', 'per day', '/mo', 'monthly', 'every two
+        weeks', 'in one month', 'for month'."""
+        w = self.word(i)
+        if w in lx.PERIOD_ADVERBS:
+            return lx.PERIODS[w], i + 1
+        if w in ("/", "a", "an", "per", "each", "every", "in", "for", "x", "on"):
+            j = i + 1
+            if w in ("in", "for") and self.word(j) in ("a", "one", "1", "the", "each", "every"):
+                j += 1
+            count = 1.0
+            if w == "every" and self.t[j].num is not None if j < self.n else False:
+                count, j = self.t[j].num or 1.0, j + 1
+            if w == "every" and self.word(j) == "other":
+                count, j = 2.0, j + 1
+            if w == "every" and self.word(j) == "couple":
+                count, j = 2.0, j + (2 if self.word(j + 1) == "of" else 1)
+            p = self.word(j)
+            if p in lx.PERIODS and (w not in ("in", "for", "on") or p in ("month", "months", "mo", "week", "year")
+                                    or p in lx.WEEK_PARTS):
+                return lx.PERIODS[p] / count, j + 1
+        return None
+
+    def quantity_at(self, i: int) -> Quantity | None:
+        always = self.phrase_at(i, lx.ALWAYS_ON)
+        if always:
+            return Quantity("time", 24.0, i, always[1], per_month=DAYS_PER_MONTH, idiom=True)
+        idiom = self.phrase_at(i, tuple(lx.DURATION_IDIOMS))
+        if idiom:
+            return Quantity("time", float(_DURATION_IDIOMS[idiom[0]]), i, idiom[1], idiom=True)
+        if self.word(i) == "between":
+            a = self.simple_at(i + 1)
+            if a and self.word(a.end) in ("and", "-", "to"):
+                b = self.simple_at(a.end + 1)
+                if b:
+                    return self.join_range(a, b, i)
+        freq = self.frequency_at(i)
+        if freq:
+            return freq
+        if self.word(i) in ("every", "each", "per", "daily", "weekly"):
+            # the period first: "every day for a couple of hours", "each week, 10 hours"
+            rate = self.rate_at(i) if self.word(i) not in ("daily", "weekly") else (lx.PERIODS[self.word(i)], i + 1)
+            if rate:
+                j = rate[1] + (1 if self.word(rate[1]) in ("for", ",", "about", "around") else 0)
+                d = self.simple_at(j)
+                if d is not None and d.dim == "time" and d.per_month is None:
+                    d.start, d.per_month = i, rate[0]
+                    return d
+        q = self.simple_at(i)
+        if q is None:
+            return None
+        # Ranges and alternatives: "5-6 hours", "10 to 12 GB", "three or four", "one, maybe two".
+        j = q.end
+        if self.word(j) in _RANGE_JOINS or (self.word(j) == "," and self.word(j + 1) in _ALTERNATIVE_WORDS):
+            k = j + 1
+            if self.word(j) == ",":
+                k = j + 2
+                if self.word(k - 1) == "up" and self.word(k) == "to" or self.word(k - 1) == "at":
+                    k += 1
+            if not (self.word(j) == "or" and self.word(k) == "so"):
+                b = self.simple_at(k, default=q)
+                if b and b.value >= 0 and q.value >= 0 and (b.dim == q.dim or q.dim == "number"
+                                                            or b.dim == "number"):
+                    return self.join_range(q, b, i)
+        return q
+
+    def join_range(self, a: Quantity, b: Quantity, start: int) -> Quantity:
+        dim = b.dim if b.dim != "number" else a.dim
+        a_value = a.value * self._factor(b) if a.dim == "number" and b.dim != "number" else a.value
+        return Quantity(dim, max(a_value, b.value), start, b.end, low=min(a_value, b.value),
+                        per_month=b.per_month or a.per_month, currency=b.currency or a.currency, noun=b.noun,
+                        idiom=a.idiom and b.idiom)
+
+    def _factor(self, q: Quantity) -> float:
+        # The unit factor of q (its value over the number said): used to give a bare lower end of a range q's unit.
+        for k in range(q.start, q.end):
+            u = self.unit_at(k)
+            if u and u[0] == q.dim:
+                return u[1]
+        return 1.0
+
+    def frequency_at(self, i: int) -> Quantity | None:
+        """'twice a week for 3 hours', '3 times a week, 2 hours each': frequency x duration per period."""
+        if self.word(i) in lx.FREQUENCY_WORDS:
+            times, j = lx.FREQUENCY_WORDS[self.word(i)], i + 1
+        elif i < self.n and self.t[i].num is not None and self.word(i + 1) in lx.OCCASIONS:
+            times, j = self.t[i].num, i + 2
+        else:
+            return None
+        rate = self.rate_at(j)
+        if not rate:
+            return None
+        per, j = rate
+        occasion = self.word(i + 1)
+        if self.word(j) in (",", "for", "of", "at"):
+            j += 1
+        d = self.simple_at(j)
+        if d is None or d.dim != "time" or d.per_month is not None:
+            # "3 nights a week": how often, with the duration said elsewhere (or a night's, for nights)
+            return Quantity("frequency", times, i, j, per_month=per, noun=occasion)
+        return Quantity("time", times * d.value, i, d.end, per_month=per)
+
+    def simple_at(self, i: int, default: Quantity | None = None) -> Quantity | None:
+        """One number with its unit, currency and rate: '$10/month', '2h30', '16 GB', 'an hour and a half'."""
+        start = i
+        currency = None
+        minus = self.word(i) in ("-", "minus") and (i == 0 or self.t[i - 1].num is None)
+        cur = self.phrase_at(i + minus, lx.CURRENCY_SYMBOLS) or self.phrase_at(i + minus, _CODES)
+        if cur and cur[0] in _CURRENCY_WORDS and (self.number_at(cur[1]) is not None):
+            currency, i = _CURRENCY_WORDS[cur[0]], cur[1]
+        else:
+            minus = False
+        num = self.number_at(i)
+        if num is None:
+            # "half an hour", "an hour", "a day and a half"
+            if currency is None and self.word(i) == "half" and self.word(i + 1) in ("a", "an") \
+                    and self.word(i + 2) in lx.UNITS:
+                dim, factor = lx.UNITS[self.word(i + 2)]
+                return self.with_rate(Quantity(dim, 0.5 * factor, start, i + 3, idiom=True))
+            if currency is None and self.word(i) in ("a", "an") and self.word(i + 1).rstrip("s") in _BARE_UNITS:
+                dim, factor = lx.UNITS[self.word(i + 1)]
+                end, value = i + 2, factor
+                if self.w[end:end + 3] == ["and", "a", "half"]:
+                    value, end = 1.5 * factor, end + 3
+                return self.with_rate(Quantity(dim, value, start, end, idiom=True))
+            return None
+        value, end, idiom, negative = num
+        if minus:  # "-$20"
+            value, negative = -abs(value), True
+        unit = self.unit_at(end)
+        if currency is not None:
+            q = Quantity("money", value, start, end, currency=currency, idiom=idiom, negative=negative)
+            if unit and unit[0] == "money":
+                q.end = unit[3]
+        elif unit:
+            dim, factor, cur_code, uend = unit
+            q = Quantity(dim, value * factor, start, uend, currency=cur_code, idiom=idiom, negative=negative)
+            if dim == "time":
+                q = self.compound_duration(q)
+            if self.w[q.end:q.end + 3] == ["and", "a", "half"]:
+                q.value += 0.5 * factor
+                q.end += 3
+        else:
+            q = Quantity("number", value, start, end, idiom=idiom, negative=negative)
+            if default is not None and default.dim != "number":
+                q.dim, q.currency = default.dim, default.currency
+                q.value = value * self._factor(default)
+        if self.word(q.end) == "+":
+            q.end += 1
+        q = self.with_rate(q)
+        if q.dim == "number":
+            nxt = [w for w in self.w[q.end:q.end + 3] if w.isalpha()]
+            q.noun = nxt[0] if nxt else None
+        return q
+
+    def compound_duration(self, q: Quantity) -> Quantity:
+        """'2h30', '2 h 30 min', '2 hours 15 minutes', '1 h and 45 min': hours then minutes."""
+        if self.t[q.end - 1].text not in _HOUR_WORDS:
+            return q
+        j = q.end + (1 if self.word(q.end) == "and" else 0)
+        if j < self.n and self.t[j].num is not None and self.w[j][0].isdigit() or \
+                (j < self.n and self.t[j].num is not None and self.word(j + 1) in _MINUTE_WORDS):
+            minutes = self.t[j].num or 0.0
+            k = j + 1
+            if self.word(k) in _MINUTE_WORDS:
+                k += 1
+            elif self.word(k) in lx.UNITS or self.word(k) in _CURRENCY_WORDS or minutes >= 60:
+                return q
+            q.value += minutes / 60
+            q.end = k
+        return q
+
+    def with_rate(self, q: Quantity) -> Quantity:
+        w, nxt = self.word(q.end), self.word(q.end + 1)
+        if q.dim == "money" and w in ("a", "an", "per", "/", "each", "every") and nxt in _HOUR_WORDS:
+            q.per_hour, q.end = True, q.end + 2  # "$0.50 an hour": a price, not a monthly amount
+            return q
+        rate = self.rate_at(q.end)
+        if rate and q.dim in ("time", "money", "number"):
+            q.per_month, q.end = rate
+        elif self.word(q.end) == "/" and self.word(q.end + 1) == "m" and q.dim != "time":
+            q.per_month, q.end = 1.0, q.end + 2
+        return q
 
 
-def parse_budget(text: str):
-    """(budget_usd_per_month or None, free_only) or None when not understood."""
-    t = text.lower()
-    if re.search(r"\b(free only|only free|free|nothing|no money|zero|\$0|broke)\b", t) and not re.search(r"\d", t.replace("$0", "")):
-        return (None, True)
-    if re.search(r"\b(no limit|unlimited|no budget|doesn'?t matter|any|whatever it takes|money is no object)\b", t):
-        return (None, False)
-    m = re.search(r"\$\s*(\d+(?:[.,]\d+)?)", t) or re.search(r"(\d+(?:[.,]\d+)?)\s*(\$|usd|dollars?|bucks)", t) \
-        or re.search(_NUM + r"\s*(usd|dollars?|bucks)", t)
-    if m:
-        return (_to_number(m.group(1)), False)
-    if re.fullmatch(r"\s*(about|around|up to|maybe|make (it|the budget)|budget( of| is)?)?\s*" + _NUM + r"\s*(a month|per month|monthly)?\s*", t):
-        return (_first_number(t), False)
-    m = re.search(r"budget\D{0,20}" + _NUM, t)
-    if m:
-        return (_to_number(m.group(1)), False)
-    return None
+def scan_quantities(tokens: list[Token]) -> list[Quantity]:
+    """Every quantity in the tokens, left to right, the longest reading at each position."""
+    s = _Scanner(tokens)
+    out, i = [], 0
+    while i < s.n:
+        q = s.quantity_at(i)
+        if q is not None and q.dim == "time" and s.word(i - 1) == "every":
+            q = None  # "every couple of weeks" says how often, not how long
+        if q is not None and q.end > i:
+            out.append(q)
+            i = q.end
+        else:
+            i += 1
+    return out
 
 
-def parse_predictability(text: str):
-    t = text.lower()
-    if re.search(r"\b(require|must|need|essential|critical|crucial|very|always|definitely|yes,? (it )?matters)\b", t) \
-            and not re.search(r"\b(don'?t|do not|doesn'?t|no)\s+(need|care|matter)", t):
-        return "require"
-    if re.search(r"\b(prefer|nice|would like|somewhat|a bit|a little|bit|rather|yes|ideally)\b", t):
-        return "prefer"
-    if re.search(r"\b(any|doesn'?t matter|don'?t care|not important|no|nope|whatever|fine)\b", t):
-        return "any"
-    return None
+# ---------------------------------------------------------------------------------------------
+# A reading of one message
 
 
-def parse_needs(text: str):
-    t = text.lower()
-    found = set()
-    if re.search(r"time-?out", t):
-        found.add("selectable-timeout")
-    if re.search(r"background|unattended|while (i'?m|i am) away|close (the|my) (tab|laptop|browser)", t):
-        found.add("background")
-    if re.search(r"deploy|as a service|serve|endpoint|\bapi\b", t):
-        found.add("deployment")
-    if re.search(r"privat|secret|confidential|not public", t):
-        found.add("private")
-    if found:
-        return tuple(sorted(found))
-    if re.search(r"\b(none|no|nothing|nope|not really|neither)\b", t):
-        return ()
-    return None
+@dataclass
+class Reading:
+    """One message, read once: tokens, clauses, negation scope and quantities."""
+
+    text: str
+    tokens: list[Token] = field(default_factory=list)
+    quantities: list[Quantity] = field(default_factory=list)
+    clause: list[int] = field(default_factory=list)
+    negated: list[bool] = field(default_factory=list)
+
+    @property
+    def words(self) -> list[str]:
+        return [t.text for t in self.tokens]
+
+    @property
+    def content_words(self) -> list[str]:
+        return [t.text for t in self.tokens if t.num is not None or t.text.isalnum()
+                or t.text in lx.CURRENCY_SYMBOLS]
+
+    def find(self, phrases, label: str = "") -> list[Match]:
+        """Non-overlapping matches of the phrases, leftmost-longest."""
+        return self.match({label: tuple(phrases)})
+
+    def match(self, tables: dict[str, tuple[str, ...]]) -> list[Match]:
+        """Non-overlapping matches over several labelled tables at once, leftmost-longest across them."""
+        compiled = [(label, _compiled(tuple(phrases))) for label, phrases in tables.items()]
+        words = self.words
+        out, i = [], 0
+        while i < len(words):
+            best = None
+            for label, index in compiled:
+                for cand in index.get(words[i], ()):
+                    if tuple(words[i:i + len(cand)]) == cand:
+                        if best is None or len(cand) > best[1]:
+                            best = (label, len(cand))
+                        break
+            if best:
+                out.append(Match(i, i + best[1], best[0], self.negated[i]))
+                i += best[1]
+            else:
+                i += 1
+        return out
+
+    def has(self, phrases) -> bool:
+        return bool(self.find(phrases))
+
+    def find_exact(self, phrases) -> list[Match]:
+        """Matches of words as typed, no typo correction: for what cannot be taken back lightly ("resnet" is
+        not "reset")."""
+        return [m for m in self.find(phrases) if not any(t.typed for t in self.tokens[m.start:m.end])]
+
+    def is_only(self, phrases, fillers=("please", "just", "ok", "okay", "well", "um", "uh", "hmm", "so")) -> bool:
+        """True when the message is one of the phrases, give or take fillers and punctuation."""
+        words = [w for w in self.content_words if w not in fillers]
+        if not words:
+            return False
+        text = " ".join(words)
+        return any(" ".join(p) == text for group in _compiled(tuple(phrases)).values() for p in group)
+
+    def clause_words(self, i: int) -> list[str]:
+        c = self.clause[i] if 0 <= i < len(self.clause) else -1
+        return [t.text for t, k in zip(self.tokens, self.clause, strict=True) if k == c]
+
+    def clause_has(self, i: int, phrases) -> bool:
+        c = self.clause[i] if 0 <= i < len(self.clause) else -1
+        return any(self.clause[m.start] == c for m in self.find(phrases))
+
+    @property
+    def is_question(self) -> bool:
+        """Ends with '?', or opens like a question ("what is", "how do", "is it"; not "does not matter")."""
+        if self.text.rstrip().endswith("?"):
+            return True
+        words = self.content_words
+        opener = self.find(lx.QUESTION_OPENERS)
+        return bool(words) and bool(opener) and opener[0].start == 0 and words[1:2] != ["not"]
 
 
-PARSERS = {
-    "kind": parse_kind, "gpu_memory_gib": parse_memory, "session_hours": parse_hours,
-    "gpu_hours_per_month": parse_hours, "notebooks_at_once": parse_count, "budget": parse_budget,
-    "predictability": parse_predictability, "needs": parse_needs,
-}
-
-# Words that point at one field, for changes made out of turn ("make the budget 20", "actually I need 24 GB").
-FIELD_MARKERS = {
-    "budget": r"budget|\$|\bbucks\b|\bdollars?\b|\busd\b|free only|only free|no limit",
-    "gpu_memory_gib": r"\d\s*(gb|gib|gigs?)\b|\bmemory\b|\bvram\b|\bgigs?\b",
-    "session_hours": r"\bsession|\buninterrupted|\blongest\b|\bin one go\b|\brun(s)? (of|for|take)",
-    "gpu_hours_per_month": r"(a|per|each|every)\s+month|\bmonthly hours|\bgpu hours",
-    "notebooks_at_once": r"\bnotebooks?\b|\bat (the same time|once)\b|\bconcurrent",
-    "predictability": r"predictab|consisten|reliab|\bvariance\b|\bspread\b",
-    "kind": r"\btrain(ing)?\b|\binference\b",
-    "needs": r"time-?out|\bbackground\b|\bdeploy|\bprivate\b",
-}
+def _clauses(tokens: list[Token]) -> list[int]:
+    out, c = [], 0
+    for t in tokens:
+        if t.text in lx.CLAUSE_BREAKS:
+            c += 1
+        out.append(c)
+    return out
 
 
-def mentioned_fields(text: str) -> list[str]:
-    t = text.lower()
-    found = [k for k, pattern in FIELD_MARKERS.items() if re.search(pattern, t)]
-    # "$10 a month" is a budget, not hours a month.
-    if "budget" in found and "gpu_hours_per_month" in found and not re.search(r"hours?", t):
-        found.remove("gpu_hours_per_month")
-    return found
+def _negation(tokens: list[Token]) -> list[bool]:
+    """True for tokens within a negator's reach in its clause ("no training, only inference": training only)."""
+    out = [False] * len(tokens)
+    for i, t in enumerate(tokens):
+        if t.text not in lx.NEGATORS:
+            continue
+        if t.text == "not" and i + 1 < len(tokens) and tokens[i + 1].text in ("only", "just"):
+            continue
+        for j in range(i + 1, min(len(tokens), i + 1 + lx.NEGATION_REACH)):
+            if tokens[j].text in lx.CLAUSE_BREAKS or tokens[j].text == "and" and j > i + 1 \
+                    and tokens[j - 1].text not in lx.NEGATORS:
+                break
+            out[j] = True
+    return out
 
 
+@lru_cache(maxsize=256)
+def read(text: str) -> Reading:
+    """The Reading of a message (cached: a turn reads its message once however many parsers look at it)."""
+    tokens = tokenise(normalise(text))
+    return Reading(text=str(text), tokens=tokens, quantities=scan_quantities(tokens), clause=_clauses(tokens),
+                   negated=_negation(tokens))

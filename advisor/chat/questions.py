@@ -1,49 +1,603 @@
-"""The questionnaire: one record per question owns its prompt, quick replies, default and example."""
+"""The questionnaire: one record per question owns its parser, its description, its quick replies and its label.
+
+Each parser reads a Reading (advisor.chat.parse) and returns a Finding: the Workload fields it sets, what to say
+back, or the problem that stops it (a value out of range, an amount in a currency without a rate).
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..present.labels import money
+from ..vocab import DAYS_PER_MONTH, HOURS_PER_MONTH, WEEKS_PER_MONTH, Kind, Need, Predictability
+from ..workload import BOUNDS
+from . import lexicon as lx
+from .parse import Match, Quantity, Reading
+
+# ---------------------------------------------------------------------------------------------
+# What a parser finds
+
+
+@dataclass
+class Finding:
+    """What one message says about one question: the fields it sets (None unsets), the words said back, or a
+    problem (nothing is taken then). question: the question it answers (closed when taken)."""
+
+    question: str
+    changes: dict = field(default_factory=dict)
+    said: str = ""
+    problem: str | None = None
+    ambiguous: bool = False
+
+
+@dataclass
+class Context:
+    """What a parser may look at besides the message: the question being asked, the answers so far, and
+    usd(currency) -> (usd_per_unit, as_of date text) or None, for amounts in other currencies."""
+
+    reading: Reading
+    asking: str | None
+    values: dict
+    usd: Callable[[str], tuple[float, str] | None]
+    hypothetical: bool = False
+    gpu_memory: Callable[[str], float | None] = lambda name: None
+
+    def current(self, name: str) -> bool:
+        return self.asking == name
+
+
+def _hours(value: float) -> str:
+    """'5 hours', '2 h 30 min', '45 minutes'."""
+    if value < 1:
+        return f"{value * 60:.0f} minutes"
+    whole, minutes = int(value), round((value - int(value)) * 60)
+    if minutes and minutes != 60 and abs(value * 4 - round(value * 4)) < 1e-9 and whole:
+        return f"{whole} h {minutes:02d} min"
+    return f"{value:g} hour{'s' if value != 1 else ''}" if value == round(value, 2) else f"about {value:.1f} hours"
+
+
+def _out_of_range(name: str, value: float, label: str) -> str:
+    """'That can't work: a run must be hours from 0.01 to 730.5 (you said -5)'."""
+    return f"That can't work: {label} must be {BOUNDS[name].describe()} (you said {value:g})"
+
+
+def _negatives(qs: list[Quantity]) -> list[Quantity]:
+    return [q for q in qs if q.negative or q.value < 0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Which field each quantity belongs to
+
+
+def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
+    """Quantities by the field they answer. A unit or a rate says which field ("16 GB", "10 hours a week",
+    "$10"); a bare number belongs to the field its clause names ("budget 20", "2 notebooks") or else to the
+    question being asked."""
+    out: dict[str, list[Quantity]] = {}
+    words = r.words
+
+    def cue(q: Quantity, phrases) -> bool:
+        return r.clause_has(q.start, phrases)
+
+    for q in r.quantities:
+        target = None
+        if q.dim == "memory":
+            target = "gpu_memory_gib"
+        elif q.dim == "money":
+            target = "budget_usd_per_month"
+        elif q.dim == "frequency":
+            target = "gpu_hours_per_month"
+        elif q.dim == "time":
+            if q.per_month is not None or cue(q, ("gpu hours", "in total", "total", "usage")):
+                target = "gpu_hours_per_month"
+            elif asking in ("session_hours", "gpu_hours_per_month") and not (
+                    asking == "gpu_hours_per_month" and cue(q, lx.SESSION_CUES)):
+                target = asking
+            elif cue(q, lx.SESSION_CUES) or q.idiom and asking not in ("gpu_hours_per_month",) or \
+                    cue(q, ("up to", "long", "hours long", "at a time")) or r.has(lx.SESSION_CUES[:6]):
+                target = "session_hours"
+        elif q.dim == "number":
+            after = words[q.end:q.end + 3]
+            if q.noun in lx.NOTEBOOK_NOUNS or any(w in lx.NOTEBOOK_NOUNS for w in after[:2]) or \
+                    r.find(lx.NOTEBOOK_CUES) and any(m.start in (q.end, q.end + 1) for m in r.find(lx.NOTEBOOK_CUES)):
+                target = "notebooks_at_once"
+            elif q.noun in ("epochs", "epoch", "people", "images", "photos", "gpus", "gpu", "years", "params",
+                            "parameters", "users", "files", "samples", "go", "times"):
+                target = None
+            elif asking == "gpu_hours_per_month" and (q.per_month is not None or not cue(q, lx.BUDGET_WORDS[:5])):
+                target = asking
+            elif cue(q, ("budget", "spend", "pay", "afford", "budjet", "cost")) or (
+                    q.per_month is not None and asking != "gpu_hours_per_month" and cue(q, lx.BUDGET_WORDS)):
+                target = "budget_usd_per_month"
+            elif cue(q, lx.MEMORY_WORDS):
+                target = "gpu_memory_gib"
+            elif asking in ("gpu_memory_gib", "session_hours", "notebooks_at_once", "budget_usd_per_month"):
+                target = asking
+        if target:
+            out.setdefault(target, []).append(q)
+    return out
+
+
+def _largest(qs: list[Quantity], value=lambda q: q.value) -> float:
+    return max(value(q) for q in qs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsers
+
+
+def _statement(r: Reading, m: Match) -> bool:
+    """True when a kind word is said as a statement of one's work, not in passing ("we do training", "I fine-tune
+    BERT"), or as one item of a list of answers ("training, 16GB, runs of 5 hours")."""
+    before = r.words[max(0, m.start - 3):m.start]
+    if any(w in ("i", "we", "am", "are", "do", "doing", "mostly", "mainly", "only", "just", "to") for w in before):
+        return True
+    clause = [w for w in r.clause_words(m.start) if w.isalnum()]
+    return len(clause) <= 3 and len(set(r.clause)) >= 3
+
+
+def parse_kind(ctx: Context) -> Finding | None:
+    r = ctx.reading
+    found = r.match({"t": lx.KIND_TRAINING, "i": lx.KIND_INFERENCE, "w": lx.KIND_INFERENCE_WEAK,
+                     "m": lx.KIND_MIXED, "d": lx.KIND_DOMINANT})
+    if not ctx.current("kind") and not ctx.hypothetical:
+        # Out of turn, deployment words are about needs ("I'd like to deploy it"), not the kind of work.
+        need_words = {w for words in _NEED_TABLES.values() for w in words}
+        found = [m for m in found if " ".join(r.words[m.start:m.end]) not in need_words]
+        explicit = r.has(lx.CHANGE_CUES) or len(set(r.clause)) >= 3 or len(r.content_words) <= 3
+        found = [m for m in found if m.label == "d" or explicit or _statement(r, m)]
+        found = [m for m in found if m.label != "m" or r.has(("mixed", "mix", "a mix"))]
+    denials = r.find(lx.KIND_DENIALS)
+    denied = {m.start for m in found if m.label in ("t", "i") and
+              any(r.clause[d.start] == r.clause[m.start] and 0 <= d.start - m.end <= 1 for d in denials)}
+    found = [Match(m.start, m.end, m.label, True) if m.start in denied else m for m in found]
+    train = [m for m in found if m.label == "t" and not m.negated]
+    infer = [m for m in found if m.label == "i" and not m.negated]
+    # A weak word used as a noun ("my run takes 5 hours") says nothing about the kind of work.
+    weak = [m for m in found if m.label == "w" and not m.negated
+            and r.words[m.start - 1:m.start] not in (["my"], ["the"], ["a"], ["each"], ["one"], ["per"])]
+    mixed = [m for m in found if m.label == "m" and not m.negated]
+    not_train = [m for m in found if m.label == "t" and m.negated]
+    not_infer = [m for m in found if m.label == "i" and m.negated]
+    if not (train or infer or mixed) and weak and not not_infer and (ctx.current("kind") or not_train):
+        infer = weak
+    if not ctx.current("kind") and not ctx.hypothetical and not (train or infer or mixed):
+        return None
+
+    def dominant(ms: list[Match]) -> bool:
+        return any(d.label == "d" and 0 <= m.start - d.end <= 1 for m in ms for d in found)
+
+    if train and infer:
+        kind = Kind.TRAINING if dominant(train) and not dominant(infer) else \
+            Kind.INFERENCE if dominant(infer) and not dominant(train) else Kind.MIXED
+    elif mixed and not (train or infer) or mixed and train and infer:
+        kind = Kind.MIXED
+    elif train:
+        kind = Kind.TRAINING
+    elif infer:
+        kind = Kind.INFERENCE
+    elif not_train and not not_infer:
+        kind = Kind.INFERENCE
+    elif not_infer and not not_train:
+        kind = Kind.TRAINING
+    else:
+        return None
+    return Finding("kind", {"kind": str(kind)}, kind.label)
+
+
+def parse_memory(ctx: Context) -> Finding | None:
+    r = ctx.reading
+    qs = assign(r, ctx.asking).get("gpu_memory_gib", [])
+    if qs:
+        bad = _negatives(qs) or [q for q in qs if not BOUNDS["gpu_memory_gib"].accepts(q.value)]
+        if bad:
+            return Finding("gpu_memory_gib", problem=_out_of_range("gpu_memory_gib", bad[0].value, "GPU memory"))
+        value = round(_largest(qs), 2)
+        return Finding("gpu_memory_gib", {"gpu_memory_gib": value}, f"{value:g} GB of GPU memory")
+    if ctx.current("gpu_memory_gib"):
+        # "whatever a T4 has": the memory of a GPU the catalog knows
+        sizes = [m for m in (ctx.gpu_memory(w) for w in r.words if any(c.isdigit() for c in w) and w[0].isalpha())
+                 if m]
+        if sizes:
+            value = max(sizes)
+            return Finding("gpu_memory_gib", {"gpu_memory_gib": value}, f"{value:g} GB of GPU memory (that GPU's)")
+    unknown = r.find(lx.MEMORY_NONE)
+    if unknown and (ctx.current("gpu_memory_gib") or r.has(lx.MEMORY_WORDS)) and not any(
+            q.dim == "params" for q in r.quantities):
+        if not ctx.current("gpu_memory_gib"):
+            # "not sure about memory": only when the memory words are in the same clause as the doubt.
+            if not any(r.clause_has(m.start, lx.MEMORY_WORDS) for m in unknown):
+                return None
+        return Finding("gpu_memory_gib", {"gpu_memory_gib": 0.0}, "no particular GPU memory (I'll rank every GPU)")
+    return None
+
+
+def _epochs(r: Reading, d: Quantity) -> float:
+    """A per-epoch (per-step) duration times the number of them: 'an epoch takes 40 min and I run 6 epochs'."""
+    units = ("epoch", "step", "iteration", "run", "job", "batch", "experiment", "chunk", "pass")
+    before = r.words[max(0, d.start - 4):d.start]
+    unit = next((w for w in before if w in units), None)
+    if unit is None:
+        return 1.0
+    for q in r.quantities:
+        if q.dim == "number" and q.noun and q.noun.rstrip("s") == unit and q.value > 1:
+            return q.value
+    return 1.0
+
+
+def parse_session(ctx: Context) -> Finding | None:
+    r = ctx.reading
+    qs = assign(r, ctx.asking).get("session_hours", [])
+    if not qs:
+        return None
+    bad = _negatives(qs)
+    if bad:
+        return Finding("session_hours", problem=_out_of_range("session_hours", bad[0].value, "a run"))
+    exact = [q for q in qs if not q.idiom] or qs
+    value = round(max(q.value * _epochs(r, q) for q in exact), 4)
+    if not BOUNDS["session_hours"].accepts(value):
+        return Finding("session_hours", problem=_out_of_range("session_hours", value, "a run"))
+    return Finding("session_hours", {"session_hours": value}, f"runs of up to {_hours(value)}")
+
+
+def _rate_words(q: Quantity) -> str:
+    per = q.per_month
+    if per is None or per == 1.0:
+        return ""
+    names = {round(WEEKS_PER_MONTH, 6): "a week", round(WEEKS_PER_MONTH * 7, 6): "a day",
+             round(1 / 12, 6): "a year", round(WEEKS_PER_MONTH / 2, 6): "every two weeks"}
+    return names.get(round(per, 6), "")
+
+
+def parse_monthly(ctx: Context) -> Finding | None:
+    r = ctx.reading
+    qs = assign(r, ctx.asking).get("gpu_hours_per_month", [])
+    if not qs:
+        return None
+    bad = _negatives(qs)
+    if bad:
+        return Finding("gpu_hours_per_month", problem=_out_of_range("gpu_hours_per_month", bad[0].value,
+                                                                    "GPU hours a month"))
+    notebooks = ctx.values.get("notebooks_at_once") or 1
+    for x in qs:
+        if x.dim == "time" and x.per_month and x.value > HOURS_PER_MONTH / x.per_month * notebooks + 1e-9:
+            period = _rate_words(x) or "a month"
+            return Finding("gpu_hours_per_month", problem=f"{_hours(x.value)} {period} is more than {notebooks} "
+                                                          f"notebook{'s' if notebooks > 1 else ''} can run in "
+                                                          f"{period if period.startswith('a ') else 'that time'}")
+    freq = next((x for x in qs if x.dim == "frequency"), None)
+    if freq is not None:
+        # "8 hours a day, 5 days a week", "overnight, 3 nights a week": hours per occasion x occasions.
+        per_occasion = [x.value for x in r.quantities if x.dim == "time" and (
+            x.per_month is None or abs(x.per_month - DAYS_PER_MONTH) < 1e-9)]
+        hours = max(per_occasion) if per_occasion else lx.DURATION_IDIOMS["a night"] if \
+            freq.noun in ("nights", "night") else None
+        if hours is None:
+            return None
+        value = round(freq.value * hours * freq.per_month, 2)
+        return Finding("gpu_hours_per_month", {"gpu_hours_per_month": value},
+                       f"{freq.value:g} {freq.noun} {_rate_words(freq)} of {_hours(hours)} is about {value:.0f} "
+                       "GPU hours a month")
+    qs = [x for x in qs if x.dim != "frequency"]
+    q = max(qs, key=lambda x: x.monthly)
+    value = round(q.monthly, 2)
+    if not BOUNDS["gpu_hours_per_month"].accepts(value):
+        return Finding("gpu_hours_per_month", problem=_out_of_range("gpu_hours_per_month", value,
+                                                                    "GPU hours a month"))
+    rate = _rate_words(q)
+    said = f"{_hours(q.value)} {rate} is about {value:.0f} GPU hours a month" if rate else \
+        f"{value:g} GPU hours a month"
+    return Finding("gpu_hours_per_month", {"gpu_hours_per_month": value}, said)
+
+
+def parse_notebooks(ctx: Context) -> Finding | None:
+    r = ctx.reading
+    current = ctx.current("notebooks_at_once")
+    qs = assign(r, ctx.asking).get("notebooks_at_once", [])
+    value = None
+    if current:
+        words = r.words
+        bare = [q for q in r.quantities if q.dim == "number"]
+        conclusion = [q for q in bare if q.start > 0 and words[q.start - 1] in ("so", "=", "total", "thus")]
+        summed = [q for q in bare if words[q.end:q.end + 1] == ["for"]]
+        if conclusion:
+            value = conclusion[-1].value
+        elif len(summed) >= 2:
+            value = sum(q.value for q in summed)
+    if value is None and r.has(lx.NOTEBOOK_ONE) and (current or r.has(lx.NOTEBOOK_NOUNS)):
+        value = 1.0
+    if value is None and qs:
+        value = _largest(qs)
+    if value is None:
+        return None
+    if not BOUNDS["notebooks_at_once"].accepts(value):
+        return Finding("notebooks_at_once",
+                       problem=_out_of_range("notebooks_at_once", value, "the number of notebooks"))
+    n = int(value)
+    return Finding("notebooks_at_once", {"notebooks_at_once": n}, f"{n} notebook{'s' if n != 1 else ''} at once")
+
+
+def parse_budget(ctx: Context) -> Finding | None:
+    r = ctx.reading
+    current = ctx.current("budget_usd_per_month")
+    qs = assign(r, ctx.asking).get("budget_usd_per_month", [])
+    name = "budget_usd_per_month"
+    free_words = r.find(lx.BUDGET_FREE)
+    free_words = [m for m in free_words if not m.negated or r.words[m.start] in lx.NEGATORS]
+    if not current and not ctx.hypothetical:
+        free_words = [m for m in free_words if r.words[m.start] != "free" or r.has(("only", "plans", "free only"))]
+        free_words = [m for m in free_words if " ".join(r.words[m.start:m.end]) not in ("nothing", "zero", "any")]
+    if qs:
+        bad = _negatives(qs)
+        if bad:
+            return Finding(name, problem=_out_of_range(name, bad[0].value, "a budget"))
+        distinct = {round(q.monthly, 6) for q in qs}
+        if len(distinct) > 1:
+            amounts = " and ".join(f"{q.value:g}" for q in qs)
+            return Finding(name, ambiguous=True, problem=f"I see two amounts ({amounts}); which one is your monthly "
+                                                          "budget?")
+        q = qs[0]
+        if q.per_hour:
+            hours = ctx.values.get("gpu_hours_per_month")
+            if hours is None:
+                return Finding(name, ambiguous=True, problem=f"{money(q.value)} an hour is a price, not a monthly "
+                                                             "budget; what is the most you'd pay in a month")
+            q = Quantity("money", q.value * hours, q.start, q.end, currency=q.currency)
+        if q.monthly == 0:
+            return Finding(name, {"free_only": True, name: None}, "free plans only")
+        amount = q.monthly
+        said_rate = _rate_words(q)
+        code = q.currency or "USD"
+        if code != "USD":
+            rate = ctx.usd(code)
+            if rate is None:
+                return Finding(name, problem=f"I have no exchange rate for {code}; please give the amount in US "
+                                             "dollars, for example '$20 a month'")
+            usd = round(amount * rate[0], 2)
+            said = f"{q.value:g} {code}{' ' + said_rate if said_rate else ''} is about {money(usd)} a month " \
+                   f"(reference rate of {rate[1]})"
+            amount = usd
+        else:
+            amount = round(amount, 2)
+            said = f"{money(q.value)} {said_rate} is about {money(amount)} a month" if said_rate else \
+                f"a budget of {money(amount)} a month"
+        if not BOUNDS[name].accepts(amount):
+            return Finding(name, problem=_out_of_range(name, amount, "a budget"))
+        return Finding(name, {name: amount, "free_only": False}, said)
+    scaled = r.match({"2": ("twice the budget", "double the budget", "double my budget", "twice my budget",
+                            "2x the budget", "two times the budget"),
+                      "0.5": ("half the budget", "half my budget", "half of the budget"),
+                      "3": ("triple the budget", "three times the budget", "triple my budget")})
+    budget = ctx.values.get(name)
+    if scaled and budget:
+        amount = round(budget * float(scaled[0].label), 2)
+        return Finding(name, {name: amount, "free_only": False}, f"a budget of {money(amount)} a month")
+    if free_words:
+        return Finding(name, {"free_only": True, name: None}, "free plans only")
+    unlimited = r.find(lx.BUDGET_NO_LIMIT)
+    if unlimited and (current or r.has(("budget", "money", "spend", "cost", "price", "pay"))):
+        return Finding(name, {name: None, "free_only": None}, "no budget limit")
+    return None
+
+
+def parse_predictability(ctx: Context) -> Finding | None:
+    r = ctx.reading
+    current = ctx.current("predictability")
+    if not current and not r.has(lx.PREDICT_WORDS) and not r.has(("no surprises", "same speed")):
+        return None
+    found = r.match({"any": lx.PREDICT_ANY, "prefer": lx.PREDICT_PREFER, "require": lx.PREDICT_REQUIRE,
+                     "anti": lx.PREDICT_ANTI, "accept": lx.PREDICT_ACCEPT, "mild": lx.PREDICT_MILD})
+    topic = {r.clause[m.start] for m in r.find(lx.PREDICT_WORDS + ("no surprises",))}
+    if not current:
+        # Only the clauses that talk about predictability count ("must be predictable, and I need background").
+        found = [m for m in found if r.clause[m.start] in topic]
+    else:
+        # Clauses about needs are not about predictability ("doesn't matter; I need private notebooks").
+        others = {r.clause[m.start] for m in r.match(_NEED_TABLES)} - topic
+        found = [m for m in found if r.clause[m.start] not in others]
+    aversions = r.find(lx.PREDICT_AVERSION)
+    for m in [m for m in found if m.label == "anti" and not m.negated]:
+        if any(r.clause[a.start] == r.clause[m.start] and 0 < m.start - a.start <= lx.NEGATION_REACH + 1
+               for a in aversions):
+            found = [Match(x.start, x.end, x.label, True) if x is m else x for x in found]
+    prefer = [m for m in found if m.label == "prefer" and not m.negated]
+    require = [m for m in found if m.label == "require" and not m.negated] + \
+        [m for m in found if m.label == "anti" and m.negated]
+    accept = [m for m in found if m.label in ("accept", "any") and not m.negated]
+    anything = [m for m in found if m.label == "any" and not m.negated] + \
+        [m for m in found if m.label == "require" and m.negated] + \
+        [m for m in found if m.label == "anti" and not m.negated and accept]
+    mild = [m for m in found if m.label == "mild" and not m.negated]
+    anything += [m for m in found if m.label == "mild" and m.negated]
+    if prefer:
+        value = Predictability.PREFER
+    elif require:
+        value = Predictability.REQUIRE
+    elif mild:
+        value = Predictability.PREFER
+    elif anything:
+        value = Predictability.ANY
+    else:
+        return None
+    said = {Predictability.ANY: "predictable speed doesn't matter",
+            Predictability.PREFER: "you'd prefer predictable speed (ranked on a bad session)",
+            Predictability.REQUIRE: "you need predictable speed (a spread of at most 10%)"}[value]
+    return Finding("predictability", {"predictability": str(value)}, said)
+
+
+# Each need's words: its keywords in advisor.vocab (the one lexicon for needs).
+_NEED_TABLES = {n.value: n.keywords for n in Need}
+_POST_NEGATIONS = ("not needed", "is not needed", "not necessary", "unnecessary", "not important", "not useful",
+                   "not wanted", "not required either", "do not need it", "not a need")
+
+
+def parse_needs(ctx: Context) -> Finding | None:
+    r = ctx.reading
+    current = ctx.current("needs")
+    tables = dict(_NEED_TABLES)
+    found = r.match({**tables, "_hedge": lx.HEDGES, "_post": _POST_NEGATIONS, "_none": lx.NEEDS_NONE,
+                     "_all": lx.NEEDS_ALL, "_cue": lx.REQUIREMENT_CUES})
+    mentions = [m for m in found if not m.label.startswith("_")]
+    hedged = {r.clause[m.start] for m in found if m.label == "_hedge" and not m.negated}
+    post_negated = {r.clause[m.start] for m in found if m.label == "_post"}
+    cued = {r.clause[m.start] for m in found if m.label in ("_cue", "_hedge")}
+    listing = len(set(r.clause)) >= 3 or len(r.content_words) <= 3
+    status: dict[str, str] = {}
+    everything = [m for m in found if m.label == "_all" and (r.words[m.start] != "all" or len(r.content_words) <= 3)]
+    if everything and (current or ctx.hypothetical):
+        for n in Need:
+            status[n.value] = "need"
+    for m in mentions:
+        c = r.clause[m.start]
+        if not (current or ctx.hypothetical or m.negated or c in cued or listing):
+            continue
+        if m.negated or c in post_negated:
+            status[m.label] = "not"
+        elif c in hedged:
+            status[m.label] = "nice"
+        else:
+            status[m.label] = "need"
+    nothing = [m for m in found if m.label == "_none" and not (m.negated and r.words[m.start] not in lx.NEGATORS)]
+    # Out of turn, "none" counts only when it names the needs ("no special needs", "no features").
+    named = [m for m in nothing if {"needs", "features", "need"} & set(r.words[m.start:m.end + 1])]
+    if not status and not ((current or ctx.hypothetical) and nothing or named):
+        return None
+    if current:
+        needs = [n.value for n in Need if status.get(n.value) == "need"]
+        nice = [n.value for n in Need if status.get(n.value) == "nice"]
+    else:
+        needs = [n for n in ctx.values.get("needs") or [] if status.get(n) not in ("not", "nice")]
+        needs += [n for n, s in status.items() if s == "need" and n not in needs]
+        nice = [n for n in ctx.values.get("nice_to_have") or [] if status.get(n) not in ("not", "need")]
+        nice += [n for n, s in status.items() if s == "nice" and n not in nice]
+        needs = [n.value for n in Need if n.value in needs]
+        nice = [n.value for n in Need if n.value in nice]
+    return Finding("needs", {"needs": needs, "nice_to_have": nice}, needs_text(needs, nice))
+
+
+def describe(name: str, workload) -> str:
+    """A question's answer in a Workload, in the words the chat says it back with."""
+    w = workload
+    if name == "kind":
+        return w.kind.label
+    if name == "gpu_memory_gib":
+        return f"{w.gpu_memory_gib:g} GB of GPU memory" if w.gpu_memory_gib else "no particular GPU memory"
+    if name == "session_hours":
+        return f"runs of up to {_hours(w.session_hours)}"
+    if name == "gpu_hours_per_month":
+        return f"{w.gpu_hours_per_month:g} GPU hours a month"
+    if name == "notebooks_at_once":
+        return f"{w.notebooks_at_once} notebook{'s' if w.notebooks_at_once != 1 else ''} at once"
+    if name == "budget_usd_per_month":
+        return "free plans only" if w.free_only else "no budget limit" if w.budget_usd_per_month is None else \
+            f"a budget of {money(w.budget_usd_per_month)} a month"
+    if name == "predictability":
+        return f"predictable speed: {w.predictability.label}"
+    return needs_text([str(n) for n in Need if n in w.needs], [str(n) for n in Need if n in w.nice_to_have])
+
+
+def needs_text(needs, nice) -> str:
+    parts = []
+    if needs:
+        parts.append("you need " + ", ".join(Need(n).label for n in needs))
+    if nice:
+        parts.append("you would like " + ", ".join(Need(n).label for n in nice) + " (it breaks ties, never excludes "
+                     "a plan)")
+    return "; ".join(parts) if parts else "no special features needed"
+
+
+def parse_education(ctx: Context) -> Finding | None:
+    r = ctx.reading
+    if r.has(lx.EDUCATION_NO):
+        return Finding("education", {"education": False}, "not a student or teacher")
+    yes = [m for m in r.find(lx.EDUCATION_YES) if not m.negated]
+    if yes:
+        return Finding("education", {"education": True}, "you are a student or teacher, so education plans "
+                                                          "(such as Colab Pro for Education) count")
+    return None
+
+
+def parse_multi_gpu(ctx: Context) -> Finding | None:
+    found = ctx.reading.find(lx.MULTI_GPU)
+    if not found:
+        return None
+    value = not found[0].negated
+    return Finding("multi_gpu", {"multi_gpu": value}, "your job uses every GPU of a machine" if value else
+                   "your job uses one GPU")
+
+
+# ---------------------------------------------------------------------------------------------
+# The questions
+
 
 @dataclass(frozen=True)
 class Question:
-    """One questionnaire step: the field it fills, how it asks, quick replies, and the default on 'skip'."""
+    """One questionnaire step: the Workload field it asks about (and the fields it sets), its label, how it asks,
+    what it means (for "what do you mean?"), its parser, its quick replies, and its value on "don't know"."""
 
-    key: str
+    name: str
+    label: str
     prompt: str
-    quick_replies: tuple[str, ...]
-    default: object
-    default_text: str
+    description: str
     example: str
+    parse: Callable[[Context], Finding | None]
+    quick_replies: tuple[str, ...]
+    fields: tuple[str, ...] = ()
+    unknown: dict | None = None
+    topic: str | None = None
+
+    @property
+    def sets(self) -> tuple[str, ...]:
+        return self.fields or (self.name,)
 
 
-QUESTIONS = (
-    Question("kind", "What will you mostly do on the GPU: **training**, **inference**, or a **mix**?",
-             ("Training", "Inference", "A mix", "Skip"), "mixed", "a mix of training and inference",
-             "'training mostly', 'inference' or 'a bit of both'"),
-    Question("gpu_memory_gib", "How much **GPU memory** does your model need?",
-             ("8 GB", "16 GB", "24 GB", "40 GB", "Don't know"), 0.0, "no particular GPU memory",
-             "'16 GB', '24 gigs' or 'don't know'"),
-    Question("session_hours", "How long is your **longest uninterrupted run**?",
-             ("1 hour", "6 hours", "12 hours", "24 hours", "Skip"), 2.0, "runs of up to 2 hours",
-             "'about 6 hours', '90 minutes' or 'a day'"),
-    Question("gpu_hours_per_month", "About how many **GPU hours a month** will you use?",
-             ("10 hours", "40 hours", "100 hours", "300 hours", "Skip"), 20.0, "20 GPU hours a month",
-             "'40 hours a month' or 'about 100'"),
-    Question("notebooks_at_once", "How many **notebooks must run at the same time**?",
-             ("Just one", "Two", "Three or more", "Skip"), 1, "one notebook at a time", "'one', 'two notebooks' or '3'"),
-    Question("budget", "What is your **monthly budget**?",
-             ("Free only", "$10", "$50", "No limit", "Skip"), None, "no budget limit",
-             "'$10 a month', '10 bucks', 'free only' or 'no limit'"),
-    Question("predictability", "How much does a **predictable run time** matter (same speed every session)?",
-             ("Doesn't matter", "I'd prefer it", "I need it", "Skip"), "any", "predictability doesn't matter",
-             "'doesn't matter', 'I'd prefer it' or 'I need it to be predictable'"),
-    Question("needs", "Do you need any of: a **selectable timeout**, **background** execution, **deployment** as a "
-                      "service, **private** notebooks?",
-             ("None", "Private notebooks", "Background execution", "Selectable timeout", "Deployment"), (),
-             "no special features", "'none', 'private notebooks' or 'background and deployment'"),
+QUESTIONS: tuple[Question, ...] = (
+    Question("kind", "kind of work", "What will you mostly do on the GPU: **training** (including fine-tuning), "
+             "**inference** (running a trained model), or a **mix**?",
+             "Training and fine-tuning are ranked on the AI Benchmark's training score, inference on its inference "
+             "score, a mix on the overall AI score.",
+             "'fine-tuning BERT', 'just inference' or 'a bit of both'", parse_kind,
+             ("Training", "Inference", "A mix", "Skip")),
+    Question("gpu_memory_gib", "GPU memory", "How much **GPU memory** does your model need?",
+             "The memory on the GPU (VRAM) your job needs; plans whose GPU has less cannot run it. Say 'don't "
+             "know' and I'll rank every GPU.",
+             "'16 GB', '24 gigs' or 'don't know'", parse_memory, ("8 GB", "16 GB", "24 GB", "40 GB", "Don't know"),
+             unknown={"gpu_memory_gib": 0.0}),
+    Question("session_hours", "longest run", "How long is your **longest uninterrupted run**?",
+             "The longest time one job must run without stopping; plans whose sessions end sooner cannot finish it.",
+             "'about 6 hours', '2h30', '90 minutes' or 'overnight'", parse_session,
+             ("1 hour", "6 hours", "12 hours", "24 hours", "Skip")),
+    Question("gpu_hours_per_month", "GPU hours a month", "About how many **GPU hours** will you use in a month "
+             "(or a week, or a day)?",
+             "All your GPU time in a month; a weekly or daily figure is converted (10 hours a week is about 43 a "
+             "month). Free quotas and pay-per-hour prices depend on it.",
+             "'40 hours a month', '10 hours a week' or '2 hours a day'", parse_monthly,
+             ("10 hours a month", "10 hours a week", "2 hours a day", "100 hours a month", "Skip")),
+    Question("notebooks_at_once", "notebooks at once", "How many **notebooks must run at the same time**?",
+             "How many notebooks you need running at once; some free plans allow only one.",
+             "'one', 'two notebooks' or '3'", parse_notebooks, ("Just one", "Two", "Three", "Skip")),
+    Question("budget_usd_per_month", "budget", "What is your **monthly budget** (in US dollars, or say the "
+             "currency)?",
+             "The most you will pay in a month, in US dollars (another currency is converted at a dated reference "
+             "rate). 'Free only' keeps to free plans; 'no limit' ranks every plan.",
+             "'$10 a month', '10 bucks', '€25', 'free only' or 'no limit'", parse_budget,
+             ("Free only", "$10 a month", "$50 a month", "No limit", "Skip"),
+             fields=("budget_usd_per_month", "free_only"), topic="budget"),
+    Question("predictability", "predictability", "How much does a **predictable speed** matter (the same speed "
+             "every session, no GPU lottery)?",
+             "Some free plans hand out a different GPU each session (a GPU lottery), so a run may be several times "
+             "slower. 'Prefer' ranks plans on a bad session; 'require' drops plans whose speed varies by more "
+             "than about 10%.",
+             "'doesn't matter', 'would be nice' or 'I need the same speed every time'", parse_predictability,
+             ("Doesn't matter", "Would be nice", "I need it", "Skip"), topic="predictability"),
+    Question("needs", "needs", "Do you need any of: a **selectable timeout**, **background** execution (keeps "
+             "running when you close the laptop), **deployment** as a service, **private** notebooks? Say 'would "
+             "be nice' for a wish.",
+             "Features a plan must have. A wish ('would be nice') only breaks ties and shows as a caveat.",
+             "'none', 'private notebooks', 'background would be nice'", parse_needs,
+             ("None", "Private notebooks", "Background execution", "Background would be nice", "Deployment"),
+             fields=("needs", "nice_to_have"), topic="needs"),
 )
-QUESTION_BY_KEY = {q.key: q for q in QUESTIONS}
-FIELD_NAMES = {"kind": "kind of work", "gpu_memory_gib": "GPU memory", "session_hours": "longest run",
-               "gpu_hours_per_month": "GPU hours a month", "notebooks_at_once": "notebooks at once",
-               "budget": "budget", "predictability": "predictability", "needs": "needs"}
-
-
+QUESTION_BY_NAME = {q.name: q for q in QUESTIONS}
+# Parsers of fields no question asks about; any message may set them.
+SIDE_PARSERS: tuple[Callable[[Context], Finding | None], ...] = (parse_education, parse_multi_gpu)

@@ -1,0 +1,411 @@
+"""The chat's word lists: units, number idioms, cue words and phrases per question, as data the parser reads.
+
+Phrases are written in the parser's normal form (lower case, contractions expanded: "don't" is "do not",
+"i'm" is "i am", hyphens between words become spaces); the parser normalises them once at import, so a phrase
+written with an apostrophe works too. Needs take their words from advisor.vocab.Need.keywords (one lexicon).
+"""
+from __future__ import annotations
+
+from ..vocab import DAYS_PER_MONTH, HOURS_PER_MONTH, WEEKS_PER_MONTH
+
+# ---------------------------------------------------------------------------------------------
+# Normalisation: contractions and shorthand, applied as regular expressions to lower-case text.
+
+CONTRACTIONS: tuple[tuple[str, str], ...] = (
+    (r"\b(can'?t|cannot)\b", "can not"),
+    (r"\bwon'?t\b", "will not"),
+    (r"\b(do|does|did|is|are|was|were|have|has|had|could|would|should|must|need|ai)n'?t\b", r"\1 not"),
+    (r"\b(i|you|we|they)'re\b", r"\1 are"),
+    (r"\bi'?m\b", "i am"),
+    (r"\b(it|that|what|there|here|who|how|where|he|she|let)'s\b", r"\1 is"),
+    (r"\blet is\b", "let us"),
+    (r"\b(i|you|we|they|it)'d\b", r"\1 would"),
+    (r"\b(i|you|we|they|it)'ll\b", r"\1 will"),
+    (r"\b(i|you|we|they)'ve\b", r"\1 have"),
+    (r"\b(\w+)'s\b", r"\1"),                  # possessive: "kaggle's quota"
+    (r"\b(all|everything|any)\s+but\b", r"\1 except"),
+    (r"\bidk\b", "i do not know"),
+    (r"\bdunno\b", "do not know"),
+    (r"\bw/o\b", "without"),
+    (r"\bpls\b|\bplz\b", "please"),
+    (r"\btbh\b|\bimo\b|\bbtw\b|\blol\b", " "),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Numbers and units
+
+# Number words text2num composes ("twenty four", "one hundred and fifty"); the parser finds runs of these.
+NUMBER_WORDS = frozenset(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand".split())
+# Idioms that text2num does not know: value of "a couple", "a few" and so on (a few = 3, as most people mean it).
+NUMBER_IDIOMS: dict[str, float] = {
+    "half a dozen": 6, "a dozen": 12, "dozen": 12, "a couple of": 2, "a couple": 2, "couple of": 2, "couple": 2,
+    "a pair of": 2, "a pair": 2, "pair of": 2, "a few": 3, "few": 3, "several": 3, "a handful of": 3,
+    "a handful": 3, "both": 2,
+}
+# Words that make the following quantity a lower or upper bound or an approximation; the value is the number given.
+APPROX_WORDS = frozenset("about around roughly approximately approx maybe perhaps like circa ca some nearly almost "
+                         "probably say".split())
+FREQUENCY_WORDS: dict[str, float] = {"once": 1, "twice": 2, "thrice": 3}
+# Nouns of how often: "3 times a week", "5 days a week", "3 nights a week".
+OCCASIONS = frozenset({"times", "days", "nights", "sessions", "evenings", "mornings", "runs", "day", "night"})
+
+# Units: word -> (dimension, factor to the base unit). Base units: GiB, hours, parameters.
+UNITS: dict[str, tuple[str, float]] = {
+    **{w: ("memory", 1.0) for w in ("gb", "gib", "g", "gig", "gigs", "gigabyte", "gigabytes", "giga", "gbs",
+                                     "gbytes", "gig s")},
+    **{w: ("memory", 1 / 1024) for w in ("mb", "mib", "megabyte", "megabytes", "megs", "meg")},
+    **{w: ("memory", 1024.0) for w in ("tb", "tib", "terabyte", "terabytes")},
+    **{w: ("time", 1.0) for w in ("h", "hr", "hrs", "hour", "hours", "hs")},
+    **{w: ("time", 1 / 60) for w in ("m", "min", "mins", "minute", "minutes")},
+    **{w: ("time", 1 / 3600) for w in ("s", "sec", "secs", "second", "seconds")},
+    **{w: ("time", 24.0) for w in ("d", "day", "days")},
+    **{w: ("time", 24.0 * 7) for w in ("week", "weeks", "wk", "wks")},
+    **{w: ("time", HOURS_PER_MONTH) for w in ("month", "months")},
+    **{w: ("params", 1e9) for w in ("b", "billion", "bn")},
+    "%": ("percent", 1.0), "percent": ("percent", 1.0),
+}
+# Periods a rate is per, with how many of them make one month (one month = 365.25 / 12 days).
+PERIODS: dict[str, float] = {
+    **dict.fromkeys(("day", "days", "d", "daily", "night", "nights"), DAYS_PER_MONTH),
+    **dict.fromkeys(("week", "weeks", "wk", "wek", "w", "weekly", "weak"), WEEKS_PER_MONTH),
+    **dict.fromkeys(("month", "months", "mo", "mon", "mth", "monthly"), 1.0),
+    **dict.fromkeys(("year", "years", "yr", "yearly", "annually", "annum"), 1 / 12),
+    "fortnight": WEEKS_PER_MONTH / 2,
+    **dict.fromkeys(("weekend", "weekends"), WEEKS_PER_MONTH),
+    **dict.fromkeys(("weekday", "weekdays", "workday", "workdays", "working day", "working days"), WEEKS_PER_MONTH * 5),
+}
+# Periods named for part of a week ("on weekdays", "per weekend").
+WEEK_PARTS = frozenset({"weekend", "weekends", "weekday", "weekdays", "workday", "workdays"})
+# Adverbs that are a period on their own ("20 hours monthly").
+PERIOD_ADVERBS = frozenset({"daily", "weekly", "monthly", "yearly", "annually"})
+# Words that join a quantity to the period of its rate: "10 hours a week", "per week", "/week", "each week".
+RATE_LINKS = frozenset({"a", "an", "per", "each", "every", "/", "in", "for", "the", "one", "1"})
+
+# Durations said in words (hours).
+DURATION_IDIOMS: dict[str, float] = {
+    "overnight": 12, "all night": 12, "the whole night": 12, "whole night": 12, "a night": 12,
+    "all day": 24, "the whole day": 24, "whole day": 24, "a full day": 24, "full day": 24,
+}
+# "24/7", "around the clock": all the time, 24 hours a day.
+ALWAYS_ON = ("24/7", "24 / 7", "around the clock", "all the time", "nonstop all month")
+
+# Currencies: ISO code -> the words and symbols that name it. USD is the advisor's currency.
+CURRENCIES: dict[str, tuple[str, ...]] = {
+    "USD": ("$", "us$", "usd", "dollar", "dollars", "buck", "bucks", "dollar s"),
+    "EUR": ("€", "eur", "euro", "euros"),
+    "GBP": ("£", "gbp", "pound", "pounds", "quid", "sterling"),
+    "JPY": ("¥", "jpy", "yen"),
+    "INR": ("₹", "inr", "rupee", "rupees", "rs"),
+    "CAD": ("c$", "ca$", "cad", "canadian dollars", "canadian dollar"),
+    "AUD": ("a$", "au$", "aud", "australian dollars", "australian dollar"),
+    "CHF": ("chf", "franc", "francs", "swiss francs"),
+    "BRL": ("r$", "brl", "real", "reais"),
+    # Currencies without a rate in data/fx_rates.csv: named so that the chat asks for dollars instead of
+    # taking the amount as dollars.
+    "MXN": ("mxn", "peso", "pesos", "mexican pesos"),
+    "CNY": ("cny", "yuan", "rmb", "renminbi"),
+    "KRW": ("krw", "korean won"),
+    "RUB": ("ruble", "rubles", "rouble", "roubles"),
+    "PLN": ("pln", "zloty", "zlotys"),
+    "SEK": ("sek", "krona", "kronor", "kr"),
+    "NOK": ("nok", "krone", "kroner"),
+    "TRY": ("lira", "liras", "₺"),
+    "ZAR": ("zar", "rand", "rands"),
+    "NGN": ("ngn", "naira", "₦"),
+    "SGD": ("sgd", "s$"),
+    "HKD": ("hkd", "hk$"),
+    "NZD": ("nzd", "nz$"),
+    "IDR": ("idr", "rupiah"),
+}
+CURRENCY_SYMBOLS = ("r$", "us$", "c$", "a$", "ca$", "au$", "nz$", "hk$", "s$", "$", "€", "£", "¥", "₹")
+
+# ---------------------------------------------------------------------------------------------
+# Negation, hedges, clauses
+
+NEGATORS = frozenset({"no", "not", "never", "without", "none", "nothing", "neither", "nor", "nobody", "except",
+                      "excluding", "minus_word"})
+# How many tokens after a negator it reaches ("I do not need a private notebook": not -> private is 3 tokens).
+NEGATION_REACH = 4
+# Words that end a clause (and so a negation's or a hedge's reach).
+CLAUSE_BREAKS = frozenset({",", ";", ".", "!", "?", "but", "though", "however", "although", "only", "just", "instead",
+                           "rather", "then", "because", "while", ":"})
+# Hedges make a wish (nice_to_have) of a need, or 'prefer' of predictability.
+HEDGES = ("would be nice", "be nice", "nice to have", "nice", "ideally", "preferably", "prefer", "if possible",
+          "would be good", "would be great", "a plus", "a bonus", "bonus", "optional", "not a must",
+          "not required", "not essential", "not critical", "not a deal breaker", "not necessary", "maybe",
+          "would like", "i would like", "nice if", "helpful", "not strictly", "if available", "could be nice",
+          "would help", "not mandatory", "handy", "useful", "convenient", "good to have", "would be handy",
+          "would be useful", "nice if possible")
+# Words that make a requirement of a need ("private is a must", "I need background").
+REQUIREMENT_CUES = ("need", "needs", "must", "required", "require", "requires", "essential", "have to", "has to",
+                    "necessary", "mandatory", "critical", "important", "want", "a must", "must have", "crucial",
+                    "vital", "should")
+
+# ---------------------------------------------------------------------------------------------
+# Intents
+
+GREETINGS = ("hi", "hello", "hey", "hey there", "hi there", "hello there", "yo", "hiya", "howdy", "greetings",
+             "good morning", "good afternoon", "good evening", "morning", "sup", "what is up", "hallo", "hola",
+             "bonjour", "thanks", "thank you", "ok", "okay", "cool", "great", "nice one")
+START_OVER = ("start over", "start again", "restart", "reset", "begin again", "from the beginning", "new workload",
+              "forget all that", "forget everything", "forget it all", "clear everything", "start from scratch",
+              "start fresh", "new conversation", "reset everything", "let us start over", "redo everything")
+UNDO = ("undo", "undo that", "go back", "revert", "revert that", "previous question", "back", "take that back",
+        "that was wrong", "oops", "last question", "one step back", "step back", "cancel that", "scratch that",
+        "previous", "back one step", "go back one", "undo last", "undo the last change", "revert the last change")
+SKIP = ("skip", "pass", "next", "next question", "skip it", "skip this", "move on", "rather not say",
+        "i would rather not say", "prefer not to say", "no comment", "do not know", "i do not know", "not sure",
+        "no idea", "no clue", "whatever you think", "default", "use the default", "i am not sure", "unsure",
+        "no preference", "not applicable", "n/a", "skip this one", "skip that", "skip this question",
+        "skip that one", "pass on this", "next one")
+# Answers that leave the choice to the advisor: a skip where the question has no such answer of its own.
+SOFT_SKIP = ("whatever", "any", "anything", "you decide", "up to you", "do not care", "no preference",
+             "whatever you think", "doesn't matter")
+WHAT_IF = ("what if", "suppose", "supposing", "hypothetically", "what would change", "what would happen",
+           "what would it be", "imagine", "what about with", "and with", "and for", "how about with",
+           "if i had", "if i were", "if i was", "if i used", "if i did not", "if it were", "with instead",
+           "would it change", "what changes if", "if i could", "if i can", "what would you pick",
+           "what would you recommend", "what would you suggest", "would anything change", "would that change",
+           "if i spent", "if i paid", "if my budget", "what happens with", "what happens if",
+           "what would happen with", "how would it look", "how would that change", "if it were", "if it was",
+           "if i switched", "if i went")
+# Openings of a question (with or without a question mark).
+QUESTION_OPENERS = ("what", "why", "how", "is", "are", "does", "do", "can", "could", "which", "who", "where",
+                    "when", "explain", "tell me", "what about", "how about", "and", "hmm", "so", "wait", "will",
+                    "would", "should")
+# Questions about the question being asked: the chat explains its question.
+CLARIFY = ("what do you mean", "what does that mean", "what is that", "i do not understand", "meaning",
+           "per month or total", "monthly or total", "per month or in total", "total or per month",
+           "in total or per month", "explain", "what does this mean", "huh", "why do you ask", "why does it matter")
+
+# Words that tie a question to the question being asked ("how do I know how much memory I need?"); "done": to
+# the ranking ("which plan is best?").
+QUESTION_WORDS: dict[str, tuple[str, ...]] = {
+    "kind": ("training", "inference", "kind", "work", "mix", "fine tune", "finetune", "train", "serve"),
+    "gpu_memory_gib": ("memory", "vram", "gb", "gigs", "ram", "model size", "how big", "how much"),
+    "session_hours": ("run", "runs", "session", "sessions", "job", "uninterrupted", "how long", "longest"),
+    "gpu_hours_per_month": ("hours", "month", "usage", "how many", "how much", "week", "count"),
+    "notebooks_at_once": ("notebook", "notebooks", "at once", "same time", "parallel", "how many"),
+    "budget_usd_per_month": ("budget", "money", "pay", "dollars", "cost", "price", "currency", "how much"),
+    "predictability": ("predictable", "predictability", "speed", "lottery", "same speed", "consistent"),
+    "needs": ("timeout", "background", "deployment", "private", "needs", "features", "feature"),
+    "done": ("plan", "plans", "best", "rank", "ranking", "recommend", "recommendation", "cheapest", "pick",
+             "choose", "first", "winner", "top"),
+}
+
+# Topics the chat explains: topic -> phrases that name it.
+EXPLAIN_TOPICS: dict[str, tuple[str, ...]] = {
+    "training_score": ("training score",),
+    "inference_score": ("inference score",),
+    "ai_score": ("ai score", "ai benchmark", "score", "scores", "points"),
+    "p10_p90": ("p10", "p90", "p10 p90", "percentile", "percentiles", "10th percentile", "range of the score"),
+    "price_per_score": ("per 1k points", "per 1k", "per 1000 points", "per 1,000 points", "per point",
+                        "price per score", "per 1 000 points", "cost per point", "per 1 k points", "dollars per"),
+    "estimate": ("estimated", "estimate", "estimates", "measured or estimated", "modelled", "modeled", "measured",
+                 "how accurate", "tilde", "~"),
+    "gpu_lottery": ("gpu lottery", "lottery"),
+    "predictability": ("predictable", "predictability", "same speed", "consistent speed", "consistency",
+                       "spread"),
+    "needs": tuple(dict.fromkeys(("selectable timeout", "background execution", "deployment as a service",
+                                  "private notebooks", "private notebook", "background", "deployment",
+                                  "timeout", "needs", "features", "feature", "special needs"))),
+    "budget": ("budget", "per month or total", "monthly or total", "per month or in total", "monthly budget"),
+    "how_it_works": ("how does this work", "how does it work", "how do you rank", "how does the ranking work",
+                     "how do you choose", "how do you decide", "how are they ranked", "how it works", "help",
+                     "what can you do", "what do you do", "how do you pick", "ranking", "rank them",
+                     "what are you", "who are you"),
+}
+
+# ---------------------------------------------------------------------------------------------
+# Questions' own words
+
+KIND_TRAINING = ("train", "training", "trains", "finetune", "finetuning", "finetunes", "fine tune", "fine tuning",
+                 "fine tunes", "pretrain", "pretraining", "pre train", "pre training", "retrain", "retraining",
+                 "train from scratch", "from scratch", "lora", "qlora", "trainer", "learning a model", "rlhf",
+                 "do the training", "model training", "teach the model", "teach a model", "teach it")
+KIND_INFERENCE = ("inference", "inferences", "inferencing", "infer", "predictions", "prediction", "predict",
+                  "predicting", "serve", "serving", "serves", "deploy", "deploying", "deployment", "evaluate",
+                  "evaluating", "evaluation", "eval", "evals", "trained model", "pretrained model",
+                  "pretrained models", "pretrained", "existing model", "off the shelf", "existing models",
+                  "trained models", "use a model",
+                  "pre trained model", "already trained", "trained it", "run it", "run the model",
+                  "running the model", "use the model", "using the model", "transcribe", "transcribing",
+                  "generate", "generating", "generation", "embeddings", "classify", "classifying", "scoring",
+                  "run a trained model", "batch predictions", "testing the model", "test the model")
+# Weak signs of inference: count only without any training word ("I just run whisper on audio files").
+KIND_INFERENCE_WEAK = ("run", "running", "apply", "applying", "process", "processing")
+# Said after a kind word, these deny it ("the training is not for me").
+KIND_DENIALS = ("is not", "are not", "not for me", "is not for me", "not needed", "not required", "no longer",
+                "is not needed", "not my thing", "is not my thing", "not anymore")
+KIND_MIXED = ("both", "mix", "mixed", "mixture", "a mix", "a bit of both", "bit of both", "some of each",
+              "a bit of each", "half and half", "equally", "both equally", "combination", "a combination",
+              "each", "all of it", "a little of both", "50/50", "50 50")
+KIND_DOMINANT = ("mostly", "mainly", "primarily", "largely", "chiefly", "predominantly", "only", "just", "all",
+                 "purely", "exclusively")
+# Words that say an earlier answer is being changed ("change it to training", "switch to inference").
+CHANGE_CUES = ("change", "changed", "switch", "switched", "actually", "make it", "set it to", "instead",
+               "go back to", "correction", "update", "make", "now", "rather", "i meant", "sorry")
+
+MEMORY_WORDS = ("memory", "vram", "gpu memory", "ram", "gpu ram", "video memory")
+MEMORY_NONE = ("no idea", "do not know", "not sure", "no clue", "unsure", "does not matter", "not much", "tiny",
+               "small", "no special requirement", "no particular", "no requirement", "nothing special",
+               "any", "whatever", "not important", "none", "no", "not a lot", "very little", "little",
+               "doesnt matter", "nothing", "no preference", "i do not know", "anything")
+
+SESSION_CUES = ("run", "runs", "session", "sessions", "job", "jobs", "at a time", "in one go", "straight",
+                "nonstop", "non stop", "uninterrupted", "continuously", "in a row", "longest", "without stopping",
+                "each training", "per run", "each run", "one run", "epoch", "epochs", "take", "takes", "last",
+                "lasts", "runtime", "run time", "in one session", "one go", "at once", "experiment",
+                "experiments", "training run", "training runs", "without interruption", "stop in the middle")
+MONTHLY_CUES = ("gpu hours", "in total", "total", "a month", "per month", "monthly", "each month", "every month",
+                "in a month", "in one month", "hours a month", "usage", "use", "per week", "a week", "a day",
+                "per day", "each day", "every day", "weekly", "daily")
+
+NOTEBOOK_NOUNS = ("notebook", "notebooks", "notebok", "kernels", "kernel", "instances", "instance", "sessions",
+                  "tabs", "machines")
+NOTEBOOK_CUES = ("at once", "at the same time", "in parallel", "parallel", "concurrently", "concurrent",
+                 "simultaneously", "side by side")
+NOTEBOOK_ONE = ("one after another", "one after the other", "one at a time", "never in parallel",
+                "not in parallel", "sequentially", "in sequence", "just the one", "only the one", "single",
+                "a single one", "just me", "one by one")
+
+BUDGET_WORDS = ("budget", "spend", "pay", "afford", "cost", "costs", "price", "money", "max", "maximum",
+                "at most", "up to", "cap", "spending", "paying", "month", "a month", "per month")
+BUDGET_FREE = ("free", "free only", "only free", "free plans only", "only free plans", "free plans", "nothing",
+               "zero", "no money", "broke", "i am broke", "can not pay", "can not afford", "not money",
+               "have not money", "no cash", "poor", "free tier", "free stuff", "nada", "zilch", "0 dollars",
+               "not a cent", "no funds", "student budget of 0", "nothing at all", "not paying", "no paid",
+               "not pay", "not want to pay", "not willing to pay", "pay nothing", "not to pay",
+               "not pay anything", "not spend anything", "not want to spend", "not spend money", "spend nothing",
+               "zero dollars", "0 dollars", "0$")
+BUDGET_NO_LIMIT = ("no limit", "no budget", "unlimited", "whatever", "money is no object", "no cap",
+                   "does not matter", "my lab pays", "lab pays", "company pays", "employer pays", "no budget limit",
+                   "not an issue", "not a problem", "sky is the limit", "any", "no max", "no maximum",
+                   "whatever it takes", "no constraint", "no restriction", "not limited", "limitless",
+                   "money does not matter", "cost does not matter", "price does not matter", "no spending limit",
+                   "as much as needed", "as much as it takes", "no upper limit", "do not care",
+                   "as cheap as possible", "cheapest", "the cheaper the better", "cheapest possible",
+                   "whatever is cheapest", "lowest price")
+
+PREDICT_ANY = ("does not matter", "not matter", "not important", "not really", "nah", "no", "nope", "do not care",
+               "not care", "any", "whatever", "meh", "do not mind", "not mind", "fine", "can vary", "ok if",
+               "okay if", "not a priority", "not needed", "not necessary", "no preference", "irrelevant",
+               "unimportant", "not at all", "not bothered", "not an issue", "who cares", "not fussed",
+               "not relevant", "doesnt matter", "either way", "not a concern", "no need", "not a big deal",
+               "no big deal", "not that important", "not really important", "not much", "not too important",
+               "not so much")
+PREDICT_PREFER = ("would be nice", "nice", "nice to have", "ideally", "prefer", "preferably", "a bit", "a little",
+                  "bit", "sort of", "kind of", "kinda", "somewhat", "i would like", "would like", "not critical",
+                  "not a deal breaker", "not essential", "if possible", "helpful", "a plus", "bonus",
+                  "moderately", "slightly", "sometimes", "a little bit", "rather", "preferred", "prefer it",
+                  "i would prefer", "it would help", "good to have", "somewhat important", "fairly", "partly",
+                  "not crucial", "not vital", "not mandatory", "if it is cheap", "medium", "a little important",
+                  "would be good", "would be great", "good if", "nice if", "be good", "would help", "appreciated",
+                  )
+# Mild importance: a preference unless said strongly ("it matters" -> prefer; "it matters a lot" -> require).
+PREDICT_MILD = ("matters", "it matters", "consistency matters", "i care", "care about", "i care about it",
+                "somewhat matters", "it counts")
+PREDICT_REQUIRE = ("must", "need", "needs", "required", "require", "essential", "critical", "crucial",
+                   "very important", "important", "vital", "definitely", "absolutely", "yes",
+                   "deadline", "deadlines", "no surprises", "same speed every time", "same speed",
+                   "matters a lot", "really matters", "it really matters", "matters very much",
+                   "always the same", "predictable", "predictible", "reliable", "same gpu", "same gpu every time",
+                   "same performance", "consistent performance", "consistent speed", "sure", "yeah", "yep",
+                   "yes please", "certainly", "really", "so much", "quite important",
+                   "a must", "must have", "very", "extremely", "really important", "of course", "steady",
+                   "stable", "guaranteed", "yes it matters", "it matters", "a lot", "lots")
+# Words for unpredictability: denied, they mean 'require'; accepted, 'any'.
+PREDICT_ANTI = ("lottery", "lotteries", "surprise", "surprises", "random", "randomly", "vary", "varies", "varying",
+                "variable", "variance", "slower", "slow", "fluctuate", "fluctuates", "fluctuating",
+                "inconsistent", "unpredictable", "different gpus", "different speeds", "gamble")
+# Said before a word for unpredictability, these make it a requirement ("I'd hate to get a slow GPU").
+PREDICT_AVERSION = ("hate", "avoid", "dislike", "annoying", "afraid", "worried", "worry", "fear", "cannot stand",
+                    "can not stand", "bad", "problem")
+PREDICT_ACCEPT = ("fine", "ok", "okay", "do not mind", "not mind", "can", "acceptable", "alright", "no problem",
+                  "does not matter", "whatever", "can live with")
+PREDICT_WORDS = ("predictability", "predictable", "predictible", "same speed", "consistent", "consistency",
+                 "same gpu", "reliable performance",
+                 "gpu lottery", "lottery", "speed", "steady", "variance", "spread")
+
+NEEDS_NONE = ("none", "nothing", "no", "nope", "nothing special", "none of those", "none of them", "none of that",
+              "not really", "neither", "no thanks", "nothing else", "not necessary", "no special needs",
+              "no needs", "nah", "nothing in particular", "no special", "not needed", "none really",
+              "do not need any", "not any", "no need")
+NEEDS_ALL = ("all of them", "all", "everything", "all four", "all of those", "all of that", "every one")
+NEEDS_EXCEPT = ("except", "but not", "other than", "apart from", "besides", "excluding")
+EDUCATION_YES = ("student", "students", "phd", "ph d", "phd student", "grad student", "masters student",
+                 "master student", "undergrad", "undergraduate", "postgrad", "graduate student", "lecturer",
+                 "professor", "teacher", "faculty", "teaching", "i study", "i am studying", "studying at",
+                 "researcher at a university", "university lecturer", "teach a course", "teaching assistant",
+                 "doctoral", "doctorate", "msc student", "bsc student", "at school", "tutor", "instructor",
+                 "educator", "academic staff", "student of", "i teach", "we teach", "teach at", "i am teaching",
+                 "uni student", "university student", "college student", "school student")
+EDUCATION_NO = ("not a student", "no longer a student", "not student", "graduated", "not in school",
+                "not at university", "not academic", "not a teacher", "not eligible")
+MULTI_GPU = ("multi gpu", "multiple gpus", "several gpus", "both gpus", "two gpus", "2 gpus", "all the gpus",
+             "multi-gpu", "data parallel", "across gpus", "dual gpu", "t4 x2", "2 x t4", "2x t4")
+
+# Platforms people ask about that the catalog does not hold: key -> names.
+OTHER_PLATFORMS: dict[str, tuple[str, ...]] = {
+    "lightning": ("lightning", "lightning ai", "lightning studio", "lightning studios"),
+    "saturn": ("saturn cloud", "saturncloud"),
+    "deepnote": ("deepnote",),
+    "azure": ("azure", "azure ml", "azure notebooks"),
+    "gcp": ("vertex", "vertex ai", "google cloud", "gcp"),
+    "coreweave": ("coreweave",),
+}
+# Extra names for catalog platforms (key: the platform key the chat derives from plan ids).
+PLATFORM_ALIASES: dict[str, tuple[str, ...]] = {
+    "colab": ("colab", "google colab", "colaboratory", "collab", "google collab"),
+    "kaggle": ("kaggle", "kaggle notebooks", "kaggle kernels"),
+    "gradient": ("paperspace", "gradient", "paperspace gradient"),
+    "studiolab": ("studio lab", "studiolab", "sagemaker studio lab", "studio lab free", "amazon studio lab"),
+    "sagemaker": ("sagemaker", "aws sagemaker", "amazon sagemaker", "aws", "sagemaker notebook"),
+    "modal": ("modal", "modal labs", "modal com"),
+    "runpod": ("runpod", "run pod"),
+    "vastai": ("vast", "vast ai", "vastai", "vast.ai"),
+    "lambda": ("lambda", "lambda labs", "lambda cloud", "lambdalabs"),
+    "digitalocean": ("digitalocean", "digital ocean", "do gpu", "gpu droplets"),
+}
+
+# Words about a plan fact in a question ("how long can a colab session be?"): PlanField value -> phrases.
+FACT_WORDS: dict[str, tuple[str, ...]] = {
+    "session_limit_hours": ("how long", "session", "sessions", "session limit", "time limit", "max runtime",
+                            "longest"),
+    "gpu_hours_per_week": ("hours per week", "hours a week", "per week", "a week", "weekly", "quota", "how many hours",
+                           "limit per week"),
+    "gpu_hours_per_day": ("per day", "a day", "daily"),
+    "monthly_price_usd": ("free", "price", "cost", "costs", "how much", "expensive", "cheap", "pay", "paid"),
+    "idle_timeout_minutes": ("idle", "idle timeout", "disconnect", "inactive", "afk"),
+    "notebooks_running_max": ("at once", "in parallel", "concurrent", "at the same time", "how many notebooks"),
+    "background_execution": ("close my laptop", "close the laptop", "close the tab", "background", "keep running",
+                             "offline", "when i close", "while i sleep"),
+    "private_notebooks": ("private", "privacy", "public"),
+    "deployment": ("deploy", "deployment", "endpoint", "serve", "api"),
+    "selectable_timeout": ("selectable timeout", "choose the timeout", "set the timeout"),
+    "ram_gib": ("ram",),
+    "requires_education": ("student", "students", "education", "eligible"),
+}
+WHY_WORDS = ("why", "why not", "ranked", "rank", "so low", "so high", "not recommended", "first", "best", "worse",
+             "better", "ok", "good", "suitable", "fit", "work for me")
+
+# Common English words the typo corrector leaves alone (they are close to lexicon words but mean something else).
+COMMON_WORDS = frozenset("""
+a about above after again against ago all also am an and another any anyone anything are around as ask at away
+back be because been before being below best better between big bit both but by came can case cheap check class
+code come could course data day did do does doing done down each else end enough even ever every few find first
+fit for from gave get give go going gone good got great had has have having he her here him his hold home how i if
+in into is it its just keep kind know large last later least less let like line little live long look lot lots
+made main make many may me mean might mind mine more most much must my need never new next nice no nor not now
+of off often ok old on once one only or other our out over own part people per place plan plans please point
+points put quite rather real really right run said same saw say see seem set she should show side since so some
+something soon still such sure take tell than thank thanks that the their them then there these they thing things
+think this those though time to today too took tried try two under until up us use used using very want was way we
+well went were what when where which while who why will wish with without work works would yes yet you your
+fine mix max min maybe then than them here hear tired tried model models thesis course team lab labs company
+school image images photo photos people person user users night week weeks month months year years hour hours
+today tomorrow tonight weekend weekends job jobs task tasks local laptop desktop server cloud quick slow fast
+gpu gpus cpu cpus card cards test tests result results start stop thing think same sure fun bad minus plus
+""".split())

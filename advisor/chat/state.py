@@ -1,0 +1,123 @@
+"""The conversation's state: the answers so far (Workload field names), the questions closed, a bounded undo
+history. JSON-ready and small, so a stateless front end can hand it back; from_json refuses anything else."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from ..errors import AdvisorError, ChatStateError
+from ..workload import WORKLOAD_FIELDS, Workload
+from .questions import QUESTION_BY_NAME, QUESTIONS
+
+STATE_VERSION = 2
+# Undo steps kept: enough to walk back a questionnaire, small enough for the API's signed token (20,000 chars).
+MAX_HISTORY = 10
+ANSWER_FIELDS = tuple(f for f in WORKLOAD_FIELDS if not f.startswith("reference"))
+_LIST_FIELDS = ("needs", "nice_to_have")
+
+
+def workload_from_answers(answers: dict, **reference) -> Workload:
+    """The Workload the answers describe; fields not answered take Workload's defaults.
+    Raises InvalidWorkloadError for a value out of bounds."""
+    kwargs = {k: v for k, v in answers.items() if v is not None and k in ANSWER_FIELDS}
+    for name in _LIST_FIELDS:
+        if name in kwargs:
+            kwargs[name] = frozenset(kwargs[name])
+    return Workload(**kwargs, **reference)
+
+
+def _check_answers(answers, where: str) -> dict:
+    if not isinstance(answers, dict) or not all(isinstance(k, str) for k in answers):
+        raise ChatStateError(f"conversation state: {where} is not a set of answers; start a new conversation")
+    unknown = sorted(set(answers) - set(ANSWER_FIELDS))
+    if unknown:
+        raise ChatStateError(f"conversation state has unknown answers {unknown}; start a new conversation")
+    for name, value in answers.items():
+        if name in _LIST_FIELDS:
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value) and len(value) <= 8
+        else:
+            ok = value is None or isinstance(value, (str, int, float, bool)) and (
+                not isinstance(value, str) or len(value) <= 40)
+        if not ok:
+            raise ChatStateError(f"conversation state holds a malformed answer for {name}; start a new conversation")
+    try:
+        workload_from_answers(answers)
+    except (AdvisorError, TypeError, ValueError) as exc:
+        raise ChatStateError(f"conversation state holds an invalid answer ({exc}); start a new conversation") from None
+    return {k: list(v) if isinstance(v, list) else v for k, v in answers.items() if v is not None}
+
+
+def _check_closed(closed, where: str) -> list[str]:
+    if not isinstance(closed, list) or not all(isinstance(c, str) and c in QUESTION_BY_NAME for c in closed) \
+            or len(set(closed)) != len(closed):
+        raise ChatStateError(f"conversation state: {where} lists unknown or repeated questions; start a new "
+                             "conversation")
+    return list(closed)
+
+
+@dataclass
+class ChatState:
+    """answers: Workload field -> JSON value, only for fields understood so far. closed: questions answered or
+    skipped. history: earlier (answers, closed) pairs, oldest first, at most MAX_HISTORY."""
+
+    answers: dict = field(default_factory=dict)
+    closed: list = field(default_factory=list)
+    history: list = field(default_factory=list)
+
+    @property
+    def asking(self) -> str | None:
+        """The question asked next (a Workload field name), None once every question is closed."""
+        return next((q.name for q in QUESTIONS if q.name not in self.closed), None)
+
+    @property
+    def done(self) -> bool:
+        return self.asking is None
+
+    def remember(self) -> None:
+        """Keep the present answers for undo."""
+        self.history.append([copy.deepcopy(self.answers), list(self.closed)])
+        del self.history[:-MAX_HISTORY]
+
+    def undo(self) -> bool:
+        """Go back one change; False when there is nothing to undo."""
+        if not self.history:
+            return False
+        self.answers, self.closed = self.history.pop()
+        return True
+
+    def apply(self, changes: dict) -> None:
+        for name, value in changes.items():
+            if value is None:
+                self.answers.pop(name, None)
+            else:
+                self.answers[name] = value
+
+    def close(self, question: str) -> None:
+        if question in QUESTION_BY_NAME and question not in self.closed:
+            self.closed.append(question)
+
+    def to_json(self) -> dict:
+        return {"v": STATE_VERSION, "answers": copy.deepcopy(self.answers), "closed": list(self.closed),
+                "done": self.done, "history": copy.deepcopy(self.history)}
+
+    @classmethod
+    def from_json(cls, data) -> ChatState:
+        """A state checked field by field. Raises ChatStateError for anything this chat did not produce."""
+        if not isinstance(data, dict) or data.get("v") != STATE_VERSION:
+            raise ChatStateError("conversation state is missing or from another version; start a new conversation")
+        if set(data) - {"v", "answers", "closed", "done", "history"}:
+            raise ChatStateError("conversation state has unknown parts; start a new conversation")
+        answers = _check_answers(data.get("answers"), "answers")
+        closed = _check_closed(data.get("closed"), "closed")
+        history = data.get("history", [])
+        if not isinstance(history, list) or len(history) > MAX_HISTORY:
+            raise ChatStateError("conversation state has a malformed history; start a new conversation")
+        checked = []
+        for item in history:
+            if not isinstance(item, list) or len(item) != 2:
+                raise ChatStateError("conversation state has a malformed history; start a new conversation")
+            checked.append([_check_answers(item[0], "history"), _check_closed(item[1], "history")])
+        state = cls(answers, closed, checked)
+        if not isinstance(data.get("done"), bool) or data["done"] != state.done:
+            raise ChatStateError("conversation state is inconsistent; start a new conversation")
+        return state

@@ -1,0 +1,140 @@
+"""The chat's accuracy on its corpus and the time of a turn.
+
+Prints the accuracy per question (or intent) on tests/chat_corpus.toml and the list of misses, then the median
+time of a chat turn beside a bare `recommend` call measured in the same run, and the import time of the parsing
+libraries beside a bare `python -c pass`.
+Run: .venv/bin/python benchmarks/bench_chat.py [--part all|dev|held-out] [--no-timing]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from advisor.catalog import load_catalog  # noqa: E402
+from advisor.chat import chat_turn  # noqa: E402
+from advisor.chat.evaluate import category, load_corpus, run_case, split, start_state  # noqa: E402
+from advisor.chat.parse import read  # noqa: E402
+from advisor.chat.state import ChatState, workload_from_answers  # noqa: E402
+from advisor.recommend import recommend  # noqa: E402
+
+CORPUS = ROOT / "tests" / "chat_corpus.toml"
+
+
+def accuracy(catalog, part: str) -> int:
+    cases = load_corpus(CORPUS)
+    dev, held = split(cases)
+    chosen = {"all": range(len(cases)), "dev": dev, "held-out": held}[part]
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    misses = []
+    for i in chosen:
+        outcome = run_case(catalog, cases[i])
+        key = category(cases[i])
+        per[key][0] += outcome.passed
+        per[key][1] += 1
+        if not outcome.passed:
+            misses.append((i, cases[i], outcome.problems))
+    print(f"Chat corpus ({part}: {len(chosen)} of {len(cases)} utterances)\n")
+    print(f"{'question or intent':24s} {'right':>7s} {'accuracy':>9s}")
+    for key, (right, total) in sorted(per.items()):
+        print(f"{key:24s} {right:>3d}/{total:<3d} {right / total:>9.1%}")
+    right, total = sum(v[0] for v in per.values()), sum(v[1] for v in per.values())
+    print(f"{'all':24s} {right:>3d}/{total:<3d} {right / total:>9.1%}\n")
+    print(f"Misses ({len(misses)}):" if misses else "Misses: none")
+    for i, case, problems in misses:
+        print(f"  #{i} {case['text']!r} at {case.get('asking', 'kind')}: {'; '.join(problems)}")
+    return len(misses)
+
+
+def _median_ms(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def timing(catalog) -> None:
+    cases = load_corpus(CORPUS)
+    mid = [(start_state(c.get("asking", "kind")), c["text"]) for c in cases if c.get("asking") != "done"][:200]
+    end = [(start_state("done"), c["text"]) for c in cases if c.get("asking") == "done"][:60]
+    workload = workload_from_answers(ChatState.from_json(start_state("done")).answers)
+    for state, text in mid[:20] + end[:5]:  # warm the catalog's score caches, as a running service has them
+        chat_turn(catalog, state, text)
+
+    def turns(pairs):
+        def run():
+            for state, text in pairs:
+                chat_turn(catalog, state, text)
+        return run
+
+    def parse_only():
+        for _, text in mid:
+            read(text)
+
+    read.cache_clear()
+    baseline = _median_ms(lambda: recommend(catalog, workload), 200)
+    parse = []
+    for _ in range(5):
+        read.cache_clear()
+        parse.append(_median_ms(parse_only, 1) / len(mid))
+    read.cache_clear()
+    mid_ms = statistics.median(_median_ms(turns(mid), 1) / len(mid) for _ in range(5))
+    read.cache_clear()
+    end_ms = statistics.median(_median_ms(turns(end), 1) / len(end) for _ in range(5))
+    print("\nTurn time (median; the chat's own cache of readings cleared before each pass)")
+    print(f"  baseline: one bare recommend() call            {baseline:7.2f} ms")
+    print(f"  reading a message (parse only)                 {statistics.median(parse):7.2f} ms  "
+          f"({statistics.median(parse) / baseline:.2f} x baseline)")
+    print(f"  a turn during the questionnaire                {mid_ms:7.2f} ms  ({mid_ms / baseline:.2f} x baseline)")
+    print(f"  a turn after the ranking (ranks every time)    {end_ms:7.2f} ms  ({end_ms / baseline:.2f} x baseline)")
+
+
+def import_times() -> None:
+    def run(code: str) -> float:
+        out = []
+        for _ in range(5):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+            out.append((time.perf_counter() - t) * 1000)
+        return statistics.median(out)
+
+    bare = run("pass")
+    print("\nImport time (a fresh interpreter, median of 5)")
+    print(f"  python -c pass                                 {bare:7.1f} ms")
+    for module in ("rapidfuzz", "text_to_num", "spellchecker", "advisor.chat.parse", "advisor.chat"):
+        ms = run(f"import {module}")
+        print(f"  import {module:40s}{ms:7.1f} ms  (+{ms - bare:.1f} ms)")
+    parse = run("import advisor.chat.parse")
+    first = run("from advisor.chat.parse import correct; correct('trainning')")
+    print(f"  the first typo corrected (loads the English word list, once)  +{first - parse:.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("all", "dev", "held-out"), default="all")
+    parser.add_argument("--no-timing", action="store_true")
+    args = parser.parse_args()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"Machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, load {load:.2f}\n")
+    catalog = load_catalog()
+    misses = accuracy(catalog, args.part)
+    if not args.no_timing:
+        timing(catalog)
+        import_times()
+    sys.exit(1 if misses else 0)
+
+
+if __name__ == "__main__":
+    main()
