@@ -17,21 +17,20 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from advisor.catalog import load_catalog
+from advisor.chat import chat_turn
+from advisor.chat.evaluate import category, load_corpus, run_case, split, start_state
+from advisor.chat.parse import read
+from advisor.chat.state import ChatState, workload_from_answers
+from advisor.recommend import recommend
 
-from advisor.catalog import load_catalog  # noqa: E402
-from advisor.chat import chat_turn  # noqa: E402
-from advisor.chat.evaluate import category, load_corpus, run_case, split, start_state  # noqa: E402
-from advisor.chat.parse import read  # noqa: E402
-from advisor.chat.state import ChatState, workload_from_answers  # noqa: E402
-from advisor.recommend import recommend  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 CORPUS = ROOT / "tests" / "chat_corpus.toml"
 
 
-def accuracy(catalog, part: str) -> int:
-    cases = load_corpus(CORPUS)
+def accuracy(catalog, part: str, corpus: Path = CORPUS) -> int:
+    cases = load_corpus(corpus)
     dev, held = split(cases)
     chosen = {"all": range(len(cases)), "dev": dev, "held-out": held}[part]
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -124,12 +123,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("all", "dev", "held-out"), default="all")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="another corpus in the same format")
     args = parser.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"Machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}, load {load:.2f}\n")
     catalog = load_catalog()
-    misses = accuracy(catalog, args.part)
+    misses = accuracy(catalog, args.part, args.corpus)
     if not args.no_timing:
         timing(catalog)
         import_times()
