@@ -71,8 +71,11 @@ class ChatRequest(BaseModel):
 
 
 class ChatResponse(BaseModel):
-    """The chat's reply. answers: the workload understood so far, in POST /recommend's field names (null where
-    unset). asking: the field asked about next (null when done)."""
+    """The chat's reply (Markdown). answers: the workload understood so far, in POST /recommend's field names (null
+    where unset). asking: the field asked about next (null when done). intent: how the message was understood
+    (answer, skip, explain, about, what_if, undo, start_over, invalid, unknown, greeting, empty). topic: what a question
+    was about. recommendations: the ranking when done, as POST /recommend gives it; what_if: the ranking a
+    hypothetical would give ("what if I had $20?"), the answers unchanged."""
 
     state: str
     reply: str
@@ -80,4 +83,7 @@ class ChatResponse(BaseModel):
     done: bool
     answers: dict[str, Any]
     asking: str | None
+    intent: str
+    topic: str | None = None
     recommendations: dict | None = None
+    what_if: dict | None = None

@@ -18,10 +18,12 @@ async def chat(request: Request, body: ChatRequest) -> dict:
     catalog = catalog_for(request, await as_of_query(body.as_of))
     state = None if body.state is None else signer.loads(body.state)
     turn = chat_turn(catalog, state, body.message)
-    recs = None
+    recs = what_if = None
     if turn.recommendations is not None and turn.workload is not None:
         recs = recommend_json(catalog, turn.workload, turn.recommendations)
+    if turn.what_if is not None:
+        what_if = recommend_json(catalog, *turn.what_if)
     return {"state": signer.dumps(turn.state), "reply": turn.reply, "quick_replies": turn.quick_replies,
             "done": turn.done, "answers": {CORE_TO_API.get(k, k): v for k, v in turn.answers.items()},
             "asking": None if turn.asking is None else CORE_TO_API.get(turn.asking, turn.asking),
-            "recommendations": recs}
+            "intent": turn.intent, "topic": turn.topic, "recommendations": recs, "what_if": what_if}
