@@ -167,6 +167,35 @@ class BenchMode(_Labelled):
     FULL = "full", "full (all 42 sub-tests)"
 
 
+class RunOrigin(_Labelled):
+    """Where a stored run came from: made or imported on this machine, or posted to / pulled from a shared server."""
+
+    LOCAL = "local", "your runs"
+    SHARED = "shared", "shared runs"
+
+
+class EvidenceChoice(_Labelled):
+    """Which runs a recommendation may learn from, besides the catalog (CLI --evidence, the API's `evidence`)."""
+
+    CATALOG = "catalog", "the catalog only"
+    LOCAL = "local", "the catalog and your runs"
+    SHARED = "shared", "the catalog and shared runs"
+    ALL = "all", "the catalog, your runs and shared runs"
+
+    @property
+    def origins(self) -> tuple[RunOrigin, ...]:
+        """The run origins this choice counts."""
+        return {"catalog": (), "local": (RunOrigin.LOCAL,), "shared": (RunOrigin.SHARED,),
+                "all": (RunOrigin.LOCAL, RunOrigin.SHARED)}[self.value]
+
+
+class RunOrder(_Labelled):
+    """The order of a run listing: by start time, then id."""
+
+    NEWEST = "newest", "newest first"
+    OLDEST = "oldest", "oldest first"
+
+
 class DeviceKind(_Labelled):
     GPU = "gpu", "GPU"
     CPU = "cpu", "CPU"
@@ -205,6 +234,7 @@ class CaveatCode(_Labelled):
     UNUSED_UNITS = "unused_units", "units expire unused"
     VOLATILE_PRICE = "volatile_price", "marketplace price"
     IDLE_TIMEOUT = "idle_timeout", "idle timeout"
+    ALLOCATION_DISAGREES = "allocation_disagrees", "recent runs got other GPUs than the catalog states"
 
 
 class PlanField(_Labelled):
