@@ -167,9 +167,11 @@ class BenchMode(_Labelled):
     FULL = "full", "full (all 42 sub-tests)"
 
 
-class RunOrigin(_Labelled):
-    """Where a stored run came from: made or imported on this machine, or posted to / pulled from a shared server."""
+class EvidenceSource(_Labelled):
+    """What a score rests on: the catalog's published results, your runs (made or imported on this machine), or
+    shared runs (posted to a shared server, or pulled from one). A stored run is local or shared."""
 
+    CATALOG = "catalog", "catalog"
     LOCAL = "local", "your runs"
     SHARED = "shared", "shared runs"
 
@@ -183,10 +185,10 @@ class EvidenceChoice(_Labelled):
     ALL = "all", "the catalog, your runs and shared runs"
 
     @property
-    def origins(self) -> tuple[RunOrigin, ...]:
-        """The run origins this choice counts."""
-        return {"catalog": (), "local": (RunOrigin.LOCAL,), "shared": (RunOrigin.SHARED,),
-                "all": (RunOrigin.LOCAL, RunOrigin.SHARED)}[self.value]
+    def origins(self) -> tuple[EvidenceSource, ...]:
+        """The stored runs' origins this choice counts."""
+        return {"catalog": (), "local": (EvidenceSource.LOCAL,), "shared": (EvidenceSource.SHARED,),
+                "all": (EvidenceSource.LOCAL, EvidenceSource.SHARED)}[self.value]
 
 
 class RunOrder(_Labelled):

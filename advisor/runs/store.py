@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc as sa_exc
 
 from ..errors import RunValidationError, StoreError
-from ..vocab import RunOrder, RunOrigin
+from ..vocab import RunOrder, EvidenceSource
 from .record import BenchmarkRun, run_from_json
 
 log = logging.getLogger("advisor.runs")
@@ -96,7 +96,7 @@ FACT_COLUMNS = ("id", "started_at", "mode", "device_kind", "device_name", "gpu_i
                 "partial", "ai", "inference", "training", "ai_low", "ai_high", "poster", "origin")
 
 
-def row_values(run: BenchmarkRun, poster: str, origin: RunOrigin, saved_at: dt.datetime | None = None) -> dict:
+def row_values(run: BenchmarkRun, poster: str, origin: EvidenceSource, saved_at: dt.datetime | None = None) -> dict:
     """The columns stored for a run (the record itself plus what listing, paging and evidence read)."""
     record = run.to_dict()
     from .record import content_hash
@@ -118,7 +118,7 @@ class StoredRun:
     id: int
     run: BenchmarkRun
     poster: str = POSTER_LOCAL
-    origin: RunOrigin = RunOrigin.LOCAL
+    origin: EvidenceSource = EvidenceSource.LOCAL
     saved_at: dt.datetime | None = None
 
     def to_dict(self) -> dict:
@@ -136,7 +136,7 @@ class RunFilter:
     mode: str | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
-    origins: tuple[RunOrigin, ...] = ()
+    origins: tuple[EvidenceSource, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -444,7 +444,7 @@ class RunStore:
         return int(existing), False
 
     def add_runs(self, items: Iterable[BenchmarkRun], poster: str = POSTER_LOCAL,
-                 origin: RunOrigin = RunOrigin.LOCAL) -> AddResult:
+                 origin: EvidenceSource = EvidenceSource.LOCAL) -> AddResult:
         """Stores runs in one transaction: all or none (D18). A run already stored is not stored again; its id is
         returned. poster: the name recorded for whoever posted (never a token). Raises StoreError."""
         result = AddResult()
@@ -462,12 +462,12 @@ class RunStore:
         return result
 
     def add_run(self, run: BenchmarkRun, poster: str = POSTER_LOCAL,
-                origin: RunOrigin = RunOrigin.LOCAL) -> tuple[int, bool]:
+                origin: EvidenceSource = EvidenceSource.LOCAL) -> tuple[int, bool]:
         """(id, True) when stored now, (id of the stored copy, False) when the same run was stored before."""
         result = self.add_runs([run], poster, origin)
         return result.ids[0], bool(result.added)
 
-    def add(self, run: BenchmarkRun, poster: str = POSTER_LOCAL, origin: RunOrigin = RunOrigin.LOCAL) -> int:
+    def add(self, run: BenchmarkRun, poster: str = POSTER_LOCAL, origin: EvidenceSource = EvidenceSource.LOCAL) -> int:
         """The run's id (stored now or before). Raises StoreError."""
         return self.add_run(run, poster, origin)[0]
 
@@ -495,7 +495,7 @@ class RunStore:
         except RunValidationError as exc:
             log.warning("run %s in %s no longer validates and is left out: %s", row.id, self.location, exc)
             return None
-        return StoredRun(int(row.id), run, row.poster, RunOrigin(row.origin), row.saved_at)
+        return StoredRun(int(row.id), run, row.poster, EvidenceSource(row.origin), row.saved_at)
 
     def page(self, filters: RunFilter = RunFilter(), limit: int = 100, cursor: str | None = None,
              order: RunOrder = RunOrder.NEWEST) -> RunPage:
@@ -567,7 +567,7 @@ class RunStore:
                 conn.rollback()
         return None if row is None else self._stored(row)
 
-    def facts(self, until: dt.datetime | None = None, origins: tuple[RunOrigin, ...] = ()) -> list[tuple]:
+    def facts(self, until: dt.datetime | None = None, origins: tuple[EvidenceSource, ...] = ()) -> list[tuple]:
         """The columns evidence is folded from (FACT_COLUMNS), for runs started before `until`, without parsing
         records. Raises StoreError."""
         engine = self._read_engine()
