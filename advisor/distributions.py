@@ -388,14 +388,14 @@ def random_effects_mean(parts: list[tuple[float, float]]) -> tuple[float, float]
     1 / (variance + tau^2). Returns (mean, standard error)."""
     parts = [(m, max(v, 1e-12)) for m, v in parts]
     w = [1 / v for _, v in parts]
-    fixed = sum(wi * m for wi, (m, _) in zip(w, parts)) / sum(w)
+    fixed = sum(wi * m for wi, (m, _) in zip(w, parts, strict=True)) / sum(w)
     tau2 = 0.0
     if len(parts) > 1:
-        q = sum(wi * (m - fixed) ** 2 for wi, (m, _) in zip(w, parts))
+        q = sum(wi * (m - fixed) ** 2 for wi, (m, _) in zip(w, parts, strict=True))
         c = sum(w) - sum(wi * wi for wi in w) / sum(w)
         tau2 = max(0.0, (q - (len(parts) - 1)) / c) if c > 0 else 0.0
     w = [1 / (v + tau2) for _, v in parts]
-    return sum(wi * m for wi, (m, _) in zip(w, parts)) / sum(w), math.sqrt(1 / sum(w))
+    return sum(wi * m for wi, (m, _) in zip(w, parts, strict=True)) / sum(w), math.sqrt(1 / sum(w))
 
 
 def _merge_sources(sources) -> tuple:

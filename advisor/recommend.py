@@ -7,8 +7,9 @@ pick the GPU, every option is judged and the plan is represented by its best one
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from .catalog import Catalog, GpuOption, Observation, Plan, Provenance
 from .costs import Cost, monthly_cost

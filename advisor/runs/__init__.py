@@ -1,18 +1,21 @@
 """Benchmark runs: the run record and its validation (record), the run store over SQLite or PostgreSQL (store), and
-runs folded into evidence for the score book (evidence).
+runs folded into evidence for the score book (evidence). Where the store is: location.
 
-Importing this package is light: the store (SQLAlchemy) loads only when `RunStore` is first used.
+Importing this package loads nothing heavy: each name loads its module (pydantic, SQLAlchemy) on first use.
 """
-from .record import (MAX_RUN_BYTES, RUN_SCHEMA, BenchmarkRun, check_plausible, iter_runs_from_file,
-                     plausibility_problem, run_from_json, runs_from_bytes, runs_from_file)
+from __future__ import annotations
 
-__all__ = ["MAX_RUN_BYTES", "RUN_SCHEMA", "BenchmarkRun", "RunStore", "StoredRun", "check_plausible",
-           "iter_runs_from_file", "plausibility_problem", "run_from_json", "runs_from_bytes", "runs_from_file"]
+import importlib
+
+_HOME = {"MAX_RUN_BYTES": "record", "RUN_SCHEMA": "record", "BenchmarkRun": "record", "check_plausible": "record",
+         "iter_runs_from_file": "record", "plausibility_problem": "record", "run_from_json": "record",
+         "runs_from_bytes": "record", "runs_from_file": "record", "RunStore": "store", "StoredRun": "store",
+         "RunFilter": "store", "RunPage": "store", "build_evidence": "evidence", "EvidenceCache": "evidence",
+         "RunEvidence": "evidence", "default_target": "location"}
+__all__ = sorted(_HOME)
 
 
 def __getattr__(name: str):
-    if name in ("RunStore", "StoredRun", "RunFilter", "RunPage"):
-        from . import store
-
-        return getattr(store, name)
+    if name in _HOME:
+        return getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
     raise AttributeError(name)

@@ -19,8 +19,8 @@ import datetime as dt
 import hashlib
 import json
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 from ..catalog import Catalog, gpu_name_key
 from ..vocab import EvidenceChoice, EvidenceSource, Metric
@@ -116,13 +116,13 @@ def poster_weights(posters: list[str], cap_runs: int = POSTER_CAP_RUNS) -> list[
         counts[p] = counts.get(p, 0) + 1
     weights = [min(1.0, cap_runs / counts[p]) for p in posters]
     totals: dict[str, float] = {}
-    for p, w in zip(posters, weights):
+    for p, w in zip(posters, weights, strict=True):
         totals[p] = totals.get(p, 0.0) + w
     if len(totals) >= 2:
         top = max(totals, key=totals.get)
         rest = sum(totals.values()) - totals[top]
         if totals[top] > rest:  # only the heaviest poster can outweigh the rest
-            weights = [w * rest / totals[top] if p == top else w for p, w in zip(posters, weights)]
+            weights = [w * rest / totals[top] if p == top else w for p, w in zip(posters, weights, strict=True)]
     return weights
 
 
@@ -131,11 +131,11 @@ def weighted_stats(values: list[float], weights: list[float]) -> tuple[float, fl
     Kish's effective number of runs (sum w)^2 / sum w^2."""
     v1 = sum(weights)
     v2 = sum(w * w for w in weights)
-    mean = sum(w * x for w, x in zip(weights, values)) / v1
+    mean = sum(w * x for w, x in zip(weights, values, strict=True)) / v1
     n_eff = v1 * v1 / v2 if v2 > 0 else 0.0
     if n_eff < 2 - 1e-9:
         return mean, None, n_eff
-    var = sum(w * (x - mean) ** 2 for w, x in zip(weights, values)) / (v1 - v2 / v1)
+    var = sum(w * (x - mean) ** 2 for w, x in zip(weights, values, strict=True)) / (v1 - v2 / v1)
     return mean, math.sqrt(max(var, 0.0)), n_eff
 
 
@@ -151,7 +151,8 @@ class SourceCount:
     last: dt.date
 
     def text(self) -> str:
-        span = self.first.isoformat() if self.first == self.last else f"{self.first.isoformat()} to {self.last.isoformat()}"
+        span = self.first.isoformat() if self.first == self.last else \
+            f"{self.first.isoformat()} to {self.last.isoformat()}"
         who = "source" if self.source is EvidenceSource.CATALOG else "poster"
         return f"{self.source.label} n={self.n} ({self.posters} {who}{'s' if self.posters != 1 else ''}, {span})"
 
@@ -241,7 +242,7 @@ def _group(mode: str, facts: list[RunFact], metric: Metric, window_start: dt.dat
         return None
     values = [f.score(metric) for f in facts]
     mean, _, n_eff = weighted_stats(values, poster_weights([f.poster for f in facts]))
-    recent = [(f, v) for f, v in zip(facts, values) if f.started_at >= window_start]
+    recent = [(f, v) for f, v in zip(facts, values, strict=True) if f.started_at >= window_start]
     sd, spread_n = None, 0.0
     if recent:
         _, sd, spread_n = weighted_stats([v for _, v in recent], poster_weights([f.poster for f, _ in recent]))
@@ -309,7 +310,7 @@ def build_evidence(facts: Iterable[RunFact], catalog: Catalog, choice: EvidenceC
         return None
     if not 1 <= int(window_days) <= 36_525:
         raise ValueError(f"window: expected 1 to 36,525 days, got {window_days}")
-    end = dt.datetime.combine(catalog.as_of + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    end = dt.datetime.combine(catalog.as_of + dt.timedelta(days=1), dt.time(), dt.UTC)
     window_start = end - dt.timedelta(days=int(window_days) + 1)
     matched: dict[tuple, str | None] = {}
     by_gpu: dict[str, list[RunFact]] = {}
@@ -349,7 +350,7 @@ def build_evidence(facts: Iterable[RunFact], catalog: Catalog, choice: EvidenceC
         weights = poster_weights([f.poster for f, _ in known])
         counts: dict[str, int] = {}
         totals: dict[str, float] = {}
-        for (f, g), w in zip(known, weights):
+        for (_, g), w in zip(known, weights, strict=True):
             counts[g] = counts.get(g, 0) + 1
             totals[g] = totals.get(g, 0.0) + w
         allocations[plan_id] = Allocation(plan_id, tuple(sorted(counts.items())), tuple(sorted(totals.items())),
@@ -379,7 +380,8 @@ def wilson_interval(successes: float, n: float, z: float = ALLOCATION_Z) -> tupl
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def allocation_disagreements(observed: Allocation, stated: tuple[tuple[str, float], ...]) -> list[tuple[str, float, float]]:
+def allocation_disagreements(observed: Allocation,
+                             stated: tuple[tuple[str, float], ...]) -> list[tuple[str, float, float]]:
     """GPUs whose stated share (catalog) lies outside the 95% interval of the share observed in runs:
     (gpu_id, stated share, observed share). Empty below MIN_ALLOCATION_RUNS effective runs."""
     weights = dict(observed.weights)
@@ -406,3 +408,60 @@ def posterior_shares(observed: Allocation, stated: tuple[tuple[str, float], ...]
     shares = {g: (prior_runs * stated_shares.get(g, 0.0) + weights.get(g, 0.0)) / total
               for g in set(stated_shares) | set(weights)}
     return tuple(sorted(((g, s) for g, s in shares.items() if s > 0), key=lambda gs: (-gs[1], gs[0])))
+
+
+# ---------------------------------------------------------------------------------------------
+# Folded evidence, cached per store generation
+
+
+class EvidenceCache:
+    """Evidence folded from a run store, kept per (catalog, choice, window) and rebuilt only when the store's
+    generation changes (a run arrived, on this worker or any other worker or host sharing the store). Reading the
+    generation is one indexed query, so a recommendation with thousands of runs folded in costs about what a
+    catalog-only one does. Thread-safe."""
+
+    def __init__(self, store, max_entries: int = 32):
+        import threading
+
+        self.store = store
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._generation: int | None = None
+        self._facts: list[RunFact] = []
+        self._folded: dict[tuple, RunEvidence | None] = {}
+
+    def get(self, catalog: Catalog, choice: EvidenceChoice | str = EvidenceChoice.ALL,
+            window_days: int = DEFAULT_WINDOW_DAYS) -> RunEvidence | None:
+        """The folded evidence (None when no run counts or choice is catalog). Raises StoreError."""
+        choice = EvidenceChoice(choice)
+        if not choice.origins:
+            return None
+        generation = self.store.generation()
+        key = (catalog, choice, int(window_days))
+        with self._lock:
+            if generation != self._generation:
+                self._facts = [fact_from_row(r) for r in self.store.facts()]
+                self._generation = generation
+                self._folded.clear()
+            if key not in self._folded:
+                if len(self._folded) >= self.max_entries:
+                    self._folded.pop(next(iter(self._folded)))
+                self._folded[key] = build_evidence(self._facts, catalog, choice, window_days)
+            return self._folded[key]
+
+
+def load_evidence(store, catalog: Catalog, choice: EvidenceChoice | str = EvidenceChoice.ALL,
+                  window_days: int = DEFAULT_WINDOW_DAYS) -> RunEvidence | None:
+    """Evidence folded from every run in `store` that `choice` counts (once; see EvidenceCache to keep it)."""
+    return EvidenceCache(store).get(catalog, choice, window_days)
+
+
+def evidence_json(evidence: RunEvidence | None, choice: EvidenceChoice | str, problem: str | None = None) -> dict:
+    """What a recommendation learned from runs, JSON-ready: the choice asked for, what was used, how many runs
+    counted, and a problem (a store fault: the catalog alone was used)."""
+    out = {"choice": str(EvidenceChoice(choice)), "used": "catalog" if evidence is None else "catalog and runs",
+           "runs_used": 0 if evidence is None else evidence.runs_used, "problem": problem}
+    if evidence is not None:
+        out.update(window_days=evidence.window_days, runs_left_out=evidence.runs_left_out,
+                   gpus_measured=sorted({g for g, _ in evidence.gpus}), plans_observed=sorted(evidence.allocations))
+    return out

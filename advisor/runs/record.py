@@ -12,12 +12,22 @@ import io
 import json
 import math
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      ValidationInfo, field_validator, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import RunValidationError
 
@@ -39,7 +49,7 @@ MAX_MS = 10_000_000.0
 # AI Benchmark first appeared in October 2018 (Ignatov et al., "AI Benchmark: Running Deep Neural Networks on
 # Android Smartphones", https://arxiv.org/abs/1810.01109); no run can be older. Clocks drift, so a run may end
 # up to a day in the future; a run longer than a week is no single benchmark.
-EARLIEST_RUN = dt.datetime(2018, 10, 1, tzinfo=dt.timezone.utc)
+EARLIEST_RUN = dt.datetime(2018, 10, 1, tzinfo=dt.UTC)
 FUTURE_SLACK = dt.timedelta(days=1)
 MAX_RUN_DURATION = dt.timedelta(days=7)
 # Ids: catalog plan and GPU ids (lower-case letters, digits, '+', '-').
@@ -88,7 +98,7 @@ def _aware_datetime(value: Any) -> Any:
         raise ValueError("has no time zone; add one, e.g. 2026-11-20T10:00:00+00:00 for UTC")
     if parsed < EARLIEST_RUN:
         raise ValueError(f"is before AI Benchmark existed ({EARLIEST_RUN.date().isoformat()})")
-    if parsed > dt.datetime.now(dt.timezone.utc) + FUTURE_SLACK:
+    if parsed > dt.datetime.now(dt.UTC) + FUTURE_SLACK:
         raise ValueError("is more than a day in the future")
     return parsed
 

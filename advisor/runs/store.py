@@ -17,21 +17,21 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import sqlalchemy as sa
-from sqlalchemy import event, exc as sa_exc
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 
 from ..errors import RunValidationError, StoreError
-from ..vocab import RunOrder, EvidenceSource
+from ..vocab import EvidenceSource, RunOrder
+from .location import ENV_DATABASE_URL, ENV_STORE, default_target, is_postgres, sqlite_path
 from .record import BenchmarkRun, run_from_json
 
 log = logging.getLogger("advisor.runs")
 
-ENV_DATABASE_URL = "ADVISOR_DATABASE_URL"
-ENV_STORE = "ADVISOR_RUNS_DB"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The Alembic revision this code reads and writes (advisor/runs/migrations/versions/).
 HEAD_REVISION = "0002"
@@ -54,7 +54,7 @@ class UtcDateTime(sa.types.TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
@@ -62,7 +62,7 @@ class UtcDateTime(sa.types.TypeDecorator):
             return None
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
-        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 metadata = sa.MetaData()
@@ -102,7 +102,7 @@ def row_values(run: BenchmarkRun, poster: str, origin: EvidenceSource, saved_at:
     from .record import content_hash
 
     s = run.scores
-    return {"content_hash": content_hash(record), "saved_at": saved_at or dt.datetime.now(dt.timezone.utc),
+    return {"content_hash": content_hash(record), "saved_at": saved_at or dt.datetime.now(dt.UTC),
             "started_at": run.started_at, "mode": run.mode, "device_kind": run.device.kind,
             "device_name": run.device.name, "gpu_id": run.device.gpu_id, "memory_gib": run.device.memory_gib,
             "platform": run.platform, "partial": run.partial, "ai": s.ai, "inference": s.inference,
@@ -158,20 +158,6 @@ class AddResult:
     duplicates: int = 0
 
 
-def default_target() -> str:
-    """ADVISOR_DATABASE_URL, else ADVISOR_RUNS_DB, else runs.sqlite in the user's data directory."""
-    for name in (ENV_DATABASE_URL, ENV_STORE):
-        if os.environ.get(name):
-            return os.environ[name]
-    from platformdirs import user_data_dir
-
-    return str(Path(user_data_dir("advisor", appauthor=False)) / "runs.sqlite")
-
-
-def _is_postgres(target: str) -> bool:
-    return target.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
-
-
 def encode_cursor(started_at: dt.datetime, run_id: int, order: RunOrder) -> str:
     raw = json.dumps([started_at.isoformat(), run_id, str(order)], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -199,13 +185,13 @@ class RunStore:
 
     def __init__(self, target: Path | str | None = None):
         text = str(target) if target is not None and str(target) else default_target()
-        self.is_postgres = _is_postgres(text)
+        self.is_postgres = is_postgres(text)
         self.path: Path | None = None
         if self.is_postgres:
             url = sa.engine.make_url(text)
             self.url = url.set(drivername="postgresql+psycopg")
         else:
-            self.path = Path(text.removeprefix("sqlite:///") if text.startswith("sqlite:///") else text).expanduser()
+            self.path = sqlite_path(text)
             self.url = None
         self._reader: sa.Engine | None = None
         self._writer: sa.Engine | None = None
@@ -275,7 +261,8 @@ class RunStore:
 
     def _fault(self, exc: BaseException, action: str) -> StoreError:
         """One line naming the cause and what to do (D16)."""
-        text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raw = str(getattr(exc, "orig", None) or exc).strip()
+        text = raw.splitlines()[0] if raw else type(exc).__name__
         where = self.location
         lower = text.lower()
         if self.is_postgres:

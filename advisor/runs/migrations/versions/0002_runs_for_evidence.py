@@ -21,7 +21,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _when(text, fallback):
