@@ -230,17 +230,26 @@ class RunStore:
 
     def _make_sqlite_engine(self, write: bool) -> sa.Engine:
         path = self.path
-        immutable = not write and not os.access(path.parent, os.W_OK) and not os.access(path, os.W_OK)
 
         def connect():
             if write:
                 return sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None,
                                        check_same_thread=False)
-            # Read-only: never creates the file. On read-only media a WAL database cannot be opened read-only
-            # (SQLite needs its -shm file), so there it is opened as immutable: nobody can be writing to it.
-            uri = path.resolve().as_uri() + ("?immutable=1" if immutable else "?mode=ro")
-            return sqlite3.connect(uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None,
+            # Read-only: never creates the file.
+            uri = path.resolve().as_uri()
+            conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None,
                                    check_same_thread=False)
+            try:
+                conn.execute("PRAGMA schema_version").fetchone()
+                return conn
+            except sqlite3.OperationalError:
+                conn.close()
+                if os.access(path.parent, os.W_OK):
+                    raise
+            # On read-only media a WAL database whose -shm file is missing cannot be opened read-only; there it is
+            # opened as immutable, which is safe because nobody can be writing to it.
+            return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=SQLITE_BUSY_TIMEOUT_S,
+                                   isolation_level=None, check_same_thread=False)
 
         engine = sa.create_engine("sqlite+pysqlite://", creator=connect, poolclass=sa.pool.QueuePool, pool_size=5,
                                   max_overflow=10)
@@ -248,6 +257,8 @@ class RunStore:
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection, record):
             dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+            if write:  # persistent and a no-op once set: readers never block the writer, nor it them
+                dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection):
@@ -384,9 +395,6 @@ class RunStore:
                     self._refuse_bad_path()
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                     writer = self._sqlite_engine(write=True)
-                    with writer.connect() as conn:  # persistent: readers never block the writer
-                        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-                        conn.rollback()
                 with writer.begin() as conn:
                     self._migrate(conn)
                 current = True

@@ -108,15 +108,23 @@ def upgrade() -> None:
             batch = []
     if batch:
         bind.execute(new.insert(), batch)
+    # Ids are never reused, not even those of duplicates left out above: continue after the largest ever given.
+    last_id = bind.execute(sa.select(sa.func.max(old.c.id))).scalar() or 0
+    if sqlite:
+        given = bind.execute(sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'runs'")).scalar()
+        last_id = max(last_id, given or 0)
     op.drop_table("runs")
     op.rename_table("runs_v2", "runs")
     op.create_index("runs_content_hash", "runs", ["content_hash"], unique=True)
     op.create_index("runs_started", "runs", ["started_at", "id"])
     op.create_index("runs_plan_started", "runs", ["platform", "started_at", "id"])
     op.create_index("runs_gpu_started", "runs", ["gpu_id", "started_at", "id"])
-    if not sqlite:  # ids were copied: the identity must continue after the largest
-        op.execute("SELECT setval(pg_get_serial_sequence('runs', 'id'), COALESCE((SELECT max(id) FROM runs), 0) + 1, "
-                   "false)")
+    if sqlite:
+        bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = 'runs'"))
+        bind.execute(sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES ('runs', :seq)"), {"seq": last_id})
+    else:
+        bind.execute(sa.text("SELECT setval(pg_get_serial_sequence('runs', 'id'), :next, false)"),
+                     {"next": last_id + 1})
     state = op.create_table("store_state", sa.Column("id", sa.Integer(), primary_key=True),
                             sa.Column("generation", sa.BigInteger(), nullable=False))
     op.bulk_insert(state, [{"id": 1, "generation": 1}])
