@@ -204,14 +204,34 @@ class ScoreBook:
         return (SourceCount(EvidenceSource.CATALOG, sum(r.n for r in rows), len({r.provenance.source for r in rows}),
                             min(dates), max(dates)),)
 
+    @property
+    def between_source_cv(self) -> float:
+        """How far one source's measurement of a GPU sits from another's (a coefficient of variation): pooled over
+        the catalog's GPUs measured by several sources (setups, TensorFlow versions), else the run-to-run spread."""
+        if not hasattr(self, "_between_source_cv"):
+            num = den = 0.0
+            for rows in self._gpu_rows.values():
+                by_source: dict[str, list[Evidence]] = {}
+                for r in rows:
+                    by_source.setdefault(r.provenance.source, []).append(r)
+                if len(by_source) < 2:
+                    continue
+                means = [math.log(sum(r.n * r.mean for r in rs) / sum(r.n for r in rs)) for rs in by_source.values()]
+                centre = sum(means) / len(means)
+                num += sum((m - centre) ** 2 for m in means)
+                den += len(means) - 1
+            self._between_source_cv = math.sqrt(num / den) if den else self.run_to_run_cv
+        return self._between_source_cv
+
     def _with_runs(self, gpu_id: str, metric: Metric, base: GpuScore | None, runs: Measurement) -> GpuScore:
-        """The catalog's figure and the runs' full and quick groups pooled by a random-effects mean (README,
-        "Evidence from runs"): each part weighs 1 / (its squared standard error + the between-part variance)."""
+        """The catalog's figure and the runs' full and quick groups pooled by precision (README, "Evidence from
+        runs"): each part weighs 1 / its variance. The catalog's figure is one or a few setups, so its variance
+        adds the between-source spread; runs from many posters carry that spread in their own."""
         cv = self.run_to_run_cv
         parts: list[tuple[float, float]] = []  # (mean, variance of the mean)
         measured_spreads: list[tuple[float, float]] = []  # (sd, degrees of freedom)
         if base is not None and not base.estimated:
-            parts.append((base.mean, base.sd ** 2 / max(base.n, 1)))
+            parts.append((base.mean, base.sd ** 2 / max(base.n, 1) + (self.between_source_cv * base.mean) ** 2))
             if base.n > 1 and _pool(self._gpu_rows[(gpu_id, metric)], cv)[3]:
                 measured_spreads.append((base.sd, base.n - 1))
         elif base is not None:  # a spec-sheet estimate: its leave-one-GPU-out error
@@ -222,7 +242,7 @@ class ScoreBook:
                 measured_spreads.append((g.sd, g.spread_n_eff - 1))
             # A quick run's calibration error is the same for every run of one GPU: it does not average away.
             parts.append((g.mean, spread ** 2 / g.n_eff + (g.log_error * g.mean) ** 2))
-        mean, se = random_effects_mean(parts)
+        mean, se = precision_weighted_mean(parts)
         if measured_spreads:
             dof = sum(d for _, d in measured_spreads)
             sd = math.sqrt(sum(d * s * s for s, d in measured_spreads) / dof)
@@ -234,7 +254,7 @@ class ScoreBook:
         what = "estimated" if estimated else "measured"
         before = base.detail if base is not None else "no catalog figure"
         detail = (f"{what} (n={(base.n if base else 0) + runs.n}): {'; '.join(s.text() for s in basis)}; "
-                  f"pooled mean of the catalog and the runs ({before})")
+                  f"precision-weighted mean of the catalog and the runs ({before})")
         return GpuScore(gpu_id, metric, mean, sd, (base.n if base else 0) + runs.n, estimated, error, detail,
                         base.sources if base else (), base.tf_versions if base else (), basis)
 
@@ -382,20 +402,11 @@ class ScoreBook:
         return sorted(out, key=lambda row: -row[3])
 
 
-def random_effects_mean(parts: list[tuple[float, float]]) -> tuple[float, float]:
-    """DerSimonian and Laird's random-effects mean of (mean, variance of the mean) parts: the between-part
-    variance tau^2 = max(0, (Q - (k - 1)) / (sum w - sum w^2 / sum w)) with w = 1 / variance, then weights
-    1 / (variance + tau^2). Returns (mean, standard error)."""
-    parts = [(m, max(v, 1e-12)) for m, v in parts]
-    w = [1 / v for _, v in parts]
-    fixed = sum(wi * m for wi, (m, _) in zip(w, parts, strict=True)) / sum(w)
-    tau2 = 0.0
-    if len(parts) > 1:
-        q = sum(wi * (m - fixed) ** 2 for wi, (m, _) in zip(w, parts, strict=True))
-        c = sum(w) - sum(wi * wi for wi in w) / sum(w)
-        tau2 = max(0.0, (q - (len(parts) - 1)) / c) if c > 0 else 0.0
-    w = [1 / (v + tau2) for _, v in parts]
-    return sum(wi * m for wi, (m, _) in zip(w, parts, strict=True)) / sum(w), math.sqrt(1 / sum(w))
+def precision_weighted_mean(parts: list[tuple[float, float]]) -> tuple[float, float]:
+    """The inverse-variance weighted mean of (mean, variance of the mean) parts, and its standard error."""
+    weights = [1 / max(v, 1e-12) for _, v in parts]
+    total = sum(weights)
+    return sum(w * m for w, (m, _) in zip(weights, parts, strict=True)) / total, math.sqrt(1 / total)
 
 
 def _merge_sources(sources) -> tuple:
