@@ -481,7 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     plans.add_argument("--json", action="store_true", help="print JSON")
 
     rec = command("recommend", cmd_recommend)
-    rec.add_argument(FLAGS["kind"], dest="kind", choices=Kind.values(), default="mixed", help="kind of work (default mixed)")
+    rec.add_argument(FLAGS["kind"], dest="kind", choices=Kind.values(), default="mixed",
+                     help="kind of work (default mixed)")
     rec.add_argument(FLAGS["gpu_memory_gib"], dest="gpu_memory_gib", type=_field_number("gpu_memory_gib"), default=0.0,
                      help="GPU memory needed, GiB (per GPU)")
     rec.add_argument(FLAGS["session_hours"], dest="session_hours", type=_field_number("session_hours"), default=2.0,
@@ -565,7 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=_whole(1, 64, "a number of processes"), default=1,
                        help="server processes (default 1; several need ADVISOR_CHAT_SECRET)")
 
-    data = sub.add_parser("data", help="check the catalog in data/")
+    data = sub.add_parser("data", help="check the catalog in data/",
+                          description="Commands on the catalog in data/: `advisor data check`.")
     data_sub = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
     check = data_sub.add_parser("check", help=cmd_data_check.__doc__.strip().splitlines()[0],
                                 description=cmd_data_check.__doc__.strip(),

@@ -113,7 +113,8 @@ def _hourly_lines(catalog: Catalog, plan: Plan, option: GpuOption, hours: float)
             return [], option.gpu_ids[0]
         lines.append(CostLine(f"{needed.label} subscription (needed for the {_gpu_names(catalog, option)})",
                               needed.monthly_price_usd))
-    lines.append(CostLine(f"{hours:g} h of {_gpu_names(catalog, option)} at ${usd_per_hour:.4g}/h", hours * usd_per_hour))
+    lines.append(CostLine(f"{hours:g} h of {_gpu_names(catalog, option)} at ${usd_per_hour:.4g}/h",
+                          hours * usd_per_hour))
     credit = float(plan.fact(PlanField.MONTHLY_CREDIT_USD, 0.0))
     if credit:
         used = min(credit, sum(line.usd for line in lines[len(requires):]))
@@ -142,6 +143,7 @@ def monthly_cost(catalog: Catalog, plan: Plan, option: GpuOption, workload: Work
     else:
         more = [CostLine(f"GPU hours on the {_gpu_names(catalog, option)} (included in the subscription)", 0.0)]
     if missing:
-        return Cost(None, tuple(lines), problem, quota, missing=f"no price on record for the {catalog.gpus[missing].name}")
+        return Cost(None, tuple(lines), problem, quota,
+                    missing=f"no price on record for the {catalog.gpus[missing].name}")
     lines += more
     return Cost(max(0.0, sum(line.usd for line in lines)), tuple(lines), problem, quota, unused_units_per_month=unused)

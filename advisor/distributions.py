@@ -146,10 +146,12 @@ class ScoreBook:
                 gpu_id = self._single_gpu_of_plan_on(e.subject, e.provenance.as_of)
                 if gpu_id is not None:
                     derived = replace(e, subject_type=SubjectType.GPU, subject=gpu_id,
-                                      provenance=replace(e.provenance, note=f"run on {e.subject}; " + e.provenance.note))
+                                      provenance=replace(e.provenance,
+                                                         note=f"run on {e.subject}; " + e.provenance.note))
                     self._gpu_rows.setdefault((gpu_id, e.metric), []).append(derived)
         self.run_to_run_cv, self.run_to_run_detail = self._run_to_run_cv(usable)
-        measured = {key: sum(r.n * r.mean for r in rows) / sum(r.n for r in rows) for key, rows in self._gpu_rows.items()}
+        measured = {key: sum(r.n * r.mean for r in rows) / sum(r.n for r in rows)
+                    for key, rows in self._gpu_rows.items()}
         self.model = SpecScoreModel().fit(catalog.gpus, measured)
         self._gpu_cache: dict[tuple, GpuScore | None] = {}
         self._option_cache: dict[tuple, ScoreSummary | None] = {}
@@ -161,7 +163,8 @@ class ScoreBook:
         for e in usable:
             if e.n < 2 or e.sd is None:
                 continue
-            if e.subject_type is SubjectType.PLAN and self._single_gpu_of_plan_on(e.subject, e.provenance.as_of) is None:
+            lottery = self._single_gpu_of_plan_on(e.subject, e.provenance.as_of) is None
+            if e.subject_type is SubjectType.PLAN and lottery:
                 continue  # a lottery's spread is not run-to-run noise
             num += (e.n - 1) * (e.sd / e.mean) ** 2
             den += e.n - 1
@@ -277,13 +280,16 @@ class ScoreBook:
         return GpuScore(gpu_id, metric, mean, self.run_to_run_cv * mean, 0, True, error,
                         f"estimated {how} its spec sheet (±{error:.0f}% leave-one-GPU-out error)")
 
-    def option_score(self, plan: Plan, option: GpuOption, metric: Metric, multi_gpu: bool = False) -> ScoreSummary | None:
+    def option_score(self, plan: Plan, option: GpuOption, metric: Metric,
+                     multi_gpu: bool = False) -> ScoreSummary | None:
         """The distribution of `metric` over sessions of this plan option; None when a GPU has no score at all.
         multi_gpu: the job uses every GPU of the machine (scores add up: an upper bound, see below)."""
-        key = (plan.plan_id, option.option, Metric(metric), multi_gpu and option.gpu_count > 1)
-        if key not in self._option_cache:
-            self._option_cache[key] = self._compute_option_score(plan, option, *key[2:])
-        return self._option_cache[key]
+        key = (plan.plan_id, option.option, metric, multi_gpu and option.gpu_count > 1)
+        try:
+            return self._option_cache[key]
+        except KeyError:
+            self._option_cache[key] = found = self._compute_option_score(plan, option, Metric(metric), key[3])
+            return found
 
     def _compute_option_score(self, plan: Plan, option: GpuOption, metric: Metric, multi: bool) -> ScoreSummary | None:
         observed = self._observed_option(plan, option)

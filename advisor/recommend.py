@@ -291,11 +291,12 @@ def usd_per_1k_score(cost_usd: float | None, ranked_on: float | None) -> float |
     return cost_usd / (ranked_on / 1000)
 
 
-def order_key(per_1k: float | None, nice_met: int, ranked_on: float | None, cost_usd: float | None, plan_id: str):
+def order_key(per_1k: float | None, nice_met: int, ranked_on: float | None, cost_usd: float | None,
+              n_caveats: int, plan_id: str):
     """Cheapest per point first; ties (every free plan costs $0) go to more wishes met, the higher score, the
-    lower cost, then the plan id."""
+    lower cost, fewer caveats (fewer known risks), then the plan id."""
     return (math.inf if per_1k is None else per_1k, -nice_met, -(ranked_on or 0),
-            math.inf if cost_usd is None else cost_usd, plan_id)
+            math.inf if cost_usd is None else cost_usd, n_caveats, plan_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,27 +313,29 @@ def reference_device_score(catalog: Catalog, workload: Workload, evidence: RunEv
     return None if score is None else score.mean
 
 
-def _stale_facts(c: _Context, today) -> tuple[StaleFact, ...]:
+def _stale_facts(catalog: Catalog, rec: Recommendation, workload: Workload) -> tuple[StaleFact, ...]:
     """The facts this verdict rests on (price, limits the workload meets, needs, allocation, rates) that are older
-    than STALE_AFTER_DAYS (vocab) or disputed."""
-    fields = [PlanField.MONTHLY_PRICE_USD, PlanField.SESSION_LIMIT_HOURS, PlanField.GPU_HOURS_PER_WEEK,
-              PlanField.GPU_HOURS_PER_DAY, PlanField.INCLUDED_UNITS, PlanField.USD_PER_UNIT]
-    if c.workload.notebooks_at_once > 1:
+    than STALE_AFTER_DAYS (vocab) or disputed, on the catalog's date."""
+    today = catalog.as_of
+    fields = [PlanField.MONTHLY_PRICE_USD, PlanField.SESSION_LIMIT_HOURS, PlanField.IDLE_TIMEOUT_MINUTES,
+              PlanField.GPU_HOURS_PER_WEEK, PlanField.GPU_HOURS_PER_DAY, PlanField.INCLUDED_UNITS,
+              PlanField.USD_PER_UNIT]
+    if workload.notebooks_at_once > 1:
         fields.append(PlanField.NOTEBOOKS_RUNNING_MAX)
-    fields += [PlanField(n.fact) for n in sorted(c.workload.needs | c.workload.nice_to_have)]
+    fields += [n.fact for n in sorted(workload.needs | workload.nice_to_have)]
     out = []
     for name in fields:
-        fact = c.plan.facts.get(name)
+        fact = rec.plan.facts.get(name)
         if fact is None:
             continue
         observations: list[Observation] = [fact.observation, *fact.disputed_by]
         for obs in observations:
             if fact.disputed_by or obs.provenance.is_stale(today):
                 out.append(StaleFact(str(name), _shown(obs.value), obs.provenance, bool(fact.disputed_by)))
-    if c.option.provenance.is_stale(today):
-        out.append(StaleFact("gpu_allocation", " / ".join(c.option.gpu_ids), c.option.provenance, False))
-    for gpu_id in c.option.gpu_ids:
-        rate = c.catalog.rate(c.plan, gpu_id)
+    if rec.option.provenance.is_stale(today):
+        out.append(StaleFact("gpu_allocation", " / ".join(rec.option.gpu_ids), rec.option.provenance, False))
+    for gpu_id in rec.option.gpu_ids:
+        rate = catalog.rate(rec.plan, gpu_id)
         if rate is not None and rate.provenance.is_stale(today):
             out.append(StaleFact(f"rate:{gpu_id}", f"{rate.rate:g} {rate.unit.label}", rate.provenance, False))
     return tuple(out)
@@ -356,13 +359,12 @@ def _judge(catalog: Catalog, book: ScoreBook, plan: Plan, option: GpuOption, wor
     return Recommendation(rank=None, plan=plan, option=option, feasible=not reasons, reasons=reasons, caveats=caveats,
                           cost=c.cost, score=score, usd_per_1k_score=usd_per_1k_score(c.cost.total_usd, ranked_on),
                           reference_job_hours=ref_hours, reference_job_sessions=sessions,
-                          memory_probability=c.memory_probability, nice_to_have_met=nice,
-                          stale_facts=_stale_facts(c, catalog.as_of))
+                          memory_probability=c.memory_probability, nice_to_have_met=nice, stale_facts=())
 
 
 def _key(r: Recommendation, workload: Workload):
     return order_key(r.usd_per_1k_score, r.nice_to_have_met, rank_score(r.score, workload.predictability),
-                     r.monthly_cost_usd, r.plan_id)
+                     r.monthly_cost_usd, len(r.caveats), r.plan_id)
 
 
 def eligible(plan: Plan, workload: Workload) -> bool:
@@ -386,10 +388,12 @@ def recommend(catalog: Catalog, workload: Workload, evidence: RunEvidence | None
             best.append(min(feasible, key=lambda r: _key(r, workload)))
         else:
             best.append(min(judged, key=lambda r: (len(r.reasons), _key(r, workload))))
+    # Stale facts are looked up once per plan, for the option that represents it.
+    best = [replace(r, stale_facts=_stale_facts(catalog, r, workload)) for r in best]
     feasible = sorted((r for r in best if r.feasible), key=lambda r: _key(r, workload))
     rest = sorted((r for r in best if not r.feasible), key=lambda r: (len(r.reasons), _key(r, workload)))
     return [replace(r, rank=i + 1) for i, r in enumerate(feasible)] + rest
 
 
-__all__ = ["CAVEATS", "CHECKS", "MEMORY_MIN_PROBABILITY", "Caveat", "Reason", "Recommendation", "StaleFact",
+__all__ = ["CAVEATS", "CHECKS", "Caveat", "MEMORY_MIN_PROBABILITY", "Reason", "Recommendation", "StaleFact",
            "eligible", "order_key", "rank_score", "recommend", "reference_device_score", "usd_per_1k_score"]

@@ -59,24 +59,72 @@ class Predictability(_Labelled):
     REQUIRE = "require", "required (score spread at most 10%)"
 
 
+class PlanField(_Labelled):
+    """A fact a plan publishes: its human label, its value type, and which of two disputed values binds.
+
+    Value types: `price` (USD or units, 0 or more), `positive` (above 0), `count` (a whole number, 1 or more),
+    `bool` (true/false). Stricter: `min` or `max` (the smaller or larger number binds), `false` or `true`.
+    """
+
+    MONTHLY_PRICE_USD = "monthly_price_usd", "monthly price (USD)", "price", "max"
+    INCLUDED_UNITS = "included_units", "compute units included a month", "price", "min"
+    USD_PER_UNIT = "usd_per_unit", "USD per extra compute unit", "price", "max"
+    PACK_USD = "pack_usd", "price of one pack of units (USD)", "price", "max"
+    PACK_UNITS = "pack_units", "compute units in one pack", "positive", "min"
+    UNITS_EXPIRE_DAYS = "units_expire_days", "days until bought units expire", "positive", "min"
+    MONTHLY_CREDIT_USD = "monthly_credit_usd", "free credits a month (USD)", "price", "min"
+    SESSION_LIMIT_HOURS = "session_limit_hours", "session limit (hours)", "positive", "min"
+    IDLE_TIMEOUT_MINUTES = "idle_timeout_minutes", "idle timeout (minutes)", "positive", "min"
+    NOTEBOOKS_RUNNING_MAX = "notebooks_running_max", "notebooks running at once", "count", "min"
+    NOTEBOOKS_TOTAL_MAX = "notebooks_total_max", "notebooks in total", "count", "min"
+    GPU_HOURS_PER_WEEK = "gpu_hours_per_week", "free GPU hours a week", "positive", "min"
+    GPU_HOURS_PER_DAY = "gpu_hours_per_day", "free GPU hours a day", "positive", "min"
+    RAM_GIB = "ram_gib", "RAM (GiB)", "positive", "min"
+    CPUS = "cpus", "CPU cores", "count", "min"
+    SELECTABLE_TIMEOUT = "selectable_timeout", "selectable timeout", "bool", "false"
+    BACKGROUND_EXECUTION = "background_execution", "background execution", "bool", "false"
+    DEPLOYMENT = "deployment", "deployment as a service", "bool", "false"
+    PRIVATE_NOTEBOOKS = "private_notebooks", "private notebooks", "bool", "false"
+    REQUIRES_EDUCATION = "requires_education", "only for eligible students and teachers", "bool", "true"
+    DYNAMIC_USAGE_LIMITS = "dynamic_usage_limits", "usage limits are dynamic and unpublished", "bool", "true"
+    PRICE_VOLATILE = "price_volatile", "marketplace price that changes often", "bool", "true"
+
+    @property
+    def value_type(self) -> str:
+        return self._extra[0]
+
+    @property
+    def stricter(self) -> str:
+        return self._extra[1]
+
+    def strictest(self, values):
+        """The value that binds when sources disagree: the smaller limit, the larger price, the missing feature."""
+        values = list(values)
+        if self.stricter == "min":
+            return min(values)
+        if self.stricter == "max":
+            return max(values)
+        return (self.stricter == "true") if (self.stricter == "true") in values else values[0]
+
+
 class Need(_Labelled):
     """A capability a plan must offer. `fact` is the plan fact (PlanField) that documents it; `keywords` are
     the words that name it in ordinary speech (the chat's lexicon)."""
 
-    SELECTABLE_TIMEOUT = ("selectable-timeout", "a selectable timeout", "selectable_timeout",
+    SELECTABLE_TIMEOUT = ("selectable-timeout", "a selectable timeout", PlanField.SELECTABLE_TIMEOUT,
                           ("selectable timeout", "choose the timeout", "pick the timeout", "set the timeout",
                            "auto-shutdown", "timeout"))
-    BACKGROUND = ("background", "background execution", "background_execution",
+    BACKGROUND = ("background", "background execution", PlanField.BACKGROUND_EXECUTION,
                   ("background", "unattended", "close the laptop", "close my laptop", "close the tab",
                    "close my browser", "close the browser", "while i'm away", "while i sleep", "keep running",
                    "keeps running", "keep it running"))
-    DEPLOYMENT = ("deployment", "deployment as a service", "deployment",
+    DEPLOYMENT = ("deployment", "deployment as a service", PlanField.DEPLOYMENT,
                   ("deploy", "deployment", "as a service", "endpoint", "host an api", "serve it as an api"))
-    PRIVATE = ("private", "private notebooks", "private_notebooks",
+    PRIVATE = ("private", "private notebooks", PlanField.PRIVATE_NOTEBOOKS,
                ("private", "privacy", "confidential", "not public", "secret"))
 
     @property
-    def fact(self) -> str:
+    def fact(self) -> PlanField:
         return self._extra[0]
 
     @property
@@ -237,51 +285,3 @@ class CaveatCode(_Labelled):
     VOLATILE_PRICE = "volatile_price", "marketplace price"
     IDLE_TIMEOUT = "idle_timeout", "idle timeout"
     ALLOCATION_DISAGREES = "allocation_disagrees", "recent runs got other GPUs than the catalog states"
-
-
-class PlanField(_Labelled):
-    """A fact a plan publishes: its human label, its value type, and which of two disputed values binds.
-
-    Value types: `price` (USD or units, 0 or more), `positive` (above 0), `count` (a whole number, 1 or more),
-    `bool` (true/false). Stricter: `min` or `max` (the smaller or larger number binds), `false` or `true`.
-    """
-
-    MONTHLY_PRICE_USD = "monthly_price_usd", "monthly price (USD)", "price", "max"
-    INCLUDED_UNITS = "included_units", "compute units included a month", "price", "min"
-    USD_PER_UNIT = "usd_per_unit", "USD per extra compute unit", "price", "max"
-    PACK_USD = "pack_usd", "price of one pack of units (USD)", "price", "max"
-    PACK_UNITS = "pack_units", "compute units in one pack", "positive", "min"
-    UNITS_EXPIRE_DAYS = "units_expire_days", "days until bought units expire", "positive", "min"
-    MONTHLY_CREDIT_USD = "monthly_credit_usd", "free credits a month (USD)", "price", "min"
-    SESSION_LIMIT_HOURS = "session_limit_hours", "session limit (hours)", "positive", "min"
-    IDLE_TIMEOUT_MINUTES = "idle_timeout_minutes", "idle timeout (minutes)", "positive", "min"
-    NOTEBOOKS_RUNNING_MAX = "notebooks_running_max", "notebooks running at once", "count", "min"
-    NOTEBOOKS_TOTAL_MAX = "notebooks_total_max", "notebooks in total", "count", "min"
-    GPU_HOURS_PER_WEEK = "gpu_hours_per_week", "free GPU hours a week", "positive", "min"
-    GPU_HOURS_PER_DAY = "gpu_hours_per_day", "free GPU hours a day", "positive", "min"
-    RAM_GIB = "ram_gib", "RAM (GiB)", "positive", "min"
-    CPUS = "cpus", "CPU cores", "count", "min"
-    SELECTABLE_TIMEOUT = "selectable_timeout", "selectable timeout", "bool", "false"
-    BACKGROUND_EXECUTION = "background_execution", "background execution", "bool", "false"
-    DEPLOYMENT = "deployment", "deployment as a service", "bool", "false"
-    PRIVATE_NOTEBOOKS = "private_notebooks", "private notebooks", "bool", "false"
-    REQUIRES_EDUCATION = "requires_education", "only for eligible students and teachers", "bool", "true"
-    DYNAMIC_USAGE_LIMITS = "dynamic_usage_limits", "usage limits are dynamic and unpublished", "bool", "true"
-    PRICE_VOLATILE = "price_volatile", "marketplace price that changes often", "bool", "true"
-
-    @property
-    def value_type(self) -> str:
-        return self._extra[0]
-
-    @property
-    def stricter(self) -> str:
-        return self._extra[1]
-
-    def strictest(self, values):
-        """The value that binds when sources disagree: the smaller limit, the larger price, the missing feature."""
-        values = list(values)
-        if self.stricter == "min":
-            return min(values)
-        if self.stricter == "max":
-            return max(values)
-        return (self.stricter == "true") if (self.stricter == "true") in values else values[0]

@@ -56,7 +56,8 @@ def _check_number(name: str, value, optional: bool = False) -> None:
         return
     bound = BOUNDS[name]
     if not bound.accepts(value):
-        shown = f"{value:g}" if isinstance(value, float) and math.isfinite(value) else repr(value)
+        shown = f"{value:,.10g}" if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value) else repr(value)
         raise InvalidWorkloadError(name, f"expected {bound.describe()}, got {shown}")
 
 

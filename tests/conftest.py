@@ -14,7 +14,8 @@ ARTICLE_DATE = "2022-06-01"
 TINY_DATE = "2024-01-01"
 
 # A tiny world whose every number is invented for the tests (example.org sources):
-# - lottery-free: a free lottery, 3 sessions in 4 get the slow GPU (8 GiB), 1 in 4 the fast one (24 GiB).
+# - lottery-free: a free lottery, 3 sessions in 4 get the slow GPU (8 GiB, AI 4,000), 1 in 4 the fast one (24 GiB,
+#   AI 30,000): a higher mean (10,500) than steady-free (9,100) but a far worse bad session; private notebooks.
 # - steady-free: a free plan with one mid GPU, 1 notebook at once, 10 GPU h a week, a session limit that a newer
 #   undisputed row raised from 6 to 12 h, and an idle timeout on which two sources disagree (30 vs 60 min).
 # - units-pro: $10 a month with 100 units, extra units at $0.10; mid burns 2 units/h, fast 5.
@@ -45,6 +46,7 @@ gone,Gone,Free,free,https://example.org/gone,
 lottery-free,monthly_price_usd,0,2021-01-01,https://example.org/lotto,official,,
 lottery-free,session_limit_hours,12,2021-01-01,https://example.org/lotto,official,,
 lottery-free,dynamic_usage_limits,true,2021-01-01,https://example.org/lotto,official,,
+lottery-free,private_notebooks,true,2021-01-01,https://example.org/lotto,official,,
 steady-free,monthly_price_usd,0,2021-01-01,https://example.org/steady,official,,
 steady-free,session_limit_hours,6,2021-01-01,https://example.org/steady,official,,
 steady-free,session_limit_hours,12,2023-01-01,https://example.org/steady2,official,,
@@ -101,7 +103,7 @@ gone,*,unavailable,2023-01-01,https://example.org/gone-status,community,pool emp
     "benchmarks.csv": """subject_type,subject,metric,n,mean,sd,tf_version,precision,source,as_of,confidence,note,status
 gpu,slow,ai,4,4000,200,2.0,normal,https://example.org/b,2021-01-01,community,,
 gpu,mid,ai,1,9000,,2.0,normal,https://example.org/b,2021-01-01,community,,
-gpu,fast,ai,1,20000,,2.0,normal,https://example.org/b,2021-01-01,community,,
+gpu,fast,ai,1,30000,,2.0,normal,https://example.org/b,2021-01-01,community,,
 gpu,slow,training,1,2000,,2.0,normal,https://example.org/b,2021-01-01,community,,
 gpu,mid,training,1,4400,,2.0,normal,https://example.org/b,2021-01-01,community,,
 gpu,fast,training,1,10000,,2.0,normal,https://example.org/b,2021-01-01,community,,
@@ -125,6 +127,15 @@ def tiny_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def tiny(tiny_dir):
     return load_catalog(TINY_DATE, tiny_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_world(tmp_path_factory):
+    """The tiny catalog, shared by a whole test session (for property tests; never edit its files)."""
+    folder = tmp_path_factory.mktemp("tiny")
+    for name, text in TINY.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return load_catalog(TINY_DATE, folder)
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@ resolution, disputes, unverified rows, availability and rate terms."""
 import datetime as dt
 
 import pytest
+from conftest import TINY_DATE
 
 from advisor.catalog import load_catalog, load_raw
 from advisor.errors import CatalogError, UnknownGpuError, UnknownPlanError
 from advisor.vocab import Availability, PlanField, RateStatistic, RateTerm
-from conftest import TINY_DATE
 
 
 def _replace(path, old, new):
@@ -123,7 +123,7 @@ def test_dates_must_be_iso_days(value):
 @pytest.mark.parametrize("file, old, new, expected", [
     # a negative price
     ("plan_facts.csv", "units-pro,monthly_price_usd,10,", "units-pro,monthly_price_usd,-10,",
-     r"plan_facts.csv, line 15, field 'value': -10 is out of range"),
+     r"plan_facts.csv, line 16, field 'value': -10 is out of range"),
     # allocation shares that do not sum to 1
     ("plan_gpus.csv", "steady-free,assigned,mid,1,1,", "steady-free,assigned,mid,1,0.8,",
      r"plan_gpus.csv, line 4, field 'share'.*sum to 0.8"),
@@ -158,7 +158,7 @@ def test_dates_must_be_iso_days(value):
     ("plans.csv", "plan_id,platform,plan,price_model,url,rate_card", "plan_id,platform,plan,price_model,url,rate_card,url",
      r"plans.csv, line 1: the header lists url twice"),
     # a score that is not a number
-    ("benchmarks.csv", "gpu,fast,ai,1,20000", "gpu,fast,ai,1,lots", r"benchmarks.csv, line 4, field 'mean': 'lots' is not a number"),
+    ("benchmarks.csv", "gpu,fast,ai,1,30000", "gpu,fast,ai,1,lots", r"benchmarks.csv, line 4, field 'mean': 'lots' is not a number"),
     # an id twice
     ("gpus.csv", "mid,Mid GPU", "slow,Mid GPU", r"gpus.csv, line 3, field 'gpu_id': 'slow' is listed twice"),
     # a stray comma makes an extra field

@@ -1,10 +1,10 @@
-"""Tests for advisor.distributions: mixture maths, the article's numbers, memory probabilities, estimates."""
-
+"""Tests for advisor.distributions on the tiny catalog: mixture maths, lotteries, estimates, memory."""
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.distributions import mixture_cdf, mixture_quantile
+from advisor.distributions import mixture_cdf, mixture_quantile, score_book
+from advisor.vocab import Basis, Metric
 
 
 def test_normal_quantiles_match_the_textbook():
@@ -25,75 +25,68 @@ def test_quantile_inverts_the_cdf(raw, q):
     assert mixture_cdf(x - 1e-3 * (1 + abs(x)), parts) <= q + 1e-6
 
 
-def test_article_numbers_are_the_platform_distributions_in_its_world(article_world):
-    # The founding article: Colab mean 10773 sd 1637 (n=15), Gradient mean 6861 sd 333 (n=5).
-    colab = article_world.plan("colab-free")
-    gradient = article_world.plan("gradient-free")
-    c = article_world.scores.option_score(colab, colab.options[0], "ai")
-    g = article_world.scores.option_score(gradient, gradient.options[0], "ai")
-    assert (c.basis, c.n, c.mean, c.sd) == ("measured", 15, 10773, 1637)
-    assert (g.basis, g.n, g.mean, g.sd) == ("measured", 5, 6861, 333)
-    assert c.cv == pytest.approx(1637 / 10773)
-    assert c.p10 < c.p50 < c.p90
-    assert c.p50 == pytest.approx(10773, abs=1)
-
-
-def test_colab_lottery_is_a_mixture_when_no_platform_run_matches(article_world):
-    # The training score has no platform runs, so the K80/P100/T4 mixture is used.
-    colab = article_world.plan("colab-free")
-    s = article_world.scores.option_score(colab, colab.options[0], "training")
-    assert s.basis in ("modelled", "estimated")
-    assert [c.gpu_id for c in s.components] == ["k80", "p100", "t4"]
-    assert sum(c.share for c in s.components) == pytest.approx(1)
-    expected_mean = sum(c.share * c.mean for c in s.components)
-    assert s.mean == pytest.approx(expected_mean)
-    # A lottery spreads far wider than any one GPU's run-to-run noise.
+def test_a_lottery_is_a_mixture_of_its_gpus(tiny):
+    lotto = tiny.plan("lottery-free")
+    s = score_book(tiny).option_score(lotto, lotto.options[0], Metric.AI)
+    assert s.basis is Basis.MODELLED
+    assert [(c.gpu_id, c.share) for c in s.components] == [("slow", 0.75), ("fast", 0.25)]
+    assert s.mean == pytest.approx(0.75 * 4000 + 0.25 * 30000)
+    # Three sessions in four get the slow GPU: the 10th percentile sits near it, the 90th near the fast one.
+    assert s.p10 < 4500 and s.p90 > 15000
     assert s.sd > max(c.sd for c in s.components)
 
 
-def test_memory_probability_of_the_lottery(article_world):
-    option = article_world.plan("colab-free").options[0]
-    # K80 has 12 GiB; P100 and T4 have 16: 5 of 15 sessions.
-    assert article_world.scores.memory_probability(option, 16) == pytest.approx(5 / 15)
-    assert article_world.scores.memory_probability(option, 12) == pytest.approx(1.0)
-    assert article_world.scores.memory_probability(option, 80) == 0
+def test_platform_runs_under_the_allocation_in_force_are_the_distribution(tiny):
+    steady = tiny.plan("steady-free")
+    s = score_book(tiny).option_score(steady, steady.options[0], Metric.AI)
+    assert (s.basis, s.n, s.mean, s.sd) == (Basis.MEASURED, 5, 9100, 300)
+    assert s.prob_at_least(9100) == pytest.approx(0.5, abs=1e-6)
 
 
-def test_probability_of_at_least_a_score(article_world):
-    colab = article_world.plan("colab-free")
-    s = article_world.scores.option_score(colab, colab.options[0], "ai")
-    assert s.prob_at_least(10773) == pytest.approx(0.5, abs=1e-6)
-    assert s.prob_at_least(0) == pytest.approx(1.0)
-    assert s.prob_at_least(10 ** 6) == pytest.approx(0.0)
+def test_single_gpu_platform_runs_count_as_runs_of_that_gpu(tiny):
+    # steady-free always gives the mid GPU: its 5 runs join mid's own measurement.
+    score = score_book(tiny).gpu_score("mid", Metric.AI)
+    assert (score.estimated, score.n) == (False, 6)
+    assert score.mean == pytest.approx((9000 + 5 * 9100) / 6)
 
 
-def test_unmeasured_gpu_is_estimated_and_says_so(today_world):
-    score = today_world.scores.gpu_score("l4", "ai")
-    assert score.estimated and score.n == 0
-    assert score.error_pct is not None and score.error_pct > 0
-    assert "estimated" in score.detail and "leave-one-out" in score.detail
+def test_run_to_run_spread_comes_from_repeated_runs_of_one_gpu(tiny):
+    # slow: n=4 sd 200 on 4000 (5%); steady-free: n=5 sd 300 on 9100 (3.3%), pooled by degrees of freedom.
+    expected = ((3 * 0.05 ** 2 + 4 * (300 / 9100) ** 2) / 7) ** 0.5
+    assert score_book(tiny).run_to_run_cv == pytest.approx(expected)
 
 
-def test_measured_gpu_keeps_its_measurement(today_world):
-    score = today_world.scores.gpu_score("k80", "ai")
-    assert (score.estimated, score.mean, score.n) == (False, 6645, 1)
+def test_unmeasured_gpu_is_estimated_and_says_so(tiny):
+    score = score_book(tiny).gpu_score("new", Metric.AI)  # its 99,999 is unverified: not a measurement
+    assert score.estimated and score.n == 0 and score.error_pct > 0
+    assert "estimated" in score.detail and "leave-one-GPU-out" in score.detail
 
 
-def test_single_gpu_platform_runs_count_as_runs_of_that_gpu(today_world):
-    # Gradient Free always gave the M4000, so its 5 runs measure the M4000.
-    score = today_world.scores.gpu_score("m4000", "ai")
-    assert (score.estimated, score.n, score.mean) == (False, 5, 6861)
+def test_memory_probability_per_gpu_or_summed(tiny):
+    lotto = tiny.plan("lottery-free").options[0]
+    book = score_book(tiny)
+    assert book.memory_probability(lotto, 16) == pytest.approx(0.25)
+    assert book.memory_probability(lotto, 8) == 1.0
+    twin = next(o for o in tiny.plan("hourly").options if o.option == "twin")
+    assert book.memory_probability(twin, 32) == 0 and book.memory_probability(twin, 32, multi_gpu=True) == 1
 
 
-def test_run_to_run_spread_comes_from_repeated_runs(today_world):
-    assert today_world.scores.run_to_run_cv == pytest.approx(333 / 6861)
+def test_several_gpus_add_up_only_when_the_job_uses_them(tiny):
+    hourly = tiny.plan("hourly")
+    twin = next(o for o in hourly.options if o.option == "twin")
+    book = score_book(tiny)
+    one = book.option_score(hourly, twin, Metric.AI)
+    both = book.option_score(hourly, twin, Metric.AI, multi_gpu=True)
+    assert both.mean == pytest.approx(2 * one.mean)
+    assert "upper bound" in both.basis_detail
 
 
-def test_summary_serialises_to_plain_json_types(today_world):
-    import json
+def test_speedups_against_a_device(tiny):
+    rows = score_book(tiny).speedups(4000)
+    assert rows[0][3] >= rows[-1][3]
+    fast = [r for r in rows if r[1].option == "fast" and r[0].plan_id == "hourly"][0]
+    assert fast[3] == pytest.approx(30000 / 4000)
 
-    plan = today_world.plan("kaggle-free")
-    d = today_world.scores.option_score(plan, plan.options[0], "ai").to_dict()
-    json.dumps(d)
-    assert all(not hasattr(v, "dtype") for v in d.values())
-    assert d["basis"] == "estimated" and d["estimate_error_pct"] > 0
+
+def test_one_score_book_per_catalog(tiny):
+    assert score_book(tiny) is score_book(tiny)

@@ -1,52 +1,94 @@
-"""Tests for advisor.estimate: the spec-sheet regression and its leave-one-GPU-out error."""
-import math
+"""Tests for advisor.estimate: the spec-sheet regression, its leave-one-GPU-out error, and its on-disk cache."""
+import datetime as dt
+import subprocess
+import sys
 
 import pytest
+from conftest import ROOT
 
 from advisor.catalog import Gpu, Provenance
-from advisor.estimate import SpecScoreModel, SpecScoreRegressor
+from advisor.estimate import SpecScoreModel
+from advisor.vocab import Confidence, Metric
 
-P = Provenance("https://example.org", __import__("datetime").date(2020, 1, 1), "official")
+P = Provenance("https://example.org", dt.date(2020, 1, 1), Confidence.OFFICIAL)
+SPECS = [(2, 200), (5, 300), (8, 900), (12, 500), (20, 1500)]
 
 
 def _gpu(gpu_id, tflops, bw, vendor="nvidia"):
     return Gpu(gpu_id, gpu_id, vendor, 16, tflops, None, bw, P)
 
 
+def _gpus():
+    return {f"g{i}": _gpu(f"g{i}", t, b) for i, (t, b) in enumerate(SPECS)}
+
+
 def test_recovers_an_exact_power_law():
     # score = 1000 * tflops^0.6 * bw^0.3: the model must predict a held-out GPU almost exactly.
-    gpus = {f"g{i}": _gpu(f"g{i}", t, b) for i, (t, b) in enumerate([(2, 200), (5, 300), (8, 900), (12, 500), (20, 1500)])}
-    law = lambda g: 1000 * g.fp32_tflops ** 0.6 * g.memory_bandwidth_gbps ** 0.3
-    measured = {(k, "ai"): law(g) for k, g in gpus.items() if k != "g4"}
-    model = SpecScoreModel(gpus, measured)
-    assert model.predict("g4", "ai") == pytest.approx(law(gpus["g4"]), rel=0.05)
+    gpus = _gpus()
+
+    def law(g):
+        return 1000 * g.fp32_tflops ** 0.6 * g.memory_bandwidth_gbps ** 0.3
+
+    measured = {(k, Metric.AI): law(g) for k, g in gpus.items() if k != "g4"}
+    model = SpecScoreModel().fit(gpus, measured)
+    assert model.predict("g4", Metric.AI) == pytest.approx(law(gpus["g4"]), rel=0.05)
     # The small ridge penalty costs a little accuracy with only 4 GPUs to learn from.
-    assert model.loo_error_pct < 15
+    assert model.loo_error_pct_ < 15
 
 
 def test_noisy_data_gives_a_larger_leave_one_out_error():
-    gpus = {f"g{i}": _gpu(f"g{i}", t, b) for i, (t, b) in enumerate([(2, 200), (5, 300), (8, 900), (12, 500), (20, 1500)])}
     noise = [1.5, 0.6, 1.4, 0.7, 1.3]
-    measured = {(k, "ai"): 1000 * g.fp32_tflops * n for (k, g), n in zip(gpus.items(), noise)}
-    assert SpecScoreModel(gpus, measured).loo_error_pct > 20
+    gpus = _gpus()
+    measured = {(k, Metric.AI): 1000 * g.fp32_tflops * n for (k, g), n in zip(gpus.items(), noise)}
+    assert SpecScoreModel().fit(gpus, measured).loo_error_pct_ > 20
 
 
 def test_other_vendors_stay_out_of_the_fit():
     gpus = {"a": _gpu("a", 2, 200), "b": _gpu("b", 5, 300), "c": _gpu("c", 8, 900), "x": _gpu("x", 20, 500, "intel")}
-    measured = {("a", "ai"): 2000.0, ("b", "ai"): 5000.0, ("c", "ai"): 8000.0, ("x", "ai"): 100.0}
-    assert SpecScoreModel(gpus, measured).fitted_gpus == ["a", "b", "c"]
+    measured = {("a", Metric.AI): 2000.0, ("b", Metric.AI): 5000.0, ("c", Metric.AI): 8000.0, ("x", Metric.AI): 100.0}
+    assert SpecScoreModel().fit(gpus, measured).fitted_gpus_ == ["a", "b", "c"]
 
 
 def test_too_few_gpus_means_no_estimate():
     gpus = {"a": _gpu("a", 2, 200), "b": _gpu("b", 5, 300)}
-    model = SpecScoreModel(gpus, {("a", "ai"): 1.0e3, ("b", "ai"): 2.0e3})
-    assert model.predict("a", "ai") is None and model.loo_error_pct is None
+    model = SpecScoreModel().fit(gpus, {("a", Metric.AI): 1.0e3, ("b", Metric.AI): 2.0e3})
+    assert model.predict("a", Metric.AI) is None and model.loo_error_pct_ is None
 
 
-def test_regressor_follows_the_sklearn_contract():
-    reg = SpecScoreRegressor(alpha=0.5)
-    assert reg.get_params() == {"alpha": 0.5}
-    assert not hasattr(reg, "model_")
-    assert reg.fit([[0, 1, 0, 0], [1, 2, 0, 0], [2, 3, 1, 0]], [0, 1, 2]) is reg
-    assert hasattr(reg, "model_") and reg.n_features_in_ == 4
-    assert math.isfinite(float(reg.predict([[1, 1, 0, 0]])[0]))
+def test_follows_the_sklearn_contract():
+    model = SpecScoreModel(alpha=0.5)
+    assert vars(model) == {"alpha": 0.5, "use_cache": True}  # __init__ stores parameters only
+    fitted = model.fit(_gpus(), {(f"g{i}", Metric.AI): 1000.0 * (i + 1) for i in range(4)})
+    assert fitted is model and model.coef_ is not None and model.residuals_
+
+
+def test_a_cached_fit_gives_the_same_model_and_imports_no_scikit_learn(tmp_path):
+    code = ("import sys; from advisor import load_catalog; from advisor.distributions import score_book; "
+            "s = score_book(load_catalog()).gpu_score('l4', 'ai'); "
+            "print(round(s.mean, 6), 'sklearn' in sys.modules, 'scipy' in sys.modules)")
+    env = {"ADVISOR_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    first = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    second = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    mean_1, sklearn_1, _ = first.stdout.split()
+    mean_2, sklearn_2, scipy_2 = second.stdout.split()
+    assert sklearn_1 == "True" and (sklearn_2, scipy_2) == ("False", "False")
+    assert mean_1 == mean_2
+    assert list(tmp_path.glob("spec-model-*.json"))
+
+
+def test_a_changed_measurement_is_refitted(tmp_path, monkeypatch):
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path))
+    gpus = _gpus()
+    measured = {(f"g{i}", Metric.AI): 1000.0 * (i + 1) for i in range(4)}
+    first = SpecScoreModel().fit(gpus, measured).predict("g4", Metric.AI)
+    measured[("g0", Metric.AI)] = 5000.0
+    assert SpecScoreModel().fit(gpus, measured).predict("g4", Metric.AI) != pytest.approx(first)
+    assert len(list(tmp_path.glob("spec-model-*.json"))) == 2
+
+
+def test_an_unwritable_cache_only_costs_a_refit(tmp_path, monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(blocked / "cache"))
+    model = SpecScoreModel().fit(_gpus(), {(f"g{i}", Metric.AI): 1000.0 * (i + 1) for i in range(4)})
+    assert model.predict("g4", Metric.AI) > 0

@@ -13,7 +13,7 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from .. import __version__
+from .._version import __version__
 from .docs import add_offline_docs
 from .errors import register
 from .middleware import RequestGuard

@@ -94,6 +94,7 @@ class Catalog:
             chosen = newest(rates, as_of)
             if chosen is not None:
                 self.rates[key] = chosen
+        self._availability: dict[tuple[str, str], AvailabilityObservation | None] = {}
         self.plans: dict[str, Plan] = {}
         for plan_id, meta in raw.plans.items():
             plan = self._plan_as_of(plan_id, meta)
@@ -160,7 +161,13 @@ class Catalog:
 
     def availability(self, plan: Plan, option: GpuOption) -> AvailabilityObservation | None:
         """The newest availability observation of this option (or of the whole plan) in force, or None."""
-        rows = [a for a in self.raw.availability if a.plan_id == plan.plan_id and a.option in ("*", option.option)]
+        key = (plan.plan_id, option.option)
+        if key not in self._availability:
+            self._availability[key] = self._resolve_availability(*key)
+        return self._availability[key]
+
+    def _resolve_availability(self, plan_id: str, option: str) -> AvailabilityObservation | None:
+        rows = [a for a in self.raw.availability if a.plan_id == plan_id and a.option in ("*", option)]
         valid = [a for a in rows if a.provenance.as_of <= self.as_of and a.provenance.usable]
         if not valid:
             return None

@@ -7,14 +7,26 @@ import datetime as dt
 import io
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..errors import CatalogError, did_you_mean
-from ..vocab import (Availability, Confidence, Metric, PlanField, Precision, PriceModel, RateStatistic, RateTerm,
-                     RateUnit, RowStatus, SubjectType)
+from ..vocab import (
+    Availability,
+    Confidence,
+    Metric,
+    PlanField,
+    Precision,
+    PriceModel,
+    RateStatistic,
+    RateTerm,
+    RateUnit,
+    RowStatus,
+    SubjectType,
+)
 from .records import AvailabilityObservation, Evidence, Gpu, GpuOption, Observation, Provenance, Rate
 
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"

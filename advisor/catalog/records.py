@@ -3,11 +3,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from functools import cached_property
+from typing import Any
 
-from ..vocab import (STALE_AFTER_DAYS, Availability, Confidence, Metric, PlanField, Precision, PriceModel,
-                     RateStatistic, RateTerm, RateUnit, RowStatus, SubjectType)
+from ..vocab import (
+    STALE_AFTER_DAYS,
+    Availability,
+    Confidence,
+    Metric,
+    PlanField,
+    Precision,
+    PriceModel,
+    RateStatistic,
+    RateTerm,
+    RateUnit,
+    RowStatus,
+    SubjectType,
+)
 
 # A locator a reader can follow: a URL, or a GitHub-style owner/repository (optionally with a path).
 _LOCATOR = re.compile(r"https?://\S+|\b[\w.-]+/[\w.-]+\b")
@@ -168,8 +182,12 @@ class Plan:
     def fact(self, name: PlanField | str, default: Any = None) -> Any:
         """The value in force of a plan fact, or default when the platform does not publish it.
         Raises ValueError for a name that is no PlanField (a typo would otherwise read as 'not published')."""
-        found = self.facts.get(PlanField(name))
-        return default if found is None else found.value
+        value = self._values.get(name if type(name) is PlanField else PlanField(name))
+        return default if value is None else value
+
+    @cached_property
+    def _values(self) -> dict[PlanField, Any]:
+        return {name: fact.value for name, fact in self.facts.items()}
 
     @property
     def label(self) -> str:

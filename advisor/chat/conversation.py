@@ -36,6 +36,8 @@ class ChatTurn:
     workload: Workload | None = None
     answers: dict = field(default_factory=dict)
     asking: str | None = None
+    intent: str = "answer"
+    what_if: tuple | None = None
 
 
 def new_state() -> dict:

@@ -42,13 +42,14 @@ def distribution_chart(recs: list[Recommendation], limit: int = 8):
     if not rows:
         return None
     metric = next(r.score.metric.label for r in recs if r.score is not None)
-    return alt.Chart(pd.DataFrame(rows), title=f"{metric[0].upper()}{metric[1:]} per session: how it is distributed").mark_area(
+    title = f"{metric[0].upper()}{metric[1:]} per session: how it is distributed"
+    return alt.Chart(pd.DataFrame(rows), title=title).mark_area(
         opacity=0.35, line=True).encode(
         x=alt.X("score:Q", title=f"{metric} (higher is faster)"),
         y=alt.Y("density:Q", title="share of sessions (density)", axis=alt.Axis(labels=False), stack=None),
-        color=alt.Color("plan:N", title="plan"),
+        color=alt.Color("plan:N", title="plan", legend=alt.Legend(orient="bottom", columns=2, labelLimit=0)),
         tooltip=["plan", "basis"],
-    ).properties(height=280)
+    ).properties(height=280, width="container")
 
 
 def frontier(points: list[tuple[str, float, float]]) -> set[str]:
@@ -80,12 +81,13 @@ def price_score_chart(recs: list[Recommendation]):
         color=alt.Color("on frontier:N", title=""), tooltip=["plan", "monthly cost (USD)", "expected score"])
     line = base.transform_filter(alt.datum["on frontier"] == "cheapest for its speed").mark_line(
         strokeDash=[4, 3]).encode(x="expected score:Q", y="monthly cost (USD):Q", order="expected score:Q")
-    text = base.mark_text(align="left", dx=8, fontSize=11).encode(x="expected score:Q", y="monthly cost (USD):Q", text="plan")
-    return (line + dots + text).properties(height=300)
+    text = base.mark_text(align="left", dx=8, fontSize=11).encode(x="expected score:Q", y="monthly cost (USD):Q",
+                                                                   text="plan")
+    return (line + dots + text).properties(height=300, width="container")
 
 
 def limits_chart(recs: list[Recommendation], workload: Workload):
-    """Each plan's session limit, monthly GPU-hour quota and idle timeout in hours, with what the workload
+    """Each suitable plan's session limit, monthly GPU-hour quota and idle timeout in hours, with what the workload
     needs as red rules. Plans that publish no such limit are left out of that panel."""
     import altair as alt
     import pandas as pd
@@ -106,9 +108,10 @@ def limits_chart(recs: list[Recommendation], workload: Workload):
         if part.empty:
             continue
         chart = alt.Chart(part, title=f"{limit} (hours)").mark_bar().encode(
-            x=alt.X("hours:Q", title="hours"), y=alt.Y("plan:N", title=None, sort="-x"), tooltip=["plan", "hours"])
+            x=alt.X("hours:Q", title="hours"), y=alt.Y("plan:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260)),
+            tooltip=["plan", "hours"])
         if limit in needs:
             chart = chart + alt.Chart(pd.DataFrame([{"hours": needs[limit]}])).mark_rule(
                 color="red", strokeWidth=2).encode(x="hours:Q")
-        charts.append(chart.properties(height=max(60, 22 * len(part)), width=420))
+        charts.append(chart.properties(height=max(60, 22 * len(part)), width="container"))
     return alt.vconcat(*charts).properties(title="Limits against your needs (red: what you need)") if charts else None

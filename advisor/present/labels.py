@@ -118,5 +118,15 @@ def verdict_line(catalog: Catalog, recs: list[Recommendation], workload: Workloa
 
 
 def escape_markdown(text: str) -> str:
-    """Text safe to show as Markdown in Streamlit: '$' would start mathematics, so it is escaped."""
-    return str(text).replace("\\", "\\\\").replace("$", "\\$")
+    """Our own Markdown made safe for Streamlit: '$' would start mathematics, so it is escaped."""
+    return str(text).replace("$", "\\$")
+
+
+_MARKDOWN_SPECIAL = "\\`*_{}[]<>()#+-.!|~$"
+
+
+def plain_markdown(text: str) -> str:
+    """A user's text shown as typed inside Markdown: every character Markdown (or Streamlit's mathematics) would
+    interpret is escaped, and line breaks are kept."""
+    escaped = "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))
+    return escaped.replace("\n", "  \n")

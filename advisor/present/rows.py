@@ -32,7 +32,8 @@ def compare_rows(catalog: Catalog, platforms: set[str] | None = None, free_only:
             seen = catalog.availability(plan, option)
             rows.append({
                 "plan": plan.label, "GPU": gpu_text(catalog, option), "price": price_text(catalog, plan, option),
-                "AI score": None if score is None else round(score.mean), "± sd": None if score is None else round(score.sd),
+                "AI score": None if score is None else round(score.mean),
+                "± sd": None if score is None else round(score.sd),
                 "basis": basis_text(score), "available": "yes" if seen is None else seen.availability.label,
                 "session (h)": plan.fact(PlanField.SESSION_LIMIT_HOURS),
                 "idle (min)": plan.fact(PlanField.IDLE_TIMEOUT_MINUTES),
@@ -52,7 +53,7 @@ def fact_rows(raw: RawCatalog, catalog: Catalog, today: dt.date) -> list[dict]:
     in_force = {id(o) for p in catalog.plans.values() for o in p.observations_in_force()}
     plans = {pid: f"{meta['platform']} {meta['tier']}" for pid, meta in raw.plans.items()}
     return [{"plan": plans[o.plan_id], "fact": o.field.label,
-             "value": _yes_no(o.value) if isinstance(o.value, bool) else o.value,
+             "value": _yes_no(o.value) if isinstance(o.value, bool) else f"{o.value:g}",
              "as of": o.provenance.as_of.isoformat(), "in force": id(o) in in_force,
              "stale": o.provenance.is_stale(today), "status": o.provenance.status.label,
              "confidence": str(o.provenance.confidence), "source": o.provenance.source, "note": o.provenance.note}

@@ -2,7 +2,7 @@
 Every value that came from a file or a user is escaped, so no control character reaches the terminal."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..catalog import Catalog
 from ..distributions import score_book
@@ -68,7 +68,8 @@ def recommend_table(catalog: Catalog, workload: Workload, recs: list[Recommendat
         out += ["", "Not suitable:"] + [f"  {plan.plan_id}: {reasons}" for plan, reasons in bad]
     stale = [r for r in feasible if r.stale_facts]
     if stale:
-        out += ["", f"{STALE_MARK} rests on facts older than {STALE_AFTER_DAYS} days or disputed (re-check before you pay):"]
+        out += ["", f"{STALE_MARK} rests on facts older than {STALE_AFTER_DAYS} days or disputed "
+                    "(re-check before you pay):"]
         for r in stale:
             facts = "; ".join(f"{f.subject} {f.value}{' (disputed)' if f.disputed else ''} as of {f.provenance.as_of}"
                               for f in r.stale_facts)

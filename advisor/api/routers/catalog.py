@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from ... import __version__
+from ..._version import __version__
 from ...catalog import Catalog, load_catalog, parse_date
 from ...errors import AdvisorError
 from ...present.json import gpu_json, plan_json, plans_json

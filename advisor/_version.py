@@ -1,0 +1,2 @@
+"""The advisor's version, in one place."""
+__version__ = "0.2.0"

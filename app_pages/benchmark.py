@@ -1,0 +1,129 @@
+"""The benchmark page: run AI Benchmark on this machine (in the background, with progress and a stop button), see
+how many times faster each plan is than this machine, and keep or upload runs made in notebooks."""
+import json
+
+import streamlit as st
+
+from advisor import bench
+from advisor.errors import RunValidationError, StoreError
+from advisor.present.rows import speedup_rows
+from advisor.store import runs_from_bytes
+from advisor.vocab import BenchMode
+from app_pages.common import AI_BENCHMARK_URL, catalog_today, run_store
+
+st.title("Benchmark this machine")
+store = run_store()
+quick_runs = [s.run for s in store.list() if str(s.run.mode) == "quick" and not s.run.partial]
+last_quick = (f" Your last quick run here took {(quick_runs[-1].finished_at - quick_runs[-1].started_at).seconds} s."
+              if quick_runs else "")
+st.markdown(f"Runs [AI Benchmark]({AI_BENCHMARK_URL}) on TensorFlow, offline (its upload of results is switched off). "
+            "**Quick** measures as many sub-tests as fit in its time budget and estimates the score with an interval; "
+            f"**full** runs all 42 sub-tests (up to 20 minutes on a GPU, an hour or more on a small CPU).{last_quick}")
+available, message = bench.tensorflow_status()
+if not available:
+    st.warning(message)
+else:
+    job = st.session_state.get("bench_job")
+    c1, c2, c3 = st.columns(3)
+    mode = c1.radio("Mode", list(BenchMode), format_func=lambda m: m.label, horizontal=True, key="bench-mode")
+    force_cpu = c2.checkbox("Force the CPU", key="bench-cpu")
+    catalog = catalog_today()
+    plans = {"": "(not a notebook plan)", **{p.plan_id: p.label for p in catalog.plans.values()}}
+    platform = c3.selectbox("This notebook is on plan (optional)", list(plans), format_func=plans.get,
+                            key="bench-platform")
+    if (job is None or job.finished) and st.button("Run the benchmark", type="primary", key="bench-run"):
+        st.session_state.bench_job = bench.BenchmarkJob(mode=mode, force_cpu=force_cpu, platform=platform or None,
+                                                        gpus=catalog.gpus)
+        st.session_state.bench_job.start()
+        st.rerun()
+
+
+def show_run_against_plans(run: dict, key: str) -> None:
+    """This machine's score, and how many times faster each plan's average session is, best first."""
+    scores = run["scores"]
+    ai = scores.get("ai")
+    if ai is None:
+        st.warning("No AI score: too few sub-tests finished.")
+        return
+    estimate = f" (an estimate: {scores['ai_low']:,.0f}–{scores['ai_high']:,.0f})" if scores.get("ai_low") else ""
+    label = "this machine's CPU" if run["device"]["kind"] == "cpu" else run["device"]["name"]
+    st.metric(f"AI score of {label}", f"{ai:,.0f}", help=f"{run.get('tests_used')} sub-tests{estimate}")
+    if estimate:
+        st.caption(f"Quick mode: an estimate{estimate}, from {run.get('tests_used')} sub-tests.")
+    if run.get("partial"):
+        st.caption(f"Partial: {run.get('tests_used')} sub-tests used; failed ones are listed in the JSON.")
+    hours = st.number_input("A job that takes this many hours here", min_value=0.0, value=10.0, key=f"{key}-hours")
+    st.dataframe(speedup_rows(catalog_today(), float(ai), hours or None, limit=15), hide_index=True, width="stretch",
+                 key=f"{key}-speedups")
+    c1, c2 = st.columns(2)
+    c1.download_button("Download this run (JSON)", json.dumps(run, indent=2), file_name="ai-benchmark-run.json",
+                       mime="application/json", key=f"{key}-download")
+    if c2.button("Use this machine as the reference device", key=f"{key}-reference"):
+        st.session_state.reference_run_score = float(ai)
+        st.success("Set: on the chat or form result, give your job's hours on 'my benchmarked machine'.")
+
+
+@st.fragment(run_every=1.0)
+def progress() -> None:
+    job = st.session_state.get("bench_job")
+    if job is None:
+        return
+    p = job.progress
+    if not job.finished:
+        if p is None:
+            st.progress(0.0, text="Starting TensorFlow…")
+        else:
+            st.progress(p.index / p.total, text=f"{p.name}: sub-test {p.index} of {p.total}, "
+                                                 f"{p.elapsed_s:.0f} s elapsed, about {p.eta_s:.0f} s left")
+        if st.button("Stop (keeps what has finished)", key="bench-stop"):
+            job.stop()
+        return
+    if job.error:
+        st.error(job.error)
+        return
+    if not job.saved:
+        job.saved = True
+        try:
+            st.success(f"Saved as run {run_store().add(job.result)}.")
+        except StoreError as exc:
+            st.error(f"The run could not be saved: {exc}")
+    show_run_against_plans(job.result.to_dict(), "job")
+
+
+def import_runs(data: bytes, name: str) -> None:
+    """Validates and stores uploaded runs; a bad file is reported and nothing of it is kept."""
+    try:
+        runs = runs_from_bytes(data, name)
+        ids = [store.add(r) for r in runs]
+    except (RunValidationError, StoreError) as exc:
+        st.error(f"Not imported: {exc}")
+        return
+    st.success(f"Imported {len(ids)} run{'s' if len(ids) != 1 else ''} from {name}.")
+
+
+if st.session_state.get("bench_job") is not None:
+    progress()
+st.subheader("Your runs")
+upload = st.file_uploader("Upload runs made in a notebook (JSON from `advisor bench --json PATH`)", type=["json"],
+                          max_upload_size=1, key="bench-upload")
+if upload is not None and st.session_state.get("uploaded") != upload.file_id:
+    st.session_state.uploaded = upload.file_id
+    import_runs(upload.getvalue(), upload.name)
+with st.expander("…or paste a run's JSON"):
+    pasted = st.text_area("Run JSON", key="bench-pasted")
+    if st.button("Import pasted JSON", key="bench-import") and pasted.strip():
+        import_runs(pasted.encode(), "pasted JSON")
+try:
+    runs = store.list()
+except StoreError as exc:
+    st.error(str(exc))
+    runs = []
+if not runs:
+    st.caption("No runs yet.")
+else:
+    st.dataframe([{"id": s.id, "started": s.run.started_at.strftime("%Y-%m-%d %H:%M"), "mode": str(s.run.mode),
+                   "device": s.run.device.name, "kind": str(s.run.device.kind), "plan": s.run.platform,
+                   "AI score": s.run.scores.ai, "partial": s.run.partial} for s in runs], hide_index=True,
+                 key="bench-runs")
+    with st.expander(f"Latest run against the plans (run {runs[-1].id})"):
+        show_run_against_plans(runs[-1].run.to_dict(), "latest")
