@@ -2,8 +2,8 @@
 then measures GET /runs page latency and POST /recommend with every run folded in, against the catalog-only
 recommendation measured on the same server in the same run (target: p50 within 2x).
 
-    python benchmarks/bench_evidence.py                         # a throwaway PostgreSQL cluster (needs its binaries)
-    python benchmarks/bench_evidence.py --database-url postgresql://user@host/db   # an existing, empty database
+    .venv/bin/python -m benchmarks.bench_evidence          # a throwaway PostgreSQL cluster (needs its binaries)
+    .venv/bin/python -m benchmarks.bench_evidence --database-url postgresql://user@host/db   # an existing empty one
 
 The runs are synthetic but valid and plausible: complete full runs and quick runs whose sub-test times give
 their scores by AI Benchmark's rule, on the catalog's GPUs at their catalog scores with a 5% spread, labelled with
@@ -16,10 +16,8 @@ import argparse
 import datetime as dt
 import http.client
 import json
-import math
 import multiprocessing
 import os
-import platform
 import random
 import signal
 import statistics
@@ -27,10 +25,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from benchmarks.common import ROOT, fingerprint, percentile
+from tests.pg_cluster import free_port, start_cluster
 
 TOKEN = "bench-token"
 # (NVML name, catalog gpu id, plan it is labelled with)
@@ -52,7 +49,7 @@ def make_runs(n: int, seed: int = 7) -> list[bytes]:
     design = load_quick_design()
     subtests = all_subtests()
     rng = random.Random(seed)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     devices = [(name, gid, plan, book.gpu_score(gid, Metric.AI).mean) for name, gid, plan in DEVICES
                if gid in catalog.gpus and plan in catalog.raw.plans and book.gpu_score(gid, Metric.AI)]
     bodies = []
@@ -108,11 +105,6 @@ def _timed(conn, method: str, path: str, body: bytes | None = None) -> tuple[flo
     return elapsed, json.loads(data)
 
 
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(math.ceil(q * len(values))) - 1)]
-
-
 def recommend_latency(port: int, evidence: str, n: int) -> tuple[list[float], dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     body = json.dumps({"gpu_hours_per_month": 30, "evidence": evidence}).encode()
@@ -120,16 +112,6 @@ def recommend_latency(port: int, evidence: str, n: int) -> tuple[list[float], di
         _, last = _timed(conn, "POST", "/recommend", body)
     times = [_timed(conn, "POST", "/recommend", body)[0] for _ in range(n)]
     return times, last["evidence"]
-
-
-def fingerprint() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}"
 
 
 def main() -> None:
@@ -143,12 +125,8 @@ def main() -> None:
     cluster = None
     url = args.database_url
     if url is None:
-        from pg_cluster import start_cluster
-
         cluster = start_cluster()
         url = cluster.create_database("bench")
-    from pg_cluster import free_port
-
     port = free_port()
     env = dict(os.environ, ADVISOR_DATABASE_URL=url, ADVISOR_API_TOKEN=TOKEN, ADVISOR_CHAT_SECRET="b" * 32,
                PYTHONPATH=str(ROOT))
@@ -191,19 +169,20 @@ def main() -> None:
             cursor = body["next_cursor"]
             if cursor is None or pages >= 120:
                 break
-        deep_ms = [_timed(conn, "GET", f"/runs?limit=100&plan=colab-free&order=oldest")[0] for _ in range(20)]
-        print(f"GET /runs (100 a page): p50 {statistics.median(page_ms):.1f} ms, p95 {_pct(page_ms, 0.95):.1f} ms "
-              f"over {pages} pages by cursor ({seen:,} runs); filtered by plan: p50 {statistics.median(deep_ms):.1f} ms")
+        deep_ms = [_timed(conn, "GET", "/runs?limit=100&plan=colab-free&order=oldest")[0] for _ in range(20)]
+        print(f"GET /runs (100 a page): p50 {statistics.median(page_ms):.1f} ms, "
+              f"p95 {percentile(page_ms, 95):.1f} ms over {pages} pages by cursor ({seen:,} runs); "
+              f"filtered by plan: p50 {statistics.median(deep_ms):.1f} ms")
 
         catalog_after, _ = recommend_latency(port, "catalog", args.requests)
         folded, evidence = recommend_latency(port, "all", args.requests)
         base = statistics.median(catalog_after)
-        print(f"POST /recommend, catalog only: p50 {base:.2f} ms, p95 {_pct(catalog_after, 0.95):.2f} ms "
+        print(f"POST /recommend, catalog only: p50 {base:.2f} ms, p95 {percentile(catalog_after, 95):.2f} ms "
               f"(before posting: p50 {statistics.median(catalog_before):.2f} ms; evidence=all on the empty store: "
               f"p50 {statistics.median(empty_all):.2f} ms)")
         p50 = statistics.median(folded)
         print(f"POST /recommend, {evidence['runs_used']:,} runs folded in: p50 {p50:.2f} ms, p95 "
-              f"{_pct(folded, 0.95):.2f} ms; ratio to catalog-only p50: {p50 / base:.2f}x (target <= 2x)")
+              f"{percentile(folded, 95):.2f} ms; ratio to catalog-only p50: {p50 / base:.2f}x (target <= 2x)")
         # The first recommendation after new runs rebuilds the folded evidence once per worker:
         conn2 = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         conn2.request("POST", "/runs", body=make_runs(1, seed=99)[0],

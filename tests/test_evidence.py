@@ -9,21 +9,30 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
 from hypothesis import given
 from hypothesis import strategies as st
+from sample_runs import valid_run
 
 from advisor.distributions import precision_weighted_mean, score_book
 from advisor.recommend import recommend
-from advisor.runs.evidence import (CATALOG_ALLOCATION_PRIOR_RUNS, POSTER_CAP_RUNS, EvidenceCache, RunFact,
-                                   build_evidence, match_gpu, poster_weights, weighted_stats, wilson_interval)
+from advisor.runs.evidence import (
+    CATALOG_ALLOCATION_PRIOR_RUNS,
+    POSTER_CAP_RUNS,
+    EvidenceCache,
+    RunFact,
+    build_evidence,
+    match_gpu,
+    poster_weights,
+    weighted_stats,
+    wilson_interval,
+)
 from advisor.runs.record import run_from_json
 from advisor.runs.store import RunStore
 from advisor.vocab import CaveatCode, EvidenceChoice, EvidenceSource, Metric
 from advisor.workload import Workload
-from conftest import ROOT
-from sample_runs import valid_run
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DAY = dt.datetime(2023, 12, 1, tzinfo=UTC)  # a month before the tiny catalog's date (2024-01-01)
 
 

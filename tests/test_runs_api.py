@@ -15,13 +15,13 @@ import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import pytest
+from conftest import ROOT
 from fastapi.testclient import TestClient
+from sample_runs import valid_run
 
 from advisor.api import create_app
 from advisor.api.settings import ApiSettings
 from advisor.runs.store import RunStore
-from conftest import ROOT
-from sample_runs import valid_run
 
 
 @pytest.fixture(scope="module")

@@ -16,15 +16,21 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
+from sample_runs import valid_run
 
 from advisor.catalog import load_catalog
 from advisor.errors import RunValidationError, StoreError
-from advisor.runs.record import (MAX_RUN_BYTES, check_plausible, content_hash, run_from_json, runs_from_bytes,
-                                 runs_from_file)
+from advisor.runs.record import (
+    MAX_RUN_BYTES,
+    check_plausible,
+    content_hash,
+    run_from_json,
+    runs_from_bytes,
+    runs_from_file,
+)
 from advisor.runs.store import RunFilter, RunStore
 from advisor.vocab import EvidenceSource, RunOrder
-from conftest import ROOT
-from sample_runs import valid_run
 
 # ---------------------------------------------------------------------------------------------
 # Both backends: SQLite always; PostgreSQL when its server binaries are installed (.ci/run installs them).
@@ -206,7 +212,7 @@ def test_poster_and_origin_are_recorded_never_a_token(target):
 def test_cursor_pages_reach_every_run_newest_first_regression_d7(target):
     # The probe: GET /runs ignored offset/after/order and never reached runs after the first 1000.
     store = RunStore(target)
-    base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     runs = []
     for i in range(2300):
         start = base + dt.timedelta(minutes=7 * i)
