@@ -41,9 +41,9 @@ def fact(i, name="Mid GPU", ai=10000.0, plan=None, mode="full", poster=None, ori
     """A run as the store hands it to evidence; inference and training are half the AI score each."""
     if mode == "quick" and low is None:
         low, high = ai * 0.62, ai * 1.62  # the shipped quick interval: exp(-+0.479)
-    return RunFact(i, day, mode, kind, name, None, None, plan, partial,
-                   ((Metric.AI, ai), (Metric.INFERENCE, ai / 2), (Metric.TRAINING, ai / 2)), low, high,
-                   poster or f"p{i}", EvidenceSource(origin))
+    error = math.log(high / low) / 2 / 1.96 if low else None
+    return RunFact(i, day, mode, kind, name, None, None, plan, partial, ai, ai / 2, ai / 2, poster or f"p{i}",
+                   EvidenceSource(origin), error)
 
 
 def test_no_runs_or_catalog_choice_is_exactly_the_catalog_path(tiny):

@@ -42,8 +42,9 @@ ALLOCATION_Z = 1.96
 
 @dataclass(frozen=True)
 class RunFact:
-    """One stored run as evidence reads it. scores: points per metric (None where missing). gpu_id: the run's own
-    catalog id (the name decides; see match_gpu). poster: a token's name, 'local' or 'loopback'."""
+    """One stored run as evidence reads it. ai/inference/training: points (None where missing). gpu_id: the run's
+    own catalog id (the name decides; see match_gpu). poster: a token's name, 'local' or 'loopback'.
+    quick_log_error: a quick run's log-scale sd from its interval (ai_low..ai_high read as a 95% interval)."""
 
     run_id: int
     started_at: dt.datetime
@@ -54,21 +55,21 @@ class RunFact:
     memory_gib: float | None
     platform: str | None
     partial: bool
-    scores: tuple[tuple[Metric, float | None], ...]
-    ai_low: float | None
-    ai_high: float | None
+    ai: float | None
+    inference: float | None
+    training: float | None
     poster: str
     origin: EvidenceSource
+    quick_log_error: float | None = None
 
     def score(self, metric: Metric) -> float | None:
-        return dict(self.scores).get(metric)
+        return getattr(self, metric.value)
 
-    @property
-    def quick_log_error(self) -> float | None:
-        """The log-scale sd of a quick run's estimate, from its interval; None without one."""
-        if self.ai_low and self.ai_high and self.ai_high > self.ai_low > 0:
-            return math.log(self.ai_high / self.ai_low) / 2 / QUICK_INTERVAL_Z
-        return None
+
+def _log_error(low: float | None, high: float | None) -> float | None:
+    if low and high and high > low > 0:
+        return math.log(high / low) / 2 / QUICK_INTERVAL_Z
+    return None
 
 
 def fact_from_row(row: tuple) -> RunFact:
@@ -76,18 +77,16 @@ def fact_from_row(row: tuple) -> RunFact:
     platform, partial, ai, inference, training, ai_low, ai_high, poster, origin)."""
     (run_id, started_at, mode, kind, name, gpu_id, memory, platform, partial, ai, inference, training, low, high,
      poster, origin) = row
-    return RunFact(int(run_id), started_at, mode, kind, name, gpu_id, memory, platform, bool(partial),
-                   ((Metric.AI, ai), (Metric.INFERENCE, inference), (Metric.TRAINING, training)), low, high, poster,
-                   EvidenceSource(origin))
+    return RunFact(int(run_id), started_at, mode, kind, name, gpu_id, memory, platform, bool(partial), ai, inference,
+                   training, poster, EvidenceSource(origin), _log_error(low, high))
 
 
 def fact_from_run(run_id: int, run, poster: str, origin: EvidenceSource) -> RunFact:
     """A RunFact from a BenchmarkRun (for runs read from a server without storing them)."""
     s = run.scores
     return RunFact(run_id, run.started_at, run.mode, run.device.kind, run.device.name, run.device.gpu_id,
-                   run.device.memory_gib, run.platform, run.partial,
-                   ((Metric.AI, s.ai), (Metric.INFERENCE, s.inference), (Metric.TRAINING, s.training)), s.ai_low,
-                   s.ai_high, poster, EvidenceSource(origin))
+                   run.device.memory_gib, run.platform, run.partial, s.ai, s.inference, s.training, poster,
+                   EvidenceSource(origin), _log_error(s.ai_low, s.ai_high))
 
 
 def match_gpu(catalog: Catalog, name: str, memory_gib: float | None, claimed: str | None) -> str | None:

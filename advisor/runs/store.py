@@ -28,7 +28,7 @@ from sqlalchemy import exc as sa_exc
 from ..errors import RunValidationError, StoreError
 from ..vocab import EvidenceSource, RunOrder
 from .location import ENV_DATABASE_URL, ENV_STORE, default_target, is_postgres, sqlite_path
-from .record import BenchmarkRun, run_from_json
+from .record import BenchmarkRun, known_plan_ids, run_from_json
 
 log = logging.getLogger("advisor.runs")
 
@@ -484,10 +484,11 @@ class RunStore:
             clauses.append(runs.c.origin.in_([str(o) for o in f.origins]))
         return clauses
 
-    def _stored(self, row) -> StoredRun | None:
+    def _stored(self, row, plan_ids: frozenset[str] | None = None) -> StoredRun | None:
         try:
-            run = run_from_json(row.record)
-        except RunValidationError as exc:
+            # Stored records passed the full parse on the way in; a plain parse is enough to read them back.
+            run = run_from_json(json.loads(row.record), plan_ids)
+        except (RunValidationError, ValueError, RecursionError) as exc:
             log.warning("run %s in %s no longer validates and is left out: %s", row.id, self.location, exc)
             return None
         return StoredRun(int(row.id), run, row.poster, EvidenceSource(row.origin), row.saved_at)
@@ -520,7 +521,8 @@ class RunStore:
                 conn.rollback()
         more = len(rows) > limit
         rows = rows[:limit]
-        stored = [self._stored(r) for r in rows]
+        plan_ids = known_plan_ids() if rows else None
+        stored = [self._stored(r, plan_ids) for r in rows]
         valid = [s for s in stored if s is not None]
         next_cursor = encode_cursor(rows[-1].started_at, int(rows[-1].id), order) if more and rows else None
         return RunPage(valid, next_cursor, len(stored) - len(valid))
