@@ -279,3 +279,62 @@ def test_kill_9_of_a_worker_mid_write_loses_no_acknowledged_run(pg_cluster):
             if s.poll() is None:
                 os.killpg(s.pid, signal.SIGTERM)
                 s.wait(30)
+
+
+# ---------------------------------------------------------------------------------------------
+# Posting from a notebook and reading a server's runs (the CLI against a real server on loopback)
+
+
+def _serve_sqlite(db, port: int) -> subprocess.Popen:
+    env = dict(os.environ, ADVISOR_RUNS_DB=str(db), ADVISOR_API_TOKEN="tok-course", PYTHONPATH=str(ROOT))
+    env.pop("ADVISOR_DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "advisor.api:create_app", "--host",
+                             "127.0.0.1", "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise RuntimeError("the server did not start")
+
+
+def test_post_run_then_runs_from_a_server_and_save_as_shared(tmp_path, monkeypatch):
+    from advisor.cli import post_run, run
+    from advisor.errors import RunPostError
+    from advisor.runs.record import run_from_json
+
+    port = _free_port()
+    server = _serve_sqlite(tmp_path / "server.sqlite", port)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        monkeypatch.setenv("ADVISOR_API_TOKEN", "tok-course")
+        first = post_run(url, run_from_json(valid_run()))
+        assert first["duplicate"] is False and post_run(url + "/runs", run_from_json(valid_run()))["duplicate"]
+        with pytest.raises(RunPostError, match="401"):
+            post_run(url, run_from_json(valid_run(note="x")), token="wrong")
+        local = tmp_path / "local.sqlite"
+        monkeypatch.setenv("ADVISOR_RUNS_DB", str(local))
+        assert run(["runs", "--from", url, "--save"]) == 0
+        saved = RunStore(local).page().runs
+        assert len(saved) == 1 and saved[0].origin.value == "shared" and saved[0].poster == f"127.0.0.1:{port}/default"
+        assert run(["runs", "--from", url, "--save"]) == 0 and RunStore(local).count() == 1  # stored once
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+
+
+def test_bench_post_that_fails_keeps_the_run_locally(tmp_path, monkeypatch, capsys):
+    import argparse
+
+    from advisor.cli import _post_after_bench
+    from advisor.runs.record import run_from_json
+
+    monkeypatch.setenv("ADVISOR_RUNS_DB", str(tmp_path / "runs.sqlite"))
+    args = argparse.Namespace(post=f"http://127.0.0.1:{_free_port()}", store=None)
+    assert _post_after_bench(args, run_from_json(valid_run())) == 0
+    err = capsys.readouterr().err
+    assert "cannot post" in err and "kept as run 1" in err and "--post" in err
+    assert RunStore(tmp_path / "runs.sqlite").count() == 1

@@ -541,3 +541,37 @@ def test_postgres_unreachable_is_one_line_without_the_password():
     with pytest.raises(StoreError) as caught:
         store.page()
     assert "cannot reach the PostgreSQL server" in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fuzzing: any text is a run or a RunValidationError, never another exception
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+                            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
+                                                                                         max_size=4), max_leaves=30)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode),
+                 _json_values.map(lambda v: json.dumps(v).encode()),
+                 st.fixed_dictionaries({k: _json_values for k in ("mode", "device", "scores", "started_at")})
+                 .map(lambda d: json.dumps({**valid_run(), **d}).encode())))
+def test_any_bytes_are_runs_or_a_validation_error(data):
+    try:
+        runs = runs_from_bytes(data, "fuzz")
+    except RunValidationError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith(("fuzz", "a run"))
+    else:
+        for run in runs:
+            check_plausible_or_refused(run)
+
+
+def check_plausible_or_refused(run):
+    try:
+        check_plausible(run, load_catalog())
+    except RunValidationError:
+        pass

@@ -236,7 +236,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
     out: dict = {}
     for key, value in pairs:
         if key in out:
-            raise RunValidationError(f"the key '{key[:100]}' appears twice in one object; keep one")
+            raise RunValidationError(f"the key {key[:100]!r} appears twice in one object; keep one")
         out[key] = value
     return out
 
