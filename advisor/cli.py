@@ -385,7 +385,8 @@ class _RemoteRuns:
 
 
 def _save_remote(args: argparse.Namespace, runs) -> int:
-    """Keeps a server's runs in the local store as shared evidence, in one transaction, each once."""
+    """Keeps a server's runs in the local store as shared evidence, each once."""
+    import re
     from urllib.parse import urlsplit
 
     from .runs.record import check_plausible
@@ -396,7 +397,9 @@ def _save_remote(args: argparse.Namespace, runs) -> int:
     store = RunStore(args.store)
     by_poster: dict[str, list] = {}
     for s in runs:
-        by_poster.setdefault(f"{host}/{s.poster}"[:100], []).append(check_plausible(s.run, catalog))
+        # A server's poster names are its own; only plain characters are kept (no control or format characters).
+        poster = re.sub(r"[^\w.@:/+-]", "_", f"{host}/{s.poster}", flags=re.ASCII)[:100]
+        by_poster.setdefault(poster, []).append(check_plausible(s.run, catalog))
     added = duplicates = 0
     for poster, items in by_poster.items():
         result = store.add_runs(items, poster, EvidenceSource.SHARED)

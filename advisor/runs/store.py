@@ -173,7 +173,8 @@ def decode_cursor(cursor: str, order: RunOrder) -> tuple[dt.datetime, int]:
         when = dt.datetime.fromisoformat(started)
         if when.tzinfo is None or not isinstance(run_id, int) or not 0 <= run_id <= MAX_RUN_ID:
             raise bad
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        when = when.astimezone(dt.timezone.utc)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise bad from None
     if given_order != str(order):
         raise ValueError(f"cursor: it continues a listing in {given_order} order, not {order}")

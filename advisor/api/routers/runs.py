@@ -73,7 +73,10 @@ def _moment(text: str | None, name: str) -> dt.datetime | None:
         raise ValueError(f"{name}: expected a date like 2026-11-20 or a date-time with a time zone") from None
     if value.tzinfo is None:
         raise ValueError(f"{name}: a date-time needs a time zone, e.g. 2026-11-20T10:00:00+00:00")
-    return value
+    try:
+        return value.astimezone(dt.timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{name}: out of range") from None
 
 
 @router.api_route("/runs", methods=["GET", "HEAD"], responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
