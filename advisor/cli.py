@@ -384,6 +384,17 @@ class _RemoteRuns:
         return RunPage(runs, body.get("next_cursor"), skipped)
 
 
+def reference_times() -> dict[str, tuple[str, float]] | None:
+    """AI Benchmark's sub-tests as the benchmark reads them from the installed library: id -> (kind, reference ms),
+    for the plausibility check of incoming runs; None without ai-benchmark (then times are not checked)."""
+    try:
+        from .bench.subtests import all_subtests
+
+        return {s.id: (s.kind, s.ref_ms) for s in all_subtests()}
+    except ImportError:
+        return None
+
+
 def _save_remote(args: argparse.Namespace, runs) -> int:
     """Keeps a server's runs in the local store as shared evidence, each once."""
     import re
@@ -392,14 +403,14 @@ def _save_remote(args: argparse.Namespace, runs) -> int:
     from .runs.record import check_plausible
     from .runs.store import RunStore
 
-    catalog = load_catalog()
+    catalog, reference = load_catalog(), reference_times()
     host = urlsplit(args.source).netloc
     store = RunStore(args.store)
     by_poster: dict[str, list] = {}
     for s in runs:
         # A server's poster names are its own; only plain characters are kept (no control or format characters).
         poster = re.sub(r"[^\w.@:/+-]", "_", f"{host}/{s.poster}", flags=re.ASCII)[:100]
-        by_poster.setdefault(poster, []).append(check_plausible(s.run, catalog))
+        by_poster.setdefault(poster, []).append(check_plausible(s.run, catalog, reference))
     added = duplicates = 0
     for poster, items in by_poster.items():
         result = store.add_runs(items, poster, EvidenceSource.SHARED)
@@ -424,8 +435,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UsageError(f"argument file: no such file '{args.file}'")
     if not path.is_file():
         raise UsageError(f"argument file: '{args.file}' is not a regular file (a folder, a device or a pipe)")
-    catalog = load_catalog()
-    runs = [check_plausible(r, catalog) for r in runs_from_file(path)]
+    catalog, reference = load_catalog(), reference_times()
+    runs = [check_plausible(r, catalog, reference) for r in runs_from_file(path)]
     store = RunStore(args.store)
     origin = EvidenceSource.SHARED if args.shared else EvidenceSource.LOCAL
     result = store.add_runs(runs, "import" if args.shared else "local", origin)

@@ -12,7 +12,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -378,22 +378,10 @@ def _fastest_known(catalog) -> float:
     return best
 
 
-@lru_cache(maxsize=1)
-def _reference_times() -> dict[str, tuple[str, float]] | None:
-    """AI Benchmark's reference time (ms) and kind of each sub-test, read from the installed library's config;
-    None when ai-benchmark is not installed (then times are not checked)."""
-    try:  # a lazy import: the table is data the benchmark package reads from the library
-        from ..bench.subtests import all_subtests
-
-        return {s.id: (s.kind, s.ref_ms) for s in all_subtests()}
-    except ImportError:
-        return None
-
-
-def _time_problem(run: BenchmarkRun) -> str | None:
+def _time_problem(run: BenchmarkRun, reference: Mapping[str, tuple[str, float]] | None) -> str | None:
     """Why the run's times do not give its scores, or None (AI Benchmark's rule: score = geometric mean of
-    reference/measured time over a kind's sub-tests x 10,000; AI = inference + training)."""
-    reference = _reference_times()
+    reference/measured time over a kind's sub-tests x 10,000; AI = inference + training). reference: each
+    sub-test's kind and reference time (ms), as advisor.bench reads them from the library; None: not checked."""
     if reference is None:
         return None
     logs: dict[str, list[float]] = {"inference": [], "training": []}
@@ -427,9 +415,10 @@ def _time_problem(run: BenchmarkRun) -> str | None:
     return None
 
 
-def plausibility_problem(run: BenchmarkRun, catalog) -> str | None:
+def plausibility_problem(run: BenchmarkRun, catalog, reference: Mapping[str, tuple[str, float]] | None) -> str | None:
     """Why a run is physically implausible, or None: a score far beyond every known device, an AI score that is
-    not inference plus training, a quick interval that misses its estimate, times that do not give the scores."""
+    not inference plus training, a quick interval that misses its estimate, times that do not give the scores
+    (checked against `reference`: sub-test id -> (kind, reference ms), from advisor.bench.reference_times())."""
     s = run.scores
     ceiling = PLAUSIBLE_MARGIN * _fastest_known(catalog)
     if ceiling > 0:
@@ -451,12 +440,13 @@ def plausibility_problem(run: BenchmarkRun, catalog) -> str | None:
             return "scores.ai_low/ai_high: only quick runs have an interval"
     if run.device.kind == "cpu" and run.device.gpu_id is not None:
         return "device.gpu_id: a run on the CPU names no GPU"
-    return _time_problem(run)
+    return _time_problem(run, reference)
 
 
-def check_plausible(run: BenchmarkRun, catalog) -> BenchmarkRun:
-    """The run, or RunValidationError with plausibility_problem's reason."""
-    problem = plausibility_problem(run, catalog)
+def check_plausible(run: BenchmarkRun, catalog, reference: Mapping[str, tuple[str, float]] | None) -> BenchmarkRun:
+    """The run, or RunValidationError with plausibility_problem's reason. The front ends pass the reference
+    times from advisor.bench.reference_times() (this layer sits below the benchmark and cannot read them)."""
+    problem = plausibility_problem(run, catalog, reference)
     if problem:
         raise RunValidationError(f"implausible run: {problem}")
     return run

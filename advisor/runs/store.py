@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -28,7 +29,9 @@ from sqlalchemy import exc as sa_exc
 from ..errors import RunValidationError, StoreError
 from ..vocab import EvidenceSource, RunOrder
 from .location import ENV_DATABASE_URL, ENV_STORE, default_target, is_postgres, sqlite_path
-from .record import BenchmarkRun, known_plan_ids, run_from_json
+
+if TYPE_CHECKING:  # the record (pydantic) loads only where runs are written or listed, not to fold evidence
+    from .record import BenchmarkRun
 
 log = logging.getLogger("advisor.runs")
 
@@ -173,7 +176,7 @@ def decode_cursor(cursor: str, order: RunOrder) -> tuple[dt.datetime, int]:
         when = dt.datetime.fromisoformat(started)
         if when.tzinfo is None or not isinstance(run_id, int) or not 0 <= run_id <= MAX_RUN_ID:
             raise bad
-        when = when.astimezone(dt.timezone.utc)
+        when = when.astimezone(dt.UTC)
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise bad from None
     if given_order != str(order):
@@ -486,6 +489,8 @@ class RunStore:
         return clauses
 
     def _stored(self, row, plan_ids: frozenset[str] | None = None) -> StoredRun | None:
+        from .record import run_from_json
+
         try:
             # Stored records passed the full parse on the way in; a plain parse is enough to read them back.
             run = run_from_json(json.loads(row.record), plan_ids)
@@ -522,6 +527,8 @@ class RunStore:
                 conn.rollback()
         more = len(rows) > limit
         rows = rows[:limit]
+        from .record import known_plan_ids
+
         plan_ids = known_plan_ids() if rows else None
         stored = [self._stored(r, plan_ids) for r in rows]
         valid = [s for s in stored if s is not None]

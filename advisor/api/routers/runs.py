@@ -25,6 +25,17 @@ router = APIRouter()
 POSTER_LOOPBACK = "loopback"
 
 
+def reference_times() -> dict[str, tuple[str, float]] | None:
+    """AI Benchmark's sub-tests as the benchmark reads them from the installed library: id -> (kind, reference ms),
+    for the plausibility check of incoming runs; None without ai-benchmark (then times are not checked)."""
+    try:
+        from ...bench.subtests import all_subtests
+
+        return {s.id: (s.kind, s.ref_ms) for s in all_subtests()}
+    except ImportError:
+        return None
+
+
 def writer_name(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
     """The name recorded for this write's token ('loopback' without one). Raises Refused (401, 403, 415)."""
     settings = request.app.state.settings
@@ -55,7 +66,7 @@ async def post_run(request: Request, poster: str = Depends(writer_name)):
     """Stores one run. 201 {"id", "duplicate": false}; 200 {"id", "duplicate": true} when it was stored before."""
     settings = request.app.state.settings
     run = run_from_json(await request.body(), known_plan_ids(settings.data_dir))
-    check_plausible(run, catalog_for(request, None))
+    check_plausible(run, catalog_for(request, None), reference_times())
     # A loopback write without a token is the machine's own user; a token's writes are shared evidence.
     origin = EvidenceSource.LOCAL if poster == POSTER_LOOPBACK else EvidenceSource.SHARED
     run_id, created = await run_in_threadpool(request.app.state.run_store().add_run, run, poster, origin)
@@ -74,7 +85,7 @@ def _moment(text: str | None, name: str) -> dt.datetime | None:
     if value.tzinfo is None:
         raise ValueError(f"{name}: a date-time needs a time zone, e.g. 2026-11-20T10:00:00+00:00")
     try:
-        return value.astimezone(dt.timezone.utc)
+        return value.astimezone(dt.UTC)
     except OverflowError:
         raise ValueError(f"{name}: out of range") from None
 
