@@ -399,8 +399,15 @@ class RunStore:
                     self._refuse_bad_path()
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                     writer = self._sqlite_engine(write=True)
-                with writer.begin() as conn:
-                    self._migrate(conn)
+                try:
+                    with writer.begin() as conn:
+                        self._migrate(conn)
+                except (sa_exc.SQLAlchemyError, sqlite3.Error, OSError) as exc:
+                    if write or self.is_postgres:
+                        raise
+                    raise StoreError(f"the run store {self.location} has an older advisor's layout and cannot be "
+                                     f"upgraded ({self._fault(exc, 'upgrade')}); open it once with write access "
+                                     "(`advisor runs` upgrades it)") from None
                 current = True
         self._schema_ok = current
         return current
