@@ -405,9 +405,10 @@ class RunStore:
                 except (sa_exc.SQLAlchemyError, sqlite3.Error, OSError) as exc:
                     if write or self.is_postgres:
                         raise
+                    cause = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
                     raise StoreError(f"the run store {self.location} has an older advisor's layout and cannot be "
-                                     f"upgraded ({self._fault(exc, 'upgrade')}); open it once with write access "
-                                     "(`advisor runs` upgrades it)") from None
+                                     f"upgraded here ({cause}); open it once with write access (`advisor runs` "
+                                     "upgrades it)") from None
                 current = True
         self._schema_ok = current
         return current
