@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .catalog import load_catalog, parse_date
-from .errors import AdvisorError, InvalidWorkloadError, StoreError, TensorFlowMissing, UnknownGpuError
+from .errors import AdvisorError, InvalidWorkloadError, RunPostError, StoreError, TensorFlowMissing, UnknownGpuError
 from .present.text import safe
-from .vocab import BenchMode, Kind, Need, Predictability
+from .vocab import BenchMode, EvidenceChoice, EvidenceSource, Kind, Need, Predictability, RunOrder
 from .workload import BOUNDS, Workload
 
 EXIT_USAGE = 2
@@ -79,6 +79,18 @@ def _date(text: str) -> dt.date:
     return date
 
 
+STORE_HELP = ("the run store: a SQLite file or a postgresql:// URL (default: $ADVISOR_DATABASE_URL, $ADVISOR_RUNS_DB "
+              "or the user data directory)")
+
+
+def _plan_id(text: str) -> str:
+    import re
+
+    if not re.match(r"^[a-z0-9][a-z0-9+-]{0,99}$", text):
+        raise argparse.ArgumentTypeError(f"expected an id like colab-free or t4, got '{text}'")
+    return text
+
+
 def _needs(text: str) -> frozenset[Need]:
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in Need.values()]
@@ -116,10 +128,34 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
     catalog = load_catalog(args.as_of)
     workload = workload_from_args(args)
-    recs = recommend(catalog, workload)
-    print(json.dumps(recommend_json(catalog, workload, recs), indent=2) if args.json
-          else recommend_table(catalog, workload, recs))
+    evidence = _evidence_from_args(args, catalog)
+    recs = recommend(catalog, workload, evidence)
+    if args.json:
+        from .runs.evidence import evidence_json
+
+        out = recommend_json(catalog, workload, recs)
+        out["evidence"] = evidence_json(evidence, args.evidence)
+        print(json.dumps(out, indent=2))
+    else:
+        print(recommend_table(catalog, workload, recs))
+        if evidence is not None:
+            print(f"\nLearned from {evidence.runs_used} run{'s' if evidence.runs_used != 1 else ''} in the store "
+                  f"({EvidenceChoice(args.evidence).label}; `--evidence catalog` leaves them out).")
     return 0
+
+
+def _evidence_from_args(args: argparse.Namespace, catalog):
+    """Runs of the store folded into evidence as --evidence says; None (the catalog alone) when the choice is
+    catalog or the store holds no runs. A store that does not exist is not created, nor its database library
+    loaded."""
+    from .runs.location import may_hold_runs
+
+    if args.evidence == EvidenceChoice.CATALOG or not may_hold_runs(args.store):
+        return None
+    from .runs.evidence import load_evidence
+    from .runs.store import RunStore
+
+    return load_evidence(RunStore(args.store), catalog, args.evidence, args.evidence_window_days)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -129,7 +165,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """
     from .bench import run_benchmark, tensorflow_status
     from .present.text import bench_result_lines, progress_line
-    from .store import RunStore
+    from .runs.store import RunStore
 
     available, message = tensorflow_status()
     if not available:
@@ -155,50 +191,259 @@ def cmd_bench(args: argparse.Namespace) -> int:
             print(f"wrote {safe(args.json)}")
     if not args.no_save:
         store = RunStore(args.store)
-        print(f"saved as run {store.add(run)} in {safe(store.path)}")
+        print(f"saved as run {store.add(run)} in {safe(store.location)}")
+    return _post_after_bench(args, run)
+
+
+def _post_after_bench(args: argparse.Namespace, run) -> int:
+    """bench --post URL: send the finished run to a shared server; if that fails, keep it locally (even with
+    --no-save) and say how to send it later. Exit 0 when the run is kept somewhere, else 1."""
+    if not args.post:
+        return 0
+    try:
+        answer = post_run(args.post, run)
+        print(f"posted to {safe(args.post)} as run {answer.get('id')}"
+              + (" (the server had it already)" if answer.get("duplicate") else ""))
+        return 0
+    except RunPostError as exc:
+        print(f"warning: {safe(exc)}", file=sys.stderr)
+    from .runs.store import RunStore
+
+    store = RunStore(args.store)
+    run_id = store.add(run)
+    print(f"kept as run {run_id} in {safe(store.location)}; send it later with: advisor runs --limit 1 --post "
+          f"{safe(args.post)}", file=sys.stderr)
     return 0
 
 
-def cmd_runs(args: argparse.Namespace) -> int:
-    """List the benchmark runs in the local store.
+def post_run(url: str, run, token: str | None = None, timeout_s: float = 30.0) -> dict:
+    """POSTs one run to a server's /runs (url: the server, or its /runs endpoint), with the bearer token from
+    `token` or ADVISOR_API_TOKEN. Returns the server's answer ({"id", "duplicate"}). Raises RunPostError with the
+    server's own message when it refuses the run, or the network's when it cannot be reached."""
+    import os
+    import urllib.error
+    import urllib.request
 
-    Example: advisor runs --json > runs.json
+    token = token if token is not None else os.environ.get("ADVISOR_API_TOKEN")
+    endpoint = _runs_endpoint(url)
+    body = json.dumps(run.to_dict()).encode()
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return json.loads(response.read(1_000_000) or b"{}")
+    except urllib.error.HTTPError as exc:
+        raise RunPostError(f"{endpoint} refused the run ({exc.code}): {_server_message(exc)}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise RunPostError(f"cannot post to {endpoint}: {reason}") from None
+
+
+def _runs_endpoint(url: str, query: str = "") -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"expected a server URL like http://host:8000, got '{url}'")
+    base = url.strip().rstrip("/")
+    endpoint = base if base.endswith("/runs") else base + "/runs"
+    return endpoint + (f"?{query}" if query else "")
+
+
+def _server_message(exc) -> str:
+    try:
+        return str(json.loads(exc.read(100_000)).get("error", ""))[:500] or exc.reason
+    except (ValueError, AttributeError, OSError):
+        return str(exc.reason)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """List benchmark runs, newest first, a page at a time: from the local store, or a server's with --from URL.
+
+    Examples: advisor runs --plan colab-free --limit 20
+              advisor runs --json > runs.json          (every run: an export that `import` takes back)
+              advisor runs --from http://server:8000 --save   (a shared server's runs, kept as shared evidence)
     """
     from .present.text import format_table
-    from .store import RunStore
+    from .runs.store import RunFilter
 
-    store = RunStore(args.store)
-    stored = store.list()
-    if args.json:
-        print(json.dumps([s.run.to_dict() for s in stored], indent=2))
+    filters = RunFilter(plan=args.plan, gpu=args.gpu, mode=args.mode, since=_day_start(args.since),
+                        until=_day_start(args.until, next_day=True))
+    export = args.json or args.jsonl
+    limit = args.limit if args.limit is not None else (None if export or args.all or args.save or args.post else 50)
+    source = _RemoteRuns(args.source) if args.source else _local_store(args.store)
+    runs, cursor, skipped = [], args.cursor, 0
+    stream = export and limit is None
+    if stream:
+        print("[" if args.json else "", end="")
+    first = True
+    while True:
+        want = 1000 if limit is None else min(1000, limit - len(runs))
+        page = source.page(filters, want, cursor, args.order)
+        skipped += page.skipped
+        cursor = page.next_cursor
+        if stream:
+            for stored in page.runs:
+                text = json.dumps(stored.run.to_dict(), separators=(",", ":") if args.jsonl else None)
+                print(text if args.jsonl else ("" if first else ",\n") + text, end="\n" if args.jsonl else "")
+                first = False
+        else:
+            runs.extend(page.runs)
+        if cursor is None or (limit is not None and len(runs) >= limit):
+            break
+    if stream:
+        print("]" if args.json else "", end="\n" if args.json else "")
+    elif args.json:
+        print(json.dumps([s.run.to_dict() for s in runs], indent=2))
+    elif args.jsonl:
+        for s in runs:
+            print(json.dumps(s.run.to_dict(), separators=(",", ":")))
+    if skipped:
+        print(f"note: {skipped} stored run{'s' if skipped != 1 else ''} no longer validate and were left out "
+              "(see the server's or this store's log)", file=sys.stderr)
+    if args.save and args.source:
+        return _save_remote(args, runs)
+    if args.post:
+        return _post_listed(args.post, runs)
+    if export:
         return 0
     rows = [[str(s.id), s.run.started_at.strftime("%Y-%m-%d %H:%M"), str(s.run.mode), s.run.device.name,
-             str(s.run.device.kind), s.run.platform or "-",
+             str(s.run.device.kind), s.run.platform or "-", s.poster,
              "-" if s.run.scores.ai is None else f"{s.run.scores.ai:,.0f}" + (" (partial)" if s.run.partial else "")]
-            for s in stored]
-    print(f"{len(stored)} runs in {safe(store.path)}")
+            for s in runs]
+    print(f"{len(runs)} run{'s' if len(runs) != 1 else ''} from {safe(source.location)}, {RunOrder(args.order).label}")
     if rows:
-        print(format_table(["id", "started", "mode", "device", "kind", "platform", "AI score"], rows))
+        print(format_table(["id", "started", "mode", "device", "kind", "platform", "posted by", "AI score"], rows))
+    if cursor is not None:
+        print(f"more: advisor runs --cursor {cursor}" + (f" --from {safe(args.source)}" if args.source else ""))
+    return 0
+
+
+def _post_listed(url: str, runs) -> int:
+    """runs --post URL: send the listed runs to a server, oldest first; stops at the first refusal (exit 1)."""
+    posted = again = 0
+    for stored in sorted(runs, key=lambda s: (s.run.started_at, s.id)):
+        answer = post_run(url, stored.run)
+        again += bool(answer.get("duplicate"))
+        posted += 1
+    print(f"posted {posted} run{'s' if posted != 1 else ''} to {safe(url)} ({again} the server had already)")
+    return 0
+
+
+def _local_store(target):
+    from .runs.store import RunStore
+
+    return RunStore(target)
+
+
+def _day_start(day: dt.date | None, next_day: bool = False) -> dt.datetime | None:
+    if day is None:
+        return None
+    return dt.datetime.combine(day + dt.timedelta(days=1 if next_day else 0), dt.time(), dt.UTC)
+
+
+class _RemoteRuns:
+    """A server's GET /runs, paged like the local store (read only; nothing is sent but the query)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.location = _runs_endpoint(url)
+
+    def page(self, filters, limit: int, cursor: str | None, order: str):
+        import urllib.error
+        import urllib.request
+        from urllib.parse import urlencode
+
+        from .runs.record import run_from_json
+        from .runs.store import RunPage, StoredRun
+
+        query = {"limit": limit, "order": str(order), "plan": filters.plan, "gpu": filters.gpu, "mode": filters.mode,
+                 "since": filters.since and filters.since.isoformat(),
+                 "until": filters.until and filters.until.isoformat(),
+                 "cursor": cursor}
+        endpoint = _runs_endpoint(self.url, urlencode({k: v for k, v in query.items() if v is not None}))
+        try:
+            with urllib.request.urlopen(urllib.request.Request(endpoint, headers={"Accept": "application/json"}),
+                                        timeout=60) as response:
+                body = json.loads(response.read(200_000_000))
+        except urllib.error.HTTPError as exc:
+            raise RunPostError(f"{self.location} refused the listing ({exc.code}): {_server_message(exc)}") from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise RunPostError(f"cannot read runs from {self.location}: {getattr(exc, 'reason', exc)}") from None
+        if not isinstance(body, dict) or not isinstance(body.get("runs"), list):
+            raise RunPostError(f"{self.location} did not answer like an advisor server (no 'runs' list)")
+        runs, skipped = [], int(body.get("skipped_invalid") or 0)
+        for item in body["runs"]:
+            try:
+                runs.append(StoredRun(int(item["id"]), run_from_json(item["run"]), str(item.get("poster") or "?")[:100],
+                                      EvidenceSource(item.get("origin") or "shared")))
+            except (AdvisorError, KeyError, TypeError, ValueError):
+                skipped += 1  # one bad item from a server does not stop the listing
+        return RunPage(runs, body.get("next_cursor"), skipped)
+
+
+def reference_times() -> dict[str, tuple[str, float]] | None:
+    """AI Benchmark's sub-tests as the benchmark reads them from the installed library: id -> (kind, reference ms),
+    for the plausibility check of incoming runs; None without ai-benchmark (then times are not checked)."""
+    try:
+        from .bench.subtests import all_subtests
+
+        return {s.id: (s.kind, s.ref_ms) for s in all_subtests()}
+    except ImportError:
+        return None
+
+
+def _save_remote(args: argparse.Namespace, runs) -> int:
+    """Keeps a server's runs in the local store as shared evidence, each once."""
+    import re
+    from urllib.parse import urlsplit
+
+    from .runs.record import check_plausible
+    from .runs.store import RunStore
+
+    catalog, reference = load_catalog(), reference_times()
+    host = urlsplit(args.source).netloc
+    store = RunStore(args.store)
+    by_poster: dict[str, list] = {}
+    for s in runs:
+        # A server's poster names are its own; only plain characters are kept (no control or format characters).
+        poster = re.sub(r"[^\w.@:/+-]", "_", f"{host}/{s.poster}", flags=re.ASCII)[:100]
+        by_poster.setdefault(poster, []).append(check_plausible(s.run, catalog, reference))
+    added = duplicates = 0
+    for poster, items in by_poster.items():
+        result = store.add_runs(items, poster, EvidenceSource.SHARED)
+        added, duplicates = added + result.added, duplicates + result.duplicates
+    print(f"saved {added} new shared run{'s' if added != 1 else ''} into {safe(store.location)} "
+          f"({duplicates} already there)")
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import runs from a JSON file holding one run or an export (`runs --json`).
+    """Import runs from a file of any size: one run, a JSON export (`runs --json`), JSON Lines (`runs --jsonl`) or
+    a saved GET /runs page. All or nothing: one bad run and none is stored; a run already stored is not stored
+    twice.
 
     Example: advisor import run.json
     """
-    from .store import RunStore, runs_from_file
+    from .runs.record import check_plausible, runs_from_file
+    from .runs.store import RunStore
 
     path = Path(args.file)
     if not path.exists():
         raise UsageError(f"argument file: no such file '{args.file}'")
     if not path.is_file():
-        raise UsageError(f"argument file: '{args.file}' is not a regular file")
-    runs = runs_from_file(path)
+        raise UsageError(f"argument file: '{args.file}' is not a regular file (a folder, a device or a pipe)")
+    catalog, reference = load_catalog(), reference_times()
+    runs = [check_plausible(r, catalog, reference) for r in runs_from_file(path)]
     store = RunStore(args.store)
-    ids = [store.add(r) for r in runs]
-    print(f"imported {len(ids)} run{'s' if len(ids) != 1 else ''} into {safe(store.path)} "
-          f"(ids {', '.join(map(str, ids))})")
+    origin = EvidenceSource.SHARED if args.shared else EvidenceSource.LOCAL
+    result = store.add_runs(runs, "import" if args.shared else "local", origin)
+    ids = result.ids
+    shown = ", ".join(map(str, ids[:20])) + (f", ... ({len(ids) - 20} more)" if len(ids) > 20 else "")
+    print(f"imported {result.added} run{'s' if result.added != 1 else ''} into {safe(store.location)}"
+          + (f" ({result.duplicates} already stored)" if result.duplicates else "") + f" (ids {shown})")
     return 0
 
 
@@ -285,7 +530,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the reference device's score")
     ref.add_argument("--reference-run", type=_whole(1, MAX_RUN_ID, "a run id"),
                      help="the reference device is a benchmarked machine: its run id from `advisor runs`")
-    rec.add_argument("--store", help="SQLite file of runs, for --reference-run (default: $ADVISOR_RUNS_DB)")
+    rec.add_argument("--store", help="the run store, for --reference-run and --evidence: a SQLite file or a "
+                     "postgresql:// URL (default: $ADVISOR_DATABASE_URL, $ADVISOR_RUNS_DB or the user data directory)")
+    rec.add_argument("--evidence", choices=EvidenceChoice.values(), default=EvidenceChoice.ALL.value,
+                     help="what the ranking learns from besides the catalog: catalog (nothing), local (your runs), "
+                          "shared (runs pulled from a server), all (default)")
+    rec.add_argument("--evidence-window-days", type=_whole(1, 3650, "a number of days"), default=180,
+                     help="only runs started within this many days count for allocations and spreads (default 180)")
     rec.add_argument("--as-of", type=_date, help="catalog date, YYYY-MM-DD (default today)")
     rec.add_argument("--json", action="store_true", help="print JSON")
 
@@ -296,15 +547,36 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--platform", help="the plan this notebook runs on, e.g. colab-free (labels the run)")
     bench.add_argument("--json", metavar="PATH", help="also write the run as JSON to PATH ('-' for stdout)")
     bench.add_argument("--no-save", action="store_true", help="do not keep the run in the local store")
-    bench.add_argument("--store", help="SQLite file of runs (default: $ADVISOR_RUNS_DB or the user data directory)")
+    bench.add_argument("--store", help=STORE_HELP)
+    bench.add_argument("--post", metavar="URL", help="when the run finishes, post it to a shared server (token from "
+                       "ADVISOR_API_TOKEN); kept locally if that fails")
 
     runs = command("runs", cmd_runs)
+    runs.add_argument("--from", dest="source", metavar="URL", help="list a server's runs instead of the local store's")
+    runs.add_argument("--save", action="store_true", help="with --from: keep the server's runs in the local store as "
+                      "shared evidence")
+    runs.add_argument("--post", metavar="URL", help="send the listed runs to a server (token from ADVISOR_API_TOKEN), "
+                      "e.g. a run whose post from `bench --post` failed")
+    runs.add_argument("--plan", type=_plan_id, help="only runs on this plan, e.g. colab-free")
+    runs.add_argument("--gpu", type=_plan_id, help="only runs on this catalog GPU, e.g. t4")
+    runs.add_argument("--mode", choices=BenchMode.values(), help="only quick or full runs")
+    runs.add_argument("--since", type=_date, help="only runs started on or after this day, YYYY-MM-DD")
+    runs.add_argument("--until", type=_date, help="only runs started on or before this day, YYYY-MM-DD")
+    runs.add_argument("--order", choices=RunOrder.values(), default=RunOrder.NEWEST.value,
+                      help="newest (default) or oldest first")
+    runs.add_argument("--limit", type=_whole(1, 10_000_000, "a number of runs"),
+                      help="at most this many runs (default 50 in the table, every run with --json or --all)")
+    runs.add_argument("--cursor", help="continue a listing where the last page ended (printed after it)")
+    runs.add_argument("--all", action="store_true", help="every run, not only the first page")
     runs.add_argument("--json", action="store_true", help="print JSON (an export that `import` takes back)")
-    runs.add_argument("--store", help="SQLite file of runs (default: $ADVISOR_RUNS_DB or the user data directory)")
+    runs.add_argument("--jsonl", action="store_true", help="print JSON Lines, one run a line (streams any number)")
+    runs.add_argument("--store", help=STORE_HELP)
 
     imp = command("import", cmd_import)
-    imp.add_argument("file", help="JSON file: one run or an export")
-    imp.add_argument("--store", help="SQLite file of runs (default: $ADVISOR_RUNS_DB or the user data directory)")
+    imp.add_argument("file", help="one run, a JSON export, JSON Lines or a saved GET /runs page")
+    imp.add_argument("--shared", action="store_true", help="the runs are someone else's (a course's export): count "
+                     "them as shared evidence, not yours")
+    imp.add_argument("--store", help=STORE_HELP)
 
     serve = command("serve", cmd_serve)
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default loopback)")
@@ -328,7 +600,7 @@ def _reference_score_from_run(args: argparse.Namespace) -> float | None:
     """The score of a stored run matching the workload's kind (AI, training or inference score)."""
     if args.reference_run is None:
         return args.reference_score
-    from .store import RunStore
+    from .runs.store import RunStore
 
     stored = RunStore(args.store).get(args.reference_run)
     if stored is None:
@@ -396,7 +668,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _error_line(f"{FLAGS.get(exc.field, exc.field)}: {exc.message}")
     except UnknownGpuError as exc:
         return _error_line(f"{FLAGS['reference_gpu']}: {exc}")
-    except StoreError as exc:
+    except (StoreError, RunPostError) as exc:
         return _error_line(str(exc), EXIT_FAULT)
     except TensorFlowMissing as exc:
         return _error_line(str(exc), EXIT_NO_TENSORFLOW)

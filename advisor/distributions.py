@@ -5,10 +5,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .catalog import Catalog, Evidence, GpuOption, Plan, allocation_on
 from .estimate import SpecScoreModel
-from .vocab import Basis, Metric, Precision, SubjectType
+from .vocab import Basis, EvidenceSource, Metric, Precision, SubjectType
+
+if TYPE_CHECKING:  # the evidence module is imported by whoever builds evidence, never on the catalog-only path
+    from .runs.evidence import Measurement, RunEvidence, SourceCount
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class GpuScore:
     detail: str
     sources: tuple[str, ...] = ()
     tf_versions: tuple[str, ...] = ()
+    basis: tuple[SourceCount, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,8 @@ class ScoreSummary:
     error_pct: float | None
     components: tuple[Component, ...]
     parts: tuple[tuple[float, float, float], ...]
+    sources: tuple[SourceCount, ...] = ()
+    observed_allocation: str | None = None
 
     @property
     def cv(self) -> float:
@@ -121,10 +128,12 @@ def _pool(rows: list[Evidence], default_cv: float) -> tuple[int, float, float, b
 
 
 class ScoreBook:
-    """All score distributions of one catalog, computed on first use and kept. Build it with score_book()."""
+    """All score distributions of one catalog (and, optionally, runs folded into evidence), computed on first use
+    and kept. Build it with score_book()."""
 
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Catalog, evidence: RunEvidence | None = None):
         self.catalog = catalog
+        self.evidence = evidence
         usable = [e for e in catalog.evidence if e.precision is Precision.NORMAL]
         self._gpu_rows: dict[tuple[str, Metric], list[Evidence]] = {}
         self._plan_rows: dict[tuple[str, Metric], list[Evidence]] = {}
@@ -184,6 +193,75 @@ class ScoreBook:
         return self._gpu_cache[key]
 
     def _compute_gpu_score(self, gpu_id: str, metric: Metric) -> GpuScore | None:
+        base = self._catalog_gpu_score(gpu_id, metric)
+        measured = self.evidence.gpu(gpu_id, metric) if self.evidence is not None else None
+        return base if measured is None else self._with_runs(gpu_id, metric, base, measured)
+
+    def _catalog_basis(self, gpu_id: str, metric: Metric) -> tuple[SourceCount, ...]:
+        rows = self._gpu_rows.get((gpu_id, metric))
+        if not rows:
+            return ()
+        from .runs.evidence import SourceCount
+
+        dates = [r.provenance.as_of for r in rows]
+        return (SourceCount(EvidenceSource.CATALOG, sum(r.n for r in rows), len({r.provenance.source for r in rows}),
+                            min(dates), max(dates)),)
+
+    @property
+    def between_source_cv(self) -> float:
+        """How far one source's measurement of a GPU sits from another's (a coefficient of variation): pooled over
+        the catalog's GPUs measured by several sources (setups, TensorFlow versions), else the run-to-run spread."""
+        if not hasattr(self, "_between_source_cv"):
+            num = den = 0.0
+            for rows in self._gpu_rows.values():
+                by_source: dict[str, list[Evidence]] = {}
+                for r in rows:
+                    by_source.setdefault(r.provenance.source, []).append(r)
+                if len(by_source) < 2:
+                    continue
+                means = [math.log(sum(r.n * r.mean for r in rs) / sum(r.n for r in rs)) for rs in by_source.values()]
+                centre = sum(means) / len(means)
+                num += sum((m - centre) ** 2 for m in means)
+                den += len(means) - 1
+            self._between_source_cv = math.sqrt(num / den) if den else self.run_to_run_cv
+        return self._between_source_cv
+
+    def _with_runs(self, gpu_id: str, metric: Metric, base: GpuScore | None, runs: Measurement) -> GpuScore:
+        """The catalog's figure and the runs' full and quick groups pooled by precision (README, "Evidence from
+        runs"): each part weighs 1 / its variance. The catalog's figure is one or a few setups, so its variance
+        adds the between-source spread; runs from many posters carry that spread in their own."""
+        cv = self.run_to_run_cv
+        parts: list[tuple[float, float]] = []  # (mean, variance of the mean)
+        measured_spreads: list[tuple[float, float]] = []  # (sd, degrees of freedom)
+        if base is not None and not base.estimated:
+            parts.append((base.mean, base.sd ** 2 / max(base.n, 1) + (self.between_source_cv * base.mean) ** 2))
+            if base.n > 1 and _pool(self._gpu_rows[(gpu_id, metric)], cv)[3]:
+                measured_spreads.append((base.sd, base.n - 1))
+        elif base is not None:  # a spec-sheet estimate: its leave-one-GPU-out error
+            parts.append((base.mean, (base.mean * math.log1p((base.error_pct or 100.0) / 100)) ** 2))
+        for g in runs.groups:
+            spread = g.sd if g.sd is not None else cv * g.mean
+            if g.sd is not None:
+                measured_spreads.append((g.sd, g.spread_n_eff - 1))
+            # A quick run's calibration error is the same for every run of one GPU: it does not average away.
+            parts.append((g.mean, spread ** 2 / g.n_eff + (g.log_error * g.mean) ** 2))
+        mean, se = precision_weighted_mean(parts)
+        if measured_spreads:
+            dof = sum(d for _, d in measured_spreads)
+            sd = math.sqrt(sum(d * s * s for s, d in measured_spreads) / dof)
+        else:
+            sd = base.sd if base is not None and not base.estimated else cv * mean
+        estimated = (base is None or base.estimated) and runs.full is None
+        error = se / mean * 100 if estimated else None
+        basis = self._catalog_basis(gpu_id, metric) + runs.sources
+        what = "estimated" if estimated else "measured"
+        before = base.detail if base is not None else "no catalog figure"
+        detail = (f"{what} (n={(base.n if base else 0) + runs.n}): {'; '.join(s.text() for s in basis)}; "
+                  f"precision-weighted mean of the catalog and the runs ({before})")
+        return GpuScore(gpu_id, metric, mean, sd, (base.n if base else 0) + runs.n, estimated, error, detail,
+                        base.sources if base else (), base.tf_versions if base else (), basis)
+
+    def _catalog_gpu_score(self, gpu_id: str, metric: Metric) -> GpuScore | None:
         rows = self._gpu_rows.get((gpu_id, metric))
         if rows:
             n, mean, sd, sd_measured = _pool(rows, self.run_to_run_cv)
@@ -214,6 +292,67 @@ class ScoreBook:
             return found
 
     def _compute_option_score(self, plan: Plan, option: GpuOption, metric: Metric, multi: bool) -> ScoreSummary | None:
+        observed = self._observed_option(plan, option)
+        if observed is not None:
+            return self._observed_option_score(plan, observed, metric, multi)
+        return self._catalog_option_score(plan, option, metric, multi)
+
+    def _observed_option(self, plan: Plan, option: GpuOption) -> GpuOption | None:
+        """The option with its allocation updated by runs on the plan (a plan with one option: what a session
+        hands out); None without such runs."""
+        if self.evidence is None or len(plan.options) != 1:
+            return None
+        seen = self.evidence.allocation(plan.plan_id)
+        if seen is None or seen.weight <= 0:
+            return None
+        from .runs.evidence import posterior_shares
+
+        shares = tuple((g, s) for g, s in posterior_shares(seen, option.shares) if g in self.catalog.gpus)
+        return replace(option, shares=shares, observed_counts=None)
+
+    def _observed_option_score(self, plan: Plan, option: GpuOption, metric: Metric, multi: bool) -> ScoreSummary | None:
+        summary = self._catalog_option_score(plan, option, metric, multi, direct=False)
+        if summary is None:
+            return None
+        seen = self.evidence.allocation(plan.plan_id)
+        direct = self.evidence.plan(plan.plan_id, metric)
+        detail = (f"{summary.basis_detail}; allocation: the catalog's updated by {seen.text()} sessions in runs "
+                  f"({'; '.join(s.text() for s in seen.sources)})")
+        if direct is not None and direct.full is not None:
+            g = direct.full
+            sd = "" if g.sd is None else f", sd {g.sd:,.0f}"
+            detail += f"; the plan's own full runs: n={g.n}, mean {g.mean:,.0f}{sd}, {g.first} to {g.last}"
+        sources = tuple(s for c in summary.components if (gs := self.gpu_score(c.gpu_id, metric)) for s in gs.basis)
+        return replace(summary, basis_detail=detail, sources=_merge_sources(sources),
+                       observed_allocation=seen.text())
+
+    def allocation_disagreement(self, plan: Plan, option: GpuOption) -> str | None:
+        """A sentence when runs within the window got other GPUs than the catalog states for this plan (or, for a
+        plan whose options the user picks, a GPU no option offers); None otherwise or without evidence."""
+        if self.evidence is None:
+            return None
+        seen = self.evidence.allocation(plan.plan_id)
+        if seen is None:
+            return None
+        from .runs.evidence import allocation_disagreements
+
+        stated = option.shares if len(plan.options) == 1 else \
+            tuple((g, 1.0) for g in sorted({g for o in plan.options for g in o.gpu_ids}))
+        if len(plan.options) == 1:
+            off = allocation_disagreements(seen, stated)
+        else:
+            offered = {g for g, _ in stated}
+            off = [(g, 0.0, c / seen.n) for g, c in seen.counts if g not in offered]
+        if not off:
+            return None
+        said = ", ".join(f"{g} {s:.0%}" for g, s in option.shares)
+        got = ", ".join(f"{g} {o:.0%} (catalog {s:.0%})" for g, s, o in off)
+        return (f"recent runs on this plan got other GPUs than the catalog states: {got}; observed {seen.text()} "
+                f"({'; '.join(s.text() for s in seen.sources)}); the catalog says {said} "
+                f"({option.provenance.source}, {option.provenance.as_of})")
+
+    def _catalog_option_score(self, plan: Plan, option: GpuOption, metric: Metric, multi: bool,
+                              direct: bool = True) -> ScoreSummary | None:
         scale = option.gpu_count if multi else 1
         components = []
         for gpu_id, share in option.shares:
@@ -226,7 +365,7 @@ class ScoreBook:
                    if multi else "")
         # Direct platform runs count only when made under the allocation now in force, on one GPU.
         rows = [r for r in self._plan_rows.get((plan.plan_id, metric), [])
-                if len(plan.options) == 1 and r.provenance.as_of >= option.provenance.as_of and not multi]
+                if direct and len(plan.options) == 1 and r.provenance.as_of >= option.provenance.as_of and not multi]
         if rows:
             n, mean, sd, _ = _pool(rows, self.run_to_run_cv)
             sources = "; ".join(sorted({r.provenance.source for r in rows}))
@@ -239,15 +378,20 @@ class ScoreBook:
         else:
             detail = f"modelled from the {self.catalog.gpus[components[0].gpu_id].name}'s score"
         if any(c.estimated for c in components):
-            error = self.model.loo_error_pct_
+            errors = [s.error_pct for c in components if c.estimated and (s := self.gpu_score(c.gpu_id, metric))]
+            error = max((e for e in errors if e is not None), default=self.model.loo_error_pct_)
+            how = "spec sheets" if self.evidence is None else "spec sheets or quick runs"
             return _summary(metric, parts, Basis.ESTIMATED,
-                            detail + f"; estimated from spec sheets (±{error:.0f}% leave-one-GPU-out error)" + scaling,
+                            detail + f"; estimated from {how} (±{error:.0f}% error)" + scaling,
                             None, error, components)
         return _summary(metric, parts, Basis.MODELLED, detail + scaling, None, None, components)
 
-    def memory_probability(self, option: GpuOption, gib: float, multi_gpu: bool = False) -> float:
+    def memory_probability(self, option: GpuOption, gib: float, multi_gpu: bool = False,
+                           plan: Plan | None = None) -> float:
         """Share of sessions whose machine has at least `gib` GiB of GPU memory (per GPU, or summed with
-        multi_gpu)."""
+        multi_gpu). plan: the option's plan, so that an allocation observed in runs counts."""
+        if plan is not None and self.evidence is not None:
+            option = self._observed_option(plan, option) or option
         scale = option.gpu_count if multi_gpu else 1
         return float(sum(share for gpu_id, share in option.shares
                          if self.catalog.gpus[gpu_id].memory_gib * scale >= gib))
@@ -264,7 +408,25 @@ class ScoreBook:
         return sorted(out, key=lambda row: -row[3])
 
 
+def precision_weighted_mean(parts: list[tuple[float, float]]) -> tuple[float, float]:
+    """The inverse-variance weighted mean of (mean, variance of the mean) parts, and its standard error."""
+    weights = [1 / max(v, 1e-12) for _, v in parts]
+    total = sum(weights)
+    return sum(w * m for w, (m, _) in zip(weights, parts, strict=True)) / total, math.sqrt(1 / total)
+
+
+def _merge_sources(sources) -> tuple:
+    """One SourceCount per source: n summed, posters the largest, dates spanned."""
+    merged: dict = {}
+    for s in sources:
+        old = merged.get(s.source)
+        merged[s.source] = s if old is None else replace(old, n=old.n + s.n, posters=max(old.posters, s.posters),
+                                                          first=min(old.first, s.first), last=max(old.last, s.last))
+    return tuple(merged[k] for k in EvidenceSource if k in merged)
+
+
 @lru_cache(maxsize=64)
-def score_book(catalog: Catalog) -> ScoreBook:
-    """The score distributions of a catalog, built once per catalog (catalogs are memoised per date)."""
-    return ScoreBook(catalog)
+def score_book(catalog: Catalog, evidence: RunEvidence | None = None) -> ScoreBook:
+    """The score distributions of a catalog, built once per catalog (catalogs are memoised per date) and per
+    folded evidence (advisor.runs.evidence.build_evidence; None: the catalog alone)."""
+    return ScoreBook(catalog, evidence)

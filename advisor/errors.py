@@ -52,6 +52,10 @@ class StoreError(AdvisorError):
     "The run store cannot be opened, read or written (full disk, read-only, corrupt or foreign file)"
 
 
+class RunPostError(AdvisorError):
+    "A run could not be sent to, or runs read from, a shared server (unreachable, refused, or not an advisor)"
+
+
 class TensorFlowMissing(AdvisorError):
     "TensorFlow, tf-keras or ai-benchmark is not installed"
 

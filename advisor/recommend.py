@@ -9,12 +9,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from .catalog import Catalog, GpuOption, Observation, Plan, Provenance
 from .costs import Cost, monthly_cost
 from .distributions import ScoreBook, ScoreSummary, score_book
 from .vocab import Availability, CaveatCode, PlanField, Predictability, RateStatistic, ReasonCode
 from .workload import REQUIRED_MAX_CV, Workload
+
+if TYPE_CHECKING:
+    from .runs.evidence import RunEvidence
 
 # For a GPU lottery, at least this share of sessions must get the memory the job needs.
 MEMORY_MIN_PROBABILITY = 0.9
@@ -241,6 +245,12 @@ def caveat_disputed(c: _Context) -> Iterator[Caveat]:
                          f"{_shown(other.value)} ({other.provenance.source}, {other.provenance.as_of}) is not")
 
 
+def caveat_observed_allocation(c: _Context) -> Iterator[Caveat]:
+    text = c.book.allocation_disagreement(c.plan, c.option)
+    if text:
+        yield Caveat(CaveatCode.ALLOCATION_DISAGREES, text)
+
+
 def caveat_prices(c: _Context) -> Iterator[Caveat]:
     if c.cost.unused_units_per_month > 0:
         yield Caveat(CaveatCode.UNUSED_UNITS, f"units come in packs that expire: about "
@@ -260,7 +270,7 @@ def _shown(value) -> str:
 
 CAVEATS: tuple[Callable[[_Context], Iterator[Caveat]], ...] = (
     caveat_availability, caveat_memory, caveat_unpublished_limits, caveat_idle_timeout, caveat_estimated_score,
-    caveat_reference_job, caveat_nice_to_have, caveat_disputed, caveat_prices)
+    caveat_reference_job, caveat_nice_to_have, caveat_disputed, caveat_prices, caveat_observed_allocation)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -292,14 +302,14 @@ def order_key(per_1k: float | None, nice_met: int, ranked_on: float | None, cost
 # ---------------------------------------------------------------------------------------------
 
 
-def reference_device_score(catalog: Catalog, workload: Workload) -> float | None:
+def reference_device_score(catalog: Catalog, workload: Workload, evidence: RunEvidence | None = None) -> float | None:
     """The reference device's score for the workload's metric. Raises UnknownGpuError for an unknown GPU."""
     if workload.reference_score is not None:
         return workload.reference_score
     if workload.reference_gpu is None:
         return None
     gpu = catalog.gpu(workload.reference_gpu)
-    score = score_book(catalog).gpu_score(gpu.gpu_id, workload.metric)
+    score = score_book(catalog, evidence).gpu_score(gpu.gpu_id, workload.metric)
     return None if score is None else score.mean
 
 
@@ -354,7 +364,7 @@ def _judge(catalog: Catalog, book: ScoreBook, plan: Plan, option: GpuOption, wor
     if ref_score is not None and score is not None and score.mean > 0:
         ref_hours = workload.reference_hours * ref_score / score.mean
     c = _Context(catalog, book, plan, option, workload, score, monthly_cost(catalog, plan, option, workload),
-                 book.memory_probability(option, workload.gpu_memory_gib, workload.multi_gpu), ref_hours)
+                 book.memory_probability(option, workload.gpu_memory_gib, workload.multi_gpu, plan), ref_hours)
     ranked_on = rank_score(score, workload.predictability)
     return _Verdict(c, tuple(r for check in CHECKS for r in check(c)), ranked_on,
                     usd_per_1k_score(c.cost.total_usd, ranked_on),
@@ -385,11 +395,12 @@ def eligible(plan: Plan, workload: Workload) -> bool:
     return workload.education or not plan.fact(PlanField.REQUIRES_EDUCATION)
 
 
-def recommend(catalog: Catalog, workload: Workload) -> list[Recommendation]:
+def recommend(catalog: Catalog, workload: Workload, evidence: RunEvidence | None = None) -> list[Recommendation]:
     """Every plan the user may use judged for `workload`: feasible ones first in rank order, then the rest
-    (fewest reasons first). Raises UnknownGpuError when workload.reference_gpu is not in the catalog."""
-    book = score_book(catalog)
-    ref_score = reference_device_score(catalog, workload)
+    (fewest reasons first). evidence: runs folded by advisor.runs.evidence.build_evidence (None: the catalog
+    alone). Raises UnknownGpuError when workload.reference_gpu is not in the catalog."""
+    book = score_book(catalog, evidence)
+    ref_score = reference_device_score(catalog, workload, evidence)
     best = []
     for plan in catalog.plans.values():
         if not eligible(plan, workload):

@@ -221,6 +221,37 @@ class BenchMode(_Labelled):
     FULL = "full", "full (all 42 sub-tests)"
 
 
+class EvidenceSource(_Labelled):
+    """What a score rests on: the catalog's published results, your runs (made or imported on this machine), or
+    shared runs (posted to a shared server, or pulled from one). A stored run is local or shared."""
+
+    CATALOG = "catalog", "catalog"
+    LOCAL = "local", "your runs"
+    SHARED = "shared", "shared runs"
+
+
+class EvidenceChoice(_Labelled):
+    """Which runs a recommendation may learn from, besides the catalog (CLI --evidence, the API's `evidence`)."""
+
+    CATALOG = "catalog", "the catalog only"
+    LOCAL = "local", "the catalog and your runs"
+    SHARED = "shared", "the catalog and shared runs"
+    ALL = "all", "the catalog, your runs and shared runs"
+
+    @property
+    def origins(self) -> tuple[EvidenceSource, ...]:
+        """The stored runs' origins this choice counts."""
+        return {"catalog": (), "local": (EvidenceSource.LOCAL,), "shared": (EvidenceSource.SHARED,),
+                "all": (EvidenceSource.LOCAL, EvidenceSource.SHARED)}[self.value]
+
+
+class RunOrder(_Labelled):
+    """The order of a run listing: by start time, then id."""
+
+    NEWEST = "newest", "newest first"
+    OLDEST = "oldest", "oldest first"
+
+
 class DeviceKind(_Labelled):
     GPU = "gpu", "GPU"
     CPU = "cpu", "CPU"
@@ -259,3 +290,4 @@ class CaveatCode(_Labelled):
     UNUSED_UNITS = "unused_units", "units expire unused"
     VOLATILE_PRICE = "volatile_price", "marketplace price"
     IDLE_TIMEOUT = "idle_timeout", "idle timeout"
+    ALLOCATION_DISAGREES = "allocation_disagrees", "recent runs got other GPUs than the catalog states"

@@ -53,7 +53,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 def _run_store(app: FastAPI):
     """The app's run store, opened on first use (so a broken store does not stop the catalog endpoints)."""
     if app.state.store is None:
-        from ..store import RunStore
+        from ..runs.store import RunStore
 
         app.state.store = RunStore(app.state.settings.database_url)
     return app.state.store

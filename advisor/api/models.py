@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..vocab import Kind, Need, Predictability
+from ..vocab import EvidenceChoice, Kind, Need, Predictability
 from ..workload import BOUNDS, Workload
 
 # The API's one mapping: API field -> Workload field.
@@ -22,6 +22,7 @@ DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 KindName = Literal[Kind.values()]
 PredictabilityName = Literal[Predictability.values()]
 NeedName = Literal[Need.values()]
+EvidenceName = Literal[EvidenceChoice.values()]
 IsoDate = Annotated[str, Field(pattern=DATE_PATTERN, description="a date, YYYY-MM-DD")]
 
 
@@ -54,6 +55,11 @@ class RecommendRequest(BaseModel):
     reference_gpu: Annotated[str | None, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")] = None
     reference_score: _bounded("reference_score", "the reference device's score") | None = None
     as_of: IsoDate | None = None
+    evidence: Annotated[EvidenceName, Field(description="what the ranking learns from besides the catalog: "
+                                            "catalog (nothing), local (the server's own runs), shared (runs posted "
+                                            "with a token), all")] = "all"
+    evidence_window_days: Annotated[int, Field(ge=1, le=3650, description="only runs started within this many days "
+                                               "count for allocations and spreads")] = 180
 
     def to_workload(self) -> Workload:
         values: dict[str, Any] = {core: getattr(self, api) for api, core in API_FIELDS.items()}

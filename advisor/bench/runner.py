@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import AdvisorError, BenchmarkFailed, TensorFlowMissing
-from ..store import BenchmarkRun
+from ..runs.record import BenchmarkRun
 from .device import detect_gpus, match_catalog_gpu
 from .scoring import estimate_quick, load_quick_design, score_full
 from .subtests import all_subtests

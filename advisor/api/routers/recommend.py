@@ -1,21 +1,50 @@
-"""POST /recommend: the ranking for a workload."""
+"""POST /recommend: the ranking for a workload, learning from the run store's runs as `evidence` says."""
 from __future__ import annotations
+
+import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
+from ...errors import StoreError
 from ...present.json import recommend_json
 from ...recommend import recommend
+from ...vocab import EvidenceChoice
 from ..errors import ErrorBody
 from ..models import RecommendRequest
 from .catalog import as_of_query, catalog_for
 
 router = APIRouter()
+log = logging.getLogger("advisor.api")
+
+
+def _folded(request: Request, catalog, choice: EvidenceChoice, window_days: int):
+    """(evidence, problem): runs folded from the store, cached per worker and rebuilt when the store's generation
+    changes (so every worker sees a new run at its next request). A store fault leaves the catalog alone."""
+    from ...runs.evidence import EvidenceCache
+
+    state = request.app.state
+    cache = getattr(state, "evidence_cache", None)
+    if cache is None:
+        cache = state.evidence_cache = EvidenceCache(state.run_store())
+    try:
+        return cache.get(catalog, choice, window_days), None
+    except StoreError as exc:
+        log.warning("recommend without runs: %s", exc)
+        return None, f"the run store is unavailable, so only the catalog was used: {exc}"
 
 
 @router.post("/recommend", responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 async def recommend_endpoint(request: Request, body: RecommendRequest) -> JSONResponse:
+    from ...runs.evidence import evidence_json
+
     workload = body.to_workload()
     catalog = catalog_for(request, await as_of_query(body.as_of))
+    choice = EvidenceChoice(body.evidence)
+    evidence, problem = (None, None) if choice is EvidenceChoice.CATALOG else \
+        await run_in_threadpool(_folded, request, catalog, choice, body.evidence_window_days)
     # A plain JSONResponse: the dicts are JSON-ready, and skipping response-model validation keeps this fast.
-    return JSONResponse(recommend_json(catalog, workload, recommend(catalog, workload)))
+    out = recommend_json(catalog, workload, recommend(catalog, workload, evidence))
+    out["evidence"] = evidence_json(evidence, choice, problem)
+    return JSONResponse(out)

@@ -1,0 +1,452 @@
+"""The run record (schema advisor.run/1): one AI Benchmark run as saved, posted, exported and imported, its strict
+validation, and the plausibility checks a run must pass before it counts as evidence.
+
+Every limit lives here (body size, nesting depth, string lengths, date range, score range, known plan ids), so the
+CLI, the API and the app refuse the same runs with the same message.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import re
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from ..errors import RunValidationError
+
+RUN_SCHEMA = "advisor.run/1"
+# One run (a POST body, a pasted run) is at most 1 MB; a file (an export) may hold any number of runs.
+MAX_RUN_BYTES = 1_000_000
+# A run nests four levels (run > tests > test > value); an export adds one or two. Deeper is not a run.
+MAX_JSON_DEPTH = 16
+MAX_TESTS = 100
+MAX_NAME_CHARS = 200
+MAX_TEXT_CHARS = 2000
+MAX_ID_CHARS = 100
+# Scores in AI Benchmark points. Below one point a device would be 10,000 times slower than the library's
+# reference on every sub-test: 0, -0.0 and denormals are refused. The absolute ceiling only stops absurd
+# numbers; plausible_problem() holds each score against the fastest device the catalog has measured.
+MIN_SCORE = 1.0
+MAX_SCORE = 10_000_000.0
+MAX_MS = 10_000_000.0
+# AI Benchmark first appeared in October 2018 (Ignatov et al., "AI Benchmark: Running Deep Neural Networks on
+# Android Smartphones", https://arxiv.org/abs/1810.01109); no run can be older. Clocks drift, so a run may end
+# up to a day in the future; a run longer than a week is no single benchmark.
+EARLIEST_RUN = dt.datetime(2018, 10, 1, tzinfo=dt.UTC)
+FUTURE_SLACK = dt.timedelta(days=1)
+MAX_RUN_DURATION = dt.timedelta(days=7)
+# Ids: catalog plan and GPU ids (lower-case letters, digits, '+', '-').
+ID_PATTERN = r"^[a-z0-9][a-z0-9+-]*$"
+# Control (C0, DEL, C1) and invisible format characters (zero-width, bidi embeddings, overrides and isolates, BOM).
+_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+# Free text (a note, an error message) may hold line breaks and tabs: TensorFlow's errors span lines.
+_FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+# A score beyond this multiple of the fastest device the catalog has measured is refused as implausible.
+PLAUSIBLE_MARGIN = 3.0
+# A full run's scores are recomputed from its times by AI Benchmark's rule; they must agree to within rounding.
+FULL_SCORE_TOLERANCE = 0.005
+# A quick run's estimate is the subset's geometric mean shifted by a calibrated offset (0.04 and -0.02 in log in
+# advisor/bench/quick_calibration.json); an implied offset beyond 0.5 in log (x1.65) is not a calibration.
+QUICK_MAX_LOG_OFFSET = 0.5
+
+
+def _check_chars(value: str, pattern: re.Pattern = _FORBIDDEN) -> str:
+    found = pattern.search(value)
+    if found:
+        raise ValueError(f"holds the control or format character {found.group()!r} at position {found.start()}; "
+                         "remove it")
+    return value
+
+
+def _check_text(value: str) -> str:
+    return _check_chars(value, _FORBIDDEN_IN_TEXT)
+
+
+def _aware_datetime(value: Any) -> Any:
+    """An ISO 8601 date-time with a UTC offset ('2026-11-20T10:00:00+00:00' or '...Z'); a datetime passes as is.
+    Naive times are refused (D1): the same digits mean different instants on different machines."""
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if len(text) > 40 or not re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", text):
+            raise ValueError("expected a date and time like 2026-11-20T10:00:00+00:00")
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        except ValueError:
+            raise ValueError("expected a date and time like 2026-11-20T10:00:00+00:00") from None
+    else:
+        raise ValueError("expected a date and time as text, like 2026-11-20T10:00:00+00:00")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError("has no time zone; add one, e.g. 2026-11-20T10:00:00+00:00 for UTC")
+    if parsed < EARLIEST_RUN:
+        raise ValueError(f"is before AI Benchmark existed ({EARLIEST_RUN.date().isoformat()})")
+    if parsed > dt.datetime.now(dt.UTC) + FUTURE_SLACK:
+        raise ValueError("is more than a day in the future")
+    return parsed
+
+
+def _score(value: float) -> float:
+    if not MIN_SCORE <= value <= MAX_SCORE:
+        raise ValueError(f"must be from {MIN_SCORE:g} to {MAX_SCORE:,.0f} points")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS), AfterValidator(_check_chars)]
+ShortText = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS), AfterValidator(_check_chars)]
+Text = Annotated[str, Field(max_length=MAX_TEXT_CHARS), AfterValidator(_check_text)]
+Ident = Annotated[str, Field(max_length=MAX_ID_CHARS, pattern=ID_PATTERN)]
+Score = Annotated[float, Field(allow_inf_nan=False), AfterValidator(_score)]
+AwareDatetime = Annotated[dt.datetime, BeforeValidator(_aware_datetime)]
+# strict: "12000" is not a number, "no" not a boolean, true not a number (D20). Ints are accepted for floats.
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+class Device(BaseModel):
+    """The machine a run measured. kind: gpu (TensorFlow used the GPU) or cpu. gpu_id: the catalog GPU the
+    NVML name matched. memory_gib: GPU memory as NVML reports it, GiB."""
+
+    model_config = _STRICT
+    name: Name
+    kind: Literal["gpu", "cpu"]
+    gpu_id: Ident | None = None
+    memory_gib: Annotated[float | None, Field(gt=0, le=4096, allow_inf_nan=False)] = None
+    driver_version: ShortText | None = None
+    cuda_version: ShortText | None = None
+
+
+class SubtestResult(BaseModel):
+    """One sub-test: id like '1.2' (test 1, sub-test 2), mean and sd of its time in ms, status and error."""
+
+    model_config = _STRICT
+    id: Annotated[str, Field(pattern=r"^\d{1,2}\.\d{1,2}$")]
+    name: Name | None = None
+    kind: Literal["inference", "training"] | None = None
+    mean_ms: Annotated[float | None, Field(gt=0, le=MAX_MS, allow_inf_nan=False)] = None
+    sd_ms: Annotated[float | None, Field(ge=0, le=MAX_MS, allow_inf_nan=False)] = None
+    status: Literal["ok", "failed", "skipped"]
+    error: Text | None = None
+
+
+class RunScores(BaseModel):
+    """Scores in AI Benchmark points; quick runs add ai_low and ai_high (the interval of the estimate)."""
+
+    model_config = _STRICT
+    ai: Score | None = None
+    inference: Score | None = None
+    training: Score | None = None
+    ai_low: Score | None = None
+    ai_high: Score | None = None
+
+
+class BenchmarkRun(BaseModel):
+    """One AI Benchmark run (schema advisor.run/1). started_at/finished_at: aware date-times. platform: the catalog
+    plan the notebook ran on. tests_used: sub-tests that finished. partial: some sub-test did not finish."""
+
+    schema_: Annotated[Literal["advisor.run/1"], Field(alias="schema")] = RUN_SCHEMA
+    mode: Literal["quick", "full"]
+    device: Device
+    tensorflow_version: ShortText | None = None
+    scores: RunScores
+    tests: Annotated[list[SubtestResult], Field(max_length=MAX_TESTS)]
+    partial: bool = False
+    tests_used: Annotated[int, Field(ge=0, le=MAX_TESTS)] = 0
+    started_at: AwareDatetime
+    finished_at: AwareDatetime
+    platform: Ident | None = None
+    note: Text | None = None
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    @field_validator("platform")
+    @classmethod
+    def _known_plan(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        known = (info.context or {}).get("plan_ids")
+        if known is None:
+            known = known_plan_ids()
+        if value not in known:
+            from ..errors import did_you_mean
+
+            raise ValueError(f"'{value}' is no plan of the catalog{did_you_mean(value, known)}")
+        return value
+
+    @model_validator(mode="after")
+    def _times_in_order(self) -> BenchmarkRun:
+        # Both are aware (see _aware_datetime), so the comparison cannot raise (D1).
+        if self.finished_at < self.started_at:
+            raise ValueError("finished_at must not be before started_at")
+        if self.finished_at - self.started_at > MAX_RUN_DURATION:
+            raise ValueError("finished_at is more than a week after started_at; no benchmark run takes that long")
+        return self
+
+    def to_dict(self) -> dict:
+        return self.model_dump(mode="json", by_alias=True)
+
+    def content_hash(self) -> str:
+        """SHA-256 of the run's canonical JSON: the same run posted or imported twice has the same hash."""
+        return content_hash(self.to_dict())
+
+
+def content_hash(record: dict) -> str:
+    return hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _plan_ids_of(data_dir: str | None, stamp: tuple) -> frozenset[str]:
+    from ..catalog import load_raw
+
+    return frozenset(load_raw(data_dir).plans)
+
+
+def known_plan_ids(data_dir: str | None = None) -> frozenset[str]:
+    """Every plan id of the catalog's plans.csv (current and past plans). Raises CatalogError."""
+    from ..catalog.load import data_stamp
+
+    return _plan_ids_of(data_dir, data_stamp(data_dir)[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing: JSON text to runs, with every problem a RunValidationError naming the run and the field.
+
+
+def _reject_constant(name: str):
+    raise RunValidationError(f"{name} is not a number a run may hold; use null for a missing value")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise RunValidationError(f"the key {key[:100]!r} appears twice in one object; keep one")
+        out[key] = value
+    return out
+
+
+def _depth(value: Any) -> int:
+    """The nesting depth of parsed JSON (iterative: a deep document cannot exhaust the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            items = item.values()
+        elif isinstance(item, list):
+            items = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in items if isinstance(child, (dict, list)))
+    return deepest
+
+
+def parse_json(data: bytes | str, name: str, limit: int | None = MAX_RUN_BYTES) -> Any:
+    """JSON text (at most `limit` bytes; None: no limit) with NaN, Infinity, duplicate keys and nesting deeper
+    than MAX_JSON_DEPTH refused. Raises RunValidationError naming `name`."""
+    if limit is not None:
+        size = len(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
+        if size > limit:
+            raise RunValidationError(f"{name} is {size:,} bytes; the limit is {limit:,}")
+    try:
+        parsed = json.loads(data, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+    except RunValidationError as exc:
+        raise RunValidationError(f"{name}: {exc}") from None
+    except RecursionError:  # D2: nesting too deep for the parser itself
+        raise RunValidationError(f"{name}: JSON nested deeper than {MAX_JSON_DEPTH} levels; a run is not") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RunValidationError(f"{name}: not JSON ({str(exc)[:200]})") from None
+    if _depth(parsed) > MAX_JSON_DEPTH:
+        raise RunValidationError(f"{name}: JSON nested deeper than {MAX_JSON_DEPTH} levels; a run is not")
+    return parsed
+
+
+def _where(loc: tuple) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))
+
+
+def run_from_json(data: bytes | str | dict, plan_ids: frozenset[str] | None = None) -> BenchmarkRun:
+    """A validated run from JSON text or a parsed dict. plan_ids: the catalog's plan ids (default: the shipped
+    catalog's). Raises RunValidationError naming the field."""
+    if isinstance(data, (bytes, str)):
+        data = parse_json(data, "run")
+    if not isinstance(data, dict):
+        raise RunValidationError("a run must be a JSON object")
+    try:
+        return BenchmarkRun.model_validate(data, context={"plan_ids": plan_ids} if plan_ids is not None else None)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _where(tuple(p for p in first["loc"] if p != "function-after[_score(), float]")) or "run"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+        raise RunValidationError(f"{where}: {message}{more}") from None
+
+
+def _items_of(parsed: Any, name: str) -> list:
+    """The run objects in a parsed document: one run, a list of runs (an export), or a GET /runs page."""
+    if isinstance(parsed, dict) and "runs" in parsed and "schema" not in parsed:
+        items = parsed["runs"]
+        if not isinstance(items, list):
+            raise RunValidationError(f"{name}: 'runs' must be a list")
+        return [i.get("run") if isinstance(i, dict) and "run" in i else i for i in items]
+    return parsed if isinstance(parsed, list) else [parsed]
+
+
+def runs_from_bytes(data: bytes, name: str = "upload", plan_ids: frozenset[str] | None = None,
+                    limit: int | None = MAX_RUN_BYTES) -> list[BenchmarkRun]:
+    """Runs from JSON holding one run, a list of runs (an export) or a GET /runs page. Raises RunValidationError
+    naming the run and field; nothing is returned unless every run is valid."""
+    items = _items_of(parse_json(data, name, limit), name)
+    if not items:
+        raise RunValidationError(f"{name}: holds no runs")
+    return [_validated(item, i, name, plan_ids) for i, item in enumerate(items)]
+
+
+def _validated(item: Any, index: int, name: str, plan_ids) -> BenchmarkRun:
+    try:
+        return run_from_json(item, plan_ids) if isinstance(item, dict) else run_from_json(item or [])
+    except RunValidationError as exc:
+        raise RunValidationError(f"{name}, run {index + 1}: {exc}") from None
+
+
+def iter_runs_from_file(path: Path, plan_ids: frozenset[str] | None = None) -> Iterator[BenchmarkRun]:
+    """Runs from a file of any size (D11): JSON Lines (one run per line, read line by line) or JSON (one run, a
+    list, a GET /runs page). Each run is at most MAX_RUN_BYTES. Raises RunValidationError naming the line or run;
+    callers that must be atomic collect everything before storing."""
+    with open(path, "rb") as f:
+        head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        f.seek(0)
+        if _looks_like_json_lines(head):
+            for number, line in enumerate(io.TextIOWrapper(f, encoding="utf-8", errors="strict"), start=1):
+                if line.strip():
+                    try:
+                        yield run_from_json(parse_json(line, "line", MAX_RUN_BYTES), plan_ids)
+                    except RunValidationError as exc:
+                        raise RunValidationError(f"{path.name}, line {number}: {exc}") from None
+            return
+        data = f.read()
+    yield from runs_from_bytes(data, path.name, plan_ids, limit=None)
+
+
+def _looks_like_json_lines(head: bytes) -> bool:
+    first_line = head.split(b"\n", 1)
+    if not head.startswith(b"{") or len(first_line) < 2:
+        return False
+    try:
+        json.loads(first_line[0])
+        return True
+    except ValueError:
+        return False
+
+
+def runs_from_file(path: Path, plan_ids: frozenset[str] | None = None) -> list[BenchmarkRun]:
+    """Every run of a file (see iter_runs_from_file). Raises RunValidationError."""
+    try:
+        return list(iter_runs_from_file(path, plan_ids))
+    except UnicodeDecodeError as exc:
+        raise RunValidationError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Plausibility: checks against the catalog and AI Benchmark's scoring rule, applied to every run that comes in.
+
+
+def _fastest_known(catalog) -> float:
+    """The fastest device the catalog has measured, as an AI score (a training or inference score counts
+    double: the AI score is their sum)."""
+    best = 0.0
+    for e in catalog.evidence:
+        best = max(best, e.mean if str(e.metric) == "ai" else 2 * e.mean)
+    return best
+
+
+def _time_problem(run: BenchmarkRun, reference: Mapping[str, tuple[str, float]] | None) -> str | None:
+    """Why the run's times do not give its scores, or None (AI Benchmark's rule: score = geometric mean of
+    reference/measured time over a kind's sub-tests x 10,000; AI = inference + training). reference: each
+    sub-test's kind and reference time (ms), as advisor.bench reads them from the library; None: not checked."""
+    if reference is None:
+        return None
+    logs: dict[str, list[float]] = {"inference": [], "training": []}
+    for test in run.tests:
+        if test.id not in reference:
+            return f"tests: '{test.id}' is no AI Benchmark sub-test"
+        kind, ref_ms = reference[test.id]
+        if test.kind is not None and test.kind != kind:
+            return f"tests: sub-test {test.id} is a {kind} test, not {test.kind}"
+        if test.status == "ok":
+            if test.mean_ms is None:
+                return f"tests: sub-test {test.id} is ok but has no time"
+            logs[kind].append(math.log(ref_ms / test.mean_ms))
+    ok = sum(len(v) for v in logs.values())
+    if run.tests_used != ok:
+        return f"tests_used is {run.tests_used} but {ok} sub-tests finished"
+    for kind, values in logs.items():
+        stated = getattr(run.scores, kind)
+        if stated is None:
+            continue
+        if not values:
+            return f"scores.{kind}: no {kind} sub-test finished, so there is no {kind} score"
+        implied = math.exp(sum(values) / len(values)) * 10_000
+        if run.mode == "full":
+            if abs(stated - implied) > max(2.0, FULL_SCORE_TOLERANCE * implied):
+                return (f"scores.{kind}: {stated:,.0f} is not what the sub-test times give ({implied:,.0f} by AI "
+                        "Benchmark's rule)")
+        elif abs(math.log(stated / implied)) > QUICK_MAX_LOG_OFFSET:
+            return (f"scores.{kind}: the quick estimate {stated:,.0f} is too far from what the sub-test times give "
+                    f"({implied:,.0f})")
+    return None
+
+
+def plausibility_problem(run: BenchmarkRun, catalog, reference: Mapping[str, tuple[str, float]] | None) -> str | None:
+    """Why a run is physically implausible, or None: a score far beyond every known device, an AI score that is
+    not inference plus training, a quick interval that misses its estimate, times that do not give the scores
+    (checked against `reference`: sub-test id -> (kind, reference ms), from advisor.bench.reference_times())."""
+    s = run.scores
+    ceiling = PLAUSIBLE_MARGIN * _fastest_known(catalog)
+    if ceiling > 0:
+        for name in ("ai", "inference", "training", "ai_high"):
+            value = getattr(s, name)
+            if value is not None and value > ceiling:
+                return (f"scores.{name}: {value:,.0f} is more than {PLAUSIBLE_MARGIN:g} times the fastest device "
+                        f"measured ({ceiling / PLAUSIBLE_MARGIN:,.0f}); not a real run")
+    if s.ai is not None and s.inference is not None and s.training is not None:
+        if abs(s.ai - (s.inference + s.training)) > 1.0:
+            return (f"scores.ai: {s.ai:,.0f} is not inference plus training "
+                    f"({s.inference:,.0f} + {s.training:,.0f})")
+    elif s.ai is not None:
+        return "scores.ai: an AI score needs its inference and training scores"
+    if s.ai_low is not None or s.ai_high is not None:
+        if s.ai is None or s.ai_low is None or s.ai_high is None or not s.ai_low <= s.ai <= s.ai_high:
+            return "scores.ai_low/ai_high: the interval must hold the AI score"
+        if run.mode == "full":
+            return "scores.ai_low/ai_high: only quick runs have an interval"
+    if run.device.kind == "cpu" and run.device.gpu_id is not None:
+        return "device.gpu_id: a run on the CPU names no GPU"
+    return _time_problem(run, reference)
+
+
+def check_plausible(run: BenchmarkRun, catalog, reference: Mapping[str, tuple[str, float]] | None) -> BenchmarkRun:
+    """The run, or RunValidationError with plausibility_problem's reason. The front ends pass the reference
+    times from advisor.bench.reference_times() (this layer sits below the benchmark and cannot read them)."""
+    problem = plausibility_problem(run, catalog, reference)
+    if problem:
+        raise RunValidationError(f"implausible run: {problem}")
+    return run

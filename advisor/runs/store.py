@@ -1,0 +1,660 @@
+"""The run store: one interface over a SQLite file (the default, zero set-up) and PostgreSQL (a shared instance
+for a course, a team or several API workers and hosts), with one schema migrated by Alembic.
+
+`RunStore(target)` takes a path, a `sqlite:///` URL or a `postgresql://` URL (default: ADVISOR_DATABASE_URL, else
+ADVISOR_RUNS_DB, else runs.sqlite in the user's data directory). Nothing is opened until it is used: reading never
+creates a folder or a database (D21), and a read-only SQLite store can still be listed (D16). Every write is one
+transaction (an import too: all or nothing, D18); a run is stored once, however often it is posted (its content
+hash is unique). Every fault becomes a StoreError with one line naming the cause and what to do.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+
+from ..errors import RunValidationError, StoreError
+from ..vocab import EvidenceSource, RunOrder
+from .location import ENV_DATABASE_URL, ENV_STORE, default_target, is_postgres, sqlite_path
+
+if TYPE_CHECKING:  # the record (pydantic) loads only where runs are written or listed, not to fold evidence
+    from .record import BenchmarkRun
+
+log = logging.getLogger("advisor.runs")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The Alembic revision this code reads and writes (advisor/runs/migrations/versions/).
+HEAD_REVISION = "0002"
+LEGACY_REVISION = "0001"
+LEGACY_COLUMNS = {"id", "saved_at", "platform", "mode", "device", "ai", "record"}
+MAX_PAGE = 1000
+# Concurrent SQLite writers wait their turn this long instead of failing.
+SQLITE_BUSY_TIMEOUT_S = 60
+# Any id above this is no run (SQLite and PostgreSQL integers are 64-bit; D14).
+MAX_RUN_ID = 2 ** 63 - 1
+POSTER_LOCAL = "local"
+
+
+class UtcDateTime(sa.types.TypeDecorator):
+    """An aware UTC datetime: timestamptz in PostgreSQL, ISO text in UTC in SQLite (which sorts as time does)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+metadata = sa.MetaData()
+RUN_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite's rowid alias must be INTEGER
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("id", RUN_ID, primary_key=True, autoincrement=True),
+    sa.Column("content_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("saved_at", UtcDateTime(), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("device_kind", sa.String(8), nullable=False),
+    sa.Column("device_name", sa.String(200), nullable=False),
+    sa.Column("gpu_id", sa.String(100)),
+    sa.Column("memory_gib", sa.Float()),
+    sa.Column("platform", sa.String(100)),
+    sa.Column("partial", sa.Boolean(), nullable=False),
+    sa.Column("ai", sa.Float()),
+    sa.Column("inference", sa.Float()),
+    sa.Column("training", sa.Float()),
+    sa.Column("ai_low", sa.Float()),
+    sa.Column("ai_high", sa.Float()),
+    sa.Column("poster", sa.String(100), nullable=False),
+    sa.Column("origin", sa.String(16), nullable=False),
+    sa.Column("record", sa.Text(), nullable=False),
+    sqlite_autoincrement=True,
+)
+store_state = sa.Table("store_state", metadata, sa.Column("id", sa.Integer(), primary_key=True),
+                       sa.Column("generation", sa.BigInteger(), nullable=False))
+FACT_COLUMNS = ("id", "started_at", "mode", "device_kind", "device_name", "gpu_id", "memory_gib", "platform",
+                "partial", "ai", "inference", "training", "ai_low", "ai_high", "poster", "origin")
+
+
+def row_values(run: BenchmarkRun, poster: str, origin: EvidenceSource, saved_at: dt.datetime | None = None) -> dict:
+    """The columns stored for a run (the record itself plus what listing, paging and evidence read)."""
+    record = run.to_dict()
+    from .record import content_hash
+
+    s = run.scores
+    return {"content_hash": content_hash(record), "saved_at": saved_at or dt.datetime.now(dt.UTC),
+            "started_at": run.started_at, "mode": run.mode, "device_kind": run.device.kind,
+            "device_name": run.device.name, "gpu_id": run.device.gpu_id, "memory_gib": run.device.memory_gib,
+            "platform": run.platform, "partial": run.partial, "ai": s.ai, "inference": s.inference,
+            "training": s.training, "ai_low": s.ai_low, "ai_high": s.ai_high, "poster": poster,
+            "origin": str(origin), "record": json.dumps(record, separators=(",", ":"))}
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A run with what the store knows of it: id, who posted it (a token's name, 'local' or 'loopback'; never the
+    token), whether it is your own or shared, when it was saved."""
+
+    id: int
+    run: BenchmarkRun
+    poster: str = POSTER_LOCAL
+    origin: EvidenceSource = EvidenceSource.LOCAL
+    saved_at: dt.datetime | None = None
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "poster": self.poster, "origin": str(self.origin),
+                "saved_at": None if self.saved_at is None else self.saved_at.isoformat(), "run": self.run.to_dict()}
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs to list: plan id, catalog GPU id, mode, started on or after `since` and before `until`
+    (aware datetimes), origins (empty: all)."""
+
+    plan: str | None = None
+    gpu: str | None = None
+    mode: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    origins: tuple[EvidenceSource, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """One page of runs; next_cursor continues after it (None at the end). skipped: stored rows on this page that
+    no longer validate (left out with a warning, D10)."""
+
+    runs: list[StoredRun]
+    next_cursor: str | None
+    skipped: int = 0
+
+
+@dataclass
+class AddResult:
+    """What an import stored: the ids (existing ids for runs already stored), how many were new or duplicates."""
+
+    ids: list[int] = field(default_factory=list)
+    added: int = 0
+    duplicates: int = 0
+
+
+def encode_cursor(started_at: dt.datetime, run_id: int, order: RunOrder) -> str:
+    raw = json.dumps([started_at.isoformat(), run_id, str(order)], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, order: RunOrder) -> tuple[dt.datetime, int]:
+    """(started_at, id) from a cursor this store gave for the same order. Raises ValueError."""
+    bad = ValueError("cursor: not a cursor this server gave; start again without it")
+    if len(cursor) > 200:
+        raise bad
+    try:
+        started, run_id, given_order = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        when = dt.datetime.fromisoformat(started)
+        if when.tzinfo is None or not isinstance(run_id, int) or not 0 <= run_id <= MAX_RUN_ID:
+            raise bad
+        when = when.astimezone(dt.UTC)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
+        raise bad from None
+    if given_order != str(order):
+        raise ValueError(f"cursor: it continues a listing in {given_order} order, not {order}")
+    return when, run_id
+
+
+class RunStore:
+    """Runs in SQLite or PostgreSQL behind one interface; safe for several threads, processes and hosts."""
+
+    def __init__(self, target: Path | str | None = None):
+        text = str(target) if target is not None and str(target) else default_target()
+        self.is_postgres = is_postgres(text)
+        self.path: Path | None = None
+        if self.is_postgres:
+            url = sa.engine.make_url(text)
+            self.url = url.set(drivername="postgresql+psycopg")
+        else:
+            self.path = sqlite_path(text)
+            self.url = None
+        self._reader: sa.Engine | None = None
+        self._writer: sa.Engine | None = None
+        self._schema_ok = False
+        self._lock = threading.Lock()
+
+    # --- where and what ------------------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        """The store for messages: the SQLite path, or the PostgreSQL URL without its password."""
+        if self.is_postgres:
+            return self.url.set(drivername="postgresql").render_as_string(hide_password=True)
+        return str(self.path)
+
+    def __repr__(self) -> str:
+        return f"RunStore({self.location!r})"
+
+    # --- engines -------------------------------------------------------------------------------
+
+    def _pg_engine(self) -> sa.Engine:
+        if self._writer is None:
+            with self._lock:
+                if self._writer is None:
+                    self._writer = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                                                    connect_args={"connect_timeout": 10})
+        return self._writer
+
+    def _sqlite_engine(self, write: bool) -> sa.Engine:
+        attr = "_writer" if write else "_reader"
+        if getattr(self, attr) is None:
+            with self._lock:
+                if getattr(self, attr) is None:
+                    setattr(self, attr, self._make_sqlite_engine(write))
+        return getattr(self, attr)
+
+    def _make_sqlite_engine(self, write: bool) -> sa.Engine:
+        path = self.path
+
+        def connect():
+            if write:
+                return sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None,
+                                       check_same_thread=False)
+            # Read-only: never creates the file.
+            uri = path.resolve().as_uri()
+            conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None,
+                                   check_same_thread=False)
+            try:
+                conn.execute("PRAGMA schema_version").fetchone()
+                return conn
+            except sqlite3.OperationalError:
+                conn.close()
+                if os.access(path.parent, os.W_OK):
+                    raise
+            # On read-only media a WAL database whose -shm file is missing cannot be opened read-only; there it is
+            # opened as immutable, which is safe because nobody can be writing to it.
+            return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=SQLITE_BUSY_TIMEOUT_S,
+                                   isolation_level=None, check_same_thread=False)
+
+        engine = sa.create_engine("sqlite+pysqlite://", creator=connect, poolclass=sa.pool.QueuePool, pool_size=5,
+                                  max_overflow=10)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, record):
+            dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+            if write:  # persistent and a no-op once set: readers never block the writer, nor it them
+                dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection):
+            # The driver's own transaction handling is off (isolation_level=None); a writer takes the write lock
+            # at once, so two writers queue on the busy timeout instead of failing on a lock upgrade.
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    # --- faults --------------------------------------------------------------------------------
+
+    def _fault(self, exc: BaseException, action: str) -> StoreError:
+        """One line naming the cause and what to do (D16)."""
+        raw = str(getattr(exc, "orig", None) or exc).strip()
+        text = raw.splitlines()[0] if raw else type(exc).__name__
+        where = self.location
+        lower = text.lower()
+        if self.is_postgres:
+            if "connection refused" in lower or "could not translate host" in lower or "timeout expired" in lower:
+                return StoreError(f"cannot reach the PostgreSQL server of {where} ({text}); start it or fix "
+                                  f"{ENV_DATABASE_URL}")
+            if "password authentication failed" in lower or "no password supplied" in lower:
+                return StoreError(f"PostgreSQL refused the user of {where} (authentication failed); fix the user or "
+                                  f"password in {ENV_DATABASE_URL}")
+            if "does not exist" in lower and "database" in lower:
+                return StoreError(f"the database of {where} does not exist; create it (createdb) or fix "
+                                  f"{ENV_DATABASE_URL}")
+            if "no space left" in lower or "disk full" in lower:
+                return StoreError(f"the PostgreSQL server of {where} is out of disk space; nothing was saved")
+            if "read-only" in lower:
+                return StoreError(f"{where} is read-only; writes need a primary server")
+            return StoreError(f"cannot {action} the run store {where}: {text}")
+        path = self.path
+        if path.is_dir():
+            return StoreError(f"the run store {where} is a folder, not a file; point {ENV_STORE} at a file path")
+        parent = next((p for p in path.parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            return StoreError(f"cannot create the run store {where}: {parent} is a file, not a folder; point "
+                              f"{ENV_STORE} elsewhere")
+        if "readonly" in lower or "read-only" in lower or isinstance(exc, PermissionError) \
+                or (not path.exists() and parent is not None and not os.access(parent, os.W_OK)):
+            return StoreError(f"the run store {where} is read-only ({text}); make it writable or point {ENV_STORE} "
+                              "at a writable file (listing still works)")
+        if "full" in lower or "no space" in lower or ("disk i/o" in lower and _disk_nearly_full(path)):
+            return StoreError(f"the disk holding {where} is full; free some space and try again (nothing was saved)")
+        if "not a database" in lower or "malformed" in lower or "file is encrypted" in lower:
+            return StoreError(f"the run store {where} is damaged or not a SQLite database ({text}); move it aside "
+                              "and a new store is started on the next save")
+        if "unable to open" in lower:
+            return StoreError(f"cannot open the run store {where} ({text}); check the path and its permissions")
+        return StoreError(f"cannot {action} the run store {where}: {text}")
+
+    def _guard(self, action: str):
+        return _Guard(self, action)
+
+    # --- schema --------------------------------------------------------------------------------
+
+    def _exists(self) -> bool:
+        """False for a SQLite file that does not exist yet (reading it gives an empty store)."""
+        if self.is_postgres:
+            return True
+        try:
+            if self.path.is_dir():
+                raise StoreError(f"the run store {self.location} is a folder, not a file; point {ENV_STORE} at a "
+                                 "file path")
+            return self.path.exists()
+        except OSError:
+            return False
+
+    def _revision(self, conn: sa.Connection) -> str | None | set:
+        """The store's Alembic revision, None for an empty database, or the column names of a store made before
+        migrations (or a foreign table)."""
+        names = set(sa.inspect(conn).get_table_names())
+        if "alembic_version" in names:
+            row = conn.execute(sa.text("SELECT version_num FROM alembic_version")).first()
+            return None if row is None else row[0]
+        if "runs" in names:
+            return {c["name"] for c in sa.inspect(conn).get_columns("runs")}
+        return None
+
+    def _check_revision(self, found, writable: bool) -> bool:
+        """True when the schema is current; False when it must be migrated. Raises StoreError for a foreign or a
+        newer schema."""
+        if found == HEAD_REVISION:
+            return True
+        if isinstance(found, set) and found != LEGACY_COLUMNS:
+            raise StoreError(f"{self.location} holds a 'runs' table this advisor did not create (columns "
+                             f"{', '.join(sorted(found))[:200]}); point {ENV_STORE} or {ENV_DATABASE_URL} at another "
+                             "store")
+        if isinstance(found, str) and found not in (LEGACY_REVISION, HEAD_REVISION):
+            raise StoreError(f"the run store {self.location} was made by a newer advisor (schema revision {found}); "
+                             "upgrade the advisor")
+        return False
+
+    def _migrate(self, conn: sa.Connection) -> None:
+        """Brings the schema to HEAD_REVISION inside the caller's transaction (which holds the write lock)."""
+        from alembic import command
+        from alembic.config import Config
+
+        if self.is_postgres:  # several workers may start at once: one migrates, the others wait and see it done
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(4242001)"))
+        found = self._revision(conn)
+        if self._check_revision(found, True):
+            return
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["connection"] = conn
+        if isinstance(found, set):  # a store from before migrations: its table is revision 0001
+            command.stamp(cfg, LEGACY_REVISION)
+        command.upgrade(cfg, "head")
+
+    def _ensure_schema(self, write: bool) -> bool:
+        """True when the store holds the current schema (migrating it when writing, or when it is writable and
+        behind); False for an empty store that is only read."""
+        if self._schema_ok:
+            return True
+        exists = self._exists()
+        if not write and not exists:
+            return False
+        with self._guard("open"):
+            if self.is_postgres:
+                reader = writer = self._pg_engine()
+            else:
+                reader = self._sqlite_engine(write=False) if exists else None
+                writer = None
+            found = None
+            if reader is not None:
+                with reader.connect() as conn:
+                    found = self._revision(conn)
+                    conn.rollback()
+            current = self._check_revision(found, write)
+            if not current and (write or found is not None):
+                if not self.is_postgres:
+                    self._refuse_bad_path()
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    writer = self._sqlite_engine(write=True)
+                try:
+                    with writer.begin() as conn:
+                        self._migrate(conn)
+                except (sa_exc.SQLAlchemyError, sqlite3.Error, OSError) as exc:
+                    if write or self.is_postgres:
+                        raise
+                    cause = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
+                    raise StoreError(f"the run store {self.location} has an older advisor's layout and cannot be "
+                                     f"upgraded here ({cause}); open it once with write access (`advisor runs` "
+                                     "upgrades it)") from None
+                current = True
+        self._schema_ok = current
+        return current
+
+    def _write_engine(self) -> sa.Engine:
+        if not self.is_postgres:
+            self._refuse_bad_path()
+        self._ensure_schema(write=True)
+        return self._pg_engine() if self.is_postgres else self._sqlite_engine(write=True)
+
+    def _read_engine(self) -> sa.Engine | None:
+        """The engine to read with, or None for a store that does not exist yet (no file is created)."""
+        if not self._ensure_schema(write=False):
+            return None
+        return self._pg_engine() if self.is_postgres else self._sqlite_engine(write=False)
+
+    def _refuse_bad_path(self) -> None:
+        if self.path.is_dir():
+            raise StoreError(f"the run store {self.location} is a folder, not a file; point {ENV_STORE} at a file "
+                             "path")
+        parent = next((p for p in self.path.parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise StoreError(f"cannot create the run store {self.location}: {parent} is a file, not a folder; point "
+                             f"{ENV_STORE} elsewhere")
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def _insert(self, conn: sa.Connection, values: dict) -> tuple[int, bool]:
+        """(id, True) for a new run, (existing id, False) for one already stored."""
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(runs).values(**values).on_conflict_do_nothing(index_elements=["content_hash"]) \
+            .returning(runs.c.id)
+        new_id = conn.execute(stmt).scalar()
+        if new_id is not None:
+            return int(new_id), True
+        existing = conn.execute(sa.select(runs.c.id).where(runs.c.content_hash == values["content_hash"])).scalar()
+        return int(existing), False
+
+    def add_runs(self, items: Iterable[BenchmarkRun], poster: str = POSTER_LOCAL,
+                 origin: EvidenceSource = EvidenceSource.LOCAL) -> AddResult:
+        """Stores runs in one transaction: all or none (D18). A run already stored is not stored again; its id is
+        returned. poster: the name recorded for whoever posted (never a token). Raises StoreError."""
+        result = AddResult()
+        engine = self._write_engine()
+        with self._guard("write to"):
+            with engine.begin() as conn:
+                for run in items:
+                    run_id, new = self._insert(conn, row_values(run, poster, origin))
+                    result.ids.append(run_id)
+                    result.added += new
+                    result.duplicates += not new
+                if result.added:
+                    conn.execute(store_state.update().where(store_state.c.id == 1)
+                                 .values(generation=store_state.c.generation + 1))
+        return result
+
+    def add_run(self, run: BenchmarkRun, poster: str = POSTER_LOCAL,
+                origin: EvidenceSource = EvidenceSource.LOCAL) -> tuple[int, bool]:
+        """(id, True) when stored now, (id of the stored copy, False) when the same run was stored before."""
+        result = self.add_runs([run], poster, origin)
+        return result.ids[0], bool(result.added)
+
+    def add(self, run: BenchmarkRun, poster: str = POSTER_LOCAL, origin: EvidenceSource = EvidenceSource.LOCAL) -> int:
+        """The run's id (stored now or before). Raises StoreError."""
+        return self.add_run(run, poster, origin)[0]
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _where(self, f: RunFilter) -> list:
+        clauses = []
+        if f.plan is not None:
+            clauses.append(runs.c.platform == f.plan)
+        if f.gpu is not None:
+            clauses.append(runs.c.gpu_id == f.gpu)
+        if f.mode is not None:
+            clauses.append(runs.c.mode == f.mode)
+        if f.since is not None:
+            clauses.append(runs.c.started_at >= sa.literal(f.since, UtcDateTime()))
+        if f.until is not None:
+            clauses.append(runs.c.started_at < sa.literal(f.until, UtcDateTime()))
+        if f.origins:
+            clauses.append(runs.c.origin.in_([str(o) for o in f.origins]))
+        return clauses
+
+    def _stored(self, row, plan_ids: frozenset[str] | None = None) -> StoredRun | None:
+        from .record import run_from_json
+
+        try:
+            # Stored records passed the full parse on the way in; a plain parse is enough to read them back.
+            run = run_from_json(json.loads(row.record), plan_ids)
+        except (RunValidationError, ValueError, RecursionError) as exc:
+            log.warning("run %s in %s no longer validates and is left out: %s", row.id, self.location, exc)
+            return None
+        return StoredRun(int(row.id), run, row.poster, EvidenceSource(row.origin), row.saved_at)
+
+    def page(self, filters: RunFilter = RunFilter(), limit: int = 100, cursor: str | None = None,
+             order: RunOrder = RunOrder.NEWEST) -> RunPage:
+        """One page of runs, newest (or oldest) first by start time then id, continuing after `cursor` (D7).
+        Rows that no longer validate are skipped and counted (D10). Raises ValueError for a bad cursor or limit,
+        StoreError for a store fault."""
+        order = RunOrder(order)
+        if not 1 <= int(limit) <= MAX_PAGE:
+            raise ValueError(f"limit: expected 1 to {MAX_PAGE}, got {limit}")
+        after = decode_cursor(cursor, order) if cursor else None
+        engine = self._read_engine()
+        if engine is None:
+            return RunPage([], None, 0)
+        key = sa.tuple_(runs.c.started_at, runs.c.id)
+        query = sa.select(runs.c.id, runs.c.started_at, runs.c.record, runs.c.poster, runs.c.origin,
+                          runs.c.saved_at).where(*self._where(filters))
+        if after is not None:
+            bound = sa.tuple_(sa.literal(after[0], UtcDateTime()), sa.literal(after[1], RUN_ID))
+            query = query.where(key < bound if order is RunOrder.NEWEST else key > bound)
+        if order is RunOrder.NEWEST:
+            query = query.order_by(runs.c.started_at.desc(), runs.c.id.desc())
+        else:
+            query = query.order_by(runs.c.started_at.asc(), runs.c.id.asc())
+        with self._guard("read"):
+            with engine.connect() as conn:
+                rows = conn.execute(query.limit(int(limit) + 1)).all()
+                conn.rollback()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        from .record import known_plan_ids
+
+        plan_ids = known_plan_ids() if rows else None
+        stored = [self._stored(r, plan_ids) for r in rows]
+        valid = [s for s in stored if s is not None]
+        next_cursor = encode_cursor(rows[-1].started_at, int(rows[-1].id), order) if more and rows else None
+        return RunPage(valid, next_cursor, len(stored) - len(valid))
+
+    def iter_runs(self, filters: RunFilter = RunFilter(), order: RunOrder = RunOrder.OLDEST,
+                  skipped: list | None = None) -> Iterator[StoredRun]:
+        """Every run, page by page (memory stays flat for any number). skipped: a list that receives the count
+        of rows left out, if given."""
+        cursor = None
+        while True:
+            page = self.page(filters, MAX_PAGE, cursor, order)
+            if skipped is not None:
+                skipped.append(page.skipped)
+            yield from page.runs
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def list(self, platform: str | None = None, limit: int | None = None) -> list[StoredRun]:
+        """Runs oldest first (every run when limit is None), optionally of one plan."""
+        out: list[StoredRun] = []
+        for stored in self.iter_runs(RunFilter(plan=platform)):
+            out.append(stored)
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    def get(self, run_id: int) -> StoredRun | None:
+        """The run with this id, or None (also for ids no store can hold). Raises StoreError."""
+        if not isinstance(run_id, int) or not 1 <= run_id <= MAX_RUN_ID:
+            return None
+        engine = self._read_engine()
+        if engine is None:
+            return None
+        with self._guard("read"):
+            with engine.connect() as conn:
+                row = conn.execute(sa.select(runs.c.id, runs.c.record, runs.c.poster, runs.c.origin, runs.c.saved_at)
+                                   .where(runs.c.id == run_id)).first()
+                conn.rollback()
+        return None if row is None else self._stored(row)
+
+    def facts(self, until: dt.datetime | None = None, origins: tuple[EvidenceSource, ...] = ()) -> list[tuple]:
+        """The columns evidence is folded from (FACT_COLUMNS), for runs started before `until`, without parsing
+        records. Raises StoreError."""
+        engine = self._read_engine()
+        if engine is None:
+            return []
+        query = sa.select(*(runs.c[name] for name in FACT_COLUMNS)).where(
+            *self._where(RunFilter(until=until, origins=origins))).order_by(runs.c.id)
+        with self._guard("read"):
+            with engine.connect() as conn:
+                rows = [tuple(r) for r in conn.execute(query)]
+                conn.rollback()
+        return rows
+
+    def generation(self) -> int:
+        """A number that grows whenever runs are added (shared by every worker and host of the store): folded
+        evidence is rebuilt when it changes. 0 for a store that does not exist yet."""
+        engine = self._read_engine()
+        if engine is None:
+            return 0
+        with self._guard("read"):
+            with engine.connect() as conn:
+                value = conn.execute(sa.select(store_state.c.generation).where(store_state.c.id == 1)).scalar()
+                conn.rollback()
+        return int(value or 0)
+
+    def count(self) -> int:
+        engine = self._read_engine()
+        if engine is None:
+            return 0
+        with self._guard("read"):
+            with engine.connect() as conn:
+                value = conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar()
+                conn.rollback()
+        return int(value)
+
+    def ping(self) -> None:
+        """Raises StoreError when the store cannot be read."""
+        self.generation()
+
+    def close(self) -> None:
+        for engine in (self._reader, self._writer):
+            if engine is not None:
+                engine.dispose()
+        self._reader = self._writer = None
+        self._schema_ok = False
+
+
+def _disk_nearly_full(path: Path) -> bool:
+    import shutil
+
+    for candidate in (path, *path.parents):
+        try:
+            return shutil.disk_usage(candidate).free < 1_000_000
+        except OSError:
+            continue
+    return False
+
+
+class _Guard:
+    """Turns driver and OS errors inside a store operation into one StoreError."""
+
+    def __init__(self, store: RunStore, action: str):
+        self.store, self.action = store, action
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is None or isinstance(exc, StoreError):
+            return False
+        if isinstance(exc, (sa_exc.SQLAlchemyError, sqlite3.Error, OSError)) or _is_psycopg_error(exc):
+            raise self.store._fault(exc, self.action) from None
+        return False
+
+
+def _is_psycopg_error(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith("psycopg")
