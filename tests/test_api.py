@@ -95,7 +95,7 @@ def test_chat_state_from_another_server_is_refused():
 def test_runs_round_trip(api):
     r = api.post("/runs", content=json.dumps(valid_run()), headers=JSON)
     assert r.status_code == 201
-    runs = api.get("/runs").json()
+    runs = api.get("/runs").json()["runs"]
     assert any(run["id"] == r.json()["id"] for run in runs)
 
 

@@ -53,7 +53,7 @@ def test_D4_D5_without_a_token_only_a_local_json_write_from_no_foreign_page_is_s
     # X-Forwarded-For from 127.0.0.1), may not write without a token.
     status, body = post(url + "/runs", **{"X-Forwarded-For": "203.0.113.9"})
     assert status == 403 and "ADVISOR_API_TOKEN" in body["error"]
-    runs = get_json(url + "/runs")[1]
+    runs = get_json(url + "/runs")[1]["runs"]
     assert len(runs) == 1
 
 

@@ -16,9 +16,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..errors import AdvisorError, BenchmarkFailed, TensorFlowMissing
 from ..runs.record import BenchmarkRun
@@ -97,7 +97,7 @@ def run_benchmark(mode: str = "quick", force_cpu: bool = False, platform: str | 
     if force_cpu:
         args.append("--cpu")
     args += worker_args or []
-    started_at = dt.datetime.now(dt.timezone.utc)
+    started_at = dt.datetime.now(dt.UTC)
     start_clock = time.monotonic()
     results: dict[str, dict] = {}
     info: dict = {}
@@ -203,7 +203,7 @@ def _assemble(mode, wanted, results, info, nvml_gpus, nvml_note, force_cpu, plat
         notes.append("stopped early; the scores use the sub-tests that finished")
     run = {"schema": "advisor.run/1", "mode": mode, "device": device, "tensorflow_version": info.get("tensorflow_version"),
            "scores": scores, "tests": tests, "partial": partial, "tests_used": ok,
-           "started_at": started_at.isoformat(), "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+           "started_at": started_at.isoformat(), "finished_at": dt.datetime.now(dt.UTC).isoformat(),
            "platform": platform, "note": "; ".join(notes) or None}
     return BenchmarkRun.model_validate(run)
 

@@ -56,8 +56,8 @@ def install_shims() -> None:
 def import_library():
     """TensorFlow and the library's helpers, with the upload switched off before anything can call it."""
     install_shims()
-    import tensorflow as tf
     import ai_benchmark.update_utils as update_utils
+    import tensorflow as tf
 
     update_utils.update_info = no_upload
     from ai_benchmark import utils

@@ -617,8 +617,22 @@ class RunStore:
         return int(value)
 
     def ping(self) -> None:
-        """Raises StoreError when the store cannot be read."""
-        self.generation()
+        """Raises StoreError when the store cannot be used: a path that cannot hold it, a foreign schema, or a
+        damaged file (SQLite's quick_check). A store not created yet is fine: the first write creates it."""
+        if not self.is_postgres:
+            self._refuse_bad_path()
+        engine = self._read_engine()
+        if engine is None:
+            return
+        with self._guard("read"):
+            with engine.connect() as conn:
+                conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar()
+                if not self.is_postgres:
+                    verdict = conn.exec_driver_sql("PRAGMA quick_check(1)").scalar()
+                    if verdict != "ok":
+                        raise StoreError(f"the run store {self.location} is damaged ({verdict}); restore it from a "
+                                         "backup or move it aside")
+                conn.rollback()
 
     def close(self) -> None:
         for engine in (self._reader, self._writer):

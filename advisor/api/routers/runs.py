@@ -90,7 +90,7 @@ def _moment(text: str | None, name: str) -> dt.datetime | None:
         raise ValueError(f"{name}: out of range") from None
 
 
-@router.api_route("/runs", methods=["GET", "HEAD"], responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
+@router.get("/runs", responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
 def get_runs(request: Request,
              plan: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z0-9][a-z0-9+-]*$")] = None,
              platform: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z0-9][a-z0-9+-]*$",
