@@ -4,10 +4,10 @@ from dataclasses import replace
 
 import streamlit as st
 
-from advisor import AdvisorError, recommend
+from advisor import AdvisorError
 from advisor.chat import chat_turn
 from advisor.present.labels import escape_markdown, plain_markdown
-from app_pages.common import catalog_today, focus_chat_input, reference_kwargs
+from app_pages.common import catalog_today, evidence_selector, focus_chat_input, ranked, reference_kwargs
 from app_pages.result_view import show_result
 
 st.title("Which GPU notebook plan fits your work?")
@@ -69,6 +69,7 @@ if chat["done"] and chat["workload"] is not None:
             st.info("The ranking below is a what-if; your answers are unchanged.")
             show_result(catalog, hypothetical, what_if_recs, key="what-if")
             st.divider()
-        show_result(catalog, workload, recommend(catalog, workload), key="chat")
+        evidence_selector("chat")
+        show_result(catalog, workload, ranked(catalog, workload), key="chat")
     except AdvisorError as exc:
         st.error(f"Could not rank the plans: {exc}")

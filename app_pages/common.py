@@ -7,6 +7,8 @@ import streamlit as st
 
 from advisor import load_catalog
 from advisor.catalog import Catalog
+from advisor.errors import StoreError
+from advisor.vocab import EvidenceChoice
 
 AI_BENCHMARK_URL = "http://ai-benchmark.com/alpha"
 
@@ -22,9 +24,46 @@ def catalog_today() -> Catalog:
 
 @st.cache_resource(show_spinner=False)
 def run_store():
-    from advisor.store import RunStore
+    from advisor.runs.store import RunStore
 
     return RunStore()
+
+
+@st.cache_resource(show_spinner=False)
+def evidence_cache():
+    """Runs folded into evidence, kept until the store's generation changes (a new run arrives)."""
+    from advisor.runs.evidence import EvidenceCache
+
+    return EvidenceCache(run_store())
+
+
+def evidence_choice() -> EvidenceChoice:
+    """Which runs the ranking learns from (the selector on the chat and form pages; default: all)."""
+    return EvidenceChoice(st.session_state.get("evidence-choice", EvidenceChoice.ALL.value))
+
+
+def evidence_selector(key: str) -> None:
+    """The 'learn from' choice, shared by every page through the session."""
+    choices = list(EvidenceChoice)
+    current = evidence_choice()
+    picked = st.selectbox("Scores learn from", choices, index=choices.index(current), format_func=lambda c: c.label,
+                          key=f"{key}-evidence", help="Your benchmark runs and shared runs (pulled from a course or "
+                          "team server) refine the catalog's scores; the basis of every figure says what it rests on.")
+    st.session_state["evidence-choice"] = picked.value
+
+
+def ranked(catalog: Catalog, workload):
+    """The ranking with the chosen evidence; the catalog alone (and a warning) when the run store cannot be read."""
+    from advisor import recommend
+
+    choice = evidence_choice()
+    evidence = None
+    if choice is not EvidenceChoice.CATALOG:
+        try:
+            evidence = evidence_cache().get(catalog, choice)
+        except StoreError as exc:
+            st.warning(f"Your runs could not be read, so the ranking rests on the catalog alone: {exc}")
+    return recommend(catalog, workload, evidence)
 
 
 def reference_kwargs() -> dict:

@@ -3,10 +3,10 @@ from dataclasses import replace
 
 import streamlit as st
 
-from advisor import AdvisorError, InvalidWorkloadError, Workload, recommend
+from advisor import AdvisorError, InvalidWorkloadError, Workload
 from advisor.vocab import Kind, Need, Predictability
 from advisor.workload import BOUNDS
-from app_pages.common import catalog_today, reference_kwargs
+from app_pages.common import catalog_today, evidence_selector, ranked, reference_kwargs
 from app_pages.result_view import show_result
 
 BUDGETS = ("No limit", "Free plans only", "At most this much a month")
@@ -69,6 +69,7 @@ workload = st.session_state.get("form_workload")
 if workload is not None:
     try:
         workload = replace(workload, **reference_kwargs()) if reference_kwargs() else workload
-        show_result(catalog, workload, recommend(catalog, workload), key="form")
+        evidence_selector("form")
+        show_result(catalog, workload, ranked(catalog, workload), key="form")
     except AdvisorError as exc:
         st.error(f"Could not rank the plans: {exc}")

@@ -190,3 +190,16 @@ def test_a_good_pasted_run_is_imported():
     at.text_area(key="bench-pasted").input(json.dumps(valid_run(partial=False))).run()
     at.button(key="bench-import").click().run()
     assert any("Imported 1 run" in s.value for s in at.success)
+
+
+def test_the_ranking_learns_from_your_runs_and_says_so():
+    at = app("benchmark")
+    at.text_area(key="bench-pasted").input(json.dumps(valid_run(partial=False))).run()
+    at.button(key="bench-import").click().run()
+    at.switch_page("app_pages/chat.py").run()
+    chat(at, *ANSWERS)
+    captions = "\n".join(c.value for c in at.caption)
+    assert "your runs" in captions
+    at.selectbox(key="chat-evidence").set_value(next(o for o in at.selectbox(key="chat-evidence").options
+                                                     if "catalog only" in str(o))).run()
+    assert "your runs" not in "\n".join(c.value for c in at.caption)
