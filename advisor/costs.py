@@ -9,30 +9,28 @@ Only on-demand prices count: commitment prices are not a notebook user's price.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from .catalog import Catalog, GpuOption, Plan, Rate
 from .vocab import DAYS_PER_MONTH, WEEKS_PER_MONTH, PlanField, PriceModel, RateUnit
 from .workload import Workload
 
 
-@dataclass(frozen=True)
-class CostLine:
+class CostLine(NamedTuple):
     """One line of a bill: its USD per month and what it is. The label is written only when it is read (a ranking
-    prices every option of every plan, and shows the lines of a few)."""
+    prices every option of every plan, and shows the lines of a few). A NamedTuple: cheap to make by the thousand."""
 
     template: str
     usd: float
-    values: dict = field(default_factory=dict, compare=False)
+    values: dict | None = None
 
     @property
     def label(self) -> str:
         return self.template.format(**self.values) if self.values else self.template
 
 
-@dataclass(frozen=True)
-class Cost:
+class Cost(NamedTuple):
     """Monthly cost in USD with its lines (total_usd None when a price is missing: `missing` says which).
 
     quota_problem: why the plan's free quota cannot serve these hours (None: it can).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import NamedTuple, TYPE_CHECKING
 
 from .catalog import Catalog, GpuOption, Observation, Plan, Provenance
 from .costs import Cost, monthly_cost
@@ -50,9 +50,8 @@ class StaleFact:
     disputed: bool
 
 
-@dataclass(frozen=True)
-class _Context:
-    """Everything the rules look at for one plan option."""
+class _Context(NamedTuple):
+    """Everything the rules look at for one plan option (a NamedTuple: made for every option of every plan)."""
 
     catalog: Catalog
     book: ScoreBook
@@ -341,8 +340,7 @@ def _stale_facts(catalog: Catalog, rec: Recommendation, workload: Workload) -> t
     return tuple(out)
 
 
-@dataclass(frozen=True)
-class _Verdict:
+class _Verdict(NamedTuple):
     """One plan option judged: what the rules looked at, why it fails, and what it is ranked on."""
 
     context: _Context
