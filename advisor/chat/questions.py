@@ -376,7 +376,8 @@ def parse_budget(ctx: Context) -> Finding | None:
         return Finding(name, {"free_only": True, name: None}, "free plans only")
     unlimited = r.find(lx.BUDGET_NO_LIMIT)
     if unlimited and (current or r.has(("budget", "money", "spend", "cost", "price", "pay"))):
-        return Finding(name, {name: None, "free_only": None}, "no budget limit")
+        # An explicit answer: any price goes, so not free-only either (free_only False, no budget).
+        return Finding(name, {name: None, "free_only": False}, "no budget limit")
     return None
 
 
