@@ -81,6 +81,7 @@ def _vocabulary() -> tuple[str, ...]:
               and k != "COMMON_WORDS"]
     tables += list(lx.EXPLAIN_TOPICS.values()) + list(lx.CURRENCIES.values()) + list(lx.QUESTION_WORDS.values())
     tables += list(lx.PLATFORM_ALIASES.values()) + list(lx.OTHER_PLATFORMS.values()) + list(lx.FACT_WORDS.values())
+    tables += list(lx.NEED_PHRASES.values()) + list(lx.NEED_ANTONYMS.values())
     tables += [n.keywords for n in Need] + [tuple(lx.NUMBER_IDIOMS), tuple(lx.DURATION_IDIOMS)]
     for table in tables:
         for phrase in table:
@@ -247,7 +248,7 @@ class _Scanner:
     def number_at(self, i: int) -> tuple[float, int, bool, bool] | None:
         """(value, end, idiom, negative) of a number starting at i."""
         negative = False
-        if self.word(i) in ("-", "minus") and (i == 0 or self.t[i - 1].num is None) \
+        if self.word(i) in lx.MINUS_WORDS and (i == 0 or self.t[i - 1].num is None) \
                 and self.word(i - 1) not in _HOUR_WORDS:
             negative, i = True, i + 1
         if self.word(i) == "~":
@@ -271,6 +272,8 @@ class _Scanner:
         if cur:
             return "money", 1.0, _CURRENCY_WORDS[cur[0]], cur[1]
         w = self.word(i)
+        if w in lx.HOUR_QUALIFIERS and self.word(i + 1) in _HOUR_WORDS:
+            w, i = self.word(i + 1), i + 1  # "100 gpu hours": GPU time
         if w in lx.UNITS:
             dim, factor = lx.UNITS[w]
             return dim, factor, None, i + 1
@@ -337,8 +340,12 @@ class _Scanner:
                     k += 1
             if not (self.word(j) == "or" and self.word(k) == "so"):
                 b = self.simple_at(k, default=q)
-                if b and b.value >= 0 and q.value >= 0 and (b.dim == q.dim or q.dim == "number"
-                                                            or b.dim == "number"):
+                # Across a comma, two quantities with their own units and only one of them a rate are two answers
+                # ("runs go two days, maybe 100 hrs a month"), not one answer and its alternative.
+                separate = b is not None and self.word(j) == "," and q.dim != "number" and \
+                    (q.per_month is None) != (b.per_month is None)
+                if b and not separate and b.value >= 0 and q.value >= 0 and (b.dim == q.dim or q.dim == "number"
+                                                                             or b.dim == "number"):
                     return self.join_range(q, b, i)
         return q
 
@@ -382,7 +389,7 @@ class _Scanner:
         """One number with its unit, currency and rate: '$10/month', '2h30', '16 GB', 'an hour and a half'."""
         start = i
         currency = None
-        minus = self.word(i) in ("-", "minus") and (i == 0 or self.t[i - 1].num is None)
+        minus = self.word(i) in lx.MINUS_WORDS and (i == 0 or self.t[i - 1].num is None)
         cur = self.phrase_at(i + minus, lx.CURRENCY_SYMBOLS) or self.phrase_at(i + minus, _CODES)
         if cur and cur[0] in _CURRENCY_WORDS and (self.number_at(cur[1]) is not None):
             currency, i = _CURRENCY_WORDS[cur[0]], cur[1]
@@ -558,16 +565,26 @@ class Reading:
         return bool(words) and bool(opener) and opener[0].start == 0 and words[1:2] != ["not"]
 
 
-def _clauses(tokens: list[Token]) -> list[int]:
+def _breaks(tokens: list[Token]) -> list[bool]:
+    """True for tokens that end a clause: punctuation and linking words (lexicon.CLAUSE_BREAKS), and a dash between
+    words ("not inference - training"; a dash before a number is a range or a minus sign)."""
+    out = []
+    for i, t in enumerate(tokens):
+        dash = t.text == "-" and 0 < i < len(tokens) - 1 and tokens[i - 1].num is None \
+            and tokens[i + 1].num is None and tokens[i + 1].text.isalpha()
+        out.append(t.text in lx.CLAUSE_BREAKS or dash)
+    return out
+
+
+def _clauses(tokens: list[Token], breaks: list[bool]) -> list[int]:
     out, c = [], 0
-    for t in tokens:
-        if t.text in lx.CLAUSE_BREAKS:
-            c += 1
+    for brk in breaks:
+        c += brk
         out.append(c)
     return out
 
 
-def _negation(tokens: list[Token]) -> list[bool]:
+def _negation(tokens: list[Token], breaks: list[bool]) -> list[bool]:
     """True for tokens within a negator's reach in its clause ("no training, only inference": training only)."""
     out = [False] * len(tokens)
     for i, t in enumerate(tokens):
@@ -576,7 +593,7 @@ def _negation(tokens: list[Token]) -> list[bool]:
         if t.text == "not" and i + 1 < len(tokens) and tokens[i + 1].text in ("only", "just"):
             continue
         for j in range(i + 1, min(len(tokens), i + 1 + lx.NEGATION_REACH)):
-            if tokens[j].text in lx.CLAUSE_BREAKS or tokens[j].text == "and" and j > i + 1 \
+            if breaks[j] or tokens[j].text == "and" and j > i + 1 \
                     and tokens[j - 1].text not in lx.NEGATORS:
                 break
             out[j] = True
@@ -587,5 +604,6 @@ def _negation(tokens: list[Token]) -> list[bool]:
 def read(text: str) -> Reading:
     """The Reading of a message (cached: a turn reads its message once however many parsers look at it)."""
     tokens = tokenise(normalise(text))
-    return Reading(text=str(text), tokens=tokens, quantities=scan_quantities(tokens), clause=_clauses(tokens),
-                   negated=_negation(tokens))
+    breaks = _breaks(tokens)
+    return Reading(text=str(text), tokens=tokens, quantities=scan_quantities(tokens), clause=_clauses(tokens, breaks),
+                   negated=_negation(tokens, breaks))
