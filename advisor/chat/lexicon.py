@@ -70,7 +70,7 @@ OCCASIONS = frozenset({"times", "days", "nights", "sessions", "evenings", "morni
 # Units: word -> (dimension, factor to the base unit). Base units: GiB, hours, parameters.
 UNITS: dict[str, tuple[str, float]] = {
     **{w: ("memory", 1.0) for w in ("gb", "gib", "g", "gig", "gigs", "gigabyte", "gigabytes", "giga", "gbs",
-                                     "gbytes", "gig s")},
+                                     "gbytes", "gig s", "gigaoctet", "gigaoctets")},
     **{w: ("memory", 1 / 1024) for w in ("mb", "mib", "megabyte", "megabytes", "megs", "meg")},
     **{w: ("memory", 1024.0) for w in ("tb", "tib", "terabyte", "terabytes")},
     **{w: ("time", 1.0) for w in ("h", "hr", "hrs", "hour", "hours", "hs")},
@@ -82,6 +82,9 @@ UNITS: dict[str, tuple[str, float]] = {
     **{w: ("params", 1e9) for w in ("b", "billion", "bn")},
     "%": ("percent", 1.0), "percent": ("percent", 1.0),
 }
+# Units that count only after digits, where the word has another meaning too: French "12 Go" (gigaoctets), but
+# "in one go".
+DIGIT_UNITS: dict[str, tuple[str, float]] = {"go": ("memory", 1.0), "gio": ("memory", 1.0)}
 # Periods a rate is per, with how many of them make one month (one month = 365.25 / 12 days).
 PERIODS: dict[str, float] = {
     **dict.fromkeys(("day", "days", "d", "daily", "night", "nights"), DAYS_PER_MONTH),
@@ -144,6 +147,9 @@ NEGATORS = frozenset({"no", "not", "never", "without", "none", "nothing", "neith
                       "excluding", "minus_word"})
 # How many tokens after a negator it reaches ("I do not need a private notebook": not -> private is 3 tokens).
 NEGATION_REACH = 4
+# Intensifiers a phrase may hold without changing its meaning ("does not really matter" is "does not matter").
+PHRASE_FILLERS = frozenset({"really", "actually", "honestly", "truly", "totally", "particularly", "especially",
+                            "exactly"})
 # Words that end a clause (and so a negation's or a hedge's reach).
 CLAUSE_BREAKS = frozenset({",", ";", ".", "!", "?", "but", "though", "however", "although", "only", "just", "instead",
                            "rather", "then", "because", "while", ":"})
@@ -153,7 +159,8 @@ HEDGES = ("would be nice", "be nice", "nice to have", "nice", "ideally", "prefer
           "not required", "not essential", "not critical", "not a deal breaker", "not necessary", "maybe",
           "would like", "i would like", "nice if", "helpful", "not strictly", "if available", "could be nice",
           "would help", "not mandatory", "handy", "useful", "convenient", "good to have", "would be handy",
-          "would be useful", "nice if possible")
+          "would be useful", "nice if possible", "would be cool", "be cool", "cool to have", "would be welcome",
+          "be welcome", "welcome", "would be lovely", "would be sweet", "would be neat")
 # Words that make a requirement of a need ("private is a must", "I need background").
 REQUIREMENT_CUES = ("need", "needs", "must", "required", "require", "requires", "essential", "have to", "has to",
                     "necessary", "mandatory", "critical", "important", "want", "a must", "must have", "crucial",
@@ -167,7 +174,9 @@ GREETINGS = ("hi", "hello", "hey", "hey there", "hi there", "hello there", "yo",
              "bonjour", "thanks", "thank you", "ok", "okay", "cool", "great", "nice one")
 START_OVER = ("start over", "start again", "restart", "reset", "begin again", "from the beginning", "new workload",
               "forget all that", "forget everything", "forget it all", "clear everything", "start from scratch",
-              "start fresh", "new conversation", "reset everything", "let us start over", "redo everything")
+              "start fresh", "new conversation", "reset everything", "let us start over", "redo everything",
+              "start all over", "start it all over", "start everything over", "begin all over", "start over again",
+              "all over again", "from the top", "wipe everything", "clear all answers", "clear my answers")
 UNDO = ("undo", "undo that", "go back", "revert", "revert that", "previous question", "back", "take that back",
         "go back one step", "go back a step", "back one", "one back", "go back one question", "undo one",
         "that was wrong", "oops", "last question", "one step back", "step back", "cancel that", "scratch that",
@@ -262,6 +271,14 @@ KIND_INFERENCE = ("inference", "inferences", "inferencing", "infer", "prediction
                   "running the model", "use the model", "using the model", "transcribe", "transcribing",
                   "generate", "generating", "generation", "embeddings", "classify", "classifying", "scoring",
                   "run a trained model", "batch predictions", "testing the model", "test the model")
+# Verbs that mean training when a model is their object ("I fit gradient boosted models", "teaching a model to spot
+# defects"); alone they mean something else ("it fits in 6 GB").
+TRAINING_VERBS = ("fit", "fits", "fitting", "teach", "teaches", "teaching", "taught")
+MODEL_NOUNS = ("model", "models", "network", "networks", "net", "nets", "classifier", "classifiers", "regressor",
+               "regressors", "transformer", "transformers", "cnn", "cnns", "llm", "llms", "gan", "gans", "detector",
+               "detectors", "adapter", "adapters", "xgboost", "lightgbm", "weights")
+# How far after such a verb its object may come ("fit gradient boosted models": 3 words).
+VERB_OBJECT_REACH = 4
 # Weak signs of inference: count only without any training word ("I just run whisper on audio files").
 KIND_INFERENCE_WEAK = ("run", "running", "apply", "applying", "process", "processing")
 # Said after a kind word, these deny it ("the training is not for me").
@@ -315,7 +332,9 @@ BUDGET_FREE = ("free", "free only", "only free", "free plans only", "only free p
                "not a cent", "no funds", "student budget of 0", "nothing at all", "not paying", "no paid",
                "not pay", "not want to pay", "not willing to pay", "pay nothing", "not to pay",
                "not pay anything", "not spend anything", "not want to spend", "not spend money", "spend nothing",
-               "zero dollars", "0 dollars", "0$")
+               "zero dollars", "0 dollars", "0$", "refuse to pay", "refuse to spend", "will not pay",
+               "will not spend", "not a penny", "a single cent", "a single penny", "a single dollar", "one cent",
+               "zero spend", "not spend a", "not pay a")
 BUDGET_NO_LIMIT = ("no limit", "no budget", "unlimited", "whatever", "money is no object", "no cap", "no problem",
                    "is no problem", "no issue", "not a concern", "no object", "whatever it costs",
                    "does not matter", "my lab pays", "lab pays", "company pays", "employer pays", "no budget limit",
@@ -340,7 +359,7 @@ PREDICT_PREFER = ("would be nice", "nice", "nice to have", "ideally", "prefer", 
                   "i would prefer", "it would help", "good to have", "somewhat important", "fairly", "partly",
                   "not crucial", "not vital", "not mandatory", "if it is cheap", "medium", "a little important",
                   "would be good", "would be great", "good if", "nice if", "be good", "would help", "appreciated",
-                  )
+                  "welcome", "would be welcome", "would be cool", "be cool", "would be lovely")
 # Mild importance: a preference unless said strongly ("it matters" -> prefer; "it matters a lot" -> require).
 PREDICT_MILD = ("matters", "it matters", "consistency matters", "i care", "care about", "i care about it",
                 "somewhat matters", "it counts")
@@ -364,6 +383,7 @@ PREDICT_AVERSION = ("hate", "avoid", "dislike", "annoying", "afraid", "worried",
 PREDICT_ACCEPT = ("fine", "ok", "okay", "do not mind", "not mind", "can", "acceptable", "alright", "no problem",
                   "does not matter", "whatever", "can live with")
 PREDICT_WORDS = ("predictability", "predictable", "predictible", "same speed", "consistent", "consistency",
+                 "steadiness", "stability", "stable speed",
                  "same gpu", "reliable performance",
                  "gpu lottery", "lottery", "gpu roulette", "roulette", "speed", "steady", "variance", "spread")
 

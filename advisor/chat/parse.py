@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -205,6 +205,7 @@ class Quantity:
     idiom: bool = False
     negative: bool = False
     per_hour: bool = False
+    period_apart: bool = False  # the rate's period was said elsewhere in the clause ("in a year it adds up to 500 h")
 
     @property
     def monthly(self) -> float:
@@ -272,6 +273,9 @@ class _Scanner:
         if cur:
             return "money", 1.0, _CURRENCY_WORDS[cur[0]], cur[1]
         w = self.word(i)
+        if w in lx.DIGIT_UNITS and i > 0 and self.w[i - 1][0].isdigit():
+            dim, factor = lx.DIGIT_UNITS[w]
+            return dim, factor, None, i + 1
         if w in lx.HOUR_QUALIFIERS and self.word(i + 1) in _HOUR_WORDS:
             w, i = self.word(i + 1), i + 1  # "100 gpu hours": GPU time
         if w in lx.UNITS:
@@ -512,24 +516,32 @@ class Reading:
         return self.match({label: tuple(phrases)})
 
     def match(self, tables: dict[str, tuple[str, ...]]) -> list[Match]:
-        """Non-overlapping matches over several labelled tables at once, leftmost-longest across them."""
+        """Non-overlapping matches over several labelled tables at once, leftmost-longest across them. A phrase
+        also matches with intensifiers inside it ("price does not really matter": "price does not matter")."""
         compiled = [(label, _compiled(tuple(phrases))) for label, phrases in tables.items()]
         words = self.words
+        fillers = self._has_fillers
         out, i = [], 0
         while i < len(words):
-            best = None
+            best = None  # (label, phrase length, end)
             for label, index in compiled:
                 for cand in index.get(words[i], ()):
-                    if tuple(words[i:i + len(cand)]) == cand:
+                    end = i + len(cand) if tuple(words[i:i + len(cand)]) == cand else \
+                        _end_with_fillers(words, i, cand) if fillers else None
+                    if end is not None:
                         if best is None or len(cand) > best[1]:
-                            best = (label, len(cand))
+                            best = (label, len(cand), end)
                         break
             if best:
-                out.append(Match(i, i + best[1], best[0], self.negated[i]))
-                i += best[1]
+                out.append(Match(i, best[2], best[0], self.negated[i]))
+                i = best[2]
             else:
                 i += 1
         return out
+
+    @cached_property
+    def _has_fillers(self) -> bool:
+        return any(t.text in lx.PHRASE_FILLERS for t in self.tokens)
 
     def has(self, phrases) -> bool:
         return bool(self.find(phrases))
@@ -563,6 +575,40 @@ class Reading:
         words = self.content_words
         opener = self.find(lx.QUESTION_OPENERS)
         return bool(words) and bool(opener) and opener[0].start == 0 and words[1:2] != ["not"]
+
+
+def _end_with_fillers(words: list[str], i: int, phrase: tuple[str, ...]) -> int | None:
+    """Where the phrase ends when it matches at i with intensifiers (lexicon.PHRASE_FILLERS) between its words;
+    None when it does not."""
+    j = i
+    for k, w in enumerate(phrase):
+        while k > 0 and j < len(words) and words[j] != w and words[j] in lx.PHRASE_FILLERS:
+            j += 1
+        if j >= len(words) or words[j] != w:
+            return None
+        j += 1
+    return j
+
+
+def _periods_apart(s: _Scanner, quantities: list[Quantity], clause: list[int]) -> None:
+    """A rate's period said apart from its quantity, in the same clause ("in a year it adds up to maybe 500 hrs",
+    "monthly I'd say 40"): the quantity takes it. Only periods introduced by a preposition or an adverb count
+    ("a week" alone may be a duration)."""
+    covered = {k for q in quantities for k in range(q.start, q.end)}
+    periods: dict[int, set[float]] = {}
+    for i in range(s.n):
+        if i in covered or not (s.word(i) in ("in", "per", "each", "every", "over", "/")
+                                or s.word(i) in lx.PERIOD_ADVERBS):
+            continue
+        rate = s.rate_at(i)
+        if rate:
+            periods.setdefault(clause[i], set()).add(rate[0])
+    if not periods:
+        return
+    for q in quantities:
+        found = periods.get(clause[q.start], set())
+        if q.per_month is None and q.dim in ("time", "number") and len(found) == 1:
+            q.per_month, q.period_apart = next(iter(found)), True
 
 
 def _breaks(tokens: list[Token]) -> list[bool]:
@@ -605,5 +651,8 @@ def read(text: str) -> Reading:
     """The Reading of a message (cached: a turn reads its message once however many parsers look at it)."""
     tokens = tokenise(normalise(text))
     breaks = _breaks(tokens)
-    return Reading(text=str(text), tokens=tokens, quantities=scan_quantities(tokens), clause=_clauses(tokens, breaks),
+    clause = _clauses(tokens, breaks)
+    quantities = scan_quantities(tokens)
+    _periods_apart(_Scanner(tokens), quantities, clause)
+    return Reading(text=str(text), tokens=tokens, quantities=quantities, clause=clause,
                    negated=_negation(tokens, breaks))

@@ -89,7 +89,10 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
         elif q.dim == "frequency":
             target = "gpu_hours_per_month"
         elif q.dim == "time":
-            if q.per_month is not None or cue(q, ("gpu hours", "in total", "total", "usage")):
+            # A period said apart from a duration at the session question is how often, not a total ("every day I
+            # run one 3 hour job").
+            session_like = q.period_apart and (asking == "session_hours" or cue(q, lx.SESSION_CUES))
+            if q.per_month is not None and not session_like or cue(q, ("gpu hours", "in total", "total", "usage")):
                 target = "gpu_hours_per_month"
             elif asking in ("session_hours", "gpu_hours_per_month") and not (
                     asking == "gpu_hours_per_month" and cue(q, lx.SESSION_CUES)):
@@ -111,7 +114,8 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
             elif asking == "gpu_hours_per_month" and (q.per_month is not None or not cue(q, lx.BUDGET_WORDS[:5])):
                 target = asking
             elif cue(q, ("budget", "spend", "pay", "afford", "budjet", "cost")) or (
-                    q.per_month is not None and asking != "gpu_hours_per_month" and cue(q, lx.BUDGET_WORDS)):
+                    q.per_month is not None and not q.period_apart and asking != "gpu_hours_per_month"
+                    and cue(q, lx.BUDGET_WORDS)):
                 target = "budget_usd_per_month"
             elif cue(q, lx.MEMORY_WORDS):
                 target = "gpu_memory_gib"
@@ -154,10 +158,23 @@ def _statement(r: Reading, m: Match) -> bool:
     return len(clause) <= 3 and len(set(r.clause)) >= 3
 
 
+def _training_verbs(r: Reading) -> list[Match]:
+    """'fit ... models', 'teaching a model': a verb that means training when a model is its object, found within
+    lexicon.VERB_OBJECT_REACH words in the same clause."""
+    out = []
+    for v in r.find(lx.TRAINING_VERBS):
+        for o in r.find(lx.MODEL_NOUNS):
+            if 0 <= o.start - v.end < lx.VERB_OBJECT_REACH and r.clause[o.start] == r.clause[v.start]:
+                out.append(Match(v.start, v.end, "t", v.negated))
+                break
+    return out
+
+
 def parse_kind(ctx: Context) -> Finding | None:
     r = ctx.reading
     found = r.match({"t": lx.KIND_TRAINING, "i": lx.KIND_INFERENCE, "w": lx.KIND_INFERENCE_WEAK,
                      "m": lx.KIND_MIXED, "d": lx.KIND_DOMINANT})
+    found = sorted(found + _training_verbs(r), key=lambda m: m.start)
     if not ctx.current("kind") and not ctx.hypothetical:
         # Out of turn, deployment words are about needs ("I'd like to deploy it"), not the kind of work.
         need_words = {w for words in _NEED_TABLES.values() for w in words}
