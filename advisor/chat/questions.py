@@ -177,8 +177,7 @@ def parse_kind(ctx: Context) -> Finding | None:
     found = sorted(found + _training_verbs(r), key=lambda m: m.start)
     if not ctx.current("kind") and not ctx.hypothetical:
         # Out of turn, deployment words are about needs ("I'd like to deploy it"), not the kind of work.
-        need_words = {w for words in _NEED_TABLES.values() for w in words}
-        found = [m for m in found if " ".join(r.words[m.start:m.end]) not in need_words]
+        found = [m for m in found if " ".join(r.words[m.start:m.end]) not in _NEED_PHRASES]
         explicit = r.has(lx.CHANGE_CUES) or len(set(r.clause)) >= 3 or len(r.content_words) <= 3
         found = [m for m in found if m.label == "d" or explicit or _statement(r, m)]
         found = [m for m in found if m.label != "m" or r.has(("mixed", "mix", "a mix"))]
@@ -502,6 +501,7 @@ def parse_predictability(ctx: Context) -> Finding | None:
 # Each need's words: its keywords in advisor.vocab (the one lexicon for needs) and the chat's paraphrases.
 _NEED_TABLES = {n.value: n.keywords + lx.NEED_PHRASES.get(n.value, ()) for n in Need}
 _NEED_ANTONYMS = {f"~{k}": v for k, v in lx.NEED_ANTONYMS.items()}
+_NEED_PHRASES = frozenset(w for words in _NEED_TABLES.values() for w in words)
 _POST_NEGATIONS = ("not needed", "is not needed", "not necessary", "unnecessary", "not important", "not useful",
                    "not wanted", "not required either", "do not need it", "not a need")
 
