@@ -288,6 +288,20 @@ def test_a_dash_ends_a_clause_only_between_words(text, clauses):
     assert len(set(read(text).clause)) == clauses
 
 
+def test_lexicon_phrases_normalise_the_same_word_by_word():
+    # The lexicon's phrases are normalised word by word (fast start with the generated tables); that must give the
+    # words normalising the whole phrase gives.
+    from advisor.chat import lexicon as lx
+    from advisor.chat.parse import _normal_phrase, _words, normalise
+
+    phrases = {p for k, v in vars(lx).items() if k.isupper() and isinstance(v, (tuple, frozenset, dict))
+               for table in (v.values() if isinstance(v, dict) else [v])
+               for p in (table if isinstance(table, (tuple, frozenset)) else [])
+               if isinstance(p, str)}
+    assert len(phrases) > 2000
+    assert [p for p in phrases if _words(normalise(p)) != _words(_normal_phrase(p))] == []
+
+
 def test_a_model_name_close_to_a_command_does_not_start_over(today_world):
     # "ResNet" is one letter from "reset": destructive commands match only words as typed.
     turn = chat_turn(today_world, None, "I'm training a ResNet, needs 12GB, each run is about 4 hours")

@@ -73,6 +73,17 @@ def _words(text: str) -> list[str]:
     return [m.group() for m in _TOKEN.finditer(text)]
 
 
+@lru_cache(maxsize=8192)
+def _normal_word(word: str) -> str:
+    return normalise(word)
+
+
+def _normal_phrase(phrase: str) -> str:
+    """normalise() of a lexicon phrase, word by word: the generated tables repeat a few words thousands of times
+    ("close my laptop", "shutting the lid"), and each word is normalised once."""
+    return " ".join(_normal_word(w) for w in phrase.split(" "))
+
+
 # The words the typo corrector may correct to: every word of the lexicon (phrases, units, periods, currencies)
 # and of the needs' keywords; longer words first so a tie goes to the more specific word.
 def _vocabulary() -> tuple[str, ...]:
@@ -86,7 +97,7 @@ def _vocabulary() -> tuple[str, ...]:
     for table in tables:
         for phrase in table:
             if isinstance(phrase, str):
-                words.update(w for w in _words(normalise(phrase)) if w.isalpha() and len(w) >= 3)
+                words.update(w for w in _words(_normal_phrase(phrase)) if w.isalpha() and len(w) >= 3)
     return tuple(sorted(words, key=lambda w: (-len(w), w)))
 
 
@@ -166,7 +177,7 @@ def _compiled(phrases: tuple[str, ...]) -> dict[str, list[tuple[str, ...]]]:
     """Phrases as token tuples indexed by their first token, longest first."""
     index: dict[str, list[tuple[str, ...]]] = {}
     for phrase in phrases:
-        words = tuple(t.text for t in tokenise(normalise(phrase), fix_typos=False))
+        words = tuple(t.text for t in tokenise(_normal_phrase(phrase), fix_typos=False))
         if words:
             index.setdefault(words[0], []).append(words)
     for group in index.values():
