@@ -222,7 +222,6 @@ QUESTION_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-
 def _how_it_works() -> tuple[str, ...]:
     """'how does this advisor work', 'how do you work', 'how the tool works': the chat asked about itself."""
     subjects = ("this", "it", "you", "this advisor", "the advisor", "advisor", "this tool", "the tool", "this thing",
