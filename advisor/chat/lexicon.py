@@ -382,10 +382,8 @@ PREDICT_AVERSION = ("hate", "avoid", "dislike", "annoying", "afraid", "worried",
 PREDICT_ACCEPT = ("fine", "ok", "okay", "do not mind", "not mind", "can", "acceptable", "alright", "no problem",
                   "does not matter", "whatever", "can live with")
 PREDICT_WORDS = ("predictability", "predictable", "predictible", "same speed", "consistent", "consistency",
-                 "steadiness", "stability", "stable speed",
-                 "same gpu", "reliable performance",
+                 "steadiness", "stability", "stable speed", "same gpu", "reliable performance",
                  "gpu lottery", "lottery", "gpu roulette", "roulette", "speed", "steady", "variance", "spread")
-
 
 
 def _closing() -> tuple[str, ...]:
