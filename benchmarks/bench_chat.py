@@ -1,9 +1,11 @@
-"""The chat's accuracy on its corpus and the time of a turn.
+"""The chat's accuracy on its corpora and the time of a turn.
 
-Prints the accuracy per question (or intent) on tests/chat_corpus.toml and the list of misses, then the median
-time of a chat turn beside a bare `recommend` call measured in the same run, and the import time of the parsing
-libraries beside a bare `python -c pass`.
-Run: .venv/bin/python benchmarks/bench_chat.py [--part all|dev|held-out] [--no-timing]
+Prints the accuracy per question (or intent) and the misses on each corpus (tests/chat_corpus.toml, the development
+corpus; tests/chat_heldout.toml, written independently of it; tests/chat_fresh.toml, written after the held-out
+set's fixes), then every corpus's accuracy and the total; then the median time of a chat turn beside a bare
+`recommend` call measured in the same run, and the import time of the parsing libraries beside a bare
+`python -c pass`.
+Run: .venv/bin/python -m benchmarks.bench_chat [--corpus FILE] [--part all|dev|held-out] [--no-timing]
 """
 from __future__ import annotations
 
@@ -27,11 +29,16 @@ from advisor.recommend import recommend
 ROOT = Path(__file__).resolve().parent.parent
 
 CORPUS = ROOT / "tests" / "chat_corpus.toml"
+CORPORA = (CORPUS, ROOT / "tests" / "chat_heldout.toml", ROOT / "tests" / "chat_fresh.toml")
 
 
-def accuracy(catalog, part: str, corpus: Path = CORPUS) -> int:
+def accuracy(catalog, part: str, corpus: Path = CORPUS) -> tuple[int, int]:
+    """Prints one corpus's accuracy per question and its misses; returns (right, total). part: the development or
+    held-out part of the main corpus's own split (other corpora are always run whole)."""
     cases = load_corpus(corpus)
     dev, held = split(cases)
+    if corpus.resolve() != CORPUS.resolve():
+        part = "all"
     chosen = {"all": range(len(cases)), "dev": dev, "held-out": held}[part]
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     misses = []
@@ -42,7 +49,7 @@ def accuracy(catalog, part: str, corpus: Path = CORPUS) -> int:
         per[key][1] += 1
         if not outcome.passed:
             misses.append((i, cases[i], outcome.problems))
-    print(f"Chat corpus ({part}: {len(chosen)} of {len(cases)} utterances)\n")
+    print(f"Chat corpus {corpus.name} ({part}: {len(chosen)} of {len(cases)} utterances)\n")
     print(f"{'question or intent':24s} {'right':>7s} {'accuracy':>9s}")
     for key, (right, total) in sorted(per.items()):
         print(f"{key:24s} {right:>3d}/{total:<3d} {right / total:>9.1%}")
@@ -51,7 +58,8 @@ def accuracy(catalog, part: str, corpus: Path = CORPUS) -> int:
     print(f"Misses ({len(misses)}):" if misses else "Misses: none")
     for i, case, problems in misses:
         print(f"  #{i} {case['text']!r} at {case.get('asking', 'kind')}: {'; '.join(problems)}")
-    return len(misses)
+    print()
+    return right, total
 
 
 def _median_ms(fn, repeat: int) -> float:
@@ -123,17 +131,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("all", "dev", "held-out"), default="all")
     parser.add_argument("--no-timing", action="store_true")
-    parser.add_argument("--corpus", type=Path, default=CORPUS, help="another corpus in the same format")
+    parser.add_argument("--corpus", type=Path, action="append",
+                        help="a corpus in the same format (repeatable); default: the three corpora in tests/")
     args = parser.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"Machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}, load {load:.2f}\n")
     catalog = load_catalog()
-    misses = accuracy(catalog, args.part, args.corpus)
+    scores = {path: accuracy(catalog, args.part, path) for path in (args.corpus or CORPORA)}
+    if len(scores) > 1:
+        print("Accuracy per corpus")
+        for path, (right, total) in scores.items():
+            print(f"  {path.name:24s} {right:>4d}/{total:<4d} {right / total:>7.1%}")
+        right, total = sum(r for r, _ in scores.values()), sum(t for _, t in scores.values())
+        print(f"  {'total':24s} {right:>4d}/{total:<4d} {right / total:>7.1%}")
     if not args.no_timing:
         timing(catalog)
         import_times()
-    sys.exit(1 if misses else 0)
+    sys.exit(0 if all(r == t for r, t in scores.values()) else 1)
 
 
 if __name__ == "__main__":

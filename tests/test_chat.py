@@ -16,6 +16,7 @@ from advisor.chat.parse import correct, read
 from advisor.chat.questions import QUESTIONS
 from advisor.chat.state import MAX_HISTORY, ChatState
 from advisor.errors import ChatStateError
+from advisor.vocab import HOURS_PER_MONTH
 from advisor.workload import WORKLOAD_FIELDS
 
 ANSWER_FIELDS = [f for f in WORKLOAD_FIELDS if not f.startswith("reference")]
@@ -247,6 +248,60 @@ def test_typos_are_corrected_but_real_words_are_not(typed, meant):
     assert correct(typed) == meant
 
 
+def test_no_limit_is_an_explicit_answer_not_free_only(today_world):
+    # Settled with the held-out set: "no limit" answers the budget question as 'not free-only, no budget'.
+    turn = chat_turn(today_world, start_state("budget_usd_per_month"), "money is no object")
+    assert turn.answers["free_only"] is False and turn.answers["budget_usd_per_month"] is None
+    assert turn.asking == "predictability" and "no budget limit" in turn.reply
+
+
+def test_gpu_hours_are_bounded_by_the_notebooks_running_at_once(today_world):
+    # A notebook runs at most a month of 730.5 hours: more GPU hours need more notebooks at once, said in the same
+    # message or answered before; fewer notebooks than the hours need are refused too.
+    at_hours = start_state("gpu_hours_per_month")
+    alone = chat_turn(today_world, at_hours, "1000 gpu hours a month")
+    assert alone.intent == "invalid" and alone.answers["gpu_hours_per_month"] is None
+    assert "on 2 notebooks" in alone.reply
+    both = chat_turn(today_world, at_hours, "1000 hours a month on 2 notebooks")
+    assert both.answers["gpu_hours_per_month"] == 1000 and both.answers["notebooks_at_once"] == 2
+    ranked = talk(today_world, NEUTRAL_ANSWERS[5:], both.state)
+    assert ranked.done
+    fewer = chat_turn(today_world, ranked.state, "set notebooks to 1")
+    assert fewer.intent == "invalid" and fewer.answers["notebooks_at_once"] == 2
+    assert chat_turn(today_world, ranked.state, "1 notebook, 700 hours a month").answers["notebooks_at_once"] == 1
+
+
+def test_the_words_of_an_undo_phrase_are_not_an_answer(today_world):
+    # "go back one": the "one" belongs to the command (it became 1 GPU hour a month); "undo, 5 hours" answers.
+    after = chat_turn(today_world, start_state("session_hours"), "3 hrs").state
+    back = chat_turn(today_world, after, "oops that was wrong, go back one")
+    assert back.intent == "undo" and back.asking == "session_hours" and back.answers["gpu_hours_per_month"] is None
+    assert chat_turn(today_world, after, "scratch that, 5 hours a week").intent == "answer"
+
+
+@pytest.mark.parametrize("text, clauses", [
+    ("not inference - training", 2),  # a dash between words ends a clause (and a negation's reach)
+    ("5-6 hours", 1),                 # a dash between numbers is a range
+    ("budget -5", 1),                 # a dash before a number is a minus sign
+])
+def test_a_dash_ends_a_clause_only_between_words(text, clauses):
+    assert len(set(read(text).clause)) == clauses
+
+
+def test_lexicon_phrases_normalise_the_same_word_by_word():
+    # The lexicon's phrases are normalised word by word (fast start with the generated tables); that must give the
+    # words normalising the whole phrase gives.
+    from advisor.chat import lexicon as lx
+    from advisor.chat.parse import _normal_phrase, _words, normalise
+
+    phrases = {p for k, v in vars(lx).items() if k.isupper() and isinstance(v, (tuple, frozenset, dict))
+               for table in (v.values() if isinstance(v, dict) else [v])
+               for p in (table if isinstance(table, (tuple, frozenset)) else [])
+               if isinstance(p, str)}
+    assert len(phrases) > 2000
+    assert [p for p in phrases if _words(normalise(p)) != _words(_normal_phrase(p))] == []
+
+
 def test_a_model_name_close_to_a_command_does_not_start_over(today_world):
     # "ResNet" is one letter from "reset": destructive commands match only words as typed.
     turn = chat_turn(today_world, None, "I'm training a ResNet, needs 12GB, each run is about 4 hours")
@@ -300,8 +355,11 @@ def test_new_state_is_valid():
 
 _words = st.sampled_from(["training", "16", "GB", "hours", "a", "week", "$", "€", "-", "no", "not", "undo",
                           "what", "if", "why", "colab", "?", ",", "2h30", "free", "only", "would", "be", "nice",
-                          "private", "start", "over", "skip", "twenty", "couple", "k", "b", "and", "between"])
-_corpus_texts = st.sampled_from([c["text"] for c in load_corpus(Path(__file__).with_name("chat_corpus.toml"))])
+                          "private", "start", "over", "skip", "twenty", "couple", "k", "b", "and", "between",
+                          "negative", "gpu", "in", "every", "year", "really", "Go", "fit", "models", "public",
+                          "notebooks", "to", ":", "1000", "back", "one", "bonus"])
+_corpus_texts = st.sampled_from([c["text"] for name in ("chat_corpus.toml", "chat_heldout.toml", "chat_fresh.toml")
+                                 for c in load_corpus(Path(__file__).with_name(name))])
 # Corpus utterances with a random piece of text spliced in: a crash of this kind (a currency word whose phrase key
 # differed from its match) was found by fuzzing.
 _spliced = st.tuples(_corpus_texts, st.text(max_size=6), st.integers(0, 200)).map(
@@ -332,3 +390,5 @@ def test_any_sequence_of_messages_keeps_a_valid_state(today_world, messages):
         turn = chat_turn(today_world, turn.state, m)
         assert check_state(json.loads(json.dumps(turn.state))) == turn.state
         assert turn.done == (turn.asking is None)
+        hours, notebooks = turn.answers["gpu_hours_per_month"], turn.answers["notebooks_at_once"] or 1
+        assert hours is None or hours <= notebooks * HOURS_PER_MONTH + 1e-6  # no impossible pair is kept

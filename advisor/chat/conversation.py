@@ -153,7 +153,8 @@ def handle_start_over(t: _Turn):
 
 def handle_undo(t: _Turn):
     r = t.reading
-    if not r.find_exact(lx.UNDO) or any(f.changes for f in t.findings) and not r.is_only(lx.UNDO):
+    found = r.find_exact(lx.UNDO)
+    if not found or not r.is_only(lx.UNDO) and _answers_besides(t, found):
         return None
     if not t.state.undo():
         return _reply("undo", "There is nothing to undo yet. " + _prompt(t.state))
@@ -161,6 +162,18 @@ def handle_undo(t: _Turn):
     if t.state.done:
         return _reply("undo", text, rank=True)
     return _reply("undo", f"{text} {_prompt(t.state)}")
+
+
+def _answers_besides(t: _Turn, phrases: list) -> bool:
+    """True when the message answers a question outside the given phrases ("undo, 5 hours"); the phrases' own
+    words ("go back one") are no answer."""
+    if not any(f.changes for f in t.findings):
+        return False
+    inside = {i for m in phrases for i in range(m.start, m.end)}
+    rest = " ".join(tok.text for i, tok in enumerate(t.reading.tokens) if i not in inside)
+    ctx = t.context()
+    return any(f.changes for f in findings(Context(read(rest), ctx.asking, ctx.values, ctx.usd, False,
+                                                   ctx.gpu_memory)))
 
 
 def handle_greeting(t: _Turn):
@@ -209,7 +222,10 @@ def handle_what_if(t: _Turn):
     r = t.reading
     opener = r.find(("what about", "how about", "and", "with"))
     conditional = r.is_question and ("if" in r.words or "would" in r.words) and not platforms_in(r, t.catalog)
-    marker = r.has(lx.WHAT_IF) or conditional or (r.is_question and opener and opener[0].start == 0)
+    # "bonus if I can host it", "nice if it could run overnight": a wish, said as a condition.
+    markers = [m for m in r.find(lx.WHAT_IF) if not (r.words[m.start] == "if" and m.start > 0
+                                                     and r.words[m.start - 1] in lx.WISH_BEFORE_IF)]
+    marker = markers or conditional or (r.is_question and opener and opener[0].start == 0)
     if not marker:
         return None
     found = [f for f in findings(t.context(hypothetical=True)) if f.changes or f.problem]

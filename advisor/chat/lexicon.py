@@ -25,6 +25,18 @@ CONTRACTIONS: tuple[tuple[str, str], ...] = (
     (r"\b(\w+)'s\b", r"\1"),                  # possessive: "kaggle's quota"
     (r"\b(all|everything|any)\s+but\b", r"\1 except"),
     (r"\bidk\b", "i do not know"),
+    # Chat shorthand: "whats", "sorta", "wanna", "u", "cuz".
+    (r"\b(what|how|where|who|that)s\b", r"\1 is"),
+    (r"\bsorta\b", "sort of"),
+    (r"\bkinda\b", "kind of"),
+    (r"\bwanna\b", "want to"),
+    (r"\bgonna\b", "going to"),
+    (r"\bgotta\b", "have to"),
+    (r"\bu\b", "you"),
+    (r"\bur\b", "your"),
+    (r"\b(cuz|coz|bc)\b", "because"),
+    (r"\btho\b", "though"),
+    (r"\bprolly\b", "probably"),
     (r"\bdunno\b", "do not know"),
     (r"\bw/o\b", "without"),
     (r"\bpls\b|\bplz\b", "please"),
@@ -44,6 +56,10 @@ NUMBER_IDIOMS: dict[str, float] = {
     "a pair of": 2, "a pair": 2, "pair of": 2, "a few": 3, "few": 3, "several": 3, "a handful of": 3,
     "a handful": 3, "both": 2,
 }
+# Words that make the following number negative ("-5 hours", "minus 20", "negative two hours").
+MINUS_WORDS = ("-", "minus", "negative")
+# Words that may stand between a number and its hour unit ("100 gpu hours", "50 compute hours").
+HOUR_QUALIFIERS = ("gpu", "gpus", "compute", "notebook", "machine")
 # Words that make the following quantity a lower or upper bound or an approximation; the value is the number given.
 APPROX_WORDS = frozenset("about around roughly approximately approx maybe perhaps like circa ca some nearly almost "
                          "probably say".split())
@@ -54,7 +70,7 @@ OCCASIONS = frozenset({"times", "days", "nights", "sessions", "evenings", "morni
 # Units: word -> (dimension, factor to the base unit). Base units: GiB, hours, parameters.
 UNITS: dict[str, tuple[str, float]] = {
     **{w: ("memory", 1.0) for w in ("gb", "gib", "g", "gig", "gigs", "gigabyte", "gigabytes", "giga", "gbs",
-                                     "gbytes", "gig s")},
+                                     "gbytes", "gig s", "gigaoctet", "gigaoctets")},
     **{w: ("memory", 1 / 1024) for w in ("mb", "mib", "megabyte", "megabytes", "megs", "meg")},
     **{w: ("memory", 1024.0) for w in ("tb", "tib", "terabyte", "terabytes")},
     **{w: ("time", 1.0) for w in ("h", "hr", "hrs", "hour", "hours", "hs")},
@@ -66,6 +82,9 @@ UNITS: dict[str, tuple[str, float]] = {
     **{w: ("params", 1e9) for w in ("b", "billion", "bn")},
     "%": ("percent", 1.0), "percent": ("percent", 1.0),
 }
+# Units that count only after digits, where the word has another meaning too: French "12 Go" (gigaoctets), but
+# "in one go".
+DIGIT_UNITS: dict[str, tuple[str, float]] = {"go": ("memory", 1.0), "gio": ("memory", 1.0)}
 # Periods a rate is per, with how many of them make one month (one month = 365.25 / 12 days).
 PERIODS: dict[str, float] = {
     **dict.fromkeys(("day", "days", "d", "daily", "night", "nights"), DAYS_PER_MONTH),
@@ -128,6 +147,9 @@ NEGATORS = frozenset({"no", "not", "never", "without", "none", "nothing", "neith
                       "excluding", "minus_word"})
 # How many tokens after a negator it reaches ("I do not need a private notebook": not -> private is 3 tokens).
 NEGATION_REACH = 4
+# Intensifiers a phrase may hold without changing its meaning ("does not really matter" is "does not matter").
+PHRASE_FILLERS = frozenset({"really", "actually", "honestly", "truly", "totally", "particularly", "especially",
+                            "exactly"})
 # Words that end a clause (and so a negation's or a hedge's reach).
 CLAUSE_BREAKS = frozenset({",", ";", ".", "!", "?", "but", "though", "however", "although", "only", "just", "instead",
                            "rather", "then", "because", "while", ":"})
@@ -137,7 +159,8 @@ HEDGES = ("would be nice", "be nice", "nice to have", "nice", "ideally", "prefer
           "not required", "not essential", "not critical", "not a deal breaker", "not necessary", "maybe",
           "would like", "i would like", "nice if", "helpful", "not strictly", "if available", "could be nice",
           "would help", "not mandatory", "handy", "useful", "convenient", "good to have", "would be handy",
-          "would be useful", "nice if possible")
+          "would be useful", "nice if possible", "would be cool", "be cool", "cool to have", "would be welcome",
+          "be welcome", "welcome", "would be lovely", "would be sweet", "would be neat")
 # Words that make a requirement of a need ("private is a must", "I need background").
 REQUIREMENT_CUES = ("need", "needs", "must", "required", "require", "requires", "essential", "have to", "has to",
                     "necessary", "mandatory", "critical", "important", "want", "a must", "must have", "crucial",
@@ -151,8 +174,11 @@ GREETINGS = ("hi", "hello", "hey", "hey there", "hi there", "hello there", "yo",
              "bonjour", "thanks", "thank you", "ok", "okay", "cool", "great", "nice one")
 START_OVER = ("start over", "start again", "restart", "reset", "begin again", "from the beginning", "new workload",
               "forget all that", "forget everything", "forget it all", "clear everything", "start from scratch",
-              "start fresh", "new conversation", "reset everything", "let us start over", "redo everything")
+              "start fresh", "new conversation", "reset everything", "let us start over", "redo everything",
+              "start all over", "start it all over", "start everything over", "begin all over", "start over again",
+              "all over again", "from the top", "wipe everything", "clear all answers", "clear my answers")
 UNDO = ("undo", "undo that", "go back", "revert", "revert that", "previous question", "back", "take that back",
+        "go back one step", "go back a step", "back one", "one back", "go back one question", "undo one",
         "that was wrong", "oops", "last question", "one step back", "step back", "cancel that", "scratch that",
         "previous", "back one step", "go back one", "undo last", "undo the last change", "revert the last change")
 SKIP = ("skip", "pass", "next", "next question", "skip it", "skip this", "move on", "rather not say",
@@ -195,6 +221,16 @@ QUESTION_WORDS: dict[str, tuple[str, ...]] = {
              "choose", "first", "winner", "top"),
 }
 
+
+def _how_it_works() -> tuple[str, ...]:
+    """'how does this advisor work', 'how do you work', 'how the tool works': the chat asked about itself."""
+    subjects = ("this", "it", "you", "this advisor", "the advisor", "advisor", "this tool", "the tool", "this thing",
+                "this chat", "the chat", "this bot", "the bot", "this app", "the app", "this site", "the site",
+                "all this", "this all")
+    return tuple(form.format(s) for s in subjects for form in ("how does {} work", "how do {} work",
+                                                               "how {} works"))
+
+
 # Topics the chat explains: topic -> phrases that name it.
 EXPLAIN_TOPICS: dict[str, tuple[str, ...]] = {
     "training_score": ("training score",),
@@ -205,14 +241,14 @@ EXPLAIN_TOPICS: dict[str, tuple[str, ...]] = {
                         "price per score", "per 1 000 points", "cost per point", "per 1 k points", "dollars per"),
     "estimate": ("estimated", "estimate", "estimates", "measured or estimated", "modelled", "modeled", "measured",
                  "how accurate", "tilde", "~"),
-    "gpu_lottery": ("gpu lottery", "lottery"),
+    "gpu_lottery": ("gpu lottery", "lottery", "gpu roulette", "roulette"),
     "predictability": ("predictable", "predictability", "same speed", "consistent speed", "consistency",
                        "spread"),
     "needs": tuple(dict.fromkeys(("selectable timeout", "background execution", "deployment as a service",
                                   "private notebooks", "private notebook", "background", "deployment",
                                   "timeout", "needs", "features", "feature", "special needs"))),
     "budget": ("budget", "per month or total", "monthly or total", "per month or in total", "monthly budget"),
-    "how_it_works": ("how does this work", "how does it work", "how do you rank", "how does the ranking work",
+    "how_it_works": _how_it_works() + ("how do you rank", "how does the ranking work",
                      "how do you choose", "how do you decide", "how are they ranked", "how it works", "help",
                      "what can you do", "what do you do", "how do you pick", "ranking", "rank them",
                      "what are you", "who are you"),
@@ -234,6 +270,14 @@ KIND_INFERENCE = ("inference", "inferences", "inferencing", "infer", "prediction
                   "running the model", "use the model", "using the model", "transcribe", "transcribing",
                   "generate", "generating", "generation", "embeddings", "classify", "classifying", "scoring",
                   "run a trained model", "batch predictions", "testing the model", "test the model")
+# Verbs that mean training when a model is their object ("I fit gradient boosted models", "teaching a model to spot
+# defects"); alone they mean something else ("it fits in 6 GB").
+TRAINING_VERBS = ("fit", "fits", "fitting", "teach", "teaches", "teaching", "taught")
+MODEL_NOUNS = ("model", "models", "network", "networks", "net", "nets", "classifier", "classifiers", "regressor",
+               "regressors", "transformer", "transformers", "cnn", "cnns", "llm", "llms", "gan", "gans", "detector",
+               "detectors", "adapter", "adapters", "xgboost", "lightgbm", "weights")
+# How far after such a verb its object may come ("fit gradient boosted models": 3 words).
+VERB_OBJECT_REACH = 4
 # Weak signs of inference: count only without any training word ("I just run whisper on audio files").
 KIND_INFERENCE_WEAK = ("run", "running", "apply", "applying", "process", "processing")
 # Said after a kind word, these deny it ("the training is not for me").
@@ -265,6 +309,11 @@ MONTHLY_CUES = ("gpu hours", "in total", "total", "a month", "per month", "month
 
 NOTEBOOK_NOUNS = ("notebook", "notebooks", "notebok", "kernels", "kernel", "instances", "instance", "sessions",
                   "tabs", "machines")
+# A field named before a bare number sets it ("set notebooks to 2", "memory: 24"): field -> its names, and the
+# words that may link the name to the number.
+FIELD_NAMES = {"notebooks_at_once": ("notebook", "notebooks", "notebok", "kernels", "instances"),
+               "gpu_memory_gib": ("memory", "vram"), "budget_usd_per_month": ("budget", "budjet")}
+FIELD_LINKS = frozenset({"to", "=", ":", "is", "be", "should", "at", "as", "now", "of", "will", "becomes"})
 NOTEBOOK_CUES = ("at once", "at the same time", "in parallel", "parallel", "concurrently", "concurrent",
                  "simultaneously", "side by side")
 NOTEBOOK_ONE = ("one after another", "one after the other", "one at a time", "never in parallel",
@@ -273,14 +322,20 @@ NOTEBOOK_ONE = ("one after another", "one after the other", "one at a time", "ne
 
 BUDGET_WORDS = ("budget", "spend", "pay", "afford", "cost", "costs", "price", "money", "max", "maximum",
                 "at most", "up to", "cap", "spending", "paying", "month", "a month", "per month")
+# Words that put a clause about money ("money is no problem", "whatever it costs").
+MONEY_TOPIC = ("budget", "money", "spend", "spending", "cost", "costs", "price", "prices", "pay", "paying", "funds",
+               "cash", "dollars", "bucks", "expense", "expenses")
 BUDGET_FREE = ("free", "free only", "only free", "free plans only", "only free plans", "free plans", "nothing",
                "zero", "no money", "broke", "i am broke", "can not pay", "can not afford", "not money",
                "have not money", "no cash", "poor", "free tier", "free stuff", "nada", "zilch", "0 dollars",
                "not a cent", "no funds", "student budget of 0", "nothing at all", "not paying", "no paid",
                "not pay", "not want to pay", "not willing to pay", "pay nothing", "not to pay",
                "not pay anything", "not spend anything", "not want to spend", "not spend money", "spend nothing",
-               "zero dollars", "0 dollars", "0$")
-BUDGET_NO_LIMIT = ("no limit", "no budget", "unlimited", "whatever", "money is no object", "no cap",
+               "zero dollars", "0 dollars", "0$", "refuse to pay", "refuse to spend", "will not pay",
+               "will not spend", "not a penny", "a single cent", "a single penny", "a single dollar", "one cent",
+               "zero spend", "not spend a", "not pay a")
+BUDGET_NO_LIMIT = ("no limit", "no budget", "unlimited", "whatever", "money is no object", "no cap", "no problem",
+                   "is no problem", "no issue", "not a concern", "no object", "whatever it costs",
                    "does not matter", "my lab pays", "lab pays", "company pays", "employer pays", "no budget limit",
                    "not an issue", "not a problem", "sky is the limit", "any", "no max", "no maximum",
                    "whatever it takes", "no constraint", "no restriction", "not limited", "limitless",
@@ -303,7 +358,7 @@ PREDICT_PREFER = ("would be nice", "nice", "nice to have", "ideally", "prefer", 
                   "i would prefer", "it would help", "good to have", "somewhat important", "fairly", "partly",
                   "not crucial", "not vital", "not mandatory", "if it is cheap", "medium", "a little important",
                   "would be good", "would be great", "good if", "nice if", "be good", "would help", "appreciated",
-                  )
+                  "welcome", "would be welcome", "would be cool", "be cool", "would be lovely")
 # Mild importance: a preference unless said strongly ("it matters" -> prefer; "it matters a lot" -> require).
 PREDICT_MILD = ("matters", "it matters", "consistency matters", "i care", "care about", "i care about it",
                 "somewhat matters", "it counts")
@@ -317,8 +372,9 @@ PREDICT_REQUIRE = ("must", "need", "needs", "required", "require", "essential", 
                    "a must", "must have", "very", "extremely", "really important", "of course", "steady",
                    "stable", "guaranteed", "yes it matters", "it matters", "a lot", "lots")
 # Words for unpredictability: denied, they mean 'require'; accepted, 'any'.
-PREDICT_ANTI = ("lottery", "lotteries", "surprise", "surprises", "random", "randomly", "vary", "varies", "varying",
-                "variable", "variance", "slower", "slow", "fluctuate", "fluctuates", "fluctuating",
+PREDICT_ANTI = ("lottery", "lotteries", "roulette", "gpu roulette", "luck of the draw", "pot luck", "potluck",
+                "dice roll", "roll of the dice", "surprise", "surprises", "random", "randomly", "vary", "varies",
+                "varying", "variable", "variance", "slower", "slow", "fluctuate", "fluctuates", "fluctuating",
                 "inconsistent", "unpredictable", "different gpus", "different speeds", "gamble")
 # Said before a word for unpredictability, these make it a requirement ("I'd hate to get a slow GPU").
 PREDICT_AVERSION = ("hate", "avoid", "dislike", "annoying", "afraid", "worried", "worry", "fear", "cannot stand",
@@ -326,8 +382,54 @@ PREDICT_AVERSION = ("hate", "avoid", "dislike", "annoying", "afraid", "worried",
 PREDICT_ACCEPT = ("fine", "ok", "okay", "do not mind", "not mind", "can", "acceptable", "alright", "no problem",
                   "does not matter", "whatever", "can live with")
 PREDICT_WORDS = ("predictability", "predictable", "predictible", "same speed", "consistent", "consistency",
-                 "same gpu", "reliable performance",
-                 "gpu lottery", "lottery", "speed", "steady", "variance", "spread")
+                 "steadiness", "stability", "stable speed", "same gpu", "reliable performance",
+                 "gpu lottery", "lottery", "gpu roulette", "roulette", "speed", "steady", "variance", "spread")
+
+
+def _closing() -> tuple[str, ...]:
+    """'close the tab', 'closing my browser', 'the laptop is shut', 'with the lid closed': a need for background
+    execution, said as what the user does to their own machine."""
+    things = ("tab", "browser", "laptop", "computer", "pc", "window", "lid", "browser tab", "notebook tab", "mac",
+              "macbook", "machine", "screen")
+    verbs = ("close", "closes", "closing", "closed", "shut", "shuts", "shutting", "shut down", "shutting down",
+             "turn off", "turning off", "switch off", "switching off", "put to sleep")
+    states = ("closed", "shut", "off", "asleep", "shut down", "turned off", "switched off")
+    out = []
+    for thing in things:
+        for det in ("the ", "my ", "our ", ""):
+            out += [f"{verb} {det}{thing}" for verb in verbs]
+            out += [f"{det}{thing}{link} {state}" for link in ("", " is", " being", " gets") for state in states]
+    return tuple(out)
+
+
+# Ways of naming the needs beside advisor.vocab.Need.keywords (that enum holds the core's names; these are the
+# chat's paraphrases): need value -> phrases.
+NEED_PHRASES: dict[str, tuple[str, ...]] = {
+    "selectable-timeout": ("times out", "timing out", "timed out", "time outs", "pick how long", "choose how long",
+                           "set how long", "decide how long", "control how long", "how long before it stops",
+                           "control the timeout", "change the timeout", "adjust the timeout", "longer timeout",
+                           "control when it stops", "decide when it stops", "idle limit", "auto stop",
+                           "auto shut down", "shutdown timer"),
+    "background": _closing() + ("walk away", "while i am away", "when i am away", "while i am asleep",
+                                "when i log out", "after i log out", "logged out", "lose connection",
+                                "connection drops", "internet drops", "wifi drops", "unattended runs",
+                                "keeps going", "keep going", "run by itself", "runs by itself", "on its own",
+                                "detached", "headless"),
+    "deployment": ("host the model", "host my model", "host a model", "host models", "serve the model as",
+                   "serve my model as", "api endpoint", "an endpoint", "inference endpoint", "public url",
+                   "serve requests", "expose an api", "expose it", "put it online", "make it an api",
+                   "as a web app", "as an app", "host an app"),
+    "private": ("only me", "hidden", "not shared", "not visible", "nobody can see", "no one can see",
+                "keep it to myself", "keep my code private", "closed source", "under nda", "nda"),
+}
+# Words for the opposite of a need: denied, they name the need ("my notebooks can't be public" = private).
+NEED_ANTONYMS: dict[str, tuple[str, ...]] = {
+    "private": ("public", "publicly", "visible to everyone", "visible to others", "open to everyone",
+                "open to the public", "shared publicly", "world readable", "anyone can see"),
+}
+# A conditional after one of these words is a wish, not a what-if ("bonus if I can host it", "nice if it could").
+WISH_BEFORE_IF = ("nice", "bonus", "good", "great", "helpful", "handy", "useful", "better", "ideal", "plus", "cool",
+                  "happy", "glad", "appreciated", "prefer", "preferably", "ideally", "lovely", "neat", "awesome")
 
 NEEDS_NONE = ("none", "nothing", "no", "nope", "nothing special", "none of those", "none of them", "none of that",
               "not really", "neither", "no thanks", "nothing else", "not necessary", "no special needs",

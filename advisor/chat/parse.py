@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -73,6 +73,17 @@ def _words(text: str) -> list[str]:
     return [m.group() for m in _TOKEN.finditer(text)]
 
 
+@lru_cache(maxsize=8192)
+def _normal_word(word: str) -> str:
+    return normalise(word)
+
+
+def _normal_phrase(phrase: str) -> str:
+    """normalise() of a lexicon phrase, word by word: the generated tables repeat a few words thousands of times
+    ("close my laptop", "shutting the lid"), and each word is normalised once."""
+    return " ".join(_normal_word(w) for w in phrase.split(" "))
+
+
 # The words the typo corrector may correct to: every word of the lexicon (phrases, units, periods, currencies)
 # and of the needs' keywords; longer words first so a tie goes to the more specific word.
 def _vocabulary() -> tuple[str, ...]:
@@ -81,11 +92,12 @@ def _vocabulary() -> tuple[str, ...]:
               and k != "COMMON_WORDS"]
     tables += list(lx.EXPLAIN_TOPICS.values()) + list(lx.CURRENCIES.values()) + list(lx.QUESTION_WORDS.values())
     tables += list(lx.PLATFORM_ALIASES.values()) + list(lx.OTHER_PLATFORMS.values()) + list(lx.FACT_WORDS.values())
+    tables += list(lx.NEED_PHRASES.values()) + list(lx.NEED_ANTONYMS.values())
     tables += [n.keywords for n in Need] + [tuple(lx.NUMBER_IDIOMS), tuple(lx.DURATION_IDIOMS)]
     for table in tables:
         for phrase in table:
             if isinstance(phrase, str):
-                words.update(w for w in _words(normalise(phrase)) if w.isalpha() and len(w) >= 3)
+                words.update(w for w in _words(_normal_phrase(phrase)) if w.isalpha() and len(w) >= 3)
     return tuple(sorted(words, key=lambda w: (-len(w), w)))
 
 
@@ -165,7 +177,7 @@ def _compiled(phrases: tuple[str, ...]) -> dict[str, list[tuple[str, ...]]]:
     """Phrases as token tuples indexed by their first token, longest first."""
     index: dict[str, list[tuple[str, ...]]] = {}
     for phrase in phrases:
-        words = tuple(t.text for t in tokenise(normalise(phrase), fix_typos=False))
+        words = tuple(t.text for t in tokenise(_normal_phrase(phrase), fix_typos=False))
         if words:
             index.setdefault(words[0], []).append(words)
     for group in index.values():
@@ -204,6 +216,7 @@ class Quantity:
     idiom: bool = False
     negative: bool = False
     per_hour: bool = False
+    period_apart: bool = False  # the rate's period was said elsewhere in the clause ("in a year it adds up to 500 h")
 
     @property
     def monthly(self) -> float:
@@ -247,7 +260,7 @@ class _Scanner:
     def number_at(self, i: int) -> tuple[float, int, bool, bool] | None:
         """(value, end, idiom, negative) of a number starting at i."""
         negative = False
-        if self.word(i) in ("-", "minus") and (i == 0 or self.t[i - 1].num is None) \
+        if self.word(i) in lx.MINUS_WORDS and (i == 0 or self.t[i - 1].num is None) \
                 and self.word(i - 1) not in _HOUR_WORDS:
             negative, i = True, i + 1
         if self.word(i) == "~":
@@ -271,6 +284,11 @@ class _Scanner:
         if cur:
             return "money", 1.0, _CURRENCY_WORDS[cur[0]], cur[1]
         w = self.word(i)
+        if w in lx.DIGIT_UNITS and i > 0 and self.w[i - 1][0].isdigit():
+            dim, factor = lx.DIGIT_UNITS[w]
+            return dim, factor, None, i + 1
+        if w in lx.HOUR_QUALIFIERS and self.word(i + 1) in _HOUR_WORDS:
+            w, i = self.word(i + 1), i + 1  # "100 gpu hours": GPU time
         if w in lx.UNITS:
             dim, factor = lx.UNITS[w]
             return dim, factor, None, i + 1
@@ -337,8 +355,12 @@ class _Scanner:
                     k += 1
             if not (self.word(j) == "or" and self.word(k) == "so"):
                 b = self.simple_at(k, default=q)
-                if b and b.value >= 0 and q.value >= 0 and (b.dim == q.dim or q.dim == "number"
-                                                            or b.dim == "number"):
+                # Across a comma, two quantities with their own units and only one of them a rate are two answers
+                # ("runs go two days, maybe 100 hrs a month"), not one answer and its alternative.
+                separate = b is not None and self.word(j) == "," and q.dim != "number" and \
+                    (q.per_month is None) != (b.per_month is None)
+                if b and not separate and b.value >= 0 and q.value >= 0 and (b.dim == q.dim or q.dim == "number"
+                                                                             or b.dim == "number"):
                     return self.join_range(q, b, i)
         return q
 
@@ -382,7 +404,7 @@ class _Scanner:
         """One number with its unit, currency and rate: '$10/month', '2h30', '16 GB', 'an hour and a half'."""
         start = i
         currency = None
-        minus = self.word(i) in ("-", "minus") and (i == 0 or self.t[i - 1].num is None)
+        minus = self.word(i) in lx.MINUS_WORDS and (i == 0 or self.t[i - 1].num is None)
         cur = self.phrase_at(i + minus, lx.CURRENCY_SYMBOLS) or self.phrase_at(i + minus, _CODES)
         if cur and cur[0] in _CURRENCY_WORDS and (self.number_at(cur[1]) is not None):
             currency, i = _CURRENCY_WORDS[cur[0]], cur[1]
@@ -505,24 +527,32 @@ class Reading:
         return self.match({label: tuple(phrases)})
 
     def match(self, tables: dict[str, tuple[str, ...]]) -> list[Match]:
-        """Non-overlapping matches over several labelled tables at once, leftmost-longest across them."""
+        """Non-overlapping matches over several labelled tables at once, leftmost-longest across them. A phrase
+        also matches with intensifiers inside it ("price does not really matter": "price does not matter")."""
         compiled = [(label, _compiled(tuple(phrases))) for label, phrases in tables.items()]
         words = self.words
+        fillers = self._has_fillers
         out, i = [], 0
         while i < len(words):
-            best = None
+            best = None  # (label, phrase length, end)
             for label, index in compiled:
                 for cand in index.get(words[i], ()):
-                    if tuple(words[i:i + len(cand)]) == cand:
+                    end = i + len(cand) if tuple(words[i:i + len(cand)]) == cand else \
+                        _end_with_fillers(words, i, cand) if fillers else None
+                    if end is not None:
                         if best is None or len(cand) > best[1]:
-                            best = (label, len(cand))
+                            best = (label, len(cand), end)
                         break
             if best:
-                out.append(Match(i, i + best[1], best[0], self.negated[i]))
-                i += best[1]
+                out.append(Match(i, best[2], best[0], self.negated[i]))
+                i = best[2]
             else:
                 i += 1
         return out
+
+    @cached_property
+    def _has_fillers(self) -> bool:
+        return any(t.text in lx.PHRASE_FILLERS for t in self.tokens)
 
     def has(self, phrases) -> bool:
         return bool(self.find(phrases))
@@ -558,16 +588,60 @@ class Reading:
         return bool(words) and bool(opener) and opener[0].start == 0 and words[1:2] != ["not"]
 
 
-def _clauses(tokens: list[Token]) -> list[int]:
+def _end_with_fillers(words: list[str], i: int, phrase: tuple[str, ...]) -> int | None:
+    """Where the phrase ends when it matches at i with intensifiers (lexicon.PHRASE_FILLERS) between its words;
+    None when it does not."""
+    j = i
+    for k, w in enumerate(phrase):
+        while k > 0 and j < len(words) and words[j] != w and words[j] in lx.PHRASE_FILLERS:
+            j += 1
+        if j >= len(words) or words[j] != w:
+            return None
+        j += 1
+    return j
+
+
+def _periods_apart(s: _Scanner, quantities: list[Quantity], clause: list[int]) -> None:
+    """A rate's period said apart from its quantity, in the same clause ("in a year it adds up to maybe 500 hrs",
+    "monthly I'd say 40"): the quantity takes it. Only periods introduced by a preposition or an adverb count
+    ("a week" alone may be a duration)."""
+    covered = {k for q in quantities for k in range(q.start, q.end)}
+    periods: dict[int, set[float]] = {}
+    for i in range(s.n):
+        if i in covered or not (s.word(i) in ("in", "per", "each", "every", "over", "/")
+                                or s.word(i) in lx.PERIOD_ADVERBS):
+            continue
+        rate = s.rate_at(i)
+        if rate:
+            periods.setdefault(clause[i], set()).add(rate[0])
+    if not periods:
+        return
+    for q in quantities:
+        found = periods.get(clause[q.start], set())
+        if q.per_month is None and q.dim in ("time", "number") and len(found) == 1:
+            q.per_month, q.period_apart = next(iter(found)), True
+
+
+def _breaks(tokens: list[Token]) -> list[bool]:
+    """True for tokens that end a clause: punctuation and linking words (lexicon.CLAUSE_BREAKS), and a dash between
+    words ("not inference - training"; a dash before a number is a range or a minus sign)."""
+    out = []
+    for i, t in enumerate(tokens):
+        dash = t.text == "-" and 0 < i < len(tokens) - 1 and tokens[i - 1].num is None \
+            and tokens[i + 1].num is None and tokens[i + 1].text.isalpha()
+        out.append(t.text in lx.CLAUSE_BREAKS or dash)
+    return out
+
+
+def _clauses(tokens: list[Token], breaks: list[bool]) -> list[int]:
     out, c = [], 0
-    for t in tokens:
-        if t.text in lx.CLAUSE_BREAKS:
-            c += 1
+    for brk in breaks:
+        c += brk
         out.append(c)
     return out
 
 
-def _negation(tokens: list[Token]) -> list[bool]:
+def _negation(tokens: list[Token], breaks: list[bool]) -> list[bool]:
     """True for tokens within a negator's reach in its clause ("no training, only inference": training only)."""
     out = [False] * len(tokens)
     for i, t in enumerate(tokens):
@@ -576,7 +650,7 @@ def _negation(tokens: list[Token]) -> list[bool]:
         if t.text == "not" and i + 1 < len(tokens) and tokens[i + 1].text in ("only", "just"):
             continue
         for j in range(i + 1, min(len(tokens), i + 1 + lx.NEGATION_REACH)):
-            if tokens[j].text in lx.CLAUSE_BREAKS or tokens[j].text == "and" and j > i + 1 \
+            if breaks[j] or tokens[j].text == "and" and j > i + 1 \
                     and tokens[j - 1].text not in lx.NEGATORS:
                 break
             out[j] = True
@@ -587,5 +661,9 @@ def _negation(tokens: list[Token]) -> list[bool]:
 def read(text: str) -> Reading:
     """The Reading of a message (cached: a turn reads its message once however many parsers look at it)."""
     tokens = tokenise(normalise(text))
-    return Reading(text=str(text), tokens=tokens, quantities=scan_quantities(tokens), clause=_clauses(tokens),
-                   negated=_negation(tokens))
+    breaks = _breaks(tokens)
+    clause = _clauses(tokens, breaks)
+    quantities = scan_quantities(tokens)
+    _periods_apart(_Scanner(tokens), quantities, clause)
+    return Reading(text=str(text), tokens=tokens, quantities=quantities, clause=clause,
+                   negated=_negation(tokens, breaks))

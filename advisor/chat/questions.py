@@ -5,6 +5,7 @@ back, or the problem that stops it (a value out of range, an amount in a currenc
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -88,7 +89,10 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
         elif q.dim == "frequency":
             target = "gpu_hours_per_month"
         elif q.dim == "time":
-            if q.per_month is not None or cue(q, ("gpu hours", "in total", "total", "usage")):
+            # A period said apart from a duration at the session question is how often, not a total ("every day I
+            # run one 3 hour job").
+            session_like = q.period_apart and (asking == "session_hours" or cue(q, lx.SESSION_CUES))
+            if q.per_month is not None and not session_like or cue(q, ("gpu hours", "in total", "total", "usage")):
                 target = "gpu_hours_per_month"
             elif asking in ("session_hours", "gpu_hours_per_month") and not (
                     asking == "gpu_hours_per_month" and cue(q, lx.SESSION_CUES)):
@@ -98,7 +102,10 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
                 target = "session_hours"
         elif q.dim == "number":
             after = words[q.end:q.end + 3]
-            if q.noun in lx.NOTEBOOK_NOUNS or any(w in lx.NOTEBOOK_NOUNS for w in after[:2]) or \
+            named = _named_field(words, q.start)
+            if named:
+                target = named
+            elif q.noun in lx.NOTEBOOK_NOUNS or any(w in lx.NOTEBOOK_NOUNS for w in after[:2]) or \
                     r.find(lx.NOTEBOOK_CUES) and any(m.start in (q.end, q.end + 1) for m in r.find(lx.NOTEBOOK_CUES)):
                 target = "notebooks_at_once"
             elif q.noun in ("epochs", "epoch", "people", "images", "photos", "gpus", "gpu", "years", "params",
@@ -107,7 +114,8 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
             elif asking == "gpu_hours_per_month" and (q.per_month is not None or not cue(q, lx.BUDGET_WORDS[:5])):
                 target = asking
             elif cue(q, ("budget", "spend", "pay", "afford", "budjet", "cost")) or (
-                    q.per_month is not None and asking != "gpu_hours_per_month" and cue(q, lx.BUDGET_WORDS)):
+                    q.per_month is not None and not q.period_apart and asking != "gpu_hours_per_month"
+                    and cue(q, lx.BUDGET_WORDS)):
                 target = "budget_usd_per_month"
             elif cue(q, lx.MEMORY_WORDS):
                 target = "gpu_memory_gib"
@@ -116,6 +124,20 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
         if target:
             out.setdefault(target, []).append(q)
     return out
+
+
+def _named_field(words: list[str], start: int) -> str | None:
+    """The field a bare number is set to when the field is named just before it: "set notebooks to 2", "memory: 24",
+    "budget = 30", "notebooks should be 3" (lexicon.FIELD_NAMES; only linking words may stand between)."""
+    j = start - 1
+    while j >= 0 and start - j <= 4 and words[j] in lx.FIELD_LINKS:
+        j -= 1
+    if j < 0 or j == start - 1:  # at least one link: "notebooks to 2", not "notebooks 2 and 3 GB"
+        return None
+    for name, nouns in lx.FIELD_NAMES.items():
+        if words[j] in nouns:
+            return name
+    return None
 
 
 def _largest(qs: list[Quantity], value=lambda q: q.value) -> float:
@@ -136,14 +158,26 @@ def _statement(r: Reading, m: Match) -> bool:
     return len(clause) <= 3 and len(set(r.clause)) >= 3
 
 
+def _training_verbs(r: Reading) -> list[Match]:
+    """'fit ... models', 'teaching a model': a verb that means training when a model is its object, found within
+    lexicon.VERB_OBJECT_REACH words in the same clause."""
+    out = []
+    for v in r.find(lx.TRAINING_VERBS):
+        for o in r.find(lx.MODEL_NOUNS):
+            if 0 <= o.start - v.end < lx.VERB_OBJECT_REACH and r.clause[o.start] == r.clause[v.start]:
+                out.append(Match(v.start, v.end, "t", v.negated))
+                break
+    return out
+
+
 def parse_kind(ctx: Context) -> Finding | None:
     r = ctx.reading
     found = r.match({"t": lx.KIND_TRAINING, "i": lx.KIND_INFERENCE, "w": lx.KIND_INFERENCE_WEAK,
                      "m": lx.KIND_MIXED, "d": lx.KIND_DOMINANT})
+    found = sorted(found + _training_verbs(r), key=lambda m: m.start)
     if not ctx.current("kind") and not ctx.hypothetical:
         # Out of turn, deployment words are about needs ("I'd like to deploy it"), not the kind of work.
-        need_words = {w for words in _NEED_TABLES.values() for w in words}
-        found = [m for m in found if " ".join(r.words[m.start:m.end]) not in need_words]
+        found = [m for m in found if " ".join(r.words[m.start:m.end]) not in _NEED_PHRASES]
         explicit = r.has(lx.CHANGE_CUES) or len(set(r.clause)) >= 3 or len(r.content_words) <= 3
         found = [m for m in found if m.label == "d" or explicit or _statement(r, m)]
         found = [m for m in found if m.label != "m" or r.has(("mixed", "mix", "a mix"))]
@@ -257,14 +291,18 @@ def parse_monthly(ctx: Context) -> Finding | None:
     bad = _negatives(qs)
     if bad:
         return Finding("gpu_hours_per_month", problem=_out_of_range("gpu_hours_per_month", bad[0].value,
-                                                                    "GPU hours a month"))
-    notebooks = ctx.values.get("notebooks_at_once") or 1
+                                                                    "the GPU time"))
+    # GPU time is bounded by the notebooks running at once (said in this message, answered, or the default one):
+    # each runs at most the whole month, 730.5 hours.
+    notebooks = _notebooks_value(ctx) or ctx.values.get("notebooks_at_once") or 1
     for x in qs:
         if x.dim == "time" and x.per_month and x.value > HOURS_PER_MONTH / x.per_month * notebooks + 1e-9:
             period = _rate_words(x) or "a month"
-            return Finding("gpu_hours_per_month", problem=f"{_hours(x.value)} {period} is more than {notebooks} "
+            return Finding("gpu_hours_per_month", problem=f"{_hours(x.value)} {period} is more than {notebooks:g} "
                                                           f"notebook{'s' if notebooks > 1 else ''} can run in "
-                                                          f"{period if period.startswith('a ') else 'that time'}")
+                                                          f"{period if period.startswith('a ') else 'that time'}"
+                                                          + _more_notebooks_hint(x.monthly,
+                                                                                 f"{_hours(x.value)} {period}"))
     freq = next((x for x in qs if x.dim == "frequency"), None)
     if freq is not None:
         # "8 hours a day, 5 days a week", "overnight, 3 nights a week": hours per occasion x occasions.
@@ -275,6 +313,8 @@ def parse_monthly(ctx: Context) -> Finding | None:
         if hours is None:
             return None
         value = round(freq.value * hours * freq.per_month, 2)
+        if value > HOURS_PER_MONTH * notebooks + 1e-9:
+            return Finding("gpu_hours_per_month", problem=_over_month(value, notebooks))
         return Finding("gpu_hours_per_month", {"gpu_hours_per_month": value},
                        f"{freq.value:g} {freq.noun} {_rate_words(freq)} of {_hours(hours)} is about {value:.0f} "
                        "GPU hours a month")
@@ -283,14 +323,32 @@ def parse_monthly(ctx: Context) -> Finding | None:
     value = round(q.monthly, 2)
     if not BOUNDS["gpu_hours_per_month"].accepts(value):
         return Finding("gpu_hours_per_month", problem=_out_of_range("gpu_hours_per_month", value,
-                                                                    "GPU hours a month"))
+                                                                    "the GPU time"))
+    if value > HOURS_PER_MONTH * notebooks + 1e-9:
+        return Finding("gpu_hours_per_month", problem=_over_month(value, notebooks))
     rate = _rate_words(q)
     said = f"{_hours(q.value)} {rate} is about {value:.0f} GPU hours a month" if rate else \
         f"{value:g} GPU hours a month"
     return Finding("gpu_hours_per_month", {"gpu_hours_per_month": value}, said)
 
 
-def parse_notebooks(ctx: Context) -> Finding | None:
+def _over_month(value: float, notebooks: float) -> str:
+    """'1000 GPU hours a month is more than 1 notebook can run in a month (730.5 hours)...'."""
+    plural = "s" if notebooks > 1 else ""
+    return f"{value:g} GPU hours a month is more than {notebooks:g} notebook{plural} can run in a month " \
+           f"({notebooks * HOURS_PER_MONTH:g} hours)" + _more_notebooks_hint(value, f"{value:g} hours a month")
+
+
+def _more_notebooks_hint(monthly: float, said: str) -> str:
+    """How to say that several notebooks share the hours, when few enough could."""
+    needed = math.ceil(monthly / HOURS_PER_MONTH - 1e-9)
+    if not BOUNDS["notebooks_at_once"].accepts(needed):
+        return ""
+    return f"; if {needed} or more notebooks run at once, say so ('{said} on {needed} notebooks')"
+
+
+def _notebooks_value(ctx: Context) -> float | None:
+    """The number of notebooks a message says run at once, or None."""
     r = ctx.reading
     current = ctx.current("notebooks_at_once")
     qs = assign(r, ctx.asking).get("notebooks_at_once", [])
@@ -308,12 +366,25 @@ def parse_notebooks(ctx: Context) -> Finding | None:
         value = 1.0
     if value is None and qs:
         value = _largest(qs)
+    return value
+
+
+def parse_notebooks(ctx: Context) -> Finding | None:
+    value = _notebooks_value(ctx)
     if value is None:
         return None
     if not BOUNDS["notebooks_at_once"].accepts(value):
         return Finding("notebooks_at_once",
                        problem=_out_of_range("notebooks_at_once", value, "the number of notebooks"))
     n = int(value)
+    hours = ctx.values.get("gpu_hours_per_month")
+    if hours and hours > n * HOURS_PER_MONTH + 1e-9 and "gpu_hours_per_month" not in assign(ctx.reading, ctx.asking):
+        # Fewer notebooks than the GPU hours already answered need: say so rather than keep an impossible pair.
+        return Finding("notebooks_at_once", problem=f"{n} notebook{'s' if n != 1 else ''} can run at most "
+                                                    f"{n * HOURS_PER_MONTH:g} GPU hours in a month, and you said "
+                                                    f"{hours:g}; lower the GPU hours in the same message (for "
+                                                    f"example '{n} notebook{'s' if n != 1 else ''}, "
+                                                    f"{math.floor(n * HOURS_PER_MONTH)} hours a month')")
     return Finding("notebooks_at_once", {"notebooks_at_once": n}, f"{n} notebook{'s' if n != 1 else ''} at once")
 
 
@@ -375,8 +446,10 @@ def parse_budget(ctx: Context) -> Finding | None:
     if free_words:
         return Finding(name, {"free_only": True, name: None}, "free plans only")
     unlimited = r.find(lx.BUDGET_NO_LIMIT)
-    if unlimited and (current or r.has(("budget", "money", "spend", "cost", "price", "pay"))):
-        return Finding(name, {name: None, "free_only": None}, "no budget limit")
+    # Out of turn, only in a clause about money ("20 a month, money's no problem").
+    if unlimited and (current or any(r.clause_has(m.start, lx.MONEY_TOPIC) for m in unlimited)):
+        # An explicit answer: any price goes, so not free-only either (free_only False, no budget).
+        return Finding(name, {name: None, "free_only": False}, "no budget limit")
     return None
 
 
@@ -425,8 +498,10 @@ def parse_predictability(ctx: Context) -> Finding | None:
     return Finding("predictability", {"predictability": str(value)}, said)
 
 
-# Each need's words: its keywords in advisor.vocab (the one lexicon for needs).
-_NEED_TABLES = {n.value: n.keywords for n in Need}
+# Each need's words: its keywords in advisor.vocab (the one lexicon for needs) and the chat's paraphrases.
+_NEED_TABLES = {n.value: n.keywords + lx.NEED_PHRASES.get(n.value, ()) for n in Need}
+_NEED_ANTONYMS = {f"~{k}": v for k, v in lx.NEED_ANTONYMS.items()}
+_NEED_PHRASES = frozenset(w for words in _NEED_TABLES.values() for w in words)
 _POST_NEGATIONS = ("not needed", "is not needed", "not necessary", "unnecessary", "not important", "not useful",
                    "not wanted", "not required either", "do not need it", "not a need")
 
@@ -435,8 +510,11 @@ def parse_needs(ctx: Context) -> Finding | None:
     r = ctx.reading
     current = ctx.current("needs")
     tables = dict(_NEED_TABLES)
-    found = r.match({**tables, "_hedge": lx.HEDGES, "_post": _POST_NEGATIONS, "_none": lx.NEEDS_NONE,
-                     "_all": lx.NEEDS_ALL, "_cue": lx.REQUIREMENT_CUES})
+    found = r.match({**tables, **_NEED_ANTONYMS, "_hedge": lx.HEDGES, "_post": _POST_NEGATIONS,
+                     "_none": lx.NEEDS_NONE, "_all": lx.NEEDS_ALL, "_cue": lx.REQUIREMENT_CUES})
+    # A denied opposite names the need ("can't be public": private); an opposite said plainly is no answer.
+    found = [Match(m.start, m.end, m.label[1:], False) if m.label.startswith("~") else m for m in found
+             if not m.label.startswith("~") or m.negated]
     mentions = [m for m in found if not m.label.startswith("_")]
     hedged = {r.clause[m.start] for m in found if m.label == "_hedge" and not m.negated}
     post_negated = {r.clause[m.start] for m in found if m.label == "_post"}
