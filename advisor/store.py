@@ -23,8 +23,23 @@ MAX_MS = 10_000_000.0
 ENV_STORE = "ADVISOR_RUNS_DB"
 
 
+class Fingerprint(BaseModel):
+    """The host behind a run, which sets its speed besides the GPU (one "AMD EPYC, 2 cores" can be several times
+    faster than another): CPU model name, vendor, family and model numbers, speed-relevant flags (avx512f, amx_tile
+    ...), the CPUs the run could use, and the TensorFlow version."""
+
+    model_config = ConfigDict(extra="forbid")
+    cpu_model: Annotated[str, Field(min_length=1, max_length=200)]
+    cpu_vendor: Annotated[str | None, Field(max_length=100)] = None
+    cpu_family: Annotated[int | None, Field(ge=0, le=100_000)] = None
+    cpu_model_number: Annotated[int | None, Field(ge=0, le=100_000)] = None
+    cpu_flags: Annotated[list[Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}$")]], Field(max_length=32)] = []
+    cpu_count: Annotated[int, Field(ge=1, le=100_000)]
+    tensorflow_version: Annotated[str | None, Field(max_length=100)] = None
+
+
 class Device(BaseModel):
-    """The machine a run measured. kind: gpu or cpu. memory_gib: GPU memory, GiB."""
+    """The machine a run measured. kind: gpu or cpu. memory_gib: GPU memory, GiB. fingerprint: the host."""
 
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -33,10 +48,13 @@ class Device(BaseModel):
     memory_gib: Annotated[float | None, Field(gt=0, le=4096)] = None
     driver_version: Annotated[str | None, Field(max_length=100)] = None
     cuda_version: Annotated[str | None, Field(max_length=100)] = None
+    fingerprint: Fingerprint | None = None
 
 
 class SubtestResult(BaseModel):
-    """One sub-test: id like '1.2' (test 1, sub-test 2), mean and sd of its time in ms, status and error."""
+    """One sub-test: id like '1.2' (test 1, sub-test 2), mean and sd of its time in ms, status and error;
+    passes: the timed passes behind the mean (the dropped warm-up pass not counted); seconds: its wall time,
+    model load and warm-up included."""
 
     model_config = ConfigDict(extra="forbid")
     id: Annotated[str, Field(pattern=r"^\d{1,2}\.\d{1,2}$")]
@@ -46,10 +64,14 @@ class SubtestResult(BaseModel):
     sd_ms: Annotated[float | None, Field(ge=0, le=MAX_MS)] = None
     status: Literal["ok", "failed", "skipped"]
     error: Annotated[str | None, Field(max_length=2000)] = None
+    passes: Annotated[int | None, Field(ge=1, le=1000)] = None
+    seconds: Annotated[float | None, Field(ge=0, le=86_400)] = None
 
 
 class RunScores(BaseModel):
-    """Scores in AI Benchmark points; quick runs add ai_low and ai_high (the interval of the estimate)."""
+    """Scores in AI Benchmark points. A quick run's scores are estimates, each with its interval (ai_low..ai_high,
+    inference_low..inference_high, training_low..training_high) of nominal coverage interval_level (0.9: the
+    full score inside nine times in ten)."""
 
     model_config = ConfigDict(extra="forbid")
     ai: Annotated[float | None, Field(ge=0, le=MAX_SCORE)] = None
@@ -57,10 +79,17 @@ class RunScores(BaseModel):
     training: Annotated[float | None, Field(ge=0, le=MAX_SCORE)] = None
     ai_low: Annotated[float | None, Field(ge=0, le=MAX_SCORE)] = None
     ai_high: Annotated[float | None, Field(ge=0, le=MAX_SCORE)] = None
+    inference_low: Annotated[float | None, Field(ge=0, le=MAX_SCORE)] = None
+    inference_high: Annotated[float | None, Field(ge=0, le=MAX_SCORE)] = None
+    training_low: Annotated[float | None, Field(ge=0, le=MAX_SCORE)] = None
+    training_high: Annotated[float | None, Field(ge=0, le=MAX_SCORE)] = None
+    interval_level: Annotated[float | None, Field(gt=0, lt=1)] = None
 
 
 class BenchmarkRun(BaseModel):
-    """One AI Benchmark run, as saved, exported and imported (schema advisor.run/1)."""
+    """One AI Benchmark run, as saved, exported and imported (schema advisor.run/1). budget_s: the measurement
+    budget a quick run was given, seconds; measured_s: the seconds of measurement its scores rest on;
+    replay_of: set when the run is a replay of recorded times (the file and its source), not a measurement."""
 
     schema_: Annotated[Literal["advisor.run/1"], Field(alias="schema")] = RUN_SCHEMA
     mode: Literal["quick", "full"]
@@ -74,6 +103,9 @@ class BenchmarkRun(BaseModel):
     finished_at: dt.datetime
     platform: Annotated[str | None, Field(max_length=100, pattern=r"^[a-z0-9][a-z0-9+-]*$")] = None
     note: Annotated[str | None, Field(max_length=2000)] = None
+    budget_s: Annotated[float | None, Field(gt=0, le=3600)] = None
+    measured_s: Annotated[float | None, Field(ge=0, le=86_400)] = None
+    replay_of: Annotated[str | None, Field(max_length=500)] = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -195,7 +227,7 @@ class RunStore:
         record = json.dumps(run.to_dict())
         with closing(self._connect()) as db, db:
             cur = db.execute("INSERT INTO runs (saved_at, platform, mode, device, ai, record) VALUES (?, ?, ?, ?, ?, ?)",
-                             (dt.datetime.now(dt.timezone.utc).isoformat(), run.platform, run.mode, run.device.name,
+                             (dt.datetime.now(dt.UTC).isoformat(), run.platform, run.mode, run.device.name,
                               run.scores.ai, record))
             return int(cur.lastrowid)
 

@@ -2,7 +2,7 @@
 Every value that came from a file or a user is escaped, so no control character reaches the terminal."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..catalog import Catalog
 from ..distributions import score_book
@@ -77,27 +77,54 @@ def recommend_table(catalog: Catalog, workload: Workload, recs: list[Recommendat
 
 
 def progress_line(p) -> str:
-    """A one-line progress bar for a benchmark (carriage return first: it overwrites itself)."""
+    """A one-line progress bar for a benchmark (carriage return first: it overwrites itself). In quick mode the
+    bar is the budget spent, and the line shows the estimate and its interval narrowing as sub-tests finish."""
     width = 24
+    if p.budget_s:
+        spent = max(0.0, min(1.0, 1 - p.eta_s / p.budget_s))
+        filled = int(width * spent)
+        line = (f"\r[{'#' * filled}{'.' * (width - filled)}] {p.budget_s - p.eta_s:3.0f}/{p.budget_s:.0f} s, "
+                f"{p.index} sub-tests")
+        if p.estimate is not None:
+            ai = p.estimate.ai
+            line += f", AI ~{ai.score:,.0f} ({ai.low:,.0f}-{ai.high:,.0f})"
+        return f"{line}, last {p.test_id} {safe(p.name)[:18]}".ljust(100)
     filled = int(width * p.index / p.total)
     return (f"\r[{'#' * filled}{'.' * (width - filled)}] {p.index}/{p.total} {p.test_id} {safe(p.name)[:22]:<22} "
             f"{p.elapsed_s:5.0f} s elapsed, ~{p.eta_s:4.0f} s left")
 
 
 def bench_result_lines(run) -> list[str]:
-    """What a finished benchmark run says: the device, its scores (a quick score as an estimate with its
-    interval), failed sub-tests, notes."""
+    """What a finished benchmark run says: the device and its host, its scores (a quick score as an estimate with
+    its interval, and the sub-tests and seconds it rests on), failed sub-tests, notes."""
     scores = run.scores
     label = f"{safe(run.device.name)} ({str(run.device.kind).upper()})"
+    quick = str(run.mode) == "quick"
     if scores.ai is None:
         lines = [f"{label}: no AI score ({run.tests_used} sub-tests finished)"]
+    elif quick and scores.ai_low is not None:
+        level = f"{scores.interval_level:.0%} " if scores.interval_level else ""
+
+        def part(name: str, value, low, high) -> str:
+            return f"{name} ~{value:,.0f} ({low:,.0f}-{high:,.0f})"
+        seconds = "" if run.measured_s is None else f" in {run.measured_s:.0f} s"
+        budget = "" if run.budget_s is None else f" of a {run.budget_s:.0f} s budget"
+        lines = [f"{label}: AI score {part('estimate', scores.ai, scores.ai_low, scores.ai_high)}, "
+                 f"{part('inference', scores.inference, scores.inference_low, scores.inference_high)}, "
+                 f"{part('training', scores.training, scores.training_low, scores.training_high)}",
+                 f"  quick-mode estimates with {level}intervals, from {run.tests_used} sub-tests{seconds}{budget}"]
     else:
-        interval = ""
-        if str(run.mode) == "quick" and scores.ai_low:
-            interval = f", an estimate: {scores.ai_low:,.0f}-{scores.ai_high:,.0f}"
         lines = [f"{label}: AI score {scores.ai:,.0f} (inference {scores.inference:,.0f}, training "
-                 f"{scores.training:,.0f}{interval})"]
-    failed = [t for t in run.tests if t.status != "ok"]
+                 f"{scores.training:,.0f})"]
+    host = run.device.fingerprint
+    if host is not None:
+        family = "" if host.cpu_family is None else f", family {host.cpu_family} model {host.cpu_model_number}"
+        flags = f", {' '.join(host.cpu_flags)}" if host.cpu_flags else ""
+        lines.append(f"  host: {safe(host.cpu_model)}{family}, {host.cpu_count} CPUs{safe(flags)}, TensorFlow "
+                     f"{safe(host.tensorflow_version or '?')}")
+    if run.replay_of:
+        lines.append(f"  replay of {safe(run.replay_of)}")
+    failed = [t for t in run.tests if t.status == "failed" or (not quick and t.status != "ok")]
     if failed:
         lines.append(f"partial: {run.tests_used} sub-tests used; "
                      + "; ".join(f"{t.id} {t.status}: {safe(t.error)}" for t in failed[:5]))
