@@ -23,6 +23,9 @@ from .quick import QuickModel
 
 # A sub-test that would remove less variance than this (log units squared) is not worth its seconds.
 MIN_GAIN = 1e-5
+# The share of the seconds left that the coverage rules' predicted completion may use before the plan turns to the
+# sub-tests those rules need (predicted costs move as the device's speed is learned).
+COMPLETION_MARGIN = 0.8
 # The host-speed correction learned during a run stays within these bounds (a host 8x slower or 4x faster
 # than the calibration machine); outside them the prediction is no longer a correction but a guess.
 HOST_SCALE_BOUNDS = (0.25, 8.0)
@@ -133,23 +136,29 @@ class QuickPlan:
         before = self.model.uncertainty(passes, self.kind)
         gain = {c: before - self.model.uncertainty({**passes, c: self.passes_for(pass_ms[c])}, self.kind)
                 for c in fits}
-        # Keep the coverage rules reachable when they are reachable now.
-        reachable_now = self._completion_s(done, candidates, cost) <= left_s
+        # Coverage, while the rules can still be met: a sub-test they do not need is chosen only if, with a margin
+        # for predictions that move as the device's speed is learned, their cheapest completion still fits after
+        # it; otherwise the sub-tests they need come first.
+        needs = self._needs(done)
         allowed = fits
-        if reachable_now:
-            allowed = [c for c in fits if cost[c] + self._completion_s(done + [c], candidates, cost) <= left_s]
+        if any(needs) and self._completion_s(done, candidates, cost) <= left_s:
+            serves = [c for c in fits if self._needs(done + [c]) != needs]
+            others = [c for c in fits if c not in serves
+                      and cost[c] + self._completion_s(done + [c], candidates, cost) <= COMPLETION_MARGIN * left_s]
+            allowed = serves + others if serves else fits
         useful = [c for c in allowed if gain[c] > MIN_GAIN]
         if not useful:
             return None
         return max(useful, key=lambda c: (gain[c] / max(cost[c], 1e-3), -self.model.index[c]))
 
     # --- bookkeeping ---------------------------------------------------------------------------------------
-    def record(self, state: PlanState, measured: Measured, predicted_overhead_s: float) -> None:
-        """Add a finished sub-test; learn how much slower or faster this host is than predicted."""
-        kept_s = measured.mean_ms * measured.passes / 1000
-        observed = measured.seconds - kept_s
-        if predicted_overhead_s > 0.05 and observed > 0:
-            state.overhead_ratios.append(observed / predicted_overhead_s)
+    def record(self, state: PlanState, measured: Measured) -> None:
+        """Add a finished sub-test (its seconds counted from before its model load); learn how much slower or
+        faster this host is than the calibration machine at the work besides the kept passes."""
+        predicted = self.overhead_s(measured.id, measured.passes, measured.mean_ms, state.loaded_test)
+        observed = measured.seconds - measured.mean_ms * measured.passes / 1000
+        if predicted > 0.05 and observed > 0:
+            state.overhead_ratios.append(observed / predicted)
             ratios = sorted(state.overhead_ratios)
             low, high = HOST_SCALE_BOUNDS
             state.host_scale = min(high, max(low, ratios[len(ratios) // 2]))
@@ -200,8 +209,7 @@ def simulate(model: QuickModel, times_ms: dict[str, float], budget_s: float,
             state.loaded_test = int(sub.split(".")[0])
             continue
         # Passes actually kept may be fewer than predicted; charge the host work for those only.
-        overhead = plan.overhead_s(sub, len(kept), t, state.loaded_test)
-        seconds = overhead + len(kept) * t / 1000
-        plan.record(state, Measured(sub, t, len(kept), seconds), overhead)
+        seconds = plan.overhead_s(sub, len(kept), t, state.loaded_test) + len(kept) * t / 1000
+        plan.record(state, Measured(sub, t, len(kept), seconds))
         steps.append(ReplayStep(sub, len(kept), t, seconds, state.elapsed_s))
     return steps

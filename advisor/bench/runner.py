@@ -55,7 +55,7 @@ class Progress:
 
 @dataclass(frozen=True)
 class RunRequest:
-    """What a run was asked to do. tests: only these sub-test ids (full mode; scored as a partial full run).
+    """What a run was asked to do. tests: only these sub-test ids (a full run of them is scored as partial).
     budget_s: quick mode's measurement budget, seconds. gpus: the catalog's GPUs, to match the device."""
 
     mode: BenchMode
@@ -275,7 +275,8 @@ def _progress_callback(request: RunRequest, model: QuickModel | None, progress: 
             estimate = model.estimate(times, passes, device_kind[0]) if model is not None and times else None
             measured = event.get("clock_s", elapsed)
             left = max(0.0, (request.budget_s or 0) - measured)
-            progress(Progress(event["id"], event.get("name", ""), index, index + (1 if left > 0 else 0), elapsed,
+            done = len(times)
+            progress(Progress(event["id"], event.get("name", ""), done, done + (1 if left > 0 else 0), elapsed,
                               left, event["status"], estimate, request.budget_s))
         else:
             progress(Progress(event["id"], event.get("name", ""), index, total_full, elapsed,
@@ -293,7 +294,8 @@ def run_benchmark(mode: BenchMode | str = BenchMode.QUICK, force_cpu: bool = Fal
     default the calibration's 45 s; an estimate with intervals) or full (all 42 sub-tests, the library's scoring).
     force_cpu: hide the GPU. platform: plan id to label the run with. progress: called after each sub-test.
     should_stop: polled; when it returns True the run ends, keeping finished sub-tests (so does Ctrl-C).
-    tests: full mode only, run only these sub-test ids. gpus: the catalog's GPUs, to match the device.
+    tests: run only these sub-test ids (quick mode: choose only among them). gpus: the catalog's GPUs, to match
+    the device.
     nvml: a pynvml stand-in (tests). Raises TensorFlowMissing, BenchmarkFailed, ValueError for a bad mode or budget.
     """
     try:

@@ -100,7 +100,8 @@ def subtest_ids(test) -> list[tuple[str, str, object]]:
     """(id, kind, library SubTest) of a test's sub-tests, numbered as the library prints them."""
     out = []
     for kind, subs in (("inference", test.inference), ("training", test.training)):
-        out += [(f"{test.id}.{len(out) + 1}", kind, sub) for sub in subs]
+        for sub in subs:
+            out.append((f"{test.id}.{len(out) + 1}", kind, sub))
     return out
 
 
@@ -244,8 +245,8 @@ def run_quick(worker: Worker, wanted: list[str] | None, budget_s: float, launche
     model = load_model()
     startup_s = time.time() - launched if launched else 0.0
     budget = max(0.0, min(budget_s, budget_s + startup_allowance_s - startup_s))
-    kind = "gpu" if gpu_devices(worker.tf) and not worker.force_cpu else "cpu"
-    plan = QuickPlan(model, budget, set(wanted) if wanted else None, kind)
+    device_kind = "gpu" if gpu_devices(worker.tf) and not worker.force_cpu else "cpu"
+    plan = QuickPlan(model, budget, set(wanted) if wanted else None, device_kind)
     state = PlanState()
     worker.emit_start(None)
     started = time.perf_counter()
@@ -256,15 +257,12 @@ def run_quick(worker: Worker, wanted: list[str] | None, budget_s: float, launche
 
     while (sub_id := plan.next_subtest(state)) is not None:
         test, kind, sub = subs[sub_id]
-        pass_ms = plan.predicted_pass_ms(state)[sub_id]
-        predicted_overhead = plan.overhead_s(sub_id, plan.passes_for(pass_ms), pass_ms, state.loaded_test)
         t0 = clock()
         record = {"id": sub_id, "name": test.model, "kind": kind}
         load_s = 0.0
         try:
             _check_injected(sub_id)
             load_s = worker.load(test.id)
-            state.loaded_test = test.id
             once = _timed_pass(worker.loaded, kind, sub)
             warmup = once()  # dropped, as the library drops its first pass
             kept: list[float] = []
@@ -275,17 +273,19 @@ def run_quick(worker: Worker, wanted: list[str] | None, budget_s: float, launche
         except Exception as exc:  # noqa: BLE001 - out of memory, a missing op: record it, go on
             state.failed.add(sub_id)
             state.elapsed_s = clock()
+            state.loaded_test = worker.loaded.test.id if worker.loaded is not None else None
             emit("test", **_failure(record, exc), seconds=clock() - t0, load_s=load_s, clock_s=clock())
             continue
         if not kept:  # slower than predicted: its warm-up used what was left for it; the plan goes on
             state.failed.add(sub_id)
             state.elapsed_s = clock()
+            state.loaded_test = test.id
             emit("test", **record, status="skipped", error="not timed: its warm-up pass left no time in the budget",
                  seconds=clock() - t0, load_s=load_s, clock_s=clock())
             continue
         mean = sum(kept) / len(kept)
         sd = (sum((t - mean) ** 2 for t in kept) / len(kept)) ** 0.5
-        plan.record(state, Measured(sub_id, mean, len(kept), clock() - t0), predicted_overhead)
+        plan.record(state, Measured(sub_id, mean, len(kept), clock() - t0))
         state.elapsed_s = clock()
         emit("test", **record, status="ok", mean_ms=mean, sd_ms=sd, times_ms=[warmup, *kept], passes=len(kept),
              seconds=clock() - t0, load_s=load_s, clock_s=clock(), host_scale=round(state.host_scale, 3))
