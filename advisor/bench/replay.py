@@ -21,7 +21,10 @@ from .quick import QuickModel, load_model
 from .runner import Progress, quick_scores
 from .subtests import all_subtests
 
-# Words that mark a device description as a CPU run (a per-test file that does not say its kind).
+# How a per-test file that does not say its kind is read: words that say the run used the CPU although a GPU is
+# named, then words naming a GPU, then words naming a CPU; a file with none of them is taken as a GPU run.
+_CPU_RUN = re.compile(r"cpu run|no accelerator|use_cpu|cpu[- ]only|unused by tf", re.IGNORECASE)
+_GPU_WORDS = re.compile(r"gpu/\d|geforce|tesla|quadro|radeon|jetson|\bnvidia\b|\b(rtx|gtx)\b", re.IGNORECASE)
 _CPU_WORDS = re.compile(r"\b(cpu|vcpu|core\s+i\d|xeon|epyc|ryzen|threadripper|opteron)\b", re.IGNORECASE)
 
 
@@ -78,7 +81,9 @@ def _kind(data: dict, device: str) -> str:
         if kind not in DeviceKind.values():
             raise RunValidationError(f"kind: expected one of {', '.join(DeviceKind.values())}")
         return kind
-    return DeviceKind.CPU if _CPU_WORDS.search(device) else DeviceKind.GPU
+    if _CPU_RUN.search(device) or (not _GPU_WORDS.search(device) and _CPU_WORDS.search(device)):
+        return DeviceKind.CPU
+    return DeviceKind.GPU
 
 
 def _from_events(lines: list[str], name: str) -> RecordedRun:
