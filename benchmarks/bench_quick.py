@@ -6,6 +6,7 @@ baseline is a full run on this machine, made now (about 20-60 minutes on a 2-cor
 --full-run FILE (a run JSON this script saved earlier; its fingerprint must match this machine's). Runs on the
 CPU, as this project's machine has no GPU.
 Run: .venv/bin/python benchmarks/bench_quick.py [--repeats 3] [--budget 45] [--full-run FILE] [--save-full FILE]
+     [--save-quick DIR]
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=45.0)
     parser.add_argument("--full-run", type=Path, help="a full run JSON saved earlier on this machine")
     parser.add_argument("--save-full", type=Path, help="where to save the full run made now")
+    parser.add_argument("--save-quick", type=Path, help="a folder to save each quick run's JSON in")
     args = parser.parse_args()
     here = machine_fingerprint()
     print(f"machine: {json.dumps({k: v for k, v in here.items() if k != 'tensorflow_version'})}")
@@ -86,6 +88,10 @@ def main() -> None:
         errors = {m: parts[m][0] / truth[m] - 1 for m in PARTS}
         inside = {m: parts[m][1] <= truth[m] <= parts[m][2] for m in PARTS}
         rows.append((wall, errors, inside))
+        if args.save_quick:
+            args.save_quick.mkdir(parents=True, exist_ok=True)
+            (args.save_quick / f"quick_run_{run.started_at:%Y-%m-%dT%H%M%S}.json").write_text(
+                json.dumps(run.to_dict(), indent=1) + "\n")
         print(f"quick run {n}: {wall:.1f} s wall ({run.measured_s:.0f} s measuring, {run.tests_used} sub-tests; "
               f"{wall / full_wall:.1%} of the full run's time); " + "; ".join(
                   f"{m} {parts[m][0]:,.0f} ({parts[m][1]:,.0f}-{parts[m][2]:,.0f}) {errors[m]:+.1%} "

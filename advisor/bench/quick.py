@@ -140,10 +140,10 @@ class QuickModel:
 
     def weights(self, metric: Metric, over: set[str] | None = None) -> np.ndarray:
         """Weights turning the 42 log ratios into a part's log score (a mean over its kind's sub-tests)."""
-        w = np.zeros(len(self.ids))
-        for n, (i, kind) in enumerate(zip(self.ids, self.kinds, strict=True)):
-            if kind == str(metric) and (over is None or i in over):
-                w[n] = 1.0
+        w = np.array([float(kind == str(metric)) for kind in self.kinds])
+        if over is not None:
+            chosen = w * np.array([float(i in over) for i in self.ids])
+            w = chosen if chosen.any() else w  # none of that kind in `over`: score the kind over all its sub-tests
         return w / w.sum()
 
     def _noise_matrix(self, columns: np.ndarray, passes: np.ndarray) -> np.ndarray:
