@@ -138,11 +138,12 @@ def main() -> None:
         print(f"  {line}")
 
     nested = nested_loo(runs, args.budget, FORMS, noise, costs, plan, LEVEL)
-    print(f"\nnested leave-one-device-out, {args.budget:g} s budget replayed (rank and interval factors chosen "
-          "without the device; estimate, error, inside the interval):")
+    print(f"\nnested leave-one-device-out, {args.budget:g} s budget replayed (model form and interval factors "
+          "chosen without the device); per part: estimate, error, full score inside the interval?, interval's "
+          "upper end / estimate:")
     header = f"  {'run':32s} {'sub-tests':>9s} {'s':>5s}  " + "  ".join(f"{str(m):>24s}" for m in PARTS)
     print(header)
-    for held, rank, _ in nested:
+    for held, rank, _ in nested:  # rank: the model form (rank, means by kind)
         cells = []
         for m in PARTS:
             part = held.estimate.part(m)
@@ -150,7 +151,7 @@ def main() -> None:
                          f" x{part.high / part.score:.2f}")
         seconds = held.steps[-1].clock_s if held.steps else 0
         print(f"  {held.run.name[:32]:32s} {held.estimate.subtests:9d} {seconds:5.0f}  " + "  ".join(
-            f"{c:>24s}" for c in cells) + f"  (form {rank})")
+            f"{c:>24s}" for c in cells) + f"  (rank {rank[0]}, {'means by kind' if rank[1] else 'one mean'})")
     summary = {}
     for m in PARTS:
         errors = [abs(h.error(m)) for h, _, _ in nested]
@@ -198,8 +199,9 @@ def main() -> None:
             "summary": summary},
     }
     model = fit(runs, rank, noise, costs, plan, LEVEL, scale, info)
-    print(f"\nfinal model: rank {rank}; interval factors " + ", ".join(f"{k} {v:.2f}" for k, v in scale.items())
-          + f" x posterior sd; from {len(runs)} runs of {len(devices)} devices")
+    factors = ", ".join(f"{k} {v:.2f}" for k, v in scale.items())
+    print(f"\nfinal model: rank {rank[0]}, {'means by kind' if rank[1] else 'one mean'}; interval factors {factors} "
+          f"x posterior sd; from {len(runs)} runs of {len(devices)} devices")
     if not args.check:
         CALIBRATION_FILE.write_text(json.dumps(model.to_dict(), indent=1) + "\n")
         print(f"wrote {CALIBRATION_FILE.relative_to(ROOT)}")
