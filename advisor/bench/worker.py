@@ -21,6 +21,8 @@ import types
 import warnings
 from collections.abc import Callable
 
+from advisor.vocab import BenchMode
+
 # Must precede any TensorFlow import: the LSTM test's BasicLSTMCell exists only in Keras 2 (tf-keras).
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -294,7 +296,7 @@ def run_quick(worker: Worker, wanted: list[str] | None, budget_s: float, launche
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--mode", choices=("quick", "full"), default="full")
+    parser.add_argument("--mode", choices=BenchMode.values(), default=BenchMode.FULL)
     parser.add_argument("--tests", help="comma-separated sub-test ids (default all 42)")
     parser.add_argument("--iterations", type=int, help="full mode: a fixed count of passes, the first dropped")
     parser.add_argument("--budget", type=float, default=45.0, help="quick mode: measurement budget, seconds")
@@ -312,7 +314,7 @@ def main(argv=None) -> int:
         cwd = os.getcwd()
         os.chdir(worker.package_dir)  # the library reads its graphs and images relative to itself
         try:
-            if args.mode == "quick":
+            if args.mode == BenchMode.QUICK:
                 run_quick(worker, wanted, args.budget, args.launched, args.startup_allowance)
             else:
                 run_full(worker, wanted or known, args.iterations)
