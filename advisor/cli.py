@@ -10,8 +10,8 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Sequence
 
 from .catalog import load_catalog, parse_date
 from .errors import AdvisorError, InvalidWorkloadError, StoreError, TensorFlowMissing, UnknownGpuError

@@ -227,7 +227,7 @@ class RunStore:
         record = json.dumps(run.to_dict())
         with closing(self._connect()) as db, db:
             cur = db.execute("INSERT INTO runs (saved_at, platform, mode, device, ai, record) VALUES (?, ?, ?, ?, ?, ?)",
-                             (dt.datetime.now(dt.UTC).isoformat(), run.platform, run.mode, run.device.name,
+                             (dt.datetime.now(dt.timezone.utc).isoformat(), run.platform, run.mode, run.device.name,
                               run.scores.ai, record))
             return int(cur.lastrowid)
 

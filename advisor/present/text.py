@@ -2,7 +2,7 @@
 Every value that came from a file or a user is escaped, so no control character reaches the terminal."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Sequence
 
 from ..catalog import Catalog
 from ..distributions import score_book
