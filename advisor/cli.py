@@ -159,28 +159,47 @@ def _evidence_from_args(args: argparse.Namespace, catalog):
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Run AI Benchmark on this machine, offline, and keep the run as evidence.
+    """Run AI Benchmark on this machine, offline, and keep the run as evidence; or replay a recorded device.
 
-    Example: advisor bench --mode quick --platform colab-free --json run.json
+    Quick mode measures sub-tests in the order that removes the most error per second until its budget is spent,
+    and estimates the inference, training and AI scores, each with an interval. --replay runs quick mode's plan
+    against a file's recorded per-sub-test times instead (no TensorFlow needed; the run is not saved).
+    Example: advisor bench --mode quick --budget 45 --platform colab-free --json run.json
     """
-    from .bench import run_benchmark, tensorflow_status
     from .present.text import bench_result_lines, progress_line
-    from .runs.store import RunStore
 
-    available, message = tensorflow_status()
-    if not available:
-        return _error_line(message, EXIT_NO_TENSORFLOW)
-    catalog = load_catalog()
-    if args.platform is not None:
-        try:
-            catalog.plan(args.platform)
-        except AdvisorError as exc:
-            raise UsageError(f"argument --platform: {exc}") from None
-    print(f"AI Benchmark, {args.mode} mode{' on the CPU' if args.cpu else ''}: starting TensorFlow "
-          "(Ctrl-C stops and keeps the finished sub-tests)...", file=sys.stderr)
-    run = run_benchmark(args.mode, force_cpu=args.cpu, platform=args.platform, gpus=catalog.gpus,
-                        progress=lambda p: print(progress_line(p), end="", file=sys.stderr, flush=True))
-    print(file=sys.stderr)
+    if args.replay is not None and (args.mode != BenchMode.QUICK or args.cpu or args.platform or args.post):
+        raise UsageError("argument --replay: replays quick mode on recorded times; --mode full, --cpu, "
+                         "--platform and --post do not apply")
+    if args.budget is not None and args.mode != BenchMode.QUICK:
+        raise UsageError("argument --budget: only quick mode has a budget")
+
+    def show(p) -> None:
+        print(progress_line(p), end="", file=sys.stderr, flush=True)
+
+    if args.replay is not None:
+        from .bench.replay import replay
+
+        run = replay(Path(args.replay), args.budget, progress=show)
+        print(file=sys.stderr)
+    else:
+        from .bench import run_benchmark, tensorflow_status
+
+        available, message = tensorflow_status()
+        if not available:
+            return _error_line(message, EXIT_NO_TENSORFLOW)
+        catalog = load_catalog()
+        if args.platform is not None:
+            try:
+                catalog.plan(args.platform)
+            except AdvisorError as exc:
+                raise UsageError(f"argument --platform: {exc}") from None
+        budget = f", a {args.budget:g} s budget" if args.budget is not None else ""
+        print(f"AI Benchmark, {args.mode} mode{' on the CPU' if args.cpu else ''}{budget}: starting TensorFlow "
+              "(Ctrl-C stops and keeps the finished sub-tests)...", file=sys.stderr)
+        run = run_benchmark(args.mode, force_cpu=args.cpu, platform=args.platform, gpus=catalog.gpus,
+                            progress=show, budget_s=args.budget)
+        print(file=sys.stderr)
     print("\n".join(bench_result_lines(run)))
     if args.json:
         text = json.dumps(run.to_dict(), indent=2)
@@ -189,7 +208,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         else:
             Path(args.json).write_text(text + "\n")
             print(f"wrote {safe(args.json)}")
-    if not args.no_save:
+    if args.replay is not None:
+        print("a replay is not a measurement of this machine, so it is not kept in the run store")
+    elif not args.no_save:
+        from .runs.store import RunStore
+
         store = RunStore(args.store)
         print(f"saved as run {store.add(run)} in {safe(store.location)}")
     return _post_after_bench(args, run)
@@ -384,22 +407,13 @@ class _RemoteRuns:
         return RunPage(runs, body.get("next_cursor"), skipped)
 
 
-def reference_times() -> dict[str, tuple[str, float]] | None:
-    """AI Benchmark's sub-tests as the benchmark reads them from the installed library: id -> (kind, reference ms),
-    for the plausibility check of incoming runs; None without ai-benchmark (then times are not checked)."""
-    try:
-        from .bench.subtests import all_subtests
-
-        return {s.id: (s.kind, s.ref_ms) for s in all_subtests()}
-    except ImportError:
-        return None
-
 
 def _save_remote(args: argparse.Namespace, runs) -> int:
     """Keeps a server's runs in the local store as shared evidence, each once."""
     import re
     from urllib.parse import urlsplit
 
+    from .bench.subtests import reference_times
     from .runs.record import check_plausible
     from .runs.store import RunStore
 
@@ -427,6 +441,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     Example: advisor import run.json
     """
+    from .bench.subtests import reference_times
     from .runs.record import check_plausible, runs_from_file
     from .runs.store import RunStore
 
@@ -542,7 +557,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = command("bench", cmd_bench)
     bench.add_argument("--mode", choices=BenchMode.values(), default="quick",
-                       help="quick: an estimate with an interval in about a minute; full: all 42 sub-tests")
+                       help="quick: estimates with intervals in about a minute; full: all 42 sub-tests")
+    bench.add_argument("--budget", type=_whole(1, 3600, "seconds"), metavar="SECONDS",
+                       help="quick mode's measurement budget (default 45; TensorFlow's start-up comes on top)")
+    bench.add_argument("--replay", metavar="FILE",
+                       help="replay quick mode on a recorded device: per-sub-test mean times in FILE (a per-test "
+                            "run JSON, or a run JSON of this tool)")
     bench.add_argument("--cpu", action="store_true", help="run on the CPU even when a GPU is present")
     bench.add_argument("--platform", help="the plan this notebook runs on, e.g. colab-free (labels the run)")
     bench.add_argument("--json", metavar="PATH", help="also write the run as JSON to PATH ('-' for stdout)")

@@ -6,8 +6,9 @@ import streamlit as st
 
 from advisor import bench
 from advisor.errors import RunValidationError, StoreError
+from advisor.present.labels import ESTIMATE_MARK, progress_fraction, progress_text, run_basis_text, run_parts
 from advisor.present.rows import speedup_rows
-from advisor.store import runs_from_bytes
+from advisor.runs.record import BenchmarkRun, check_plausible, runs_from_bytes
 from advisor.vocab import BenchMode
 from app_pages.common import AI_BENCHMARK_URL, catalog_today, run_store
 
@@ -38,26 +39,30 @@ else:
         st.rerun()
 
 
-def show_run_against_plans(run: dict, key: str) -> None:
-    """This machine's score, and how many times faster each plan's average session is, best first."""
-    scores = run["scores"]
-    ai = scores.get("ai")
+def show_run_against_plans(run: BenchmarkRun, key: str) -> None:
+    """This machine's scores (a quick run's as estimates with their intervals and what they rest on), and how many
+    times faster each plan's average session is, best first."""
+    ai = run.scores.ai
     if ai is None:
         st.warning("No AI score: too few sub-tests finished.")
         return
-    estimate = f" (an estimate: {scores['ai_low']:,.0f}–{scores['ai_high']:,.0f})" if scores.get("ai_low") else ""
-    label = "this machine's CPU" if run["device"]["kind"] == "cpu" else run["device"]["name"]
-    st.metric(f"AI score of {label}", f"{ai:,.0f}", help=f"{run.get('tests_used')} sub-tests{estimate}")
-    if estimate:
-        st.caption(f"Quick mode: an estimate{estimate}, from {run.get('tests_used')} sub-tests.")
-    if run.get("partial"):
-        st.caption(f"Partial: {run.get('tests_used')} sub-tests used; failed ones are listed in the JSON.")
+    label = "this machine's CPU" if str(run.device.kind) == "cpu" else run.device.name
+    st.markdown(f"**Scores of {label}**: {run_basis_text(run)}.")
+    columns = st.columns(3)
+    for column, (metric, value, low, high) in zip(columns, run_parts(run.scores), strict=True):
+        if value is not None:
+            shown = f"{ESTIMATE_MARK}{value:,.0f}" if low is not None else f"{value:,.0f}"
+            column.metric(metric.label, shown, help=None if low is None else f"interval {low:,.0f}–{high:,.0f}")
+            if low is not None:
+                column.caption(f"estimate; interval {low:,.0f}–{high:,.0f}")
+    if run.partial:
+        st.caption(f"Partial: {run.tests_used} sub-tests used; failed ones are listed in the JSON.")
     hours = st.number_input("A job that takes this many hours here", min_value=0.0, value=10.0, key=f"{key}-hours")
     st.dataframe(speedup_rows(catalog_today(), float(ai), hours or None, limit=15), hide_index=True, width="stretch",
                  key=f"{key}-speedups")
     c1, c2 = st.columns(2)
-    c1.download_button("Download this run (JSON)", json.dumps(run, indent=2), file_name="ai-benchmark-run.json",
-                       mime="application/json", key=f"{key}-download")
+    c1.download_button("Download this run (JSON)", json.dumps(run.to_dict(), indent=2),
+                       file_name="ai-benchmark-run.json", mime="application/json", key=f"{key}-download")
     if c2.button("Use this machine as the reference device", key=f"{key}-reference"):
         st.session_state.reference_run_score = float(ai)
         st.success("Set: on the chat or form result, give your job's hours on 'my benchmarked machine'.")
@@ -73,8 +78,7 @@ def progress() -> None:
         if p is None:
             st.progress(0.0, text="Starting TensorFlow…")
         else:
-            st.progress(p.index / p.total, text=f"{p.name}: sub-test {p.index} of {p.total}, "
-                                                 f"{p.elapsed_s:.0f} s elapsed, about {p.eta_s:.0f} s left")
+            st.progress(progress_fraction(p), text=f"{p.name}: {progress_text(p)}")
         if st.button("Stop (keeps what has finished)", key="bench-stop"):
             job.stop()
         return
@@ -87,18 +91,21 @@ def progress() -> None:
             st.success(f"Saved as run {run_store().add(job.result)}.")
         except StoreError as exc:
             st.error(f"The run could not be saved: {exc}")
-    show_run_against_plans(job.result.to_dict(), "job")
+    show_run_against_plans(job.result, "job")
 
 
 def import_runs(data: bytes, name: str) -> None:
-    """Validates and stores uploaded runs; a bad file is reported and nothing of it is kept."""
+    """Validates and stores uploaded runs, all or none (as `advisor import`): a bad or physically implausible run
+    is reported and nothing of the file is kept; a run stored before is not stored twice."""
     try:
-        runs = runs_from_bytes(data, name)
-        ids = [store.add(r) for r in runs]
+        catalog, reference = catalog_today(), bench.reference_times()
+        runs = [check_plausible(r, catalog, reference) for r in runs_from_bytes(data, name)]
+        result = store.add_runs(runs)
     except (RunValidationError, StoreError) as exc:
         st.error(f"Not imported: {exc}")
         return
-    st.success(f"Imported {len(ids)} run{'s' if len(ids) != 1 else ''} from {name}.")
+    again = f" ({result.duplicates} already stored)" if result.duplicates else ""
+    st.success(f"Imported {result.added} run{'s' if result.added != 1 else ''} from {name}{again}.")
 
 
 if st.session_state.get("bench_job") is not None:
@@ -126,4 +133,4 @@ else:
                    "AI score": s.run.scores.ai, "partial": s.run.partial} for s in runs], hide_index=True,
                  key="bench-runs")
     with st.expander(f"Latest run against the plans (run {runs[-1].id})"):
-        show_run_against_plans(runs[-1].run.to_dict(), "latest")
+        show_run_against_plans(runs[-1].run, "latest")

@@ -5,7 +5,7 @@ or with --server uvicorn as `uvicorn --factory advisor.api:create_app`. The base
 the same server, is GET /livez (no work beyond the server, the guard and the framework), so the ratio is the cost
 of a recommendation over the floor.
 Target (issue 5, 2-core machine): at least 500 requests/s with p95 at most 50 ms.
-Run: .venv/bin/python benchmarks/bench_api.py [--seconds 20] [--clients 32] [--workers 1] [--server serve|uvicorn]
+Run: .venv/bin/python -m benchmarks.bench_api [--seconds 20] [--clients 32] [--workers 1] [--server serve|uvicorn]
 The clients share the machine with the server, so the figure includes their cost too.
 """
 from __future__ import annotations

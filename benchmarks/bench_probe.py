@@ -8,7 +8,7 @@ clients send one header byte every --interval seconds for --seconds (reconnectin
 the server closes one, as slowloris does), then after. Everything is bounded in count and time and goes to
 127.0.0.1 only.
 
-Run: .venv/bin/python benchmarks/bench_probe.py [--connections 400] [--seconds 20] [--interval 1.0] [--nofile 256]
+Run: .venv/bin/python -m benchmarks.bench_probe [--connections 400] [--seconds 20] [--interval 1.0] [--nofile 256]
      [--reconnect-after 0]
 """
 from __future__ import annotations

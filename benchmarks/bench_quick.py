@@ -1,65 +1,107 @@
-"""Quick mode against a full run on the same machine: wall time of a real quick run (TensorFlow start included)
-and how far its AI estimate is from the full run's AI score.
+"""Quick mode against a full run on the same machine: wall time of real quick runs (TensorFlow start-up included)
+and each part's error against the full run's scores, with the machine's fingerprint and load.
 
-Targets (issue 3, 2-core CPU machine): quick mode at most 60 s; estimate within 15% of a full run's AI score.
-The full run is the newest worker output in benchmarks/validation/, which the calibration never reads (pass
---full-run FILE to pick another, or --run-full to make a new one now; a full run takes about 20 minutes here).
-Run: .venv/bin/python benchmarks/bench_quick.py [--repeats 3] [--full-run FILE | --run-full]
+Targets: quick mode at most 60 s wall whatever the machine's speed; its estimates inside their intervals. The
+baseline is a full run on this machine, made now (about 20-60 minutes on a 2-core CPU) or read from
+--full-run FILE (a run JSON this script saved earlier; its fingerprint must match this machine's). Runs on the
+CPU, as this project's machine has no GPU.
+Run: .venv/bin/python -m benchmarks.bench_quick [--repeats 3] [--budget 45] [--full-run FILE] [--save-full FILE]
+     [--save-quick DIR]
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
+from advisor.bench import machine_fingerprint, run_benchmark
+from advisor.runs.record import run_from_json
+from advisor.vocab import Metric
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from advisor.bench import run_benchmark, score_full  # noqa: E402
-
-HELD_OUT_DIR = ROOT / "benchmarks" / "validation"
+PARTS = (Metric.AI, Metric.INFERENCE, Metric.TRAINING)
+TARGET_WALL_S = 60.0
 
 
-def full_scores_from(path: Path):
-    events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    times = {e["id"]: e["mean_ms"] for e in events if e.get("event") == "test" and e.get("status") == "ok"}
-    return score_full(times), len(times)
+def load() -> str:
+    return "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def bare_python_s() -> float:
+    """A bare interpreter start, the machine-speed baseline measured in the same run."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--full-run", type=Path)
-    parser.add_argument("--run-full", action="store_true")
+    parser.add_argument("--budget", type=float, default=45.0)
+    parser.add_argument("--full-run", type=Path, help="a full run JSON saved earlier on this machine")
+    parser.add_argument("--save-full", type=Path, help="where to save the full run made now")
+    parser.add_argument("--save-quick", type=Path, help="a folder to save each quick run's JSON in")
     args = parser.parse_args()
-    if args.run_full:
-        run = run_benchmark("full", force_cpu=True)
-        full_ai, label = run.scores.ai, f"a new full run ({run.tests_used} sub-tests)"
+    here = machine_fingerprint()
+    print(f"machine: {json.dumps({k: v for k, v in here.items() if k != 'tensorflow_version'})}")
+    print(f"bare python start: {bare_python_s():.3f} s; {load()}", flush=True)
+    if args.full_run:
+        full = run_from_json(args.full_run.read_text())
+        theirs = full.device.fingerprint.model_dump() if full.device.fingerprint else {}
+        same = all(theirs.get(k) == here[k] for k in ("cpu_model", "cpu_family", "cpu_model_number", "cpu_flags",
+                                                       "cpu_count"))
+        print(f"full run: {args.full_run.name}, made {full.started_at:%Y-%m-%d %H:%M} UTC, "
+              f"{(full.finished_at - full.started_at).total_seconds():.0f} s; fingerprint "
+              f"{'matches this machine' if same else 'DIFFERS from this machine: ' + json.dumps(theirs)}")
+        full_wall = (full.finished_at - full.started_at).total_seconds()
     else:
-        candidates = [args.full_run] if args.full_run else sorted(HELD_OUT_DIR.glob("*.jsonl"))
-        if not candidates:
-            sys.exit("no held-out full run in benchmarks/validation/: pass --run-full or --full-run FILE")
-        scores, n = full_scores_from(candidates[-1])
-        full_ai, label = scores.ai, f"{candidates[-1].name} ({n} sub-tests; not used by the calibration)"
-    results = []
-    for _ in range(args.repeats):
+        print(f"full run starting {dt.datetime.now():%H:%M}; {load()}", flush=True)
         start = time.perf_counter()
-        run = run_benchmark("quick", force_cpu=True)
+        full = run_benchmark("full", force_cpu=True)
+        full_wall = time.perf_counter() - start
+        print(f"full run: {full_wall:.0f} s wall, {full.tests_used} sub-tests; {load()}")
+        if args.save_full:
+            args.save_full.write_text(json.dumps(full.to_dict(), indent=1) + "\n")
+            print(f"saved {args.save_full}")
+    truth = {Metric.AI: full.scores.ai, Metric.INFERENCE: full.scores.inference,
+             Metric.TRAINING: full.scores.training}
+    print("full scores: " + ", ".join(f"{m} {truth[m]:,.0f}" for m in PARTS), flush=True)
+
+    rows = []
+    for n in range(1, args.repeats + 1):
+        before = load()
+        start = time.perf_counter()
+        run = run_benchmark("quick", force_cpu=True, budget_s=args.budget)
         wall = time.perf_counter() - start
         s = run.scores
-        results.append((wall, s.ai, s.ai_low, s.ai_high))
-        print(f"quick run: {wall:.1f} s wall, AI {s.ai} (interval {s.ai_low}-{s.ai_high}), "
-              f"{run.tests_used} sub-tests, error against the full run {s.ai / full_ai - 1:+.1%}", flush=True)
-    walls = [r[0] for r in results]
-    errors = [abs(r[1] / full_ai - 1) for r in results]
-    inside = sum(r[2] <= full_ai <= r[3] for r in results)
-    print(f"full run AI score {full_ai} from {label}")
-    print(f"quick mode over {len(results)} runs: wall median {statistics.median(walls):.1f} s, max {max(walls):.1f} s "
-          f"(target <= 60 s); |error| median {statistics.median(errors):.1%}, max {max(errors):.1%} (target <= 15%); "
-          f"full score inside the interval in {inside} of {len(results)}")
+        parts = {Metric.AI: (s.ai, s.ai_low, s.ai_high), Metric.INFERENCE: (s.inference, s.inference_low,
+                                                                            s.inference_high),
+                 Metric.TRAINING: (s.training, s.training_low, s.training_high)}
+        errors = {m: parts[m][0] / truth[m] - 1 for m in PARTS}
+        inside = {m: parts[m][1] <= truth[m] <= parts[m][2] for m in PARTS}
+        rows.append((wall, errors, inside))
+        if args.save_quick:
+            args.save_quick.mkdir(parents=True, exist_ok=True)
+            (args.save_quick / f"quick_run_{run.started_at:%Y-%m-%dT%H%M%S}.json").write_text(
+                json.dumps(run.to_dict(), indent=1) + "\n")
+        print(f"quick run {n}: {wall:.1f} s wall ({run.measured_s:.0f} s measuring, {run.tests_used} sub-tests; "
+              f"{wall / full_wall:.1%} of the full run's time); " + "; ".join(
+                  f"{m} {parts[m][0]:,.0f} ({parts[m][1]:,.0f}-{parts[m][2]:,.0f}) {errors[m]:+.1%} "
+                  f"{'inside' if inside[m] else 'OUTSIDE'}" for m in PARTS) + f"; {before} -> {load()}", flush=True)
+    walls = [r[0] for r in rows]
+    print(f"quick mode over {len(rows)} runs: wall median {statistics.median(walls):.1f} s, max {max(walls):.1f} s "
+          f"(target <= {TARGET_WALL_S:.0f} s: {'met' if max(walls) <= TARGET_WALL_S else 'NOT met'})")
+    for m in PARTS:
+        errs = [abs(r[1][m]) for r in rows]
+        print(f"  {m}: |error| against the full run median {statistics.median(errs):.1%}, max {max(errs):.1%}; "
+              f"inside the interval in {sum(r[2][m] for r in rows)} of {len(rows)}")
 
 
 if __name__ == "__main__":

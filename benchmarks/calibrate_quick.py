@@ -1,198 +1,208 @@
-"""Chooses the quick mode's sub-tests and calibrates its estimate and interval; writes
-advisor/bench/quick_calibration.json.
+"""Calibrates quick mode and judges it on devices it never saw; writes advisor/bench/quick_calibration.json.
 
-Data: per-sub-test mean times of complete AI Benchmark runs on several devices: the public GTX 1080 and
-i7-6700HQ runs (benchmarks/calibration/public_per_test_times.json, from jeremydiba/GPU-benchmark) and full runs
-made on this project's 2-core CPU machine (benchmarks/calibration/*.jsonl, the worker's own output).
+Data: per-sub-test mean times of full AI Benchmark runs, one JSON per run in benchmarks/calibration/runs/ (public
+runs, each with its source), and full runs made on this project's machine (benchmarks/calibration/*.jsonl, the
+worker's own event lines with every pass's time, listed in own_runs.json).
 
-Estimator, per kind (inference, training): log(score / 10000) is the mean over all sub-tests of log(ref/time);
-the quick estimate uses the subset's mean plus a calibrated offset (the devices' average gap between the two).
-Choice: greedy forward selection of sub-tests, cheapest error reduction first, within a time budget measured
-on this machine (first pass + further passes of each sub-test, plus model loading). Interval: the largest
-leave-one-device-out error of the AI score, plus a margin for the timing noise of a few passes.
+Measured here: the timing noise of a quick measurement against a full run (per-pass times of this machine's full
+runs; pairs of full runs of one device), and the cost model (model load, host work per pass, warm-up pass) from
+this machine's full runs.
 
-Run: .venv/bin/python benchmarks/calibrate_quick.py [--budget-s 38] [--iterations 3]
+Judged by nested leave-one-device-out: for each device, the model's rank and each part's interval factor are
+chosen by leave-one-device-out among the other devices only, the model is fitted to the others, and the
+device's recorded times are replayed through quick mode's plan (its order, passes and stopping rule) within
+the budget. Printed: each device's error per part and whether its full score fell inside the interval; the
+median and worst error per part; the coverage; the targets. Cross-run replays (one run's times replayed, judged
+against another full run of the same device) show the effect of real run-to-run noise.
+
+Run: .venv/bin/python -m benchmarks.calibrate_quick [--budget 45] [--check]   (--check: judge, do not write)
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import math
-import sys
+import statistics
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from advisor.bench.calibration import choose, fit, full_truth, nested_loo, replay_held_out
+from advisor.bench.quick import CALIBRATION_FILE, PARTS, Noise
+from advisor.bench.replay import RecordedRun, read_recorded
+from advisor.vocab import Metric
 
-from advisor.bench.scoring import CALIBRATION_FILE, score_full  # noqa: E402
-from advisor.bench.subtests import all_subtests  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 CAL_DIR = ROOT / "benchmarks" / "calibration"
-# Loading a model graph before its first sub-test, on this machine (measured from worker event times).
-DEFAULT_BUILD_S = 2.0
-NOISE_MARGIN = 0.05  # log units: the spread of a 2-pass mean seen in the full runs' passes
+# Model forms tried: (rank of the device factors, prior means by kind of device).
+FORMS = tuple((rank, by_kind) for by_kind in (False, True) for rank in (0, 1, 2))
+LEVEL = 0.9
+# The plan's rules (advisor.bench.plan): kept passes per sub-test, coverage of the training and recurrent parts.
+PLAN = {"max_passes": 3, "pass_target_s": 0.5, "min_training": 3, "min_recurrent": 1, "budget_s": 45.0}
+TARGETS = {Metric.AI: 0.15, Metric.INFERENCE: 0.25, Metric.TRAINING: 0.25}
 
 
-def load_devices() -> tuple[list[dict], dict]:
-    """Devices with complete mean times, and the per-sub-test quick cost on this machine (seconds)."""
-    devices = []
-    public = json.loads((CAL_DIR / "public_per_test_times.json").read_text())
-    for d in public["devices"]:
-        devices.append({"device": d["device"], "mean_ms": d["mean_ms"]})
-    local_runs = sorted(CAL_DIR.glob("*.jsonl"))
-    passes: dict[str, list[list[float]]] = {}
-    build: dict[int, list[float]] = {}
-    for path in local_runs:
-        events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        tests = {e["id"]: e for e in events if e.get("event") == "test" and e.get("status") == "ok"}
-        if len(tests) == len(all_subtests()):
-            devices.append({"device": f"this machine's CPU ({path.name})", "mean_ms": {k: v["mean_ms"] for k, v in tests.items()}})
-        last_t = next((e.get("t") for e in events if e.get("event") == "start"), None)
-        last_test = None
+def load_runs() -> tuple[list[RecordedRun], list[list[dict]]]:
+    """Every calibration run, and the event lines of this machine's own runs."""
+    runs = [read_recorded(p) for p in sorted((CAL_DIR / "runs").glob("*.json"))]
+    manifest = json.loads((CAL_DIR / "own_runs.json").read_text())
+    events = []
+    for entry in manifest["runs"]:
+        path = CAL_DIR / entry["file"]
+        r = read_recorded(path)
+        runs.append(RecordedRun(path.stem, entry["device"], entry["kind"], entry["source"], r.times_ms,
+                                r.tensorflow_version, entry["device_group"]))
+        events.append([json.loads(line) for line in path.read_text().splitlines() if line.strip()])
+    return runs, events
+
+
+def measure_noise(runs: list[RecordedRun], own_events: list[list[dict]]) -> tuple[Noise, dict]:
+    """pass_var: variance of log(one kept pass / the full run's mean) over this machine's sub-tests; run_var and
+    shift_var: per-sub-test and shared parts of log(time in one run / time in another run of the same device)."""
+    one_pass = []
+    for events in own_events:
         for e in events:
-            if e.get("event") != "test":
+            if e.get("event") == "test" and e.get("status") == "ok" and len(e.get("times_ms", [])) > 2:
+                one_pass.append(math.log(e["times_ms"][1] / e["mean_ms"]))
+    pass_var = statistics.pvariance(one_pass)
+    run_vars, shifts, pairs = [], [], []
+    by_device: dict[str, list[RecordedRun]] = {}
+    for r in runs:
+        by_device.setdefault(r.key, []).append(r)
+    for device, group in by_device.items():
+        for a, b in zip(group, group[1:], strict=False):
+            common = [i for i in a.times_ms if i in b.times_ms]
+            d = [math.log(a.times_ms[i] / b.times_ms[i]) for i in common]
+            shift = statistics.fmean(d)
+            run_vars.append(statistics.pvariance(d, shift))
+            shifts.append(shift)
+            pairs.append(f"{device}: {a.name} vs {b.name}, shared shift {shift:+.3f}, per-sub-test sd "
+                         f"{math.sqrt(run_vars[-1]):.3f}")
+    noise = Noise(pass_var=round(pass_var, 6), run_var=round(statistics.fmean(run_vars), 6),
+                  shift_var=round(statistics.fmean([s * s for s in shifts]), 6))
+    return noise, {"one_pass_sd": math.sqrt(pass_var), "one_pass_n": len(one_pass), "pairs": pairs}
+
+
+def measure_costs(own_events: list[list[dict]]) -> dict:
+    """Seconds besides the kept passes, from this machine's full runs: each test's model load (the gap before its
+    first sub-test, where events carry times), each sub-test's host work per pass, and its warm-up factor."""
+    load: dict[str, list[float]] = {}
+    host: dict[str, list[float]] = {}
+    warm: dict[str, list[float]] = {}
+    for events in own_events:
+        prev_t, prev_test = None, None
+        for e in events:
+            if e.get("event") == "start":
+                prev_t = e.get("t")
+            if e.get("event") != "test" or e.get("status") != "ok":
                 continue
-            test_id = int(e["id"].split(".")[0])
-            if "times_ms" in e:
-                passes.setdefault(e["id"], []).append(e["times_ms"])
-            if last_t is not None and "t" in e and test_id != last_test:
-                # time from the previous event to this one, less the passes: the model's loading
-                build.setdefault(test_id, []).append(max(0.0, e["t"] - last_t - e.get("seconds", 0)))
-            last_t, last_test = e.get("t"), test_id
-    return devices, {"passes": passes, "build": build}
+            times, test = e["times_ms"], e["id"].split(".")[0]
+            if "t" in e and prev_t is not None and test != prev_test:
+                load.setdefault(test, []).append(max(0.0, e["t"] - e["seconds"] - prev_t))
+            host.setdefault(e["id"], []).append(max(0.0, e["seconds"] - sum(times) / 1000) / len(times))
+            warm.setdefault(e["id"], []).append(times[0] / e["mean_ms"])
+            prev_t, prev_test = e.get("t"), test
+    med = statistics.median
+    return {"load_s": {k: round(med(v), 3) for k, v in sorted(load.items(), key=lambda kv: int(kv[0]))},
+            "host_s": {k: round(med(v), 4) for k, v in host.items()},
+            "warmup": {k: round(med(v), 3) for k, v in warm.items()},
+            "measured_on": "this project's 2-core AMD EPYC machine, full runs of 2026-11-26"}
 
 
-def quick_cost_s(test_id: str, iterations: int, timing: dict) -> float:
-    runs = timing["passes"].get(test_id)
-    if not runs:
-        return math.inf
-    first = sum(r[0] for r in runs) / len(runs) / 1000
-    later = [t for r in runs for t in r[1:]]
-    rest = (sum(later) / len(later) / 1000) if later else first
-    return first + (iterations - 1) * rest
-
-
-def log_norms(device: dict) -> dict[str, float]:
-    ref = {s.id: s for s in all_subtests()}
-    return {i: math.log(ref[i].ref_ms / t) for i, t in device["mean_ms"].items()}
-
-
-def kind_of() -> dict[str, str]:
-    return {s.id: s.kind for s in all_subtests()}
-
-
-def loo_errors(subset: list[str], devices: list[dict]) -> list[float]:
-    """Leave-one-device-out log errors of the AI-score estimate for each device."""
-    kinds = kind_of()
-    logs = [log_norms(d) for d in devices]
-    errors = []
-    for held in range(len(devices)):
-        est = {}
-        truth = {}
-        for kind in ("inference", "training"):
-            chosen = [i for i in subset if kinds[i] == kind]
-            if not chosen:
-                return [math.inf]
-            gaps = []
-            for j, lj in enumerate(logs):
-                full = sum(v for i, v in lj.items() if kinds[i] == kind) / sum(1 for i in lj if kinds[i] == kind)
-                part = sum(lj[i] for i in chosen) / len(chosen)
-                if j == held:
-                    truth[kind], held_part = full, part
-                else:
-                    gaps.append(full - part)
-            est[kind] = held_part + sum(gaps) / len(gaps)
-        ai_est = math.exp(est["inference"]) + math.exp(est["training"])
-        ai_true = math.exp(truth["inference"]) + math.exp(truth["training"])
-        errors.append(math.log(ai_est / ai_true))
-    return errors
-
-
-def choose(devices: list[dict], timing: dict, budget_s: float, iterations: int) -> tuple[list[str], float]:
-    ids = [s.id for s in all_subtests()]
-    tests_of = {i: int(i.split(".")[0]) for i in ids}
-    subset: list[str] = []
-
-    def cost(sub: list[str]) -> float:
-        tests = {tests_of[i] for i in sub}
-        build = sum((sum(timing["build"].get(t, [DEFAULT_BUILD_S])) / len(timing["build"].get(t, [DEFAULT_BUILD_S])))
-                    for t in tests)
-        return sum(quick_cost_s(i, iterations, timing) for i in sub) + build
-
-    def score(sub: list[str]) -> float:
-        errs = loo_errors(sub, devices)
-        return max(abs(e) for e in errs)
-
-    # Seed with the cheapest sub-test of each kind, then add what lowers the worst error most per second.
-    kinds = kind_of()
-    for kind in ("inference", "training"):
-        subset.append(min((i for i in ids if kinds[i] == kind), key=lambda i: cost([i])))
-    while True:
-        current = score(subset)
-        best = None
-        for i in ids:
-            if i in subset or cost(subset + [i]) > budget_s:
-                continue
-            gain = current - score(subset + [i])
-            extra = cost(subset + [i]) - cost(subset)
-            value = gain / max(extra, 0.5)
-            if gain > 1e-4 and (best is None or value > best[0]):
-                best = (value, i)
-        if best is None:
-            break
-        subset.append(best[1])
-    return sorted(subset, key=lambda i: [int(x) for x in i.split(".")]), cost(subset)
+def pct(x: float) -> str:
+    return f"{x:+.1%}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--budget-s", type=float, default=38.0, help="compute seconds for the sub-tests on this machine")
-    parser.add_argument("--iterations", type=int, default=3, help="passes per sub-test (the first is dropped)")
+    parser.add_argument("--budget", type=float, default=PLAN["budget_s"], help="measurement budget replayed (s)")
+    parser.add_argument("--check", action="store_true", help="judge only; do not write the calibration file")
     args = parser.parse_args()
-    devices, timing = load_devices()
-    print(f"calibration devices: {', '.join(d['device'] for d in devices)}")
-    for d in devices:
-        s = score_full(d["mean_ms"])
-        print(f"  {d['device']}: AI {s.ai} (inference {s.inference}, training {s.training})")
-    subset, cost = choose(devices, timing, args.budget_s, args.iterations)
-    errors = loo_errors(subset, devices)
-    # Honest error: choose the subset without the held-out device too (nested leave-one-device-out), so the
-    # choice cannot fit the device it is judged on.
-    nested = []
-    for held in range(len(devices)):
-        others = [d for j, d in enumerate(devices) if j != held]
-        sub, _ = choose(others, timing, args.budget_s, args.iterations)
-        nested.append(loo_errors(sub, [devices[held]] + others)[0])
-    kinds = kind_of()
-    logs = [log_norms(d) for d in devices]
-    offset = {}
-    for kind in ("inference", "training"):
-        chosen = [i for i in subset if kinds[i] == kind]
-        gaps = []
-        for lj in logs:
-            full = sum(v for i, v in lj.items() if kinds[i] == kind) / sum(1 for i in lj if kinds[i] == kind)
-            gaps.append(full - sum(lj[i] for i in chosen) / len(chosen))
-        offset[kind] = sum(gaps) / len(gaps)
-    worst = max(abs(e) for e in nested)
-    half_width = worst + NOISE_MARGIN
-    design = {
-        "subtests": subset, "iterations": args.iterations, "offset": offset,
-        "half_width": {"ai": half_width},
-        "method": (f"greedy choice within {args.budget_s:g} s of sub-test time on a 2-core CPU; offsets from "
-                   f"{len(devices)} devices with complete runs; interval = worst nested leave-one-device-out error "
-                   f"({worst:.1%} in log) + {NOISE_MARGIN:.0%} timing margin"),
-        "calibration_devices": [d["device"] for d in devices],
-        "leave_one_out_log_errors": [round(e, 4) for e in errors],
-        "nested_leave_one_out_log_errors": [round(e, 4) for e in nested],
-        "estimated_compute_s": round(cost, 1),
+    plan = {**PLAN, "budget_s": args.budget}
+    runs, own_events = load_runs()
+    noise, about_noise = measure_noise(runs, own_events)
+    costs = measure_costs(own_events)
+
+    devices = sorted({r.key for r in runs})
+    print(f"calibration: {len(runs)} full runs of {len(devices)} devices")
+    for r in runs:
+        t = full_truth(r)
+        print(f"  {r.name}: {r.device[:70]} [{r.kind}, TF {r.tensorflow_version or '?'}; {len(r.times_ms)} sub-tests]"
+              f" AI {t[Metric.AI]} (inference {t[Metric.INFERENCE]}, training {t[Metric.TRAINING]})")
+        print(f"      source: {r.source}")
+    print(f"timing noise: one kept pass vs the full run's mean, sd {about_noise['one_pass_sd']:.3f} in log "
+          f"({about_noise['one_pass_n']} sub-tests of this machine's runs); run to run:")
+    for line in about_noise["pairs"]:
+        print(f"  {line}")
+
+    nested = nested_loo(runs, args.budget, FORMS, noise, costs, plan, LEVEL)
+    print(f"\nnested leave-one-device-out, {args.budget:g} s budget replayed (model form and interval factors "
+          "chosen without the device); per part: estimate, error, full score inside the interval?, interval's "
+          "upper end / estimate:")
+    header = f"  {'run':32s} {'sub-tests':>9s} {'s':>5s}  " + "  ".join(f"{str(m):>24s}" for m in PARTS)
+    print(header)
+    for held, rank, _ in nested:  # rank: the model form (rank, means by kind)
+        cells = []
+        for m in PARTS:
+            part = held.estimate.part(m)
+            cells.append(f"{part.score:8.0f} {pct(held.error(m)):>7s} {'in ' if held.inside(m) else 'OUT'}"
+                         f" x{part.high / part.score:.2f}")
+        seconds = held.steps[-1].clock_s if held.steps else 0
+        print(f"  {held.run.name[:32]:32s} {held.estimate.subtests:9d} {seconds:5.0f}  " + "  ".join(
+            f"{c:>24s}" for c in cells) + f"  (rank {rank[0]}, {'means by kind' if rank[1] else 'one mean'})")
+    summary = {}
+    for m in PARTS:
+        errors = [abs(h.error(m)) for h, _, _ in nested]
+        inside = sum(h.inside(m) for h, _, _ in nested)
+        summary[str(m)] = {"median_abs_error": round(statistics.median(errors), 4),
+                           "worst_abs_error": round(max(errors), 4), "inside": inside, "runs": len(nested)}
+        print(f"  {str(m):9s}: |error| median {statistics.median(errors):.1%}, worst {max(errors):.1%} "
+              f"(target {TARGETS[m]:.0%}: {'met' if max(errors) <= TARGETS[m] else 'NOT met'}); full score inside "
+              f"the interval in {inside} of {len(nested)} (nominal {LEVEL:.0%})")
+
+    # Cross-run replays: the quick replay uses one run's times, the truth is another full run of that device.
+    cross = []
+    by_device: dict[str, list[RecordedRun]] = {}
+    for r in runs:
+        by_device.setdefault(r.key, []).append(r)
+    models = {}
+    for device, group in by_device.items():
+        if len(group) < 2:
+            continue
+        others = [r for r in runs if r.key != device]
+        rank, scale, _ = choose(others, args.budget, FORMS, noise, costs, plan, LEVEL)
+        models[device] = fit(others, rank, noise, costs, plan, LEVEL, scale)
+        for a in group:
+            for b in group:
+                if a is not b:
+                    cross.append(replay_held_out(models[device], b, args.budget, times_ms=a.times_ms))
+                    h = cross[-1]
+                    print(f"  cross-run: {a.name} replayed, judged against {b.name}: " + ", ".join(
+                        f"{m} {pct(h.error(m))} {'in' if h.inside(m) else 'OUT'}" for m in PARTS))
+
+    rank, scale, held = choose(runs, args.budget, FORMS, noise, costs, plan, LEVEL)
+    info = {
+        "method": ("Gaussian device model (level + rank-k factors + residuals) over the 42 log speed ratios, "
+                   "conditioned on the finished sub-tests; interval = posterior sd x a conformal factor from "
+                   f"leave-one-device-out errors (nominal {LEVEL:.0%}), widened by the multivariate-t rule"),
+        "written": dt.date.today().isoformat(),
+        "budget_s_judged": args.budget,
+        "calibration_runs": [{"run": r.name, "device": r.device, "kind": r.kind, "source": r.source,
+                              "tensorflow_version": r.tensorflow_version, "subtests": len(r.times_ms)} for r in runs],
+        "noise_measured": about_noise,
+        "nested_leave_one_device_out": {
+            "runs": [{"run": h.run.name, "subtests": h.estimate.subtests,
+                      **{str(m): {"error": round(h.error(m), 4), "inside": h.inside(m)} for m in PARTS}}
+                     for h, _, _ in nested],
+            "summary": summary},
     }
-    CALIBRATION_FILE.write_text(json.dumps(design, indent=1) + "\n")
-    print(f"quick subset ({len(subset)} sub-tests, about {cost:.0f} s of compute here): {', '.join(subset)}")
-    print("leave-one-device-out AI errors: " + ", ".join(f"{d['device']}: {math.exp(e) - 1:+.1%}"
-                                                        for d, e in zip(devices, errors)))
-    print("nested leave-one-device-out AI errors (subset chosen without the device): " + ", ".join(
-        f"{d['device']}: {math.exp(e) - 1:+.1%}" for d, e in zip(devices, nested)))
-    print(f"interval: x/÷ {math.exp(half_width):.3f} around the estimate; wrote {CALIBRATION_FILE.relative_to(ROOT)}")
+    model = fit(runs, rank, noise, costs, plan, LEVEL, scale, info)
+    factors = ", ".join(f"{k} {v:.2f}" for k, v in scale.items())
+    print(f"\nfinal model: rank {rank[0]}, {'means by kind' if rank[1] else 'one mean'}; interval factors {factors} "
+          f"x posterior sd; from {len(runs)} runs of {len(devices)} devices")
+    if not args.check:
+        CALIBRATION_FILE.write_text(json.dumps(model.to_dict(), indent=1) + "\n")
+        print(f"wrote {CALIBRATION_FILE.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

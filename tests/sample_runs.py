@@ -28,3 +28,22 @@ def valid_run(**changes) -> dict:
     run = copy.deepcopy(run)
     run.update(changes)
     return run
+
+
+def valid_quick_run(**changes) -> dict:
+    """A quick run with the fields quick mode adds: per-part intervals, budget and seconds, passes per sub-test, and
+    the host's fingerprint."""
+    run = valid_run(partial=False)
+    run["scores"].update(inference_low=5400, inference_high=6700, training_low=5300, training_high=6800,
+                         interval_level=0.9)
+    run["tests"] = [{"id": "1.1", "name": "MobileNet-V2", "kind": "inference", "mean_ms": 35.2, "sd_ms": 1.1,
+                     "status": "ok", "passes": 3, "seconds": 2.4},
+                    {"id": "1.2", "name": "MobileNet-V2", "kind": "training", "mean_ms": 110.0, "sd_ms": 2.0,
+                     "status": "ok", "passes": 3, "seconds": 3.1}]
+    run["tests_used"] = 2
+    run["device"]["fingerprint"] = {"cpu_model": "Intel(R) Xeon(R) CPU @ 2.20GHz", "cpu_vendor": "GenuineIntel",
+                                    "cpu_family": 6, "cpu_model_number": 79, "cpu_flags": ["avx", "avx2", "fma"],
+                                    "cpu_count": 2, "tensorflow_version": "2.21.0"}
+    run.update(budget_s=45.0, measured_s=44.1)
+    run.update(changes)
+    return run

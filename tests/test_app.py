@@ -7,13 +7,13 @@ import json
 import pytest
 import streamlit as st
 from conftest import ROOT
-from sample_runs import valid_run
+from sample_runs import valid_quick_run, valid_run
 from streamlit.testing.v1 import AppTest
 
 import advisor.bench
 import advisor.bench.runner
 from advisor.bench.runner import Progress
-from advisor.store import run_from_json
+from advisor.runs.record import run_from_json
 
 # A conversation every version of the chat understands: one plain answer per question.
 ANSWERS = ["training", "16 GB", "6 hours", "40 hours a month", "1", "$10", "doesn't matter", "none"]
@@ -150,6 +150,21 @@ def test_a_bad_upload_is_refused_with_a_message_and_nothing_is_kept():
     assert any("No runs yet" in c.value for c in at.caption)
 
 
+def test_an_implausible_pasted_run_is_refused_like_an_import_and_a_good_one_is_kept_once():
+    # A score three times the fastest measured device is refused here as by `advisor import` and POST /runs.
+    at = app("benchmark")
+    fake = valid_run(scores={"ai": 900000, "inference": 450000, "training": 450000})
+    at.text_area(key="bench-pasted").input(json.dumps(fake)).run()
+    at.button(key="bench-import").click().run()
+    assert any("Not imported" in e.value for e in at.error)
+    assert any("No runs yet" in c.value for c in at.caption)
+    at.text_area(key="bench-pasted").input(json.dumps(valid_run())).run()
+    at.button(key="bench-import").click().run()
+    assert any("Imported 1 run " in s.value for s in at.success), [s.value for s in at.success]
+    at.button(key="bench-import").click().run()
+    assert any("Imported 0 runs" in s.value and "1 already stored" in s.value for s in at.success)
+
+
 def test_the_upload_box_says_its_real_limit():
     at = app("benchmark")
     assert at.get("file_uploader")[0].proto.max_upload_size_mb == 1
@@ -174,6 +189,26 @@ def test_benchmark_result_shows_times_faster_per_plan(monkeypatch):
     assert list(speedups.columns[:3]) == ["plan", "GPU", "times faster"]
     assert speedups["times faster"].is_monotonic_decreasing
     assert "your job (h)" in speedups.columns
+
+
+def test_a_quick_result_shows_each_part_as_an_estimate_with_its_interval_and_what_it_rests_on(monkeypatch):
+    # The same stand-in for run_benchmark (no TensorFlow in an app test); its progress carries no estimate yet.
+    def fake_run(mode, force_cpu, platform, progress=None, should_stop=None, gpus=None):
+        progress(Progress("1.1", "MobileNet-V2", 1, 2, 3.0, 40.0, "ok", None, 45.0))
+        return run_from_json(valid_quick_run(platform=platform))
+
+    monkeypatch.setattr(advisor.bench.runner, "run_benchmark", fake_run)
+    monkeypatch.setattr(advisor.bench, "tensorflow_status", lambda: (True, "installed"))
+    at = app("benchmark")
+    at.button(key="bench-run").click().run()
+    at.session_state["bench_job"]._thread.join(30)
+    at.run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert shown == {"AI score": "~12,000", "inference score": "~6,000", "training score": "~6,000"}
+    captions = " ".join(c.value for c in at.caption)
+    assert "interval 10,800–13,200" in captions and "interval 5,400–6,700" in captions
+    assert any("from 2 sub-tests in 44 s of a 45 s budget" in m.value for m in at.markdown)
 
 
 def test_without_tensorflow_the_benchmark_page_says_how_to_install_and_the_rest_works(monkeypatch):

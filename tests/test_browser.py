@@ -79,6 +79,8 @@ def test_uploading_a_bad_file_shows_a_message(server, tmp_path):
         page.get_by_text("Your runs").wait_for(timeout=60000)
         page.locator("input[type=file]").set_input_files(str(bad))
         page.get_by_text("Not imported").wait_for(timeout=30000)
+        # The script goes on after the error (the page draws progressively): wait for the list below it.
+        page.get_by_text("No runs yet").wait_for(timeout=30000)
         assert page.get_by_text("No runs yet").count() == 1
         assert page.get_by_text("200MB").count() == 0
 

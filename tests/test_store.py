@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT
 from sample_runs import valid_run
 
-from advisor.api.routers.runs import reference_times
+from advisor.bench import reference_times
 from advisor.catalog import load_catalog
 from advisor.errors import RunValidationError, StoreError
 from advisor.runs.record import (

@@ -1,10 +1,13 @@
-"""The live benchmark: AI Benchmark on TensorFlow in a worker process, quick and full modes, GPU detection.
+"""The live benchmark: AI Benchmark on TensorFlow in a worker process, quick and full modes, GPU detection,
+and replays of recorded devices through quick mode.
 
-Importing this package imports no TensorFlow; the worker process does, when a run starts.
+Importing this package imports no TensorFlow (nor numpy: quick mode's model loads when a run needs it); the
+worker process imports TensorFlow when a run starts.
 """
-from .device import detect_gpus, match_catalog_gpu
+from .device import detect_gpus, machine_fingerprint, match_catalog_gpu
 from .runner import BenchmarkFailed, BenchmarkJob, Progress, TensorFlowMissing, run_benchmark, tensorflow_status
-from .scoring import estimate_quick, score_full
+from .scoring import score_full
+from .subtests import reference_times
 
-__all__ = ["BenchmarkFailed", "BenchmarkJob", "Progress", "TensorFlowMissing", "detect_gpus", "estimate_quick",
-           "match_catalog_gpu", "run_benchmark", "score_full", "tensorflow_status"]
+__all__ = ["BenchmarkFailed", "BenchmarkJob", "Progress", "TensorFlowMissing", "detect_gpus", "machine_fingerprint",
+           "match_catalog_gpu", "reference_times", "run_benchmark", "score_full", "tensorflow_status"]

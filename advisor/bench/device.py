@@ -1,8 +1,17 @@
-"""GPU detection through NVML (the `pynvml` module from nvidia-ml-py), and matching a detected GPU to the catalog."""
+"""The machine a run measures: GPU detection through NVML (the `pynvml` module from nvidia-ml-py), matching a
+detected GPU to the catalog, and the host's fingerprint (CPU model, family, flags, cores)."""
 from __future__ import annotations
 
+import os
+import platform
 import re
 from dataclasses import dataclass
+from pathlib import Path
+
+# CPU flags that change TensorFlow's speed on the CPU (its oneDNN kernels pick AVX2, AVX-512, VNNI, BF16 or AMX
+# code paths), so two CPUs with one name can be told apart. Reported when the CPU has them.
+SPEED_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_tile",
+               "amx_bf16", "amx_int8", "neon", "asimd", "sve")
 
 
 @dataclass(frozen=True)
@@ -82,3 +91,47 @@ def match_catalog_gpu(name: str, memory_gib: float | None, gpus: dict) -> str | 
         # NVML reports usable memory a little under the spec sheet's (a T4 shows about 15 GiB of 16).
         candidates.sort(key=lambda g: abs(g.memory_gib - memory_gib))
     return candidates[0].gpu_id
+
+
+def _cpuinfo(path: Path = Path("/proc/cpuinfo")) -> dict[str, str]:
+    """The first processor's fields from /proc/cpuinfo ({} where there is none, as on macOS)."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return {}
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            if fields:
+                break
+            continue
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip().lower(), value.strip())
+    return fields
+
+
+def _int_or_none(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def machine_fingerprint(tensorflow_version: str | None = None, cpuinfo: Path = Path("/proc/cpuinfo")) -> dict:
+    """What sets this host's speed besides its GPU: CPU model name, vendor, family and model numbers, the
+    speed-relevant flags it has, the CPUs this process may use, and the TensorFlow version. Never raises."""
+    info = _cpuinfo(cpuinfo)
+    flags = set((info.get("flags") or info.get("features") or "").split())
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return {
+        "cpu_model": (info.get("model name") or platform.processor() or platform.machine() or "unknown")[:200],
+        "cpu_vendor": info.get("vendor_id"),
+        "cpu_family": _int_or_none(info.get("cpu family")),
+        "cpu_model_number": _int_or_none(info.get("model")),
+        "cpu_flags": [f for f in SPEED_FLAGS if f in flags],
+        "cpu_count": cpus,
+        "tensorflow_version": tensorflow_version,
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..catalog import Catalog, GpuOption, Plan
 from ..distributions import ScoreSummary
 from ..recommend import Recommendation
-from ..vocab import Basis, PriceModel, RateUnit
+from ..vocab import Basis, Metric, PriceModel, RateUnit
 from ..workload import REQUIRED_MAX_CV, Workload
 
 ESTIMATE_MARK = "~"
@@ -130,3 +130,41 @@ def plain_markdown(text: str) -> str:
     interpret is escaped, and line breaks are kept."""
     escaped = "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))
     return escaped.replace("\n", "  \n")
+
+
+def run_parts(scores) -> list[tuple[Metric, float | None, float | None, float | None]]:
+    """A run's three scores as (metric, value, low, high); low and high are None where the run has no interval
+    (a full run's scores are measured, not estimated)."""
+    return [(metric, getattr(scores, metric.value), getattr(scores, f"{metric.value}_low", None),
+             getattr(scores, f"{metric.value}_high", None))
+            for metric in (Metric.AI, Metric.INFERENCE, Metric.TRAINING)]
+
+
+def run_basis_text(run) -> str:
+    """What a run's scores rest on: "quick-mode estimates with 90% intervals, from 8 sub-tests in 43 s of a 45 s
+    budget", or "measured on 42 sub-tests"."""
+    if str(run.mode) == "quick" and run.scores.ai_low is not None:
+        level = f"{run.scores.interval_level:.0%} " if run.scores.interval_level else ""
+        seconds = "" if run.measured_s is None else f" in {run.measured_s:.0f} s"
+        budget = "" if run.budget_s is None else f" of a {run.budget_s:.0f} s budget"
+        return f"quick-mode estimates with {level}intervals, from {run.tests_used} sub-tests{seconds}{budget}"
+    return f"measured on {run.tests_used} sub-test{'s' if run.tests_used != 1 else ''}"
+
+
+def progress_text(p) -> str:
+    """A benchmark's progress in words: in quick mode the budget spent and the AI estimate with its interval
+    narrowing as sub-tests finish; in a full run the sub-test count and the time left."""
+    if p.budget_s:
+        text = f"{p.budget_s - p.eta_s:.0f} of {p.budget_s:.0f} s, {p.index} sub-tests"
+        if p.estimate is not None:
+            ai = p.estimate.ai
+            text += f", AI score {ESTIMATE_MARK}{ai.score:,.0f} ({ai.low:,.0f}-{ai.high:,.0f})"
+        return text
+    return f"sub-test {p.index} of {p.total}, {p.elapsed_s:.0f} s elapsed, about {p.eta_s:.0f} s left"
+
+
+def progress_fraction(p) -> float:
+    """How far a benchmark is, 0 to 1: the budget spent in quick mode, the sub-tests done in a full run."""
+    if p.budget_s:
+        return max(0.0, min(1.0, 1 - p.eta_s / p.budget_s))
+    return max(0.0, min(1.0, p.index / p.total)) if p.total else 0.0

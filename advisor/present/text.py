@@ -9,7 +9,21 @@ from ..distributions import score_book
 from ..recommend import Recommendation
 from ..vocab import STALE_AFTER_DAYS, Metric
 from ..workload import Workload
-from .labels import STALE_MARK, basis_text, gpu_text, money, price_text, score_text, unsuitable_lines, why_text
+from .labels import (
+    ESTIMATE_MARK,
+    STALE_MARK,
+    basis_text,
+    gpu_text,
+    money,
+    price_text,
+    progress_fraction,
+    progress_text,
+    run_basis_text,
+    run_parts,
+    score_text,
+    unsuitable_lines,
+    why_text,
+)
 
 
 def safe(text) -> str:
@@ -78,27 +92,38 @@ def recommend_table(catalog: Catalog, workload: Workload, recs: list[Recommendat
 
 
 def progress_line(p) -> str:
-    """A one-line progress bar for a benchmark (carriage return first: it overwrites itself)."""
+    """A one-line progress bar for a benchmark (carriage return first: it overwrites itself). In quick mode the
+    bar is the budget spent, and the line shows the estimate and its interval narrowing as sub-tests finish."""
     width = 24
-    filled = int(width * p.index / p.total)
-    return (f"\r[{'#' * filled}{'.' * (width - filled)}] {p.index}/{p.total} {p.test_id} {safe(p.name)[:22]:<22} "
-            f"{p.elapsed_s:5.0f} s elapsed, ~{p.eta_s:4.0f} s left")
+    filled = int(width * progress_fraction(p))
+    last = f"last {p.test_id} {safe(p.name)[:18]}" if p.budget_s else f"{p.test_id} {safe(p.name)[:22]}"
+    return f"\r[{'#' * filled}{'.' * (width - filled)}] {progress_text(p)}, {last}".ljust(100)
 
 
 def bench_result_lines(run) -> list[str]:
-    """What a finished benchmark run says: the device, its scores (a quick score as an estimate with its
-    interval), failed sub-tests, notes."""
+    """What a finished benchmark run says: the device and its host, its scores (a quick score as an estimate with
+    its interval, and the sub-tests and seconds it rests on), failed sub-tests, notes."""
     scores = run.scores
     label = f"{safe(run.device.name)} ({str(run.device.kind).upper()})"
+    quick = str(run.mode) == "quick"
     if scores.ai is None:
         lines = [f"{label}: no AI score ({run.tests_used} sub-tests finished)"]
+    elif quick and scores.ai_low is not None:
+        parts = ", ".join(f"{metric.label} {ESTIMATE_MARK}{value:,.0f} ({low:,.0f}-{high:,.0f})"
+                          for metric, value, low, high in run_parts(scores) if value is not None and low is not None)
+        lines = [f"{label}: {parts}", f"  {run_basis_text(run)}"]
     else:
-        interval = ""
-        if str(run.mode) == "quick" and scores.ai_low:
-            interval = f", an estimate: {scores.ai_low:,.0f}-{scores.ai_high:,.0f}"
         lines = [f"{label}: AI score {scores.ai:,.0f} (inference {scores.inference:,.0f}, training "
-                 f"{scores.training:,.0f}{interval})"]
-    failed = [t for t in run.tests if t.status != "ok"]
+                 f"{scores.training:,.0f})"]
+    host = run.device.fingerprint
+    if host is not None:
+        family = "" if host.cpu_family is None else f", family {host.cpu_family} model {host.cpu_model_number}"
+        flags = f", {' '.join(host.cpu_flags)}" if host.cpu_flags else ""
+        lines.append(f"  host: {safe(host.cpu_model)}{family}, {host.cpu_count} CPUs{safe(flags)}, TensorFlow "
+                     f"{safe(host.tensorflow_version or '?')}")
+    if run.replay_of:
+        lines.append(f"  replay of {safe(run.replay_of)}")
+    failed = [t for t in run.tests if t.status == "failed" or (not quick and t.status != "ok")]
     if failed:
         lines.append(f"partial: {run.tests_used} sub-tests used; "
                      + "; ".join(f"{t.id} {t.status}: {safe(t.error)}" for t in failed[:5]))

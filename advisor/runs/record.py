@@ -119,9 +119,24 @@ AwareDatetime = Annotated[dt.datetime, BeforeValidator(_aware_datetime)]
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
 
+class Fingerprint(BaseModel):
+    """The host behind a run, which sets its speed besides the GPU (one "AMD EPYC, 2 cores" can be several times
+    faster than another): CPU model name, vendor, family and model numbers, speed-relevant flags (avx512f, amx_tile
+    ...), the CPUs the run could use, and the TensorFlow version."""
+
+    model_config = _STRICT
+    cpu_model: Name
+    cpu_vendor: ShortText | None = None
+    cpu_family: Annotated[int | None, Field(ge=0, le=100_000)] = None
+    cpu_model_number: Annotated[int | None, Field(ge=0, le=100_000)] = None
+    cpu_flags: Annotated[list[Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}$")]], Field(max_length=32)] = []
+    cpu_count: Annotated[int, Field(ge=1, le=100_000)]
+    tensorflow_version: ShortText | None = None
+
+
 class Device(BaseModel):
     """The machine a run measured. kind: gpu (TensorFlow used the GPU) or cpu. gpu_id: the catalog GPU the
-    NVML name matched. memory_gib: GPU memory as NVML reports it, GiB."""
+    NVML name matched. memory_gib: GPU memory as NVML reports it, GiB. fingerprint: the host."""
 
     model_config = _STRICT
     name: Name
@@ -130,10 +145,13 @@ class Device(BaseModel):
     memory_gib: Annotated[float | None, Field(gt=0, le=4096, allow_inf_nan=False)] = None
     driver_version: ShortText | None = None
     cuda_version: ShortText | None = None
+    fingerprint: Fingerprint | None = None
 
 
 class SubtestResult(BaseModel):
-    """One sub-test: id like '1.2' (test 1, sub-test 2), mean and sd of its time in ms, status and error."""
+    """One sub-test: id like '1.2' (test 1, sub-test 2), mean and sd of its time in ms, status and error;
+    passes: the timed passes behind the mean (the dropped warm-up pass not counted); seconds: its wall time,
+    model load and warm-up included."""
 
     model_config = _STRICT
     id: Annotated[str, Field(pattern=r"^\d{1,2}\.\d{1,2}$")]
@@ -143,10 +161,14 @@ class SubtestResult(BaseModel):
     sd_ms: Annotated[float | None, Field(ge=0, le=MAX_MS, allow_inf_nan=False)] = None
     status: Literal["ok", "failed", "skipped"]
     error: Text | None = None
+    passes: Annotated[int | None, Field(ge=1, le=1000)] = None
+    seconds: Annotated[float | None, Field(ge=0, le=86_400, allow_inf_nan=False)] = None
 
 
 class RunScores(BaseModel):
-    """Scores in AI Benchmark points; quick runs add ai_low and ai_high (the interval of the estimate)."""
+    """Scores in AI Benchmark points. A quick run's scores are estimates, each with its interval (ai_low..ai_high,
+    inference_low..inference_high, training_low..training_high) of nominal coverage interval_level (0.9: the
+    full score inside nine times in ten)."""
 
     model_config = _STRICT
     ai: Score | None = None
@@ -154,11 +176,27 @@ class RunScores(BaseModel):
     training: Score | None = None
     ai_low: Score | None = None
     ai_high: Score | None = None
+    inference_low: Score | None = None
+    inference_high: Score | None = None
+    training_low: Score | None = None
+    training_high: Score | None = None
+    interval_level: Annotated[float | None, Field(gt=0, lt=1, allow_inf_nan=False)] = None
+
+    @model_validator(mode="after")
+    def _intervals_in_order(self) -> RunScores:
+        for part in ("ai", "inference", "training"):
+            low, high = getattr(self, f"{part}_low"), getattr(self, f"{part}_high")
+            if low is not None and high is not None and low > high:
+                raise ValueError(f"{part}_low must not be above {part}_high")
+        return self
 
 
 class BenchmarkRun(BaseModel):
     """One AI Benchmark run (schema advisor.run/1). started_at/finished_at: aware date-times. platform: the catalog
-    plan the notebook ran on. tests_used: sub-tests that finished. partial: some sub-test did not finish."""
+    plan the notebook ran on. tests_used: sub-tests that finished. partial: some sub-test did not finish.
+    budget_s: the measurement budget a quick run was given, seconds; measured_s: the seconds of measurement its
+    scores rest on; replay_of: set when the run is a replay of recorded times (the file and its source), not a
+    measurement."""
 
     schema_: Annotated[Literal["advisor.run/1"], Field(alias="schema")] = RUN_SCHEMA
     mode: Literal["quick", "full"]
@@ -172,6 +210,9 @@ class BenchmarkRun(BaseModel):
     finished_at: AwareDatetime
     platform: Ident | None = None
     note: Text | None = None
+    budget_s: Annotated[float | None, Field(gt=0, le=3600, allow_inf_nan=False)] = None
+    measured_s: Annotated[float | None, Field(ge=0, le=86_400, allow_inf_nan=False)] = None
+    replay_of: Annotated[str, Field(max_length=500), AfterValidator(_check_chars)] | None = None
 
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from ...bench.subtests import reference_times
 from ...runs.record import check_plausible, known_plan_ids, run_from_json
 from ...vocab import BenchMode, EvidenceSource, RunOrder
 from ..errors import ErrorBody, Refused
@@ -24,16 +25,6 @@ from .catalog import catalog_for
 router = APIRouter()
 POSTER_LOOPBACK = "loopback"
 
-
-def reference_times() -> dict[str, tuple[str, float]] | None:
-    """AI Benchmark's sub-tests as the benchmark reads them from the installed library: id -> (kind, reference ms),
-    for the plausibility check of incoming runs; None without ai-benchmark (then times are not checked)."""
-    try:
-        from ...bench.subtests import all_subtests
-
-        return {s.id: (s.kind, s.ref_ms) for s in all_subtests()}
-    except ImportError:
-        return None
 
 
 def writer_name(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
