@@ -413,11 +413,11 @@ def _save_remote(args: argparse.Namespace, runs) -> int:
     import re
     from urllib.parse import urlsplit
 
-    from .bench.subtests import reference_times
+    from .bench.reference import run_reference
     from .runs.record import check_plausible
     from .runs.store import RunStore
 
-    catalog, reference = load_catalog(), reference_times()
+    catalog, reference = load_catalog(), run_reference()
     host = urlsplit(args.source).netloc
     store = RunStore(args.store)
     by_poster: dict[str, list] = {}
@@ -441,7 +441,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     Example: advisor import run.json
     """
-    from .bench.subtests import reference_times
+    from .bench.reference import run_reference
     from .runs.record import check_plausible, runs_from_file
     from .runs.store import RunStore
 
@@ -450,7 +450,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UsageError(f"argument file: no such file '{args.file}'")
     if not path.is_file():
         raise UsageError(f"argument file: '{args.file}' is not a regular file (a folder, a device or a pipe)")
-    catalog, reference = load_catalog(), reference_times()
+    catalog, reference = load_catalog(), run_reference()
     runs = [check_plausible(r, catalog, reference) for r in runs_from_file(path)]
     store = RunStore(args.store)
     origin = EvidenceSource.SHARED if args.shared else EvidenceSource.LOCAL

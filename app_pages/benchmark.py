@@ -98,7 +98,7 @@ def import_runs(data: bytes, name: str) -> None:
     """Validates and stores uploaded runs, all or none (as `advisor import`): a bad or physically implausible run
     is reported and nothing of the file is kept; a run stored before is not stored twice."""
     try:
-        catalog, reference = catalog_today(), bench.reference_times()
+        catalog, reference = catalog_today(), bench.run_reference()
         runs = [check_plausible(r, catalog, reference) for r in runs_from_bytes(data, name)]
         result = store.add_runs(runs)
     except (RunValidationError, StoreError) as exc:

@@ -165,3 +165,17 @@ def private_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ADVISOR_CACHE_DIR", str(base / "cache"))
     monkeypatch.setenv("ADVISOR_RUNS_DB", str(base / "runs.sqlite"))
     monkeypatch.setenv("XDG_DATA_HOME", str(base / "data"))
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A PostgreSQL server for the store's tests: .ci/run's throwaway cluster (ADVISOR_TEST_PG_URL), or one started
+    here and stopped at the end. Skipped, saying why, only where the server binaries are missing."""
+    from pg_cluster import server_for_tests
+
+    try:
+        server = server_for_tests()
+    except FileNotFoundError as exc:
+        pytest.skip(f"PostgreSQL tests skipped: {exc} (install Debian's postgresql package; .ci/run does)")
+    yield server
+    server.stop()

@@ -1,16 +1,19 @@
 """A throwaway PostgreSQL cluster for tests: initdb in a temporary folder (as the postgres user when run as root,
 since initdb refuses root), a free loopback port, trust authentication, stopped and deleted at the end.
 
-Tests that need it skip only when the server binaries are missing, and say so; .ci/run installs Debian's
-postgresql package so CI always has them.
+.ci/run starts one before the test command and stops it at the end (`python3 tests/pg_cluster.py start` prints
+the shell lines to export; `... stop FOLDER`), and the tests use it through ADVISOR_TEST_PG_URL. Without that
+variable the tests start a cluster of their own; they skip only when the server binaries are missing, and say so.
 """
 from __future__ import annotations
 
 import glob
 import os
+import shlex
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -36,8 +39,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+ENV_URL = "ADVISOR_TEST_PG_URL"
+
+
+class Server:
+    """A PostgreSQL server someone else started (.ci/run): `url` connects as a user who may create databases."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def create_database(self, name: str) -> str:
+        """A fresh database on the server; returns its URL."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url.rsplit("/", 1)[0] + f"/{name}"
+
+    def stop(self) -> None:
+        """Not ours to stop."""
+
+
 @dataclass
-class Cluster:
+class Cluster(Server):
     folder: Path
     port: int
     bin_dir: Path
@@ -52,14 +76,6 @@ class Cluster:
         if self.as_postgres:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-    def create_database(self, name: str) -> str:
-        """A fresh database in the cluster; returns its URL."""
-        import psycopg
-
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "stop", timeout=60)
@@ -95,3 +111,31 @@ def start_cluster() -> Cluster:
         except OSError:
             time.sleep(0.1)
     return cluster
+
+
+def server_for_tests() -> Server:
+    """The server the tests use: the one in ADVISOR_TEST_PG_URL (started by .ci/run), or a cluster of our own.
+    Raises FileNotFoundError where neither is possible (no server binaries)."""
+    url = os.environ.get(ENV_URL)
+    return Server(url) if url else start_cluster()
+
+
+def main(argv: list[str]) -> int:
+    """`start`: start a cluster and print the shell lines that export its URL and folder; `stop FOLDER`: stop the
+    cluster in FOLDER and delete it. Uses only the standard library (it runs before the test environment exists)."""
+    if argv[:1] == ["start"]:
+        cluster = start_cluster()
+        print(f"export {ENV_URL}={shlex.quote(cluster.url)} ADVISOR_TEST_PG_FOLDER={shlex.quote(str(cluster.folder))}")
+        return 0
+    if argv[:1] == ["stop"] and len(argv) == 2:
+        folder = Path(argv[1])
+        bin_dir = server_bin_dir()
+        if bin_dir is not None and folder.name.startswith("advisor-pg-") and folder.exists():
+            Cluster(folder, 0, bin_dir, os.geteuid() == 0).stop()
+        return 0
+    print("usage: pg_cluster.py start | stop FOLDER", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

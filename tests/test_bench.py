@@ -231,7 +231,7 @@ def test_a_run_json_of_this_tool_can_be_replayed(tmp_path):
     path = tmp_path / "mine.json"
     path.write_text(json.dumps(valid_quick_run()))
     run = replay(path, 20)
-    assert run.device.name == "Tesla T4" and {t.id for t in run.tests} <= {"1.1", "1.2"}
+    assert run.device.name == "Tesla T4" and {t.id for t in run.tests} <= {"1.1", "5.2"}
 
 
 @pytest.mark.parametrize("text, words", [
@@ -570,3 +570,30 @@ def test_a_benchmark_job_runs_in_the_background_and_can_be_stopped(monkeypatch):
     job.stop()
     job._thread.join(5)
     assert job.finished and job.result is not None and seen_stop == [True]
+
+
+@pytest.mark.parametrize("budget_s", [3, 20, 45])
+def test_every_quick_run_quick_mode_makes_passes_the_stores_plausibility_check(budget_s):
+    # What `bench --post`, an upload or an import sends must be accepted: on a slow CPU at 45 s, or any device at
+    # 3 s, quick mode may finish no training sub-test and still estimate training (with a wider interval).
+    from advisor.bench import run_reference
+    from advisor.runs.record import plausibility_problem
+
+    catalog, reference = load_catalog(), run_reference()
+    problems = {path.stem: plausibility_problem(replay(path, budget_s), catalog, reference) for path in RUN_FILES}
+    assert {name: p for name, p in problems.items() if p} == {}
+
+
+def test_a_quick_run_whose_scores_its_times_cannot_give_is_refused():
+    from advisor.bench import run_reference
+    from advisor.runs.record import plausibility_problem
+
+    run = replay(next(p for p in RUN_FILES if p.stem.startswith("rtx4060ti")), 45)
+    doubled = run.to_dict()
+    scores = doubled["scores"]
+    for part in ("ai", "inference", "training"):
+        for suffix in ("", "_low", "_high"):
+            scores[part + suffix] *= 2
+    scores["ai"] = scores["inference"] + scores["training"]
+    problem = plausibility_problem(run_from_json(doubled), load_catalog(), run_reference())
+    assert problem and "not what the sub-test times give" in problem

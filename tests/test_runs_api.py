@@ -24,18 +24,6 @@ from advisor.api.settings import ApiSettings
 from advisor.runs.store import RunStore
 
 
-@pytest.fixture(scope="module")
-def pg_cluster():
-    from pg_cluster import start_cluster
-
-    try:
-        cluster = start_cluster()
-    except FileNotFoundError as exc:
-        pytest.skip(f"PostgreSQL tests skipped: {exc} (install Debian's postgresql package; .ci/run does)")
-    yield cluster
-    cluster.stop()
-
-
 def app_client(target, **settings) -> TestClient:
     """The app on `target`; writes need the token 'tok' (named 'course') unless token_names says otherwise."""
     settings.setdefault("token_names", {"tok": "course"})

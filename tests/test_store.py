@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT
 from sample_runs import valid_run
 
-from advisor.bench import reference_times
+from advisor.bench import run_reference
 from advisor.catalog import load_catalog
 from advisor.errors import RunValidationError, StoreError
 from advisor.runs.record import (
@@ -37,16 +37,6 @@ from advisor.vocab import EvidenceSource, RunOrder
 # Both backends: SQLite always; PostgreSQL when its server binaries are installed (.ci/run installs them).
 
 
-@pytest.fixture(scope="session")
-def pg_cluster():
-    from pg_cluster import start_cluster
-
-    try:
-        cluster = start_cluster()
-    except FileNotFoundError as exc:
-        pytest.skip(f"PostgreSQL tests skipped: {exc} (install Debian's postgresql package; .ci/run does)")
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -178,13 +168,13 @@ def test_duplicate_json_keys_are_refused_regression_d20():
 def test_implausible_runs_are_refused(changes, problem):
     run = run_from_json(valid_run(**changes))
     with pytest.raises(RunValidationError, match=problem):
-        check_plausible(run, load_catalog(), reference_times())
+        check_plausible(run, load_catalog(), run_reference())
 
 
 def test_the_sample_run_and_a_full_run_by_the_library_rule_are_plausible():
-    check_plausible(run_from_json(valid_run()), load_catalog(), reference_times())
+    check_plausible(run_from_json(valid_run()), load_catalog(), run_reference())
     full = valid_run(mode="full", scores={"ai": 12000, "inference": 6000, "training": 6000}, partial=True)
-    check_plausible(run_from_json(full), load_catalog(), reference_times())
+    check_plausible(run_from_json(full), load_catalog(), run_reference())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -573,6 +563,6 @@ def test_any_bytes_are_runs_or_a_validation_error(data):
 
 def check_plausible_or_refused(run):
     try:
-        check_plausible(run, load_catalog(), reference_times())
+        check_plausible(run, load_catalog(), run_reference())
     except RunValidationError:
         pass

@@ -12,7 +12,8 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -62,9 +63,11 @@ _FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202
 PLAUSIBLE_MARGIN = 3.0
 # A full run's scores are recomputed from its times by AI Benchmark's rule; they must agree to within rounding.
 FULL_SCORE_TOLERANCE = 0.005
-# A quick run's estimate is the subset's geometric mean shifted by a calibrated offset (0.04 and -0.02 in log in
-# advisor/bench/quick_calibration.json); an implied offset beyond 0.5 in log (x1.65) is not a calibration.
-QUICK_MAX_LOG_OFFSET = 0.5
+# A quick run's scores are quick mode's estimates from its sub-test times. Re-estimated on the way in, each must lie
+# in the estimate's interval widened by this factor: a run made with an earlier calibration still passes, scores
+# that its times cannot give do not.
+QUICK_INTERVAL_SLACK = 1.25
+PARTS = ("ai", "inference", "training")
 
 
 def _check_chars(value: str, pattern: re.Pattern = _FORBIDDEN) -> str:
@@ -410,6 +413,21 @@ def runs_from_file(path: Path, plan_ids: frozenset[str] | None = None) -> list[B
 # Plausibility: checks against the catalog and AI Benchmark's scoring rule, applied to every run that comes in.
 
 
+QuickIntervals = Callable[[dict[str, float], dict[str, int], str], dict[str, tuple[float, float]] | None]
+
+
+@dataclass(frozen=True)
+class RunReference:
+    """What a run's times are checked against, from the benchmark (this layer sits below it and cannot read it):
+    times: each sub-test's kind and reference time (ms), as the installed AI Benchmark states them;
+    quick_interval: quick mode's estimator, (mean ms by sub-test, kept passes by sub-test, device kind) ->
+    {"ai" | "inference" | "training": (low, high)} of each estimate's interval, or None when nothing it knows
+    finished."""
+
+    times: Mapping[str, tuple[str, float]]
+    quick_interval: QuickIntervals | None = None
+
+
 def _fastest_known(catalog) -> float:
     """The fastest device the catalog has measured, as an AI score (a training or inference score counts
     double: the AI score is their sum)."""
@@ -419,17 +437,17 @@ def _fastest_known(catalog) -> float:
     return best
 
 
-def _time_problem(run: BenchmarkRun, reference: Mapping[str, tuple[str, float]] | None) -> str | None:
-    """Why the run's times do not give its scores, or None (AI Benchmark's rule: score = geometric mean of
-    reference/measured time over a kind's sub-tests x 10,000; AI = inference + training). reference: each
-    sub-test's kind and reference time (ms), as advisor.bench reads them from the library; None: not checked."""
+def _time_problem(run: BenchmarkRun, reference: RunReference | None) -> str | None:
+    """Why the run's times do not give its scores, or None. A full run: AI Benchmark's rule (score = geometric mean
+    of reference/measured time over a kind's sub-tests x 10,000; AI = inference + training). A quick run: quick
+    mode's estimator, re-run on its times (see QUICK_INTERVAL_SLACK). reference None: not checked."""
     if reference is None:
         return None
     logs: dict[str, list[float]] = {"inference": [], "training": []}
     for test in run.tests:
-        if test.id not in reference:
+        if test.id not in reference.times:
             return f"tests: '{test.id}' is no AI Benchmark sub-test"
-        kind, ref_ms = reference[test.id]
+        kind, ref_ms = reference.times[test.id]
         if test.kind is not None and test.kind != kind:
             return f"tests: sub-test {test.id} is a {kind} test, not {test.kind}"
         if test.status == "ok":
@@ -439,6 +457,8 @@ def _time_problem(run: BenchmarkRun, reference: Mapping[str, tuple[str, float]] 
     ok = sum(len(v) for v in logs.values())
     if run.tests_used != ok:
         return f"tests_used is {run.tests_used} but {ok} sub-tests finished"
+    if run.mode == "quick":
+        return _quick_time_problem(run, reference)
     for kind, values in logs.items():
         stated = getattr(run.scores, kind)
         if stated is None:
@@ -446,20 +466,37 @@ def _time_problem(run: BenchmarkRun, reference: Mapping[str, tuple[str, float]] 
         if not values:
             return f"scores.{kind}: no {kind} sub-test finished, so there is no {kind} score"
         implied = math.exp(sum(values) / len(values)) * 10_000
-        if run.mode == "full":
-            if abs(stated - implied) > max(2.0, FULL_SCORE_TOLERANCE * implied):
-                return (f"scores.{kind}: {stated:,.0f} is not what the sub-test times give ({implied:,.0f} by AI "
-                        "Benchmark's rule)")
-        elif abs(math.log(stated / implied)) > QUICK_MAX_LOG_OFFSET:
-            return (f"scores.{kind}: the quick estimate {stated:,.0f} is too far from what the sub-test times give "
-                    f"({implied:,.0f})")
+        if abs(stated - implied) > max(2.0, FULL_SCORE_TOLERANCE * implied):
+            return (f"scores.{kind}: {stated:,.0f} is not what the sub-test times give ({implied:,.0f} by AI "
+                    "Benchmark's rule)")
     return None
 
 
-def plausibility_problem(run: BenchmarkRun, catalog, reference: Mapping[str, tuple[str, float]] | None) -> str | None:
+def _quick_time_problem(run: BenchmarkRun, reference: RunReference) -> str | None:
+    """Why a quick run's scores are not what quick mode makes of its times, or None. Quick mode estimates every
+    part from any finished sub-tests (training from inference sub-tests too, with a wider interval)."""
+    if reference.quick_interval is None:
+        return None
+    finished = [t for t in run.tests if t.status == "ok"]
+    intervals = reference.quick_interval({t.id: t.mean_ms for t in finished}, {t.id: t.passes or 1 for t in finished},
+                                         str(run.device.kind))
+    for part in PARTS:
+        stated = getattr(run.scores, part)
+        if stated is None:
+            continue
+        if intervals is None:
+            return f"scores.{part}: no sub-test finished, so there is no score"
+        low, high = intervals[part]
+        if not low / QUICK_INTERVAL_SLACK <= stated <= high * QUICK_INTERVAL_SLACK:
+            return (f"scores.{part}: the quick estimate {stated:,.0f} is not what the sub-test times give (quick "
+                    f"mode makes {low:,.0f}-{high:,.0f} of them)")
+    return None
+
+
+def plausibility_problem(run: BenchmarkRun, catalog, reference: RunReference | None) -> str | None:
     """Why a run is physically implausible, or None: a score far beyond every known device, an AI score that is
-    not inference plus training, a quick interval that misses its estimate, times that do not give the scores
-    (checked against `reference`: sub-test id -> (kind, reference ms), from advisor.bench.reference_times())."""
+    not inference plus training, an interval that misses its estimate or belongs to a full run, times that do not
+    give the scores (checked against `reference`, from advisor.bench.run_reference())."""
     s = run.scores
     ceiling = PLAUSIBLE_MARGIN * _fastest_known(catalog)
     if ceiling > 0:
@@ -474,19 +511,21 @@ def plausibility_problem(run: BenchmarkRun, catalog, reference: Mapping[str, tup
                     f"({s.inference:,.0f} + {s.training:,.0f})")
     elif s.ai is not None:
         return "scores.ai: an AI score needs its inference and training scores"
-    if s.ai_low is not None or s.ai_high is not None:
-        if s.ai is None or s.ai_low is None or s.ai_high is None or not s.ai_low <= s.ai <= s.ai_high:
-            return "scores.ai_low/ai_high: the interval must hold the AI score"
-        if run.mode == "full":
-            return "scores.ai_low/ai_high: only quick runs have an interval"
+    for part in PARTS:
+        value, low, high = getattr(s, part), getattr(s, f"{part}_low"), getattr(s, f"{part}_high")
+        if low is not None or high is not None:
+            if value is None or low is None or high is None or not low <= value <= high:
+                return f"scores.{part}_low/{part}_high: the interval must hold the {part} score"
+            if run.mode == "full":
+                return f"scores.{part}_low/{part}_high: only quick runs have an interval"
     if run.device.kind == "cpu" and run.device.gpu_id is not None:
         return "device.gpu_id: a run on the CPU names no GPU"
     return _time_problem(run, reference)
 
 
-def check_plausible(run: BenchmarkRun, catalog, reference: Mapping[str, tuple[str, float]] | None) -> BenchmarkRun:
-    """The run, or RunValidationError with plausibility_problem's reason. The front ends pass the reference
-    times from advisor.bench.reference_times() (this layer sits below the benchmark and cannot read them)."""
+def check_plausible(run: BenchmarkRun, catalog, reference: RunReference | None) -> BenchmarkRun:
+    """The run, or RunValidationError with plausibility_problem's reason. The front ends pass
+    advisor.bench.run_reference() (this layer sits below the benchmark and cannot read it)."""
     problem = plausibility_problem(run, catalog, reference)
     if problem:
         raise RunValidationError(f"implausible run: {problem}")

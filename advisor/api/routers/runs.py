@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from ...bench.subtests import reference_times
+from ...bench.reference import run_reference
 from ...runs.record import check_plausible, known_plan_ids, run_from_json
 from ...vocab import BenchMode, EvidenceSource, RunOrder
 from ..errors import ErrorBody, Refused
@@ -57,7 +57,7 @@ async def post_run(request: Request, poster: str = Depends(writer_name)):
     """Stores one run. 201 {"id", "duplicate": false}; 200 {"id", "duplicate": true} when it was stored before."""
     settings = request.app.state.settings
     run = run_from_json(await request.body(), known_plan_ids(settings.data_dir))
-    check_plausible(run, catalog_for(request, None), reference_times())
+    check_plausible(run, catalog_for(request, None), run_reference())
     # A loopback write without a token is the machine's own user; a token's writes are shared evidence.
     origin = EvidenceSource.LOCAL if poster == POSTER_LOOPBACK else EvidenceSource.SHARED
     run_id, created = await run_in_threadpool(request.app.state.run_store().add_run, run, poster, origin)
