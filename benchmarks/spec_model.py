@@ -10,6 +10,7 @@ import math
 
 from advisor import load_catalog
 from advisor.distributions import score_book
+from advisor.errors import AdvisorError
 from advisor.estimate import SpecScoreModel, spec_features
 from advisor.vocab import Metric
 
@@ -19,7 +20,10 @@ def main() -> None:
     parser.add_argument("--data-dir")
     parser.add_argument("--as-of")
     args = parser.parse_args()
-    catalog = load_catalog(args.as_of, args.data_dir)
+    try:
+        catalog = load_catalog(args.as_of, args.data_dir)
+    except AdvisorError as exc:
+        raise SystemExit(f"spec_model: {exc}") from None
     model = score_book(catalog).model
     print(f"catalog as of {catalog.as_of}: fitted on {len(model.fitted_gpus_)} measured NVIDIA GPUs: "
           f"{', '.join(model.fitted_gpus_)}")
