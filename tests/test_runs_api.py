@@ -163,10 +163,12 @@ def _free_port() -> int:
     return free_port()
 
 
-def _serve(url: str, port: int, workers: int = 1) -> subprocess.Popen:
-    env = dict(os.environ, ADVISOR_DATABASE_URL=url, ADVISOR_API_TOKEN="tok-course", ADVISOR_CHAT_SECRET="s" * 32,
-               PYTHONPATH=str(ROOT))
-    # uvicorn's own command: its --workers starts separate worker processes on one socket.
+def _uvicorn(port: int, workers: int = 1, **store) -> subprocess.Popen:
+    """uvicorn's own command (its --workers starts separate worker processes on one socket) on the store given as
+    ADVISOR_DATABASE_URL or ADVISOR_RUNS_DB; writes need the token 'tok-course'."""
+    env = dict(os.environ, ADVISOR_API_TOKEN="tok-course", ADVISOR_CHAT_SECRET="s" * 32, PYTHONPATH=str(ROOT))
+    env.pop("ADVISOR_DATABASE_URL", None)
+    env.update(store)
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "advisor.api:create_app", "--host",
                              "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -180,6 +182,10 @@ def _serve(url: str, port: int, workers: int = 1) -> subprocess.Popen:
             time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     raise RuntimeError("the server did not start")
+
+
+def _serve(url: str, port: int, workers: int = 1) -> subprocess.Popen:
+    return _uvicorn(port, workers, ADVISOR_DATABASE_URL=url)
 
 
 def _post_http(port: int, run: dict) -> int | None:
@@ -274,19 +280,7 @@ def test_kill_9_of_a_worker_mid_write_loses_no_acknowledged_run(pg_cluster):
 
 
 def _serve_sqlite(db, port: int) -> subprocess.Popen:
-    env = dict(os.environ, ADVISOR_RUNS_DB=str(db), ADVISOR_API_TOKEN="tok-course", PYTHONPATH=str(ROOT))
-    env.pop("ADVISOR_DATABASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "advisor.api:create_app", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise RuntimeError("the server did not start")
+    return _uvicorn(port, ADVISOR_RUNS_DB=str(db))
 
 
 def test_post_run_then_runs_from_a_server_and_save_as_shared(tmp_path, monkeypatch):
