@@ -17,6 +17,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,6 +185,24 @@ def decode_cursor(cursor: str, order: RunOrder) -> tuple[dt.datetime, int]:
     return when, run_id
 
 
+def _set_wal(connection: sqlite3.Connection) -> None:
+    """Switches a SQLite database to write-ahead logging. The switch needs the database to itself, and SQLite
+    answers "database is locked" at once, not after its busy timeout, while another process is switching or
+    creating the schema (two processes opening a new store failed about one time in two): so retry, with backoff,
+    up to the busy timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+
 class RunStore:
     """Runs in SQLite or PostgreSQL behind one interface; safe for several threads, processes and hosts."""
 
@@ -262,7 +281,7 @@ class RunStore:
         def _on_connect(dbapi_connection, record):
             dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
             if write:  # persistent and a no-op once set: readers never block the writer, nor it them
-                dbapi_connection.execute("PRAGMA journal_mode=WAL")
+                _set_wal(dbapi_connection)
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection):
