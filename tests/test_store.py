@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import textwrap
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -566,3 +567,26 @@ def check_plausible_or_refused(run):
         check_plausible(run, load_catalog(), run_reference())
     except RunValidationError:
         pass
+
+
+def test_a_store_left_with_a_hot_journal_by_a_killed_writer_can_still_be_read(tmp_path):
+    # A writer killed mid-transaction in rollback-journal mode (a new store is in that mode until its switch to
+    # write-ahead logging) leaves a hot journal; a read-only connection alone cannot roll it back.
+    db = tmp_path / "runs.sqlite"
+    writer = textwrap.dedent(f"""
+        import sqlite3, time
+        conn = sqlite3.connect({str(db)!r}, isolation_level=None)
+        conn.execute("CREATE TABLE scratch (x)")
+        conn.execute("BEGIN IMMEDIATE")
+        for _ in range(50):
+            conn.execute("INSERT INTO scratch VALUES (randomblob(100000))")
+        print("ready", flush=True)
+        time.sleep(60)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", writer], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready"
+    child.kill()
+    child.wait()
+    assert (tmp_path / "runs.sqlite-journal").exists()
+    assert RunStore(db).count() == 0  # read, not "attempt to write a readonly database"
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM scratch").fetchone() == (0,)  # rolled back

@@ -19,6 +19,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -185,6 +186,17 @@ def decode_cursor(cursor: str, order: RunOrder) -> tuple[dt.datetime, int]:
     return when, run_id
 
 
+def _roll_back_hot_journal(path: Path) -> bool:
+    """A writer killed while the database was still in rollback-journal mode (while a new store was being created)
+    leaves a hot journal, and a read-only connection cannot roll it back ("attempt to write a readonly database").
+    A read-write connection does, as SQLite's own recovery: True when there was one to roll back."""
+    if not Path(f"{path}-journal").exists():
+        return False
+    with closing(sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S)) as conn:
+        conn.execute("PRAGMA schema_version").fetchone()
+    return True
+
+
 def _set_wal(connection: sqlite3.Connection) -> None:
     """Switches a SQLite database to write-ahead logging. The switch needs the database to itself, and SQLite
     answers "database is locked" at once, not after its busy timeout, while another process is switching or
@@ -268,7 +280,10 @@ class RunStore:
             except sqlite3.OperationalError:
                 conn.close()
                 if os.access(path.parent, os.W_OK):
-                    raise
+                    if not _roll_back_hot_journal(path):
+                        raise
+                    return sqlite3.connect(uri + "?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT_S,
+                                           isolation_level=None, check_same_thread=False)
             # On read-only media a WAL database whose -shm file is missing cannot be opened read-only; there it is
             # opened as immutable, which is safe because nobody can be writing to it.
             return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=SQLITE_BUSY_TIMEOUT_S,
