@@ -22,13 +22,11 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.common import free_port, percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def bodies(n: int) -> list[bytes]:
@@ -87,9 +85,6 @@ async def load(port: int, seconds: float, clients: int, requests: list[bytes] | 
     return latencies, errors, time.perf_counter() - start
 
 
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def main() -> None:

@@ -26,8 +26,8 @@ import sys
 import time
 import urllib.request
 
-from benchmarks.common import ROOT, fingerprint, percentile
-from tests.pg_cluster import free_port, start_cluster
+from benchmarks.common import ROOT, fingerprint, free_port, percentile
+from tests.pg_cluster import start_cluster
 
 TOKEN = "bench-token"
 # (NVML name, catalog gpu id, plan it is labelled with)

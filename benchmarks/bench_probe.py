@@ -26,13 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.common import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(kind: str, port: int, nofile: int, home: Path) -> subprocess.Popen:

@@ -34,6 +34,7 @@ def server_bin_dir() -> Path | None:
 
 
 def free_port() -> int:
+    """A TCP port free on loopback now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from pg_cluster import free_port
 
 from advisor.api import create_app
 from advisor.api.settings import ApiSettings
@@ -48,10 +49,6 @@ def assert_no_leak(response) -> None:
         assert "\n" not in body["error"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get_json(url: str, timeout: float = 5, **kwargs) -> tuple[int, dict]:

@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import pytest
 from conftest import ROOT
 from fastapi.testclient import TestClient
+from pg_cluster import free_port
 from sample_runs import valid_run
 
 from advisor.api import create_app
@@ -157,12 +158,6 @@ def test_two_apps_on_one_store_see_each_others_runs(tmp_path):
 # Real servers on one PostgreSQL
 
 
-def _free_port() -> int:
-    from pg_cluster import free_port
-
-    return free_port()
-
-
 def _uvicorn(port: int, workers: int = 1, **store) -> subprocess.Popen:
     """uvicorn's own command (its --workers starts separate worker processes on one socket) on the store given as
     ADVISOR_DATABASE_URL or ADVISOR_RUNS_DB; writes need the token 'tok-course'."""
@@ -216,7 +211,7 @@ def _stored_notes(url: str) -> dict[str, int]:
 
 def test_concurrent_posts_from_several_processes_to_two_workers_lose_nothing(pg_cluster):
     url = pg_cluster.create_database(f"w_{uuid.uuid4().hex[:12]}")
-    port = _free_port()
+    port = free_port()
     server = _serve(url, port, workers=2)
     try:
         with ProcessPoolExecutor(max_workers=4) as pool:
@@ -232,7 +227,7 @@ def test_concurrent_posts_from_several_processes_to_two_workers_lose_nothing(pg_
 def test_kill_9_of_a_worker_mid_write_loses_no_acknowledged_run(pg_cluster):
     # Two hosts on one PostgreSQL; eight threads post to the first, which is killed with SIGKILL mid-stream.
     url = pg_cluster.create_database(f"k_{uuid.uuid4().hex[:12]}")
-    doomed, survivor = _free_port(), _free_port()
+    doomed, survivor = free_port(), free_port()
     servers = [_serve(url, doomed), _serve(url, survivor)]
     acknowledged: list[str] = []
     lock = threading.Lock()
@@ -288,7 +283,7 @@ def test_post_run_then_runs_from_a_server_and_save_as_shared(tmp_path, monkeypat
     from advisor.errors import RunPostError
     from advisor.runs.record import run_from_json
 
-    port = _free_port()
+    port = free_port()
     server = _serve_sqlite(tmp_path / "server.sqlite", port)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -315,7 +310,7 @@ def test_bench_post_that_fails_keeps_the_run_locally(tmp_path, monkeypatch, caps
     from advisor.runs.record import run_from_json
 
     monkeypatch.setenv("ADVISOR_RUNS_DB", str(tmp_path / "runs.sqlite"))
-    args = argparse.Namespace(post=f"http://127.0.0.1:{_free_port()}", store=None)
+    args = argparse.Namespace(post=f"http://127.0.0.1:{free_port()}", store=None)
     assert _post_after_bench(args, run_from_json(valid_run())) == 0
     err = capsys.readouterr().err
     assert "cannot post" in err and "kept as run 1" in err and "--post" in err
