@@ -9,17 +9,30 @@ from advisor.errors import RunValidationError, StoreError
 from advisor.present.labels import ESTIMATE_MARK, progress_fraction, progress_text, run_basis_text, run_parts
 from advisor.present.rows import speedup_rows
 from advisor.runs.record import BenchmarkRun, check_plausible, runs_from_bytes
-from advisor.vocab import BenchMode
+from advisor.runs.store import RunFilter
+from advisor.vocab import BenchMode, RunOrder
 from app_pages.common import AI_BENCHMARK_URL, catalog_today, run_store
 
 st.title("Benchmark this machine")
 store = run_store()
-quick_runs = [s.run for s in store.list() if str(s.run.mode) == "quick" and not s.run.partial]
-last_quick = (f" Your last quick run here took {(quick_runs[-1].finished_at - quick_runs[-1].started_at).seconds} s."
-              if quick_runs else "")
+
+
+def last_quick_run_text() -> str:
+    """How long the newest complete quick run here took (the newest first, so only as many runs are read as it
+    takes to find one); nothing when there is none or the store cannot be read (the list below says why)."""
+    try:
+        for stored in store.iter_runs(RunFilter(mode=BenchMode.QUICK), RunOrder.NEWEST):
+            if not stored.run.partial:
+                return f" Your last quick run here took {(stored.run.finished_at - stored.run.started_at).seconds} s."
+    except StoreError:
+        pass
+    return ""
+
+
 st.markdown(f"Runs [AI Benchmark]({AI_BENCHMARK_URL}) on TensorFlow, offline (its upload of results is switched off). "
             "**Quick** measures as many sub-tests as fit in its time budget and estimates the score with an interval; "
-            f"**full** runs all 42 sub-tests (up to 20 minutes on a GPU, an hour or more on a small CPU).{last_quick}")
+            "**full** runs all 42 sub-tests (up to 20 minutes on a GPU, an hour or more on a small CPU)."
+            + last_quick_run_text())
 available, message = bench.tensorflow_status()
 if not available:
     st.warning(message)

@@ -165,6 +165,15 @@ def test_an_implausible_pasted_run_is_refused_like_an_import_and_a_good_one_is_k
     assert any("Imported 0 runs" in s.value and "1 already stored" in s.value for s in at.success)
 
 
+def test_the_benchmark_page_says_how_long_the_last_complete_quick_run_took():
+    at = app("benchmark")
+    assert not any("Your last quick run" in m.value for m in at.markdown)
+    at.text_area(key="bench-pasted").input(json.dumps(valid_quick_run())).run()
+    at.button(key="bench-import").click().run()
+    at.run()
+    assert any("Your last quick run here took 60 s." in m.value for m in at.markdown)
+
+
 def test_the_upload_box_says_its_real_limit():
     at = app("benchmark")
     assert at.get("file_uploader")[0].proto.max_upload_size_mb == 1
