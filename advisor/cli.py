@@ -16,21 +16,16 @@ from pathlib import Path
 from .catalog import load_catalog, parse_date
 from .errors import AdvisorError, InvalidWorkloadError, RunPostError, StoreError, TensorFlowMissing, UnknownGpuError
 from .present.text import safe
-from .vocab import BenchMode, EvidenceChoice, EvidenceSource, Kind, Need, Predictability, RunOrder
-from .workload import BOUNDS, Workload
+from .vocab import BenchMode, EvidenceChoice, EvidenceSource, Kind, RunOrder
+from .workload import BOUNDS, FIELDS, FieldSpec, Workload
 
 EXIT_USAGE = 2
 EXIT_FAULT = 1
 EXIT_NO_TENSORFLOW = 3
 MAX_RUN_ID = 2 ** 63 - 1
 
-# The CLI's one mapping from workload fields to its flags.
-FLAGS = {"kind": "--workload", "gpu_memory_gib": "--gpu-mem-gb", "session_hours": "--session-hours",
-         "gpu_hours_per_month": "--gpu-hours-per-month", "notebooks_at_once": "--concurrent",
-         "budget_usd_per_month": "--budget-usd", "predictability": "--predictability", "needs": "--needs",
-         "nice_to_have": "--nice-to-have", "free_only": "--free-only", "education": "--education",
-         "multi_gpu": "--multi-gpu", "reference_hours": "--reference-hours", "reference_score": "--reference-score",
-         "reference_gpu": "--reference-gpu"}
+# The CLI's flags come from the workload's field declarations (workload.FIELDS).
+FLAGS = {spec.name: spec.flag for spec in FIELDS}
 
 
 class UsageError(AdvisorError):
@@ -89,15 +84,6 @@ def _plan_id(text: str) -> str:
     if not re.match(r"^[a-z0-9][a-z0-9+-]{0,99}$", text):
         raise argparse.ArgumentTypeError(f"expected an id like colab-free or t4, got '{text}'")
     return text
-
-
-def _needs(text: str) -> frozenset[Need]:
-    names = [n.strip().lower() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in Need.values()]
-    if unknown:
-        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(Need.values())}, got "
-                                         f"'{', '.join(unknown)}'")
-    return frozenset(Need(n) for n in names)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -498,6 +484,43 @@ def cmd_data_check(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
+def _choices(spec: FieldSpec):
+    """argparse type for a set of vocabulary members, comma-separated."""
+    def parse(text: str) -> frozenset:
+        names = [n.strip().lower() for n in text.split(",") if n.strip()]
+        unknown = [n for n in names if n not in spec.choices.values()]
+        if unknown:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(spec.choices.values())}, "
+                                             f"got '{', '.join(unknown)}'")
+        return frozenset(spec.choices(n) for n in names)
+    return parse
+
+
+def _workload_options(parser: argparse.ArgumentParser) -> None:
+    """One option per workload field, from its declaration: type, bounds, choices, default and help. The reference
+    device options (a GPU, a score or a benchmarked run) share a mutually exclusive group."""
+    group = parser.add_mutually_exclusive_group()
+    parser._advisor_reference_group = group  # type: ignore[attr-defined]
+    for spec in FIELDS:
+        target = group if spec.name in ("reference_gpu", "reference_score") else parser
+        shown_default = "" if spec.default in (None, frozenset(), False) else f" (default {spec.default:g})" \
+            if isinstance(spec.default, (int, float)) else f" (default {spec.default})"
+        help_text = (spec.help + shown_default).replace("%", "%%")
+        if spec.type == "flag":
+            target.add_argument(spec.flag, dest=spec.name, action="store_true", help=help_text)
+        elif spec.type == "choice":
+            target.add_argument(spec.flag, dest=spec.name, choices=spec.choices.values(), default=spec.default,
+                                help=help_text)
+        elif spec.type == "choices":
+            target.add_argument(spec.flag, dest=spec.name, type=_choices(spec), default=spec.default,
+                                help=f"{help_text}, comma-separated: {','.join(spec.choices.values())}")
+        elif spec.type == "text":
+            target.add_argument(spec.flag, dest=spec.name, help=help_text)
+        else:
+            target.add_argument(spec.flag, dest=spec.name, type=_field_number(spec.name), default=spec.default,
+                                help=help_text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="advisor", description="Cost-performance advisor for GPU notebook platforms.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -514,35 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
     plans.add_argument("--json", action="store_true", help="print JSON")
 
     rec = command("recommend", cmd_recommend)
-    rec.add_argument(FLAGS["kind"], dest="kind", choices=Kind.values(), default="mixed",
-                     help="kind of work (default mixed)")
-    rec.add_argument(FLAGS["gpu_memory_gib"], dest="gpu_memory_gib", type=_field_number("gpu_memory_gib"), default=0.0,
-                     help="GPU memory needed, GiB (per GPU)")
-    rec.add_argument(FLAGS["session_hours"], dest="session_hours", type=_field_number("session_hours"), default=2.0,
-                     help="longest uninterrupted run, hours (default 2)")
-    rec.add_argument(FLAGS["gpu_hours_per_month"], dest="gpu_hours_per_month",
-                     type=_field_number("gpu_hours_per_month"), default=20.0, help="GPU hours a month (default 20)")
-    rec.add_argument(FLAGS["notebooks_at_once"], dest="notebooks_at_once", type=_field_number("notebooks_at_once"),
-                     default=1, help="notebooks running at once (default 1)")
-    rec.add_argument(FLAGS["budget_usd_per_month"], dest="budget_usd_per_month",
-                     type=_field_number("budget_usd_per_month"), help="monthly budget, USD")
-    rec.add_argument(FLAGS["predictability"], dest="predictability", choices=Predictability.values(), default="any",
-                     help="any, prefer (rank on a bad session) or require (spread at most 10%%)")
-    rec.add_argument(FLAGS["needs"], dest="needs", type=_needs, default=frozenset(),
-                     help=f"features a plan must offer, comma-separated: {','.join(Need.values())}")
-    rec.add_argument(FLAGS["nice_to_have"], dest="nice_to_have", type=_needs, default=frozenset(),
-                     help="features you would like (they break ties, never exclude a plan)")
-    rec.add_argument(FLAGS["free_only"], dest="free_only", action="store_true", help="only plans that cost nothing")
-    rec.add_argument(FLAGS["education"], dest="education", action="store_true",
-                     help="you are an eligible student or teacher (shows education plans)")
-    rec.add_argument(FLAGS["multi_gpu"], dest="multi_gpu", action="store_true",
-                     help="your job uses every GPU of a multi-GPU machine (memory and score add up)")
-    rec.add_argument(FLAGS["reference_hours"], dest="reference_hours", type=_field_number("reference_hours"),
-                     help="your job's hours on a reference device")
-    ref = rec.add_mutually_exclusive_group()
-    ref.add_argument(FLAGS["reference_gpu"], dest="reference_gpu", help="the reference device as a GPU name, e.g. T4")
-    ref.add_argument(FLAGS["reference_score"], dest="reference_score", type=_field_number("reference_score"),
-                     help="the reference device's score")
+    _workload_options(rec)
+    ref = rec._advisor_reference_group  # the reference device: a GPU, a score or a benchmarked run
     ref.add_argument("--reference-run", type=_whole(1, MAX_RUN_ID, "a run id"),
                      help="the reference device is a benchmarked machine: its run id from `advisor runs`")
     rec.add_argument("--store", help="the run store, for --reference-run and --evidence: a SQLite file or a "

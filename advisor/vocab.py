@@ -291,3 +291,25 @@ class CaveatCode(_Labelled):
     VOLATILE_PRICE = "volatile_price", "marketplace price"
     IDLE_TIMEOUT = "idle_timeout", "idle timeout"
     ALLOCATION_DISAGREES = "allocation_disagrees", "recent runs got other GPUs than the catalog states"
+
+
+class Preference(_Labelled):
+    """What the ranking puts first among the plans that fit (CLI --prefer, the API's `prefer`, the chat's "I want
+    it fast"). Without one, the advisor chooses (workload.Workload.preference): value, or speed when a budget is
+    given, because a budget someone states is money they are willing to spend, not a ceiling to stay far below."""
+
+    COST = "cost", "cheapest first"
+    VALUE = "value", "most speed per dollar first"
+    SPEED = "speed", "fastest within the budget first"
+
+
+class Requirement(_Labelled):
+    """Something a platform asks of a user before it gives its price (a user can say they cannot provide it).
+    `fact` is the plan fact that records it."""
+
+    CARD = "card", "a payment card", "requires_card"
+    PHONE = "phone", "phone verification", "requires_phone"
+
+    @property
+    def fact(self) -> str:
+        return self._extra[0]

@@ -65,3 +65,46 @@ def test_to_dict_is_json_ready():
     d = Workload(needs={"private", "background"}).to_dict()
     assert d["needs"] == ["background", "private"] and d["kind"] == "mixed"
     assert json.loads(json.dumps(d)) == d
+
+
+# ---------------------------------------------------------------------------------------------
+# One declaration per field (issue 18, item 3): the faces derive their parts from workload.FIELDS.
+
+
+def test_every_workload_field_is_declared_once_in_order():
+    from dataclasses import fields as dc_fields
+
+    from advisor.workload import FIELDS
+
+    assert [f.name for f in dc_fields(Workload)] == [s.name for s in FIELDS]
+    for f, spec in zip(dc_fields(Workload), FIELDS):
+        default = f.default_factory() if callable(f.default_factory) else f.default
+        assert default == spec.default, spec.name
+
+
+def test_cli_and_api_options_come_from_the_declarations():
+    from advisor.api.models import RecommendRequest
+    from advisor.cli import build_parser
+    from advisor.workload import FIELDS
+
+    parser = build_parser()
+    rec = parser._subparsers._group_actions[0].choices["recommend"]
+    options = {o for a in rec._actions for o in a.option_strings}
+    assert {s.flag for s in FIELDS} <= options
+    assert {s.api for s in FIELDS} <= set(RecommendRequest.model_fields)
+
+
+@pytest.mark.parametrize("budget,free_only,prefer,expected", [
+    (None, False, None, "value"),    # no budget: most speed per dollar (free plans first)
+    (10.0, False, None, "speed"),    # a budget is money the user is willing to spend
+    (0.0, False, None, "value"),     # a $0 budget is no wish to spend
+    (10.0, False, "cost", "cost"),   # said outright, it wins
+    (10.0, True, None, "value"),     # free only: nothing to spend
+])
+def test_preference_default(budget, free_only, prefer, expected):
+    assert Workload(budget_usd_per_month=budget, free_only=free_only, prefer=prefer).preference == expected
+
+
+def test_memory_spread_needs_several_gpus():
+    with pytest.raises(InvalidWorkloadError, match="memory_spread"):
+        Workload(memory_spread=True)

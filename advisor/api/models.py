@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from ..vocab import EvidenceChoice, Kind, Need, Predictability
-from ..workload import BOUNDS, Workload
+from ..vocab import EvidenceChoice
+from ..workload import BOUNDS, FIELDS, FieldSpec, Workload
 
-# The API's one mapping: API field -> Workload field.
-API_FIELDS = {"workload": "kind", "gpu_mem_gb": "gpu_memory_gib", "session_hours": "session_hours",
-              "gpu_hours_per_month": "gpu_hours_per_month", "concurrent": "notebooks_at_once",
-              "budget_usd": "budget_usd_per_month", "predictability": "predictability", "needs": "needs",
-              "nice_to_have": "nice_to_have", "free_only": "free_only", "education": "education",
-              "multi_gpu": "multi_gpu", "reference_hours": "reference_hours", "reference_gpu": "reference_gpu",
-              "reference_score": "reference_score"}
+# The API's field names come from the workload's field declarations (workload.FIELDS): API field -> core field.
+API_FIELDS = {spec.api: spec.name for spec in FIELDS}
 CORE_TO_API = {core: api for api, core in API_FIELDS.items()}
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
-KindName = Literal[Kind.values()]
-PredictabilityName = Literal[Predictability.values()]
-NeedName = Literal[Need.values()]
 EvidenceName = Literal[EvidenceChoice.values()]
 IsoDate = Annotated[str, Field(pattern=DATE_PATTERN, description="a date, YYYY-MM-DD")]
 
@@ -34,26 +26,37 @@ def _bounded(core_field: str, description: str):
                                  f"({bound.describe()})", **low)]
 
 
-class RecommendRequest(BaseModel):
-    """A workload: every field optional, with the CLI's defaults. Strict: "16" is not a number, 1 not a boolean."""
+def _api_type(spec: FieldSpec):
+    """The pydantic type and default of one workload field, from its declaration."""
+    if spec.type == "flag":
+        return bool, spec.default
+    if spec.type == "choice":
+        kind = Literal[spec.choices.values()]
+        return (kind | None if spec.optional else kind), (None if spec.default is None else str(spec.default))
+    if spec.type == "choices":
+        member = Literal[spec.choices.values()]
+        return Annotated[list[member], Field(max_length=len(spec.choices), description=spec.help)], []
+    if spec.type == "text":
+        text = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$",
+                                    description=spec.help)]
+        return text | None, None
+    number = _bounded(spec.name, spec.help)
+    return (number | None if spec.optional else number), spec.default
+
+
+class _RequestBase(BaseModel):
+    """Strict: "16" is not a number, 1 not a boolean; unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    workload: KindName = "mixed"
-    gpu_mem_gb: _bounded("gpu_memory_gib", "GPU memory needed, GiB") = 0.0
-    session_hours: _bounded("session_hours", "longest uninterrupted run") = 2.0
-    gpu_hours_per_month: _bounded("gpu_hours_per_month", "GPU hours a month") = 20.0
-    concurrent: _bounded("notebooks_at_once", "notebooks running at once") = 1
-    budget_usd: _bounded("budget_usd_per_month", "monthly budget") | None = None
-    predictability: PredictabilityName = "any"
-    needs: Annotated[list[NeedName], Field(max_length=len(Need))] = []
-    nice_to_have: Annotated[list[NeedName], Field(max_length=len(Need))] = []
-    free_only: bool = False
-    education: bool = False
-    multi_gpu: bool = False
-    reference_hours: _bounded("reference_hours", "your job's hours on the reference device") | None = None
-    reference_gpu: Annotated[str | None, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")] = None
-    reference_score: _bounded("reference_score", "the reference device's score") | None = None
+
+_WorkloadFields = create_model("_WorkloadFields", __base__=_RequestBase,
+                               **{spec.api: _api_type(spec) for spec in FIELDS})
+
+
+class RecommendRequest(_WorkloadFields):  # type: ignore[misc, valid-type]
+    """A workload: every field optional, with the CLI's defaults (one field per workload.FIELDS declaration)."""
+
     as_of: IsoDate | None = None
     evidence: Annotated[EvidenceName, Field(description="what the ranking learns from besides the catalog: "
                                             "catalog (nothing), local (the server's own runs), shared (runs posted "
