@@ -313,3 +313,33 @@ class Requirement(_Labelled):
     @property
     def fact(self) -> str:
         return self._extra[0]
+
+
+class Method(_Labelled):
+    """How a model is trained or run: the work and the memory follow from it (advisor.job)."""
+
+    FULL = "full", "full training or fine-tuning"
+    LORA = "lora", "LoRA fine-tuning"
+    QLORA = "qlora", "QLoRA fine-tuning (4-bit weights)"
+    INFERENCE = "inference", "inference"
+
+
+class Family(_Labelled):
+    """The kind of model: GPUs differ in speed between them (advisor.job)."""
+
+    CNN = "cnn", "convolutional network"
+    TRANSFORMER = "transformer", "transformer (encoder or training)"
+    RNN = "rnn", "recurrent network"
+    DIFFUSION = "diffusion", "diffusion model"
+    LLM = "llm", "LLM decoding"
+
+
+class JobPrecision(_Labelled):
+    """The number format a job computes in."""
+
+    FP32 = "fp32", "FP32"
+    TF32 = "tf32", "TF32"
+    FP16 = "fp16", "FP16"
+    BF16 = "bf16", "BF16"
+    INT8 = "int8", "INT8"
+    FP8 = "fp8", "FP8"

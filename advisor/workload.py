@@ -12,7 +12,18 @@ from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple
 
 from .errors import InvalidWorkloadError
-from .vocab import HOURS_PER_MONTH, Kind, Metric, Need, Predictability, Preference, Requirement
+from .vocab import (
+    HOURS_PER_MONTH,
+    Family,
+    JobPrecision,
+    Kind,
+    Method,
+    Metric,
+    Need,
+    Predictability,
+    Preference,
+    Requirement,
+)
 
 # 'require' predictability: run time within about +-10%, i.e. a score coefficient of variation of at most 0.10.
 REQUIRED_MAX_CV = 0.10
@@ -129,6 +140,29 @@ FIELDS: tuple[FieldSpec, ...] = (
               "the size of your data set in GiB, stored beside the notebook (priced where storage is billed apart)",
               "--dataset-gb", "dataset_gb", Bound(0, 1_000_000, "GiB of data"), dimension="data size",
               nouns=("dataset", "data set", "data", "files", "images", "corpus")),
+    FieldSpec("model", "text", None, "model",
+              "a model by name (Llama 3 8B, BERT base, ResNet-50, ...): its memory need and work are derived from it",
+              "--model", "model", question="Which model do you train or run, if you know?",
+              nouns=("model", "llm", "network", "checkpoint")),
+    FieldSpec("params_billion", "number", None, "model size (billions of parameters)",
+              "the model's size in billions of parameters, when it is not in the model table", "--params-billion",
+              "params_billion", Bound(0.000_001, 10_000, "billion parameters", low_open=True), dimension="count",
+              nouns=("parameters", "params", "b model", "billion")),
+    FieldSpec("method", "choice", None, "method", "full training, LoRA, QLoRA or inference", "--method", "method",
+              choices=Method),
+    FieldSpec("tokens", "number", None, "tokens", "tokens processed in one epoch (training) or in all (inference)",
+              "--tokens", "tokens", Bound(1, 1e15, "tokens"), dimension="count", nouns=("tokens",)),
+    FieldSpec("samples", "number", None, "examples", "examples (images, sentences, rows) in one epoch",
+              "--samples", "samples", Bound(1, 1e13, "examples"), dimension="count",
+              nouns=("examples", "samples", "images", "rows", "sentences", "documents")),
+    FieldSpec("epochs", "number", None, "epochs", "passes over the data (default 1)", "--epochs", "epochs",
+              Bound(0.01, 100_000, "epochs"), dimension="count", nouns=("epochs", "epoch", "passes")),
+    FieldSpec("batch", "integer", None, "batch size", "examples per step", "--batch", "batch",
+              Bound(1, 1_000_000, "examples per step", integer=True), dimension="count", nouns=("batch",)),
+    FieldSpec("precision", "choice", None, "precision", "the number format the job computes in", "--precision",
+              "precision", choices=JobPrecision),
+    FieldSpec("family", "choice", None, "model family", "cnn, transformer, rnn, diffusion or llm (decoding)",
+              "--family", "family", choices=Family),
     FieldSpec("reference_hours", "number", None, "your job's hours on a reference device",
               "how long your job takes on a reference GPU or a device of known score, hours", "--reference-hours",
               "reference_hours", Bound(0.001, 100_000, "hours"), dimension="duration",
@@ -200,7 +234,9 @@ class Workload:
     no limit); predictability; needs and nice_to_have (Need members); free_only; education; multi_gpu (only
     machines of 2 or more GPUs); memory_spread; prefer (Preference, None: chosen by `preference`); students (a class
     of that many, each with their own account); cannot_provide (Requirement members); dataset_gib (GiB, None:
-    unsaid); reference_hours with reference_gpu or reference_score (the user's job takes that many hours there).
+    unsaid); the job, when described by a model: model (a name), params_billion, method, tokens, samples, epochs,
+    batch, precision, family (advisor.job derives its memory need and its hours on each GPU); reference_hours
+    with reference_gpu or reference_score (the user's job takes that many hours there).
     """
 
     kind: Kind = Kind.MIXED
@@ -220,6 +256,15 @@ class Workload:
     students: int = 1
     cannot_provide: frozenset[Requirement] = field(default_factory=frozenset)
     dataset_gib: float | None = None
+    model: str | None = None
+    params_billion: float | None = None
+    method: Method | None = None
+    tokens: float | None = None
+    samples: float | None = None
+    epochs: float | None = None
+    batch: int | None = None
+    precision: JobPrecision | None = None
+    family: Family | None = None
     reference_hours: float | None = None
     reference_gpu: str | None = None
     reference_score: float | None = None
