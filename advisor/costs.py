@@ -3,8 +3,10 @@
 - Free plans cost nothing within their quota.
 - Subscriptions pay their price; compute units beyond those included cost the plan's unit price.
 - Pay-as-you-go units come in packs that expire: a small workload still buys a pack, and the unused part is said.
-- Hourly plans pay by the hour for every GPU of the machine, plus the cheapest subscription that unlocks the GPU
-  (Paperspace's mid-range and high-end machines), less any free monthly credits (Modal).
+- Hourly plans pay by the hour for every GPU of the machine, plus the CPU and memory where they are billed apart
+  (Modal), plus the cheapest subscription that unlocks the GPU (Paperspace's mid-range and high-end machines), less
+  any free monthly credits (Modal).
+- Storage a notebook needs is added where it is billed apart.
 Only on-demand prices count: commitment prices are not a notebook user's price.
 """
 from __future__ import annotations
@@ -125,6 +127,10 @@ def _hourly_lines(catalog: Catalog, plan: Plan, option: GpuOption, hours: float)
                               {"plan": needed.label, "gpus": _gpu_names(catalog, option)}))
     lines.append(CostLine("{hours:g} h of {gpus} at ${rate:.4g}/h", hours * usd_per_hour,
                           {"hours": hours, "gpus": _gpu_names(catalog, option), "rate": usd_per_hour}))
+    cpu_memory = plan.fact(PlanField.CPU_MEMORY_USD_PER_HOUR)
+    if cpu_memory:
+        lines.append(CostLine("{hours:g} h of CPU and memory billed beside the GPU at ${rate:.4g}/h",
+                              hours * cpu_memory, {"hours": hours, "rate": cpu_memory}))
     credit = float(plan.fact(PlanField.MONTHLY_CREDIT_USD, 0.0))
     if credit:
         used = min(credit, sum(line.usd for line in lines[len(requires):]))
@@ -142,6 +148,9 @@ def monthly_cost(catalog: Catalog, plan: Plan, option: GpuOption, workload: Work
     lines = []
     if plan.monthly_price_usd > 0:
         lines.append(CostLine("{tier} subscription", plan.monthly_price_usd, {"tier": plan.tier}))
+    storage = plan.fact(PlanField.STORAGE_USD_PER_MONTH)
+    if storage:
+        lines.append(CostLine("storage for the notebook, billed apart", float(storage)))
     unused = 0.0
     missing = ""
     if plan.price_model is PriceModel.FREE:

@@ -386,15 +386,17 @@ class ScoreBook:
                             None, error, components)
         return _summary(metric, parts, Basis.MODELLED, detail + scaling, None, None, components)
 
-    def memory_probability(self, option: GpuOption, gib: float, multi_gpu: bool = False,
+    def memory_probability(self, option: GpuOption, gib: float, spread: bool = False,
                            plan: Plan | None = None) -> float:
-        """Share of sessions whose machine has at least `gib` GiB of GPU memory (per GPU, or summed with
-        multi_gpu). plan: the option's plan, so that an allocation observed in runs counts."""
+        """Share of sessions whose machine gives a program at least `gib` GiB of GPU memory: on each GPU, or summed
+        over the machine's GPUs with `spread` (a sharded job). Judged on the memory a program can use (a T4 shows
+        about 15 GiB of its 16), not the nominal size. plan: the option's plan, so that an allocation observed in
+        runs counts."""
         if plan is not None and self.evidence is not None:
             option = self._observed_option(plan, option) or option
-        scale = option.gpu_count if multi_gpu else 1
+        scale = option.gpu_count if spread else 1
         return float(sum(share for gpu_id, share in option.shares
-                         if self.catalog.gpus[gpu_id].memory_gib * scale >= gib))
+                         if usable_memory_gib(self.catalog.gpus[gpu_id]) * scale >= gib - 1e-9))
 
     def speedups(self, score: float, metric: Metric = Metric.AI) -> list[tuple[Plan, GpuOption, ScoreSummary, float]]:
         """For a device scoring `score` points: each plan option with its score and how many times faster its
@@ -406,6 +408,12 @@ class ScoreBook:
                 if summary is not None and score > 0:
                     out.append((plan, option, summary, summary.mean / score))
         return sorted(out, key=lambda row: -row[3])
+
+
+def usable_memory_gib(gpu) -> float:
+    """The GPU memory a program can use, GiB (the catalog's usable figure; the nominal size where it has none)."""
+    usable = getattr(gpu, "usable_memory_gib", None)
+    return float(gpu.memory_gib if usable is None else usable)
 
 
 def precision_weighted_mean(parts: list[tuple[float, float]]) -> tuple[float, float]:

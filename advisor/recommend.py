@@ -9,12 +9,23 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from .catalog import Catalog, GpuOption, Observation, Plan, Provenance
 from .costs import Cost, monthly_cost
 from .distributions import ScoreBook, ScoreSummary, score_book
-from .vocab import Availability, CaveatCode, PlanField, Predictability, RateStatistic, ReasonCode
+from .vocab import (
+    Availability,
+    CaveatCode,
+    PlanField,
+    Predictability,
+    Preference,
+    PriceModel,
+    RateStatistic,
+    ReasonCode,
+    Requirement,
+)
 from .workload import REQUIRED_MAX_CV, Workload
 
 if TYPE_CHECKING:
@@ -50,6 +61,43 @@ class StaleFact:
     disputed: bool
 
 
+class SessionLimit(NamedTuple):
+    """How long one session may run on a plan, and how we know.
+
+    hours: the cap (None: the machine runs until you stop it). known: False when the platform publishes no cap and
+    a conservative one is assumed (such a plan ranks below one whose cap is known to pass). basis: why, in words.
+    """
+
+    hours: float | None
+    known: bool
+    basis: str
+
+
+@lru_cache(maxsize=64)
+def _shortest_notebook_cap(catalog: Catalog) -> float | None:
+    """The shortest session cap any notebook plan (not billed by the hour) of the catalog publishes, hours."""
+    caps = [p.fact(PlanField.SESSION_LIMIT_HOURS) for p in catalog.plans.values()
+            if p.price_model is not PriceModel.HOURLY]
+    caps = [c for c in caps if c is not None]
+    return min(caps) if caps else None
+
+
+def session_limit(catalog: Catalog, plan: Plan) -> SessionLimit:
+    """The plan's session cap: published; else a machine billed by the hour runs until it is stopped (that is what
+    the hour buys: RunPod, Vast.ai, Lambda and DigitalOcean bill a running machine by the second or hour); else the
+    shortest cap any notebook plan publishes, assumed and said (unknown is never 'unlimited')."""
+    published = plan.fact(PlanField.SESSION_LIMIT_HOURS)
+    if published is not None:
+        return SessionLimit(float(published), True, f"sessions end after {published:g} h")
+    if plan.price_model is PriceModel.HOURLY:
+        return SessionLimit(None, True, "billed by the hour, it runs until you stop it")
+    assumed = _shortest_notebook_cap(catalog)
+    if assumed is None:
+        return SessionLimit(None, False, "no published session limit")
+    return SessionLimit(assumed, False, f"no published session limit: {assumed:g} h assumed, the shortest any "
+                                        "notebook plan publishes")
+
+
 class _Context(NamedTuple):
     """Everything the rules look at for one plan option (a NamedTuple: made for every option of every plan)."""
 
@@ -62,6 +110,7 @@ class _Context(NamedTuple):
     cost: Cost
     memory_probability: float
     reference_job_hours: float | None
+    session: SessionLimit
 
 
 @dataclass(frozen=True)
@@ -69,8 +118,12 @@ class Recommendation:
     """The verdict on one plan for one workload (costs in USD per month, scores in points, times in hours).
 
     rank: 1 for the best feasible plan, None for an infeasible one. option: the plan's best option.
+    cost: one account's month (per student for a class); total_cost_usd: every student's together.
     reference_job_sessions: sessions the reference job needs on this plan (None without a reference job).
     nice_to_have_met: how many of the workload's wishes the plan offers (it breaks ties).
+    session: the plan's session cap and how it is known. tier: 0 when every limit the verdict rests on is known;
+    higher when it rests on an assumed cap or, for a workload that needs dependable access, on a scarce GPU pool or
+    unpublished usage limits (a plan ranks below every plan of a lower tier). students: accounts costed.
     """
 
     rank: int | None
@@ -87,6 +140,9 @@ class Recommendation:
     memory_probability: float
     nice_to_have_met: int
     stale_facts: tuple[StaleFact, ...]
+    session: SessionLimit = SessionLimit(None, True, "")
+    tier: int = 0
+    students: int = 1
 
     @property
     def plan_id(self) -> str:
@@ -94,7 +150,18 @@ class Recommendation:
 
     @property
     def monthly_cost_usd(self) -> float | None:
+        """One account's month, USD (per student for a class)."""
         return self.cost.total_usd
+
+    @property
+    def total_cost_usd(self) -> float | None:
+        """Every account's month together, USD (the class's total)."""
+        return None if self.cost.total_usd is None else self.cost.total_usd * self.students
+
+    @property
+    def needs_card(self) -> bool:
+        """True when the plan asks for a payment card (so it is not 'free' in the plain sense)."""
+        return bool(self.plan.fact(PlanField.REQUIRES_CARD))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,10 +176,28 @@ def check_memory(c: _Context) -> Iterator[Reason]:
 
 
 def check_session(c: _Context) -> Iterator[Reason]:
-    limit = c.plan.fact(PlanField.SESSION_LIMIT_HOURS)
+    limit = c.session.hours
     if limit is not None and limit < c.workload.session_hours:
-        yield Reason(ReasonCode.SESSION, f"sessions end after {limit:g} h; you need {c.workload.session_hours:g} h "
-                                         "uninterrupted")
+        yield Reason(ReasonCode.SESSION, f"{c.session.basis}; you need {c.workload.session_hours:g} h uninterrupted")
+
+
+def check_multi_gpu(c: _Context) -> Iterator[Reason]:
+    if c.workload.multi_gpu and c.option.gpu_count < 2:
+        yield Reason(ReasonCode.SINGLE_GPU, "one GPU per machine; your job uses several")
+
+
+def check_requirements(c: _Context) -> Iterator[Reason]:
+    for requirement in sorted(c.workload.cannot_provide):
+        if c.plan.fact(requirement.fact):
+            yield Reason(ReasonCode.REQUIREMENT, f"asks for {requirement.label}, which you cannot provide")
+
+
+def check_access(c: _Context) -> Iterator[Reason]:
+    """'require' predictability is about getting the GPU as well as its speed: an unpublished, dynamic quota can
+    cut a run off or hand out a slower GPU."""
+    if c.workload.predictability is Predictability.REQUIRE and c.plan.fact(PlanField.DYNAMIC_USAGE_LIMITS):
+        yield Reason(ReasonCode.ACCESS, "its usage limits are dynamic and unpublished: access can be cut off, "
+                                        "and you need a dependable plan")
 
 
 def check_concurrency(c: _Context) -> Iterator[Reason]:
@@ -140,7 +225,14 @@ def check_price_known(c: _Context) -> Iterator[Reason]:
 
 def check_budget(c: _Context) -> Iterator[Reason]:
     budget = c.workload.budget_usd_per_month
-    if budget is not None and c.cost.total_usd is not None and c.cost.total_usd > budget + 1e-9:
+    students = c.workload.students
+    if budget is None or c.cost.total_usd is None or c.cost.total_usd * students <= budget + 1e-9:
+        return
+    if students > 1:
+        total = c.cost.total_usd * students
+        yield Reason(ReasonCode.BUDGET, f"costs ${c.cost.total_usd:.2f} a month per student, ${total:.2f} for "
+                                        f"{students}; your budget is ${budget:g}")
+    else:
         yield Reason(ReasonCode.BUDGET, f"costs ${c.cost.total_usd:.2f} a month; your budget is ${budget:g}")
 
 
@@ -173,8 +265,8 @@ def check_availability(c: _Context) -> Iterator[Reason]:
 
 
 CHECKS: tuple[Callable[[_Context], Iterator[Reason]], ...] = (
-    check_availability, check_memory, check_session, check_concurrency, check_quota, check_free_only,
-    check_price_known, check_budget, check_needs, check_score)
+    check_availability, check_multi_gpu, check_memory, check_session, check_concurrency, check_quota,
+    check_free_only, check_price_known, check_budget, check_needs, check_requirements, check_access, check_score)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,8 +281,8 @@ def caveat_memory(c: _Context) -> Iterator[Caveat]:
 
 
 def caveat_unpublished_limits(c: _Context) -> Iterator[Caveat]:
-    if c.plan.fact(PlanField.SESSION_LIMIT_HOURS) is None:
-        yield Caveat(CaveatCode.NO_SESSION_LIMIT, "no published session limit")
+    if not c.session.known:
+        yield Caveat(CaveatCode.ASSUMED_SESSION_LIMIT, c.session.basis)
     if c.plan.fact(PlanField.NOTEBOOKS_RUNNING_MAX) is None and c.workload.notebooks_at_once > 1:
         yield Caveat(CaveatCode.NO_CONCURRENCY_LIMIT, "no published limit on notebooks running at once")
     if c.plan.fact(PlanField.DYNAMIC_USAGE_LIMITS) and c.workload.gpu_hours_per_month > 0:
@@ -213,6 +305,22 @@ def caveat_availability(c: _Context) -> Iterator[Caveat]:
                                         f"{seen.provenance.note or seen.provenance.source})")
 
 
+def caveat_requirements(c: _Context) -> Iterator[Caveat]:
+    asks = [r.label for r in Requirement if c.plan.fact(r.fact)]
+    if asks:
+        yield Caveat(CaveatCode.REQUIREMENT, f"to use it you need {' and '.join(asks)}")
+    topup = c.plan.fact(PlanField.MIN_TOPUP_USD)
+    if topup and c.cost.total_usd is not None and c.cost.total_usd < topup:
+        yield Caveat(CaveatCode.MIN_TOPUP, f"credits are bought ${topup:g} at a time: you pay that up front, and "
+                                           f"your month uses ${c.cost.total_usd:.2f} of it")
+
+
+def caveat_extrapolated_score(c: _Context) -> Iterator[Caveat]:
+    if c.score is not None and getattr(c.score, "extrapolated", False):
+        yield Caveat(CaveatCode.EXTRAPOLATED_SCORE, "its GPU's spec sheet lies beyond every GPU with a measured score: "
+                                                    "the estimate is an extrapolation and may be far off")
+
+
 def caveat_estimated_score(c: _Context) -> Iterator[Caveat]:
     if c.score is not None and c.score.estimated:
         yield Caveat(CaveatCode.ESTIMATED_SCORE, f"score estimated from spec sheets (±{c.score.error_pct:.0f}%); "
@@ -220,7 +328,7 @@ def caveat_estimated_score(c: _Context) -> Iterator[Caveat]:
 
 
 def caveat_reference_job(c: _Context) -> Iterator[Caveat]:
-    limit = c.plan.fact(PlanField.SESSION_LIMIT_HOURS)
+    limit = c.session.hours
     hours = c.reference_job_hours
     if hours is not None and limit is not None and hours > limit:
         yield Caveat(CaveatCode.REFERENCE_JOB_SESSIONS,
@@ -268,8 +376,9 @@ def _shown(value) -> str:
 
 
 CAVEATS: tuple[Callable[[_Context], Iterator[Caveat]], ...] = (
-    caveat_availability, caveat_memory, caveat_unpublished_limits, caveat_idle_timeout, caveat_estimated_score,
-    caveat_reference_job, caveat_nice_to_have, caveat_disputed, caveat_prices, caveat_observed_allocation)
+    caveat_availability, caveat_memory, caveat_unpublished_limits, caveat_idle_timeout, caveat_requirements,
+    caveat_extrapolated_score, caveat_estimated_score, caveat_reference_job, caveat_nice_to_have, caveat_disputed,
+    caveat_prices, caveat_observed_allocation)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,12 +399,34 @@ def usd_per_1k_score(cost_usd: float | None, ranked_on: float | None) -> float |
     return cost_usd / (ranked_on / 1000)
 
 
-def order_key(per_1k: float | None, nice_met: int, ranked_on: float | None, cost_usd: float | None,
-              n_caveats: int, plan_id: str):
-    """Cheapest per point first; ties (every free plan costs $0) go to more wishes met, the higher score, the
-    lower cost, fewer caveats (fewer known risks), then the plan id."""
-    return (math.inf if per_1k is None else per_1k, -nice_met, -(ranked_on or 0),
-            math.inf if cost_usd is None else cost_usd, n_caveats, plan_id)
+# Speeds within this step of each other count as the same under the 'speed' preference, so the cheaper of two
+# nearly equal GPUs wins: spec-sheet estimates carry errors of tens of percent (README, "How the ranking works").
+SPEED_STEP = 1.10
+
+
+def speed_step(ranked_on: float | None) -> int:
+    """The ranking score in steps of SPEED_STEP (higher is faster); unknown speed is the slowest."""
+    if not ranked_on or ranked_on <= 0:
+        return -(10 ** 9)
+    return math.floor(math.log(ranked_on) / math.log(SPEED_STEP))
+
+
+def order_key(preference: Preference, tier: int, per_1k: float | None, needs_card: bool, nice_met: int,
+              ranked_on: float | None, cost_usd: float | None, n_caveats: int, plan_id: str):
+    """The ranking key (smaller first). Plans of a lower tier come first (every limit known to pass, dependable
+    access when it matters); then the preference: value (cheapest per point of speed), cost (cheapest, then
+    fastest) or speed (fastest in steps of SPEED_STEP, then cheapest). Among equal prices a plan that needs no card
+    comes first ("free" means free without a card); then more wishes met, the higher score, the lower cost, fewer
+    caveats (fewer known risks), then the plan id."""
+    cost = math.inf if cost_usd is None else cost_usd
+    speed = -(ranked_on or 0)
+    if preference is Preference.COST:
+        primary: tuple = (cost, needs_card, -speed_step(ranked_on))
+    elif preference is Preference.SPEED:
+        primary = (-speed_step(ranked_on), cost, needs_card)
+    else:
+        primary = (math.inf if per_1k is None else per_1k, needs_card)
+    return (tier, *primary, -nice_met, speed, cost, n_caveats, plan_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,6 +471,18 @@ def _stale_facts(catalog: Catalog, rec: Recommendation, workload: Workload) -> t
     return tuple(out)
 
 
+def ranking_tier(c: _Context) -> int:
+    """0 when every limit the plan's verdict rests on is known; +1 for an assumed session cap; and when the workload
+    needs dependable access (predictability prefer or require, or a class that meets at set times) +1 for a GPU pool
+    that is often unavailable and +1 for dynamic, unpublished usage limits."""
+    tier = 0 if c.session.known else 1
+    if c.workload.predictability is not Predictability.ANY or c.workload.students > 1:
+        seen = c.catalog.availability(c.plan, c.option)
+        tier += seen is not None and seen.availability is Availability.SCARCE
+        tier += bool(c.plan.fact(PlanField.DYNAMIC_USAGE_LIMITS))
+    return tier
+
+
 class _Verdict(NamedTuple):
     """One plan option judged: what the rules looked at, why it fails, and what it is ranked on."""
 
@@ -348,44 +491,48 @@ class _Verdict(NamedTuple):
     ranked_on: float | None
     usd_per_1k: float | None
     nice_met: int
+    tier: int
 
     def key(self):
         """The ranking key without caveats (looked up only for the option that represents its plan)."""
         c = self.context
-        return order_key(self.usd_per_1k, self.nice_met, self.ranked_on, c.cost.total_usd, 0, c.plan.plan_id)
+        return order_key(c.workload.preference, self.tier, self.usd_per_1k, bool(c.plan.fact(PlanField.REQUIRES_CARD)),
+                         self.nice_met, self.ranked_on, c.cost.total_usd, 0, c.plan.plan_id)
 
 
 def _judge(catalog: Catalog, book: ScoreBook, plan: Plan, option: GpuOption, workload: Workload,
-           ref_score: float | None) -> _Verdict:
+           ref_score: float | None, session: SessionLimit) -> _Verdict:
     score = book.option_score(plan, option, workload.metric, workload.multi_gpu)
     ref_hours = None
     if ref_score is not None and score is not None and score.mean > 0:
         ref_hours = workload.reference_hours * ref_score / score.mean
-    c = _Context(catalog, book, plan, option, workload, score, monthly_cost(catalog, plan, option, workload),
-                 book.memory_probability(option, workload.gpu_memory_gib, workload.multi_gpu, plan), ref_hours)
+    memory = book.memory_probability(option, workload.gpu_memory_gib, workload.memory_spread, plan)
+    c = _Context(catalog, book, plan, option, workload, score, monthly_cost(catalog, plan, option, workload), memory,
+                 ref_hours, session)
     ranked_on = rank_score(score, workload.predictability)
     return _Verdict(c, tuple(r for check in CHECKS for r in check(c)), ranked_on,
                     usd_per_1k_score(c.cost.total_usd, ranked_on),
-                    sum(1 for need in workload.nice_to_have if plan.fact(need.fact)))
+                    sum(1 for need in workload.nice_to_have if plan.fact(need.fact)), ranking_tier(c))
 
 
 def _recommendation(v: _Verdict) -> Recommendation:
     """The verdict of the option that represents its plan, with its caveats and stale facts."""
     c = v.context
-    limit = c.plan.fact(PlanField.SESSION_LIMIT_HOURS)
+    limit = c.session.hours
     sessions = None if c.reference_job_hours is None else \
         max(1, math.ceil(c.reference_job_hours / limit)) if limit else 1
     rec = Recommendation(rank=None, plan=c.plan, option=c.option, feasible=not v.reasons, reasons=v.reasons,
                          caveats=tuple(cv for rule in CAVEATS for cv in rule(c)), cost=c.cost, score=c.score,
                          usd_per_1k_score=v.usd_per_1k, reference_job_hours=c.reference_job_hours,
                          reference_job_sessions=sessions, memory_probability=c.memory_probability,
-                         nice_to_have_met=v.nice_met, stale_facts=())
+                         nice_to_have_met=v.nice_met, stale_facts=(), session=c.session, tier=v.tier,
+                         students=c.workload.students)
     return replace(rec, stale_facts=_stale_facts(c.catalog, rec, c.workload))
 
 
 def _key(r: Recommendation, workload: Workload):
-    return order_key(r.usd_per_1k_score, r.nice_to_have_met, rank_score(r.score, workload.predictability),
-                     r.monthly_cost_usd, len(r.caveats), r.plan_id)
+    return order_key(workload.preference, r.tier, r.usd_per_1k_score, r.needs_card, r.nice_to_have_met,
+                     rank_score(r.score, workload.predictability), r.monthly_cost_usd, len(r.caveats), r.plan_id)
 
 
 def eligible(plan: Plan, workload: Workload) -> bool:
@@ -403,7 +550,8 @@ def recommend(catalog: Catalog, workload: Workload, evidence: RunEvidence | None
     for plan in catalog.plans.values():
         if not eligible(plan, workload):
             continue
-        judged = [_judge(catalog, book, plan, option, workload, ref_score) for option in plan.options]
+        session = session_limit(catalog, plan)
+        judged = [_judge(catalog, book, plan, option, workload, ref_score, session) for option in plan.options]
         feasible = [v for v in judged if not v.reasons]
         chosen = min(feasible, key=_Verdict.key) if feasible else min(judged, key=lambda v: (len(v.reasons), v.key()))
         # Caveats and stale facts are looked up once per plan, for the option that represents it.
@@ -413,5 +561,81 @@ def recommend(catalog: Catalog, workload: Workload, evidence: RunEvidence | None
     return [replace(r, rank=i + 1) for i, r in enumerate(feasible)] + rest
 
 
-__all__ = ["CAVEATS", "CHECKS", "Caveat", "MEMORY_MIN_PROBABILITY", "Reason", "Recommendation", "StaleFact",
-           "eligible", "order_key", "rank_score", "recommend", "reference_device_score", "usd_per_1k_score"]
+# An upgrade is worth naming beside a free plan when it is at least this many times faster.
+UPGRADE_MIN_SPEEDUP = 1.5
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer above a ranking, computed from it: each flag is a fact about the feasible plans, checked by a
+    property test, so a sentence built from it cannot claim what the ranking does not show.
+
+    top: the first plan (None when nothing fits). n_feasible: plans that fit. speed: the ranking score of a plan
+    (mean, or the 10th percentile with predictability 'prefer'). is_free: top costs nothing; needs_card: top asks
+    for a payment card. fastest_free: top is free and no free plan that fits is faster. cheapest: no plan that fits
+    costs less. fastest: no plan that fits is faster; near_fastest_for_less: none is SPEED_STEP times faster, and
+    every faster one costs more. best_value: no plan that fits costs less per point.
+    free_choice / free_speedup: when top is paid, the best free plan that fits (no card first) and how many times
+    faster top is. upgrade / upgrade_speedup: when top is free, the best-value paid plan that fits and is at least
+    UPGRADE_MIN_SPEEDUP times faster, and how many times.
+    """
+
+    top: Recommendation | None
+    n_feasible: int
+    preference: Preference
+    is_free: bool = False
+    needs_card: bool = False
+    fastest_free: bool = False
+    cheapest: bool = False
+    fastest: bool = False
+    near_fastest_for_less: bool = False
+    best_value: bool = False
+    free_choice: Recommendation | None = None
+    free_speedup: float | None = None
+    upgrade: Recommendation | None = None
+    upgrade_speedup: float | None = None
+
+
+def plan_speed(rec: Recommendation, workload: Workload) -> float:
+    """A plan's speed for the verdict: its ranking score (0 when unknown)."""
+    return rank_score(rec.score, workload.predictability) or 0.0
+
+
+def verdict(recs: list[Recommendation], workload: Workload) -> Verdict:
+    """The verdict on a ranking made by recommend() for `workload`."""
+    feasible = [r for r in recs if r.feasible]
+    if not feasible:
+        return Verdict(None, 0, workload.preference)
+    top = feasible[0]
+    speed = {r.plan_id: plan_speed(r, workload) for r in feasible}
+    cost = {r.plan_id: r.monthly_cost_usd if r.monthly_cost_usd is not None else math.inf for r in feasible}
+    free = [r for r in feasible if cost[r.plan_id] == 0]
+    paid = [r for r in feasible if cost[r.plan_id] > 0]
+    per_1k = [r.usd_per_1k_score for r in feasible if r.usd_per_1k_score is not None]
+    is_free = cost[top.plan_id] == 0
+    free_choice = free_speedup = upgrade = upgrade_speedup = None
+    if not is_free and free:
+        order = {r.plan_id: i for i, r in enumerate(feasible)}
+        free_choice = min(free, key=lambda r: (r.needs_card, -speed[r.plan_id], order[r.plan_id]))
+        if speed[free_choice.plan_id] > 0:
+            free_speedup = speed[top.plan_id] / speed[free_choice.plan_id]
+    if is_free and paid and speed[top.plan_id] > 0:
+        faster = [r for r in paid if speed[r.plan_id] >= UPGRADE_MIN_SPEEDUP * speed[top.plan_id]]
+        if faster:
+            upgrade = min(faster, key=lambda r: (math.inf if r.usd_per_1k_score is None else r.usd_per_1k_score,
+                                                 r.plan_id))
+            upgrade_speedup = speed[upgrade.plan_id] / speed[top.plan_id]
+    return Verdict(
+        top, len(feasible), workload.preference, is_free=is_free, needs_card=top.needs_card,
+        fastest_free=is_free and all(speed[top.plan_id] >= speed[r.plan_id] for r in free),
+        cheapest=all(cost[top.plan_id] <= c for c in cost.values()),
+        fastest=all(speed[top.plan_id] >= v for v in speed.values()),
+        near_fastest_for_less=all(speed[top.plan_id] * SPEED_STEP > v for v in speed.values())
+        and all(cost[top.plan_id] < cost[r.plan_id] for r in feasible if speed[r.plan_id] > speed[top.plan_id]),
+        best_value=top.usd_per_1k_score is not None and all(top.usd_per_1k_score <= v for v in per_1k),
+        free_choice=free_choice, free_speedup=free_speedup, upgrade=upgrade, upgrade_speedup=upgrade_speedup)
+
+
+__all__ = ["CAVEATS", "CHECKS", "Caveat", "MEMORY_MIN_PROBABILITY", "Reason", "Recommendation", "SessionLimit",
+           "StaleFact", "eligible", "order_key", "rank_score", "recommend", "reference_device_score", "session_limit",
+           "usd_per_1k_score", "verdict", "Verdict"]

@@ -88,6 +88,12 @@ class PlanField(_Labelled):
     REQUIRES_EDUCATION = "requires_education", "only for eligible students and teachers", "bool", "true"
     DYNAMIC_USAGE_LIMITS = "dynamic_usage_limits", "usage limits are dynamic and unpublished", "bool", "true"
     PRICE_VOLATILE = "price_volatile", "marketplace price that changes often", "bool", "true"
+    REQUIRES_CARD = "requires_card", "a payment card is required", "bool", "true"
+    REQUIRES_PHONE = "requires_phone", "phone verification is required", "bool", "true"
+    CPU_MEMORY_USD_PER_HOUR = "cpu_memory_usd_per_hour", "CPU and memory billed beside the GPU (USD per hour)", \
+        "price", "max"
+    STORAGE_USD_PER_MONTH = "storage_usd_per_month", "storage billed apart (USD a month)", "price", "max"
+    MIN_TOPUP_USD = "min_topup_usd", "smallest credit purchase (USD)", "price", "max"
 
     @property
     def value_type(self) -> str:
@@ -273,6 +279,9 @@ class ReasonCode(_Labelled):
     SPREAD = "spread", "speed varies too much"
     SCARCE = "scarce", "often unavailable"
     UNAVAILABLE = "unavailable", "unavailable"
+    SINGLE_GPU = "single_gpu", "one GPU per machine"
+    REQUIREMENT = "requirement", "asks for something you cannot provide"
+    ACCESS = "access", "access is not dependable"
 
 
 class CaveatCode(_Labelled):
@@ -291,6 +300,10 @@ class CaveatCode(_Labelled):
     VOLATILE_PRICE = "volatile_price", "marketplace price"
     IDLE_TIMEOUT = "idle_timeout", "idle timeout"
     ALLOCATION_DISAGREES = "allocation_disagrees", "recent runs got other GPUs than the catalog states"
+    ASSUMED_SESSION_LIMIT = "assumed_session_limit", "session limit unpublished: a conservative one is assumed"
+    REQUIREMENT = "requirement", "asks for a card or verification"
+    EXTRAPOLATED_SCORE = "extrapolated_score", "score extrapolated beyond the measured GPUs"
+    MIN_TOPUP = "min_topup", "a minimum credit purchase"
 
 
 class Preference(_Labelled):

@@ -68,7 +68,7 @@ def test_memory_probability_per_gpu_or_summed(tiny):
     assert book.memory_probability(lotto, 16) == pytest.approx(0.25)
     assert book.memory_probability(lotto, 8) == 1.0
     twin = next(o for o in tiny.plan("hourly").options if o.option == "twin")
-    assert book.memory_probability(twin, 32) == 0 and book.memory_probability(twin, 32, multi_gpu=True) == 1
+    assert book.memory_probability(twin, 32) == 0 and book.memory_probability(twin, 32, spread=True) == 1
 
 
 def test_several_gpus_add_up_only_when_the_job_uses_them(tiny):

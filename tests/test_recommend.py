@@ -53,7 +53,7 @@ def test_scarce_fails_require_and_unavailable_fails_an_option(tiny_dir):
 
 
 def test_scarce_is_only_a_caveat_without_require(tiny):
-    twin = next(r for r in recommend(tiny, Workload(gpu_memory_gib=32, multi_gpu=True)) if r.plan_id == "hourly")
+    twin = next(r for r in recommend(tiny, Workload(gpu_memory_gib=32, multi_gpu=True, memory_spread=True)) if r.plan_id == "hourly")
     assert twin.feasible and twin.option.option == "twin" and CaveatCode.SCARCE in _caveats(twin)
 
 
@@ -68,8 +68,9 @@ def test_feasible_plans_come_first_cheapest_per_point(tiny):
     assert flags == sorted(flags, reverse=True)
     feasible = [r for r in recs if r.feasible]
     assert [r.rank for r in feasible] == list(range(1, len(feasible) + 1))
-    prices = [r.usd_per_1k_score for r in feasible]
-    assert prices == sorted(prices)
+    # Within a tier (every limit known, then plans resting on an assumed session cap) cheapest per point first.
+    keys = [(r.tier, r.usd_per_1k_score) for r in feasible]
+    assert keys == sorted(keys)
     assert all(r.rank is None and r.reasons for r in recs if not r.feasible)
 
 
@@ -107,7 +108,9 @@ def test_caveats_name_the_risks(tiny):
     assert {CaveatCode.DISPUTED_FACT, CaveatCode.IDLE_TIMEOUT, CaveatCode.REFERENCE_JOB_SESSIONS} <= _caveats(steady)
     assert steady.reference_job_sessions == 4  # 40 h of work in 12 h sessions
     assert CaveatCode.DYNAMIC_QUOTA in _caveats(recs["lottery-free"])
-    assert CaveatCode.NO_SESSION_LIMIT in _caveats(recs["units-pro"])
+    # units-pro publishes no session cap: the shortest cap a notebook plan publishes is assumed, and said.
+    assert CaveatCode.ASSUMED_SESSION_LIMIT in _caveats(recs["units-pro"])
+    assert recs["units-pro"].tier == 1 and not recs["units-pro"].session.known
     assert CaveatCode.ESTIMATED_SCORE not in _caveats(steady)
 
 

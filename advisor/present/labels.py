@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..catalog import Catalog, GpuOption, Plan
 from ..distributions import ScoreSummary
-from ..recommend import Recommendation
-from ..vocab import Basis, Metric, PriceModel, RateUnit
+from ..recommend import SPEED_STEP, Recommendation, plan_speed, verdict
+from ..vocab import Basis, Metric, Preference, PriceModel, RateUnit
 from ..workload import REQUIRED_MAX_CV, Workload
 
 ESTIMATE_MARK = "~"
@@ -99,22 +99,54 @@ def _per_1k(rec: Recommendation) -> str:
     return "-" if rec.usd_per_1k_score is None else f"${rec.usd_per_1k_score:.3f}"
 
 
+def cost_phrase(rec: Recommendation) -> str:
+    """'free', 'free with a payment card', '$6.80 a month', or for a class '$6.80 a month per student, $204.00 for
+    30'."""
+    if rec.monthly_cost_usd == 0:
+        return "free with a payment card" if rec.needs_card else "free"
+    text = f"{money(rec.monthly_cost_usd)} a month"
+    if rec.students > 1:
+        text += f" per student, {money(rec.total_cost_usd)} for {rec.students}"
+    return text
+
+
+def _plan_gpu(catalog: Catalog, rec: Recommendation) -> str:
+    return f"{rec.plan.label} ({gpu_text(catalog, rec.option)})"
+
+
 def verdict_line(catalog: Catalog, recs: list[Recommendation], workload: Workload) -> str:
-    """The one-line answer above a ranking: which plan, and because of what."""
-    feasible = [r for r in recs if r.feasible]
-    if not feasible:
+    """The answer above a ranking: which plan and why, then what the money buys or what free gives up. Every claim
+    comes from recommend.verdict, computed from the ranking itself."""
+    v = verdict(recs, workload)
+    if v.top is None:
         return "No plan meets every requirement; the reasons are listed below."
-    top = feasible[0]
-    free = [r for r in feasible if not r.monthly_cost_usd]
-    if top.monthly_cost_usd == 0 and len(free) > 1:
-        because = f"the fastest free plan for your work ({workload.metric.label} {top.score.mean:,.0f} on the " \
-                  f"{gpu_text(catalog, top.option)})"
-    elif top.monthly_cost_usd == 0:
-        because = f"the only free plan that fits ({gpu_text(catalog, top.option)})"
+    top = v.top
+    speed = f"{workload.metric.label} about {plan_speed(top, workload):,.0f}"
+    if v.n_feasible == 1:
+        return f"{_plan_gpu(catalog, top)}: the only plan that fits, {cost_phrase(top)}, {speed}."
+    budget = workload.budget_usd_per_month
+    if v.preference is Preference.SPEED and v.fastest:
+        why = "the fastest plan within your budget" if budget is not None else "the fastest plan that fits"
+    elif v.preference is Preference.SPEED and v.near_fastest_for_less:
+        within = "your budget buys" if budget else "that fits"
+        why = f"within {SPEED_STEP - 1:.0%} of the fastest plan {within}, for less"
+    elif v.preference is Preference.COST and v.cheapest:
+        why = "the cheapest plan that fits"
+    elif v.fastest_free:
+        why = "the fastest free plan for your work"
+    elif v.best_value:
+        why = "the lowest price per point of speed"
     else:
-        because = (f"the lowest price per point of speed: {money(top.monthly_cost_usd)} a month for a "
-                   f"{workload.metric.label} of about {top.score.mean:,.0f} on the {gpu_text(catalog, top.option)}")
-    return f"{top.plan.label}: {because}."
+        why = "first in the ranking"
+    out = f"{_plan_gpu(catalog, top)}: {why}, {cost_phrase(top)}, {speed}."
+    if v.free_choice is not None and v.free_speedup is not None:
+        free = v.free_choice
+        out += (f" {_plan_gpu(catalog, free)} is {cost_phrase(free)}; for {cost_phrase(top)} "
+                f"{top.plan.label} is {v.free_speedup:.1f} times {'faster' if v.free_speedup >= 1 else 'as fast'}.")
+    if v.upgrade is not None and v.upgrade_speedup is not None:
+        out += (f" For {cost_phrase(v.upgrade)}, {_plan_gpu(catalog, v.upgrade)} is "
+                f"{v.upgrade_speedup:.1f} times faster.")
+    return out
 
 
 def escape_markdown(text: str) -> str:
