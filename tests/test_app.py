@@ -61,7 +61,7 @@ def test_a_whole_conversation_ends_in_a_verdict_above_the_ranking():
     assert any("Ranking for your workload" in s.value for s in at.subheader)
     ranking = table(at, "$/month")
     # One line above the table names the first plan and why; price and score come first in the table (phones).
-    assert at.success[0].value.startswith(ranking["plan"].iloc[0] + ":")
+    assert at.success[0].value.startswith(ranking["plan"].iloc[0] + " (")
     assert ranking.columns[:4].tolist() == ["#", "plan", "$/month", "training score"]
 
 

@@ -66,8 +66,8 @@ def test_why_and_verdict(tiny):
     w = Workload()
     recs = recommend(tiny, w)
     first = recs[0]
-    assert why_text(tiny, first, w, 5).startswith("Best value")
-    assert verdict_line(tiny, recs, w).startswith(first.plan.label + ":")
+    assert why_text(tiny, first, w, 5).startswith("#1 of 5")
+    assert verdict_line(tiny, recs, w).startswith(first.plan.label + " (")
     bad = next(r for r in recs if not r.feasible)
     assert why_text(tiny, bad, w, 5).startswith("Not suitable:")
 

@@ -82,9 +82,8 @@ def why_text(catalog: Catalog, rec: Recommendation, workload: Workload, n_feasib
     score = rec.score
     label = workload.metric.label
     estimated = f" (estimated, ±{score.error_pct:.0f}%)" if score.estimated else ""
-    cost = "free" if not rec.monthly_cost_usd else \
-        f"{money(rec.monthly_cost_usd)} a month ({_per_1k(rec)} per 1,000 points)"
-    lead = "Best value" if rec.rank == 1 else f"#{rec.rank} of {n_feasible}"
+    cost = cost_phrase(rec) if not rec.monthly_cost_usd else f"{cost_phrase(rec)} ({_per_1k(rec)} per 1,000 points)"
+    lead = f"#{rec.rank} of {n_feasible}"
     text = f"{lead}: {cost}, expected {label} {score.mean:,.0f}{estimated}, p10–p90 {score.p10:,.0f}–{score.p90:,.0f}"
     if rec.option.is_lottery:
         text += "; the GPU is a lottery: " + gpu_text(catalog, rec.option)
