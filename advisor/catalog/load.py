@@ -9,7 +9,7 @@ import math
 import re
 import statistics
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -252,6 +252,8 @@ class RawCatalog:
     # The ratio of usable to spec-sheet memory given to a GPU without a sourced usable figure: the median of the
     # sourced GPUs' ratios (1 when none is sourced).
     default_usable_memory_ratio: float = 1.0
+    # plan id -> its line in plans.csv (for findings that name a plan's row)
+    plan_lines: Mapping[str, int] = field(default_factory=dict)
 
 
 def _known(row: _Row, column: str, known: Mapping[str, Any], what: str) -> str:
@@ -467,8 +469,10 @@ def _load_raw_cached(data_dir: str, stamp: tuple, today: dt.date) -> RawCatalog:
     usable_memory = _load_usable_memory(rows.get("gpu_memory.csv", []), gpus, today)
     gpus, ratio = _with_usable_memory(gpus, usable_memory)
     plans = _load_plans(rows["plans.csv"])
+    plan_lines = {row.text("plan_id"): row.line for row in rows["plans.csv"]}
     options = _load_options(rows["plan_gpus.csv"], plans, gpus, today)
     return RawCatalog(gpus=gpus, plans=plans, usable_memory=usable_memory, default_usable_memory_ratio=ratio,
+                      plan_lines=plan_lines,
                       facts=_load_facts(rows["plan_facts.csv"], plans, today),
                       options=options, rates=_load_rates(rows["gpu_rates.csv"], plans, gpus, today),
                       availability=_load_availability(rows["availability.csv"], plans, options, today),
