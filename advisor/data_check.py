@@ -1,30 +1,49 @@
 """`advisor data check`: the catalog maintainer's to-do list. It loads data/ (a broken file is the first item and
 the only one), then lists what needs re-checking: stale and disputed facts in force, unverified rows, rows
-without a locator, plans whose newest price is more than a year old, and GPUs in use that nobody has measured."""
+without a locator or with only a transcript's description, plans whose newest price is more than a year old, rates
+and exchange rates past their age, GPUs in use that nobody has measured or whose estimate is extrapolated beyond
+the measured GPUs' specs, GPU pools whose availability covers one plan but not its sibling, included units without
+a unit price, and confidence that claims more than the source's kind. Every item names file, line and field."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .catalog import Provenance, load_catalog, load_raw
 from .distributions import score_book
 from .errors import CatalogError
-from .vocab import STALE_AFTER_DAYS, Metric, PlanField, RateTerm, RowStatus
+from .vocab import STALE_AFTER_DAYS, Confidence, Metric, PlanField, PriceModel, RateTerm, RowStatus
 
 PRICE_MAX_AGE_DAYS = 365
+# A price in force is re-checked after this many days, by the plan's price model: hourly clouds and marketplaces
+# reprice within a quarter (the 2026-12 audit found RunPod Secure rates 127 days old and 7-10% low); compute units and
+# subscriptions change about yearly.
+RATE_MAX_AGE_DAYS = {PriceModel.HOURLY: 90, PriceModel.UNITS: 180, PriceModel.SUBSCRIPTION: 180, PriceModel.FREE: 365}
+# An exchange rate converts a user's "€25"; after a quarter it can be off by several per cent.
+FX_MAX_AGE_DAYS = 90
+# Words in a source that say the row was read through someone else's copy, not the platform's own page.
+_THIRD_PARTY = re.compile(r"transcri|quoted|third[- ]party|relayed|summary|as read live|chat-transcript", re.I)
+# An issue or pull-request thread: at most a maintainer's word, never the platform's own page or docs.
+_ISSUE = re.compile(r"github\.com/[^/\s]+/[^/\s]+/(issues|pull|discussions)/\d+")
 
 
 @dataclass(frozen=True)
 class Item:
-    """One thing to look at: what it is, where (file and line), and why."""
+    """One thing to look at: what it is, where (file and line), the field, and why."""
 
     kind: str
     where: str
     what: str
+    field: str = ""
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "where": self.where, "what": self.what}
+        return {"kind": self.kind, "where": self.where, "field": self.field or None, "what": self.what}
+
+    def to_text(self) -> str:
+        place = f"{self.where}, field '{self.field}'" if self.field else self.where
+        return f"{place}: {self.what}"
 
 
 @dataclass
@@ -36,8 +55,19 @@ class DataReport:
              "disputed": "facts whose sources disagree",
              "unverified": "rows kept as history but not relied on",
              "no_locator": "rows whose source has no URL or repository path",
+             "weak_locator": "rows whose source names no single page (a URL, a repository with a path, commit or "
+                             "issue, or a copy id): a transcript's or table's description",
              "old_price": f"plans whose newest price is older than {PRICE_MAX_AGE_DAYS} days",
-             "unmeasured_gpu": "GPUs in use without a measured AI Benchmark score (estimated from spec sheets)"}
+             "old_rate": "prices in force older than their price model allows ("
+                         + ", ".join(f"{m} {d} days" for m, d in RATE_MAX_AGE_DAYS.items()) + ")",
+             "old_fx": f"exchange rates in force older than {FX_MAX_AGE_DAYS} days",
+             "unmeasured_gpu": "GPUs in use without a measured AI Benchmark score (estimated from spec sheets)",
+             "extrapolated": "GPUs in use whose estimated score comes from specs outside the measured GPUs' range",
+             "pool_gap": "plans offering a GPU whose availability is observed on a sibling plan's pool but not on "
+                         "theirs",
+             "no_unit_price": "plans with included units but no price for a unit beyond them",
+             "confidence": "rows whose confidence claims more than the source's kind (official for a third-party "
+                           "copy or an issue thread)"}
 
     def to_dict(self) -> dict:
         return {"broken": self.broken, "counts": {k: sum(i.kind == k for i in self.items) for k in self.KINDS},
@@ -50,7 +80,7 @@ class DataReport:
         for kind, title in self.KINDS.items():
             mine = [i for i in self.items if i.kind == kind]
             out.append(f"{title}: {len(mine)}")
-            out += [f"  {i.where}: {i.what}" for i in mine]
+            out += [f"  {i.to_text()}" for i in mine]
         return "\n".join(out)
 
 
@@ -74,29 +104,116 @@ def check_data(data_dir: Path | str | None = None, today: dt.date | None = None)
             p = fact.observation.provenance
             if p.is_stale(today):
                 add(Item("stale", _where(p), f"{plan.plan_id} {fact.field} = {fact.value} as of {p.as_of} "
-                                            f"({p.age_days(today)} days old)"))
+                                            f"({p.age_days(today)} days old)", "as_of"))
             for other in fact.disputed_by:
                 add(Item("disputed", _where(other.provenance),
                          f"{plan.plan_id} {fact.field}: {other.value} ({other.provenance.source}, "
-                         f"{other.provenance.as_of}) against {fact.value} ({p.source}, {p.as_of}); {fact.value} binds"))
+                         f"{other.provenance.as_of}) against {fact.value} ({p.source}, {p.as_of}); {fact.value} binds",
+                         "value"))
         dates = [plan.facts[PlanField.MONTHLY_PRICE_USD].observation.provenance.as_of]
         dates += [r.provenance.as_of for (card, _, term, _), r in catalog.rates.items()
                   if card == plan.rate_card and term is RateTerm.ON_DEMAND]
         if (today - max(dates)).days > PRICE_MAX_AGE_DAYS:
-            add(Item("old_price", plan.plan_id, f"newest price dated {max(dates)}"))
+            add(Item("old_price", f"plans.csv, line {raw.plan_lines.get(plan.plan_id, '?')}",
+                     f"{plan.plan_id}: newest price dated {max(dates)}", "plan_id"))
     provenances = [g.provenance for g in raw.gpus.values()] + [o.provenance for o in raw.facts] \
         + [o.provenance for _, o in raw.options] + [r.provenance for r in raw.rates] \
-        + [a.provenance for a in raw.availability] + [e.provenance for e in raw.evidence]
+        + [a.provenance for a in raw.availability] + [e.provenance for e in raw.evidence] \
+        + [m.provenance for m in raw.usable_memory] + [f.provenance for f in raw.fx_rates]
     for p in provenances:
         if p.status is RowStatus.UNVERIFIED:
-            add(Item("unverified", _where(p), f"{p.source} ({p.as_of}): {p.note}"))
+            add(Item("unverified", _where(p), f"{p.source} ({p.as_of}): {p.note}", "status"))
         if not p.has_locator:
-            add(Item("no_locator", _where(p), p.source))
+            add(Item("no_locator", _where(p), p.source, "source"))
+        elif not p.has_strict_locator:
+            add(Item("weak_locator", _where(p), p.source, "source"))
+        if p.confidence is Confidence.OFFICIAL and (_THIRD_PARTY.search(p.source) or _ISSUE.search(p.source)):
+            add(Item("confidence", _where(p), f"'official' for {p.source!r}: a third-party copy or an issue thread "
+                                              "is community (or maintainer for a maintainer's word)", "confidence"))
+    _old_rates(catalog, today, add)
+    _old_fx(catalog, raw, today, add)
+    _scores(catalog, add)
+    _pool_gaps(catalog, raw, add)
+    _unit_prices(catalog, add)
+    return report
+
+
+def _old_rates(catalog, today: dt.date, add) -> None:
+    seen = set()
+    for plan in catalog.plans.values():
+        limit = RATE_MAX_AGE_DAYS[plan.price_model]
+        for option in plan.options:
+            for gpu_id in option.gpu_ids:
+                rate = catalog.rate(plan, gpu_id)
+                if rate is None or id(rate) in seen:
+                    continue
+                seen.add(id(rate))
+                p = rate.provenance
+                if p.age_days(today) > limit:
+                    add(Item("old_rate", _where(p), f"{rate.rate_card} {gpu_id} {rate.rate:g} {rate.unit} as of "
+                                                    f"{p.as_of} ({p.age_days(today)} days; {plan.price_model} plans: "
+                                                    f"{limit})", "rate"))
+
+
+def _old_fx(catalog, raw, today: dt.date, add) -> None:
+    for currency in sorted({r.currency for r in raw.fx_rates}):
+        rate = catalog.usd_rate(currency)
+        if rate is not None and rate.provenance.age_days(today) > FX_MAX_AGE_DAYS:
+            p = rate.provenance
+            add(Item("old_fx", _where(p), f"{currency} {rate.usd_per_unit:g} USD as of {p.as_of} "
+                                          f"({p.age_days(today)} days old)", "usd_per_unit"))
+
+
+def _scores(catalog, add) -> None:
+    """GPUs in use without a measurement; among them, those whose FP32 or bandwidth lies outside the measured
+    GPUs' range, so that their estimate is an extrapolation of the spec-sheet fit."""
     book = score_book(catalog)
     in_use = sorted({g for plan in catalog.plans.values() for o in plan.options for g in o.gpu_ids})
+    measured = [g for g in catalog.gpus.values() if (s := book.gpu_score(g.gpu_id, Metric.AI)) is not None
+                and not s.estimated]
+    ranges = {name: (min(getattr(g, name) for g in measured), max(getattr(g, name) for g in measured))
+              for name in ("fp32_tflops", "memory_bandwidth_gbps")} if measured else {}
     for gpu_id in in_use:
         score = book.gpu_score(gpu_id, Metric.AI)
         if score is None or score.estimated:
             gpu = catalog.gpus[gpu_id]
-            add(Item("unmeasured_gpu", _where(gpu.provenance), f"{gpu_id} ({gpu.name})"))
-    return report
+            add(Item("unmeasured_gpu", _where(gpu.provenance), f"{gpu_id} ({gpu.name})", "gpu_id"))
+            for name, (low, high) in ranges.items():
+                value = getattr(gpu, name)
+                if not low <= value <= high:
+                    add(Item("extrapolated", _where(gpu.provenance),
+                             f"{gpu_id}: {name} {value:g} is outside the measured GPUs' {low:g}-{high:g}; its "
+                             "estimated score is an extrapolation", name))
+
+
+def _pool_gaps(catalog, raw, add) -> None:
+    """Availability is kept per GPU pool, so the plans of one pool cannot disagree. What can still go wrong is a
+    plan left out of the pool it draws on: a plan of the same platform offering the same GPU, with no availability
+    observation of its own pool while a sibling pool has one."""
+    observed = {}
+    for a in raw.availability:
+        if a.provenance.usable and a.provenance.as_of <= catalog.as_of:
+            observed.setdefault(a.gpu_pool, set()).add(a.option)
+    for plan in catalog.plans.values():
+        for option in plan.options:
+            if catalog.availability(plan, option) is not None:
+                continue
+            for other in catalog.plans.values():
+                if other.platform != plan.platform or other.gpu_pool == plan.gpu_pool:
+                    continue
+                if any(o.gpu_ids == option.gpu_ids and catalog.availability(other, o) is not None
+                       for o in other.options):
+                    add(Item("pool_gap", f"plans.csv, line {raw.plan_lines.get(plan.plan_id, '?')}",
+                             f"{plan.plan_id} option '{option.option}' ({', '.join(option.gpu_ids)}) has no "
+                             f"availability observation in pool {plan.gpu_pool}, while {other.plan_id} (pool "
+                             f"{other.gpu_pool}) has one for the same GPU; put both plans in one pool", "gpu_pool"))
+                    break
+
+
+def _unit_prices(catalog, add) -> None:
+    for plan in catalog.plans.values():
+        included = plan.facts.get(PlanField.INCLUDED_UNITS)
+        if included is not None and included.value > 0 and plan.fact(PlanField.USD_PER_UNIT) is None:
+            add(Item("no_unit_price", _where(included.observation.provenance),
+                     f"{plan.plan_id} includes {included.value:g} units but has no usd_per_unit: every unit beyond "
+                     "them would cost nothing", "usd_per_unit"))

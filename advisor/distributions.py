@@ -396,7 +396,7 @@ class ScoreBook:
             option = self._observed_option(plan, option) or option
         scale = option.gpu_count if spread else 1
         return float(sum(share for gpu_id, share in option.shares
-                         if usable_memory_gib(self.catalog.gpus[gpu_id]) * scale >= gib - 1e-9))
+                         if self.catalog.gpus[gpu_id].usable_memory_gib * scale >= gib - 1e-9))
 
     def speedups(self, score: float, metric: Metric = Metric.AI) -> list[tuple[Plan, GpuOption, ScoreSummary, float]]:
         """For a device scoring `score` points: each plan option with its score and how many times faster its
@@ -408,12 +408,6 @@ class ScoreBook:
                 if summary is not None and score > 0:
                     out.append((plan, option, summary, summary.mean / score))
         return sorted(out, key=lambda row: -row[3])
-
-
-def usable_memory_gib(gpu) -> float:
-    """The GPU memory a program can use, GiB (the catalog's usable figure; the nominal size where it has none)."""
-    usable = getattr(gpu, "usable_memory_gib", None)
-    return float(gpu.memory_gib if usable is None else usable)
 
 
 def precision_weighted_mean(parts: list[tuple[float, float]]) -> tuple[float, float]:

@@ -88,10 +88,12 @@ class PlanField(_Labelled):
     REQUIRES_EDUCATION = "requires_education", "only for eligible students and teachers", "bool", "true"
     DYNAMIC_USAGE_LIMITS = "dynamic_usage_limits", "usage limits are dynamic and unpublished", "bool", "true"
     PRICE_VOLATILE = "price_volatile", "marketplace price that changes often", "bool", "true"
-    REQUIRES_CARD = "requires_card", "a payment card is required", "bool", "true"
-    REQUIRES_PHONE = "requires_phone", "phone verification is required", "bool", "true"
+    REQUIRES_CARD = "requires_card", "a payment card", "bool", "true"
+    REQUIRES_PHONE = "requires_phone", "phone verification", "bool", "true"
+    # CPU and memory billed beside the GPU (Modal): USD per GPU-hour for the platform's default container.
     CPU_MEMORY_USD_PER_HOUR = "cpu_memory_usd_per_hour", "CPU and memory billed beside the GPU (USD per hour)", \
         "price", "max"
+    # Storage a notebook needs, billed apart from the GPU hours (USD a month).
     STORAGE_USD_PER_MONTH = "storage_usd_per_month", "storage billed apart (USD a month)", "price", "max"
     MIN_TOPUP_USD = "min_topup_usd", "smallest credit purchase (USD)", "price", "max"
 

@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor import Workload, recommend
-from advisor.distributions import usable_memory_gib
 from advisor.present.labels import verdict_line
 from advisor.recommend import MEMORY_MIN_PROBABILITY, SPEED_STEP, plan_speed, speed_step, verdict
 from advisor.vocab import Kind, Need, PlanField, Predictability, Preference, Requirement
@@ -43,7 +42,7 @@ def _check_principles(catalog, workload: Workload) -> None:
         # Fit: on the memory a program can use, on enough sessions; several GPUs when the job uses several.
         if workload.gpu_memory_gib > 0:
             scale = r.option.gpu_count if workload.memory_spread else 1
-            fits = sum(s for g, s in r.option.shares if usable_memory_gib(catalog.gpus[g]) * scale
+            fits = sum(s for g, s in r.option.shares if catalog.gpus[g].usable_memory_gib * scale
                        >= workload.gpu_memory_gib - 1e-9)
             assert fits >= MEMORY_MIN_PROBABILITY - 1e-9, r.plan_id
         if workload.multi_gpu:

@@ -30,8 +30,11 @@ def test_the_lottery_of_15_runtimes(article_world):
     old = article_world.plan("colab-free").options[0]
     assert dict(old.shares) == pytest.approx({"k80": 10 / 15, "p100": 4 / 15, "t4": 1 / 15})
     assert old.observed_counts == (10, 4, 1)
-    # K80 has 12 GiB; P100 and T4 have 16: 5 of 15 sessions.
-    assert score_book(article_world).memory_probability(old, 16) == pytest.approx(5 / 15)
+    # K80 has 12 GiB; P100 and T4 have 16 on paper, but a program sees about 14.7 GiB of a T4 (Colab's deviceQuery:
+    # 15,095 MiB; data/gpu_memory.csv): 4 of 15 sessions get 16 GiB, 5 of 15 get 14 GiB.
+    book = score_book(article_world)
+    assert book.memory_probability(old, 16) == pytest.approx(4 / 15)
+    assert book.memory_probability(old, 14) == pytest.approx(5 / 15)
 
 
 def test_free_experimental_workload_colab_free_ranks_above_gradient_free(article_world):
@@ -65,7 +68,7 @@ def test_two_notebooks_at_once_make_gradient_free_infeasible(article_world):
 
 def test_memory_lottery_fails_when_too_few_sessions_get_enough(article_world):
     rec = _by_id(recommend(article_world, Workload(gpu_memory_gib=16)))["colab-free"]
-    assert not rec.feasible and any("only 33% of sessions" in r.text for r in rec.reasons)
+    assert not rec.feasible and any("only 27% of sessions" in r.text for r in rec.reasons)
 
 
 def test_reference_job_hours_scale_with_the_measured_means(article_world):

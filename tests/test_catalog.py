@@ -174,7 +174,7 @@ def test_dates_must_be_iso_days(value):
     # a rate needing a plan that does not exist
     ("gpu_rates.csv", "list,units-pro,", "list,units-pr0,", r"gpu_rates.csv, line 6, field 'requires_plan': unknown plan 'units-pr0'"),
     # availability for an option the plan does not have
-    ("availability.csv", "hourly,twin,", "hourly,triplet,", r"availability.csv, line 2, field 'option': plan hourly has no option 'triplet'"),
+    ("availability.csv", "hourly,twin,", "hourly,triplet,", r"availability.csv, line 2, field 'option': no plan of GPU pool hourly \(hourly\) has an option 'triplet'"),
     # one option with two GPU counts
     ("plan_gpus.csv", "lottery-free,assigned,fast,1,", "lottery-free,assigned,fast,2,", r"plan_gpus.csv, line 2, field 'gpu_count'"),
 ])

@@ -160,14 +160,19 @@ class Catalog:
                 and r is not chosen]
 
     def availability(self, plan: Plan, option: GpuOption) -> AvailabilityObservation | None:
-        """The newest availability observation of this option (or of the whole plan) in force, or None."""
-        key = (plan.plan_id, option.option)
+        """The newest availability observation in force of this option in the plan's GPU pool (or of the whole
+        pool), or None. Every plan of a pool shares its observations (Colab's G4 is scarce on Pro and on PAYG)."""
+        key = (plan.gpu_pool or plan.plan_id, option.option)
         if key not in self._availability:
             self._availability[key] = self._resolve_availability(*key)
         return self._availability[key]
 
-    def _resolve_availability(self, plan_id: str, option: str) -> AvailabilityObservation | None:
-        rows = [a for a in self.raw.availability if a.plan_id == plan_id and a.option in ("*", option)]
+    def pool_plans(self, gpu_pool: str) -> list[Plan]:
+        """The plans in force that draw on a GPU pool."""
+        return [p for p in self.plans.values() if p.gpu_pool == gpu_pool]
+
+    def _resolve_availability(self, gpu_pool: str, option: str) -> AvailabilityObservation | None:
+        rows = [a for a in self.raw.availability if a.gpu_pool == gpu_pool and a.option in ("*", option)]
         valid = [a for a in rows if a.provenance.as_of <= self.as_of and a.provenance.usable]
         if not valid:
             return None

@@ -7,8 +7,9 @@ import datetime as dt
 import io
 import math
 import re
+import statistics
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from ..vocab import (
     RowStatus,
     SubjectType,
 )
-from .records import AvailabilityObservation, Evidence, Gpu, GpuOption, Observation, Provenance, Rate
+from .records import AvailabilityObservation, Evidence, Gpu, GpuOption, Observation, Provenance, Rate, UsableMemory
 
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
 
@@ -43,20 +44,26 @@ PROVENANCE_COLUMNS = ("source", "as_of", "confidence", "note", "status")
 FILES: dict[str, tuple[str, ...]] = {
     "gpus.csv": ("gpu_id", "name", "vendor", "memory_gib", "fp32_tflops", "fp16_tflops", "memory_bandwidth_gbps",
                  "source", "as_of", "confidence", "note", "status"),
-    "plans.csv": ("plan_id", "platform", "plan", "price_model", "url", "rate_card"),
+    "plans.csv": ("plan_id", "platform", "plan", "price_model", "url", "rate_card", "gpu_pool"),
     "plan_facts.csv": ("plan_id", "field", "value", "as_of", "source", "confidence", "note", "status"),
     "plan_gpus.csv": ("plan_id", "option", "gpu_id", "gpu_count", "share", "observed_count", "as_of", "source",
                       "confidence", "note", "status"),
     "gpu_rates.csv": ("rate_card", "gpu_id", "rate", "unit", "term", "statistic", "requires_plan", "as_of", "source",
                       "confidence", "note", "status"),
-    "availability.csv": ("plan_id", "option", "availability", "as_of", "source", "confidence", "note", "status"),
+    "availability.csv": ("gpu_pool", "option", "availability", "as_of", "source", "confidence", "note", "status"),
     "benchmarks.csv": ("subject_type", "subject", "metric", "n", "mean", "sd", "tf_version", "precision", "source",
                        "as_of", "confidence", "note", "status"),
     "fx_rates.csv": ("currency", "usd_per_unit", "as_of", "source", "confidence", "note", "status"),
+    "gpu_memory.csv": ("gpu_id", "usable_memory_gib", "as_of", "source", "confidence", "note", "status"),
 }
 DATA_FILES = tuple(FILES)
-# Files a data folder may lack: without exchange rates the advisor only takes amounts in US dollars.
-OPTIONAL_FILES = frozenset({"fx_rates.csv"})
+# Files a data folder may lack: without exchange rates the advisor only takes amounts in US dollars; without usable
+# memory observations every GPU's usable memory is its spec-sheet memory (flagged as an estimate).
+OPTIONAL_FILES = frozenset({"fx_rates.csv", "gpu_memory.csv"})
+# Columns a file may lack, and the column an older file has in their place: plans.csv without gpu_pool (every plan
+# is its own pool); availability.csv keyed by plan_id instead of gpu_pool (the plan's pool).
+OPTIONAL_COLUMNS: dict[str, dict[str, str | None]] = {"plans.csv": {"gpu_pool": None},
+                                                      "availability.csv": {"gpu_pool": "plan_id"}}
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 _VALUE_TYPES: dict[str, tuple[Callable[[str], Any], Callable[[Any], bool], str]] = {
@@ -154,6 +161,7 @@ def _decode(path: Path) -> str:
 def _read(path: Path, columns: tuple[str, ...]) -> list[_Row]:
     name = path.name
     text = _decode(path)
+    columns = _expected_columns(name, columns, text)
     for number, line in enumerate(text.splitlines(), start=1):
         bad = _CONTROL.search(line)
         if bad:
@@ -199,6 +207,17 @@ def _read(path: Path, columns: tuple[str, ...]) -> list[_Row]:
                            "and the ones before it") from None
 
 
+def _expected_columns(name: str, columns: tuple[str, ...], text: str) -> tuple[str, ...]:
+    """The header this file must have: the current one, or the older one where the file's first line lacks an
+    optional column (OPTIONAL_COLUMNS)."""
+    first = next(iter(text.splitlines()), "")
+    header = {h.strip().strip('"') for h in first.split(",")}
+    for column, older in OPTIONAL_COLUMNS.get(name, {}).items():
+        if column not in header and (older is None or older in header):
+            columns = tuple(older if c == column else c for c in columns if older is not None or c != column)
+    return columns
+
+
 def _unclosed_quote_line(text: str) -> int | None:
     """The line where a quote that is never closed opens, or None when every quote is closed."""
     open_at = None
@@ -229,6 +248,12 @@ class RawCatalog:
     availability: tuple[AvailabilityObservation, ...]
     evidence: tuple[Evidence, ...]
     fx_rates: tuple[FxRate, ...] = ()
+    usable_memory: tuple[UsableMemory, ...] = ()
+    # The ratio of usable to spec-sheet memory given to a GPU without a sourced usable figure: the median of the
+    # sourced GPUs' ratios (1 when none is sourced).
+    default_usable_memory_ratio: float = 1.0
+    # plan id -> its line in plans.csv (for findings that name a plan's row)
+    plan_lines: Mapping[str, int] = field(default_factory=dict)
 
 
 def _known(row: _Row, column: str, known: Mapping[str, Any], what: str) -> str:
@@ -260,8 +285,17 @@ def _load_plans(rows: list[_Row]) -> dict[str, dict[str, Any]]:
             raise row.fail("plan_id", f"'{plan_id}' is listed twice")
         price_model = row.choice("price_model", PriceModel)
         needs_card = price_model in (PriceModel.UNITS, PriceModel.HOURLY)
+        pool = row.text("gpu_pool", required=False)
+        if pool and not _ID.match(pool):
+            raise row.fail("gpu_pool", f"'{pool}' is not an id (lower-case letters, digits, '+' and '-')")
         plans[plan_id] = {"platform": row.text("platform"), "tier": row.text("plan"), "price_model": price_model,
-                          "url": row.text("url"), "rate_card": row.text("rate_card", required=needs_card)}
+                          "url": row.text("url"), "rate_card": row.text("rate_card", required=needs_card),
+                          "gpu_pool": pool or plan_id}
+    pools = {p["gpu_pool"] for p in plans.values()}
+    for row in rows:
+        plan_id = row.text("plan_id")
+        if plan_id in pools and plans[plan_id]["gpu_pool"] != plan_id:
+            raise row.fail("plan_id", f"'{plan_id}' is also the name of a GPU pool of other plans; rename the pool")
     return plans
 
 
@@ -340,18 +374,58 @@ def _load_rates(rows: list[_Row], plans, gpus, today) -> tuple[Rate, ...]:
 
 
 def _load_availability(rows: list[_Row], plans, options, today) -> tuple[AvailabilityObservation, ...]:
-    names = {(p, o.option) for p, o in options}
+    """Availability rows keyed by GPU pool (an older file keyed by plan_id means that plan's pool)."""
+    pools = {meta["gpu_pool"]: sorted(p for p, m in plans.items() if m["gpu_pool"] == meta["gpu_pool"])
+             for meta in plans.values()}
+    names = {(plans[p]["gpu_pool"], o.option) for p, o in options}
     out = []
     for row in rows:
-        plan_id = _known(row, "plan_id", plans, "plan")
+        if "gpu_pool" in row.data:
+            pool = _known(row, "gpu_pool", pools, "GPU pool")
+        else:
+            pool = plans[_known(row, "plan_id", plans, "plan")]["gpu_pool"]
         option = row.text("option")
-        if option != "*" and (plan_id, option) not in names:
-            known = sorted(o for p, o in names if p == plan_id)
-            raise row.fail("option", f"plan {plan_id} has no option '{option}'{did_you_mean(option, known)}; "
-                                     "use '*' for every option")
-        out.append(AvailabilityObservation(plan_id, option, row.choice("availability", Availability),
+        if option != "*" and (pool, option) not in names:
+            known = sorted({o for p, o in names if p == pool})
+            raise row.fail("option", f"no plan of GPU pool {pool} ({', '.join(pools[pool])}) has an option "
+                                     f"'{option}'{did_you_mean(option, known)}; use '*' for every option")
+        out.append(AvailabilityObservation(pool, option, row.choice("availability", Availability),
                                            row.provenance(today)))
     return tuple(out)
+
+
+def _load_usable_memory(rows: list[_Row], gpus, today) -> tuple[UsableMemory, ...]:
+    out = []
+    for row in rows:
+        gpu_id = _known(row, "gpu_id", gpus, "GPU")
+        usable = row.number("usable_memory_gib")
+        if usable > gpus[gpu_id].memory_gib * 1.0001:
+            raise row.fail("usable_memory_gib", f"{usable:g} GiB is more than the spec sheet's "
+                                                f"{gpus[gpu_id].memory_gib:g} GiB for {gpu_id}")
+        out.append(UsableMemory(gpu_id, usable, row.provenance(today)))
+    return tuple(out)
+
+
+def _with_usable_memory(gpus: dict[str, Gpu], observations: tuple[UsableMemory, ...]) -> tuple[dict[str, Gpu], float]:
+    """Every GPU with its usable memory: the smallest usable sourced value (a program must fit on every platform that
+    hands the GPU out), else memory_gib times the median of the sourced GPUs' ratios. Returns the GPUs and the ratio."""
+    sourced: dict[str, UsableMemory] = {}
+    for obs in observations:
+        if obs.provenance.usable and (obs.gpu_id not in sourced
+                                      or obs.usable_memory_gib < sourced[obs.gpu_id].usable_memory_gib):
+            sourced[obs.gpu_id] = obs
+    ratios = sorted(o.usable_memory_gib / gpus[g].memory_gib for g, o in sourced.items())
+    ratio = statistics.median(ratios) if ratios else 1.0
+    out = {}
+    for gpu_id, gpu in gpus.items():
+        obs = sourced.get(gpu_id)
+        if obs is not None:
+            out[gpu_id] = replace(gpu, usable_memory_gib=float(obs.usable_memory_gib), usable_memory_estimated=False,
+                                  usable_memory_source=obs.provenance)
+        else:
+            out[gpu_id] = replace(gpu, usable_memory_gib=round(gpu.memory_gib * ratio, 2),
+                                  usable_memory_estimated=True, usable_memory_source=None)
+    return out, ratio
 
 
 def _load_evidence(rows: list[_Row], plans, gpus, today) -> tuple[Evidence, ...]:
@@ -392,9 +466,14 @@ def _load_raw_cached(data_dir: str, stamp: tuple, today: dt.date) -> RawCatalog:
     rows = {name: _read(path / name, columns) for name, columns in FILES.items()
             if name not in OPTIONAL_FILES or (path / name).exists()}
     gpus = _load_gpus(rows["gpus.csv"], today)
+    usable_memory = _load_usable_memory(rows.get("gpu_memory.csv", []), gpus, today)
+    gpus, ratio = _with_usable_memory(gpus, usable_memory)
     plans = _load_plans(rows["plans.csv"])
+    plan_lines = {row.text("plan_id"): row.line for row in rows["plans.csv"]}
     options = _load_options(rows["plan_gpus.csv"], plans, gpus, today)
-    return RawCatalog(gpus=gpus, plans=plans, facts=_load_facts(rows["plan_facts.csv"], plans, today),
+    return RawCatalog(gpus=gpus, plans=plans, usable_memory=usable_memory, default_usable_memory_ratio=ratio,
+                      plan_lines=plan_lines,
+                      facts=_load_facts(rows["plan_facts.csv"], plans, today),
                       options=options, rates=_load_rates(rows["gpu_rates.csv"], plans, gpus, today),
                       availability=_load_availability(rows["availability.csv"], plans, options, today),
                       evidence=_load_evidence(rows["benchmarks.csv"], plans, gpus, today),

@@ -25,6 +25,18 @@ from ..vocab import (
 
 # A locator a reader can follow: a URL, or a GitHub-style owner/repository (optionally with a path).
 _LOCATOR = re.compile(r"https?://\S+|\b[\w.-]+/[\w.-]+\b")
+# A locator that opens one page or file: a URL; a GitHub owner/repository followed by a path ("owner/repo, docs/x.md",
+# "owner/repo `path/file`", "owner/repo/path") or a commit ("owner/repo @ 1a2b3c4", "owner/repo#123"); or a stored
+# public copy's id ("copy 1234567"). An API method name such as "vmTypes/getVmTypesByClusters" in a transcript's
+# description is not one: a repository must be followed by a path, a commit or an issue number.
+_OWNER_REPO = r"\b[A-Za-z0-9][\w.-]*/[\w.-]+"
+_STRICT_LOCATOR = re.compile(
+    r"https?://\S+"
+    rf"|{_OWNER_REPO}(?:,\s*|\s+`?|/)[\w.-]+/[\w./-]*\.\w+"      # owner/repo, path/with/dirs.ext
+    rf"|{_OWNER_REPO}(?:,\s*|\s+`?|/)[\w.-]+\.(?:md|py|json|csv|ya?ml|txt|ipynb|toml|rst)\b"  # owner/repo, file.ext
+    rf"|{_OWNER_REPO}\s*@\s*[0-9a-f]{{7,40}}\b"                   # owner/repo @ commit
+    rf"|{_OWNER_REPO}\s*#\d+"                                      # owner/repo#123 (issue or pull request)
+    r"|\bcopy \d{6,}\b")
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,13 @@ class Provenance:
     def has_locator(self) -> bool:
         """True when the source names a URL or a repository a reader can open."""
         return _LOCATOR.search(self.source) is not None
+
+    @property
+    def has_strict_locator(self) -> bool:
+        """True when the source names one page a reader can open: a URL, a repository with a path, a commit or an
+        issue number, or a stored copy's id. A description of a transcript ("chat-transcript copy without a
+        repository path") is not one, even when it mentions an API method that looks like owner/name."""
+        return _STRICT_LOCATOR.search(self.source) is not None
 
     @property
     def usable(self) -> bool:
@@ -89,7 +108,12 @@ class Fact:
 
 @dataclass(frozen=True)
 class Gpu:
-    """A GPU model. memory_gib: GiB; fp32_tflops/fp16_tflops: TFLOPS; memory_bandwidth_gbps: GB/s."""
+    """A GPU model. memory_gib: GiB on the spec sheet; fp32_tflops/fp16_tflops: TFLOPS; memory_bandwidth_gbps: GB/s.
+
+    usable_memory_gib: GiB a program sees (nvidia-smi's total; less than the spec sheet where ECC or the driver
+    reserve memory): the smallest sourced value in gpu_memory.csv, else memory_gib times the catalog's default ratio
+    (the median of the sourced ratios), with usable_memory_estimated True. usable_memory_source: the row that gives
+    it (None when estimated)."""
 
     gpu_id: str
     name: str
@@ -98,6 +122,23 @@ class Gpu:
     fp32_tflops: float
     fp16_tflops: float | None
     memory_bandwidth_gbps: float
+    provenance: Provenance
+    usable_memory_gib: float = -1.0
+    usable_memory_estimated: bool = True
+    usable_memory_source: Provenance | None = None
+
+    def __post_init__(self):
+        # A Gpu built outside the loader (a test's spec sheet) sees its whole memory, flagged as an estimate.
+        if self.usable_memory_gib < 0:
+            object.__setattr__(self, "usable_memory_gib", float(self.memory_gib))
+
+
+@dataclass(frozen=True)
+class UsableMemory:
+    """One sourced observation of the memory a program sees on a GPU model (GiB, e.g. nvidia-smi's total)."""
+
+    gpu_id: str
+    usable_memory_gib: float
     provenance: Provenance
 
 
@@ -154,9 +195,11 @@ class Rate:
 
 @dataclass(frozen=True)
 class AvailabilityObservation:
-    """Whether a plan option could be had, as observed on a date. option '*' covers every option of the plan."""
+    """Whether an option of a GPU pool could be had, as observed on a date. A pool is the capacity several plans
+    draw on (every Colab plan draws on 'colab'); the observation applies to every plan of the pool that offers the
+    option. option '*' covers every option of every plan of the pool."""
 
-    plan_id: str
+    gpu_pool: str
     option: str
     availability: Availability
     provenance: Provenance
@@ -167,6 +210,8 @@ class Plan:
     """A notebook plan as of a date: identity, the facts in force, the GPU options in force.
 
     tier: the plan's name on its platform ("Free", "Pro"). history: every observation of each fact, oldest first.
+    gpu_pool: the capacity the plan draws on (plans.csv; the plan's own id when it shares none): availability is
+    observed per pool.
     """
 
     plan_id: str
@@ -178,6 +223,7 @@ class Plan:
     facts: Mapping[PlanField, Fact]
     options: tuple[GpuOption, ...]
     history: Mapping[PlanField, tuple[Observation, ...]] = field(default_factory=dict)
+    gpu_pool: str = ""
 
     def fact(self, name: PlanField | str, default: Any = None) -> Any:
         """The value in force of a plan fact, or default when the platform does not publish it.
