@@ -123,7 +123,8 @@ class Recommendation:
     nice_to_have_met: how many of the workload's wishes the plan offers (it breaks ties).
     session: the plan's session cap and how it is known. tier: 0 when every limit the verdict rests on is known;
     higher when it rests on an assumed cap or, for a workload that needs dependable access, on a scarce GPU pool or
-    unpublished usage limits (a plan ranks below every plan of a lower tier). students: accounts costed.
+    unpublished usage limits (a plan ranks below every plan of a lower tier). risks: access risks (scarce pool,
+    dynamic limits; they break ties). students: accounts costed.
     """
 
     rank: int | None
@@ -142,6 +143,7 @@ class Recommendation:
     stale_facts: tuple[StaleFact, ...]
     session: SessionLimit = SessionLimit(None, True, "")
     tier: int = 0
+    risks: int = 0
     students: int = 1
 
     @property
@@ -411,13 +413,13 @@ def speed_step(ranked_on: float | None) -> int:
     return math.floor(math.log(ranked_on) / math.log(SPEED_STEP))
 
 
-def order_key(preference: Preference, tier: int, per_1k: float | None, needs_card: bool, nice_met: int,
+def order_key(preference: Preference, tier: int, per_1k: float | None, needs_card: bool, risks: int, nice_met: int,
               ranked_on: float | None, cost_usd: float | None, n_caveats: int, plan_id: str):
     """The ranking key (smaller first). Plans of a lower tier come first (every limit known to pass, dependable
     access when it matters); then the preference: value (cheapest per point of speed), cost (cheapest, then
     fastest) or speed (fastest in steps of SPEED_STEP, then cheapest). Among equal prices a plan that needs no card
-    comes first ("free" means free without a card); then more wishes met, the higher score, the lower cost, fewer
-    caveats (fewer known risks), then the plan id."""
+    comes first ("free" means free without a card); then fewer access risks, more wishes met, the higher score, the
+    lower cost, fewer caveats, then the plan id."""
     cost = math.inf if cost_usd is None else cost_usd
     speed = -(ranked_on or 0)
     if preference is Preference.COST:
@@ -426,7 +428,7 @@ def order_key(preference: Preference, tier: int, per_1k: float | None, needs_car
         primary = (-speed_step(ranked_on), cost, needs_card)
     else:
         primary = (math.inf if per_1k is None else per_1k, needs_card)
-    return (tier, *primary, -nice_met, speed, cost, n_caveats, plan_id)
+    return (tier, *primary, risks, -nice_met, speed, cost, n_caveats, plan_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -471,16 +473,24 @@ def _stale_facts(catalog: Catalog, rec: Recommendation, workload: Workload) -> t
     return tuple(out)
 
 
-def ranking_tier(c: _Context) -> int:
-    """0 when every limit the plan's verdict rests on is known; +1 for an assumed session cap; and when the workload
-    needs dependable access (predictability prefer or require, or a class that meets at set times) +1 for a GPU pool
-    that is often unavailable and +1 for dynamic, unpublished usage limits."""
+def access_risks(c: _Context) -> int:
+    """How many things may keep the user from the speed they pay for: a GPU pool that is often unavailable, and
+    dynamic, unpublished usage limits (a quota that can cut a run off or hand out a slower GPU)."""
+    seen = c.catalog.availability(c.plan, c.option)
+    return int(seen is not None and seen.availability is Availability.SCARCE) + \
+        int(bool(c.plan.fact(PlanField.DYNAMIC_USAGE_LIMITS)))
+
+
+def ranking_tier(c: _Context, risks: int) -> int:
+    """0 when every limit the plan's verdict rests on is known and nothing stands between the user and what they
+    pay for; +1 for an assumed session cap (unknown never beats known); +1 for an access risk on a plan that costs
+    money, or on any plan when the workload needs dependable access (predictability prefer or require, or a class
+    that meets at set times). A free plan with an access risk costs nothing to try: there the risk only breaks
+    ties."""
     tier = 0 if c.session.known else 1
-    if c.workload.predictability is not Predictability.ANY or c.workload.students > 1:
-        seen = c.catalog.availability(c.plan, c.option)
-        tier += seen is not None and seen.availability is Availability.SCARCE
-        tier += bool(c.plan.fact(PlanField.DYNAMIC_USAGE_LIMITS))
-    return tier
+    dependable = c.workload.predictability is not Predictability.ANY or c.workload.students > 1
+    paid = c.cost.total_usd is None or c.cost.total_usd > 0
+    return tier + int(risks > 0 and (paid or dependable))
 
 
 class _Verdict(NamedTuple):
@@ -492,12 +502,13 @@ class _Verdict(NamedTuple):
     usd_per_1k: float | None
     nice_met: int
     tier: int
+    risks: int
 
     def key(self):
         """The ranking key without caveats (looked up only for the option that represents its plan)."""
         c = self.context
         return order_key(c.workload.preference, self.tier, self.usd_per_1k, bool(c.plan.fact(PlanField.REQUIRES_CARD)),
-                         self.nice_met, self.ranked_on, c.cost.total_usd, 0, c.plan.plan_id)
+                         self.risks, self.nice_met, self.ranked_on, c.cost.total_usd, 0, c.plan.plan_id)
 
 
 def _judge(catalog: Catalog, book: ScoreBook, plan: Plan, option: GpuOption, workload: Workload,
@@ -510,9 +521,10 @@ def _judge(catalog: Catalog, book: ScoreBook, plan: Plan, option: GpuOption, wor
     c = _Context(catalog, book, plan, option, workload, score, monthly_cost(catalog, plan, option, workload), memory,
                  ref_hours, session)
     ranked_on = rank_score(score, workload.predictability)
+    risks = access_risks(c)
     return _Verdict(c, tuple(r for check in CHECKS for r in check(c)), ranked_on,
                     usd_per_1k_score(c.cost.total_usd, ranked_on),
-                    sum(1 for need in workload.nice_to_have if plan.fact(need.fact)), ranking_tier(c))
+                    sum(1 for need in workload.nice_to_have if plan.fact(need.fact)), ranking_tier(c, risks), risks)
 
 
 def _recommendation(v: _Verdict) -> Recommendation:
@@ -526,12 +538,12 @@ def _recommendation(v: _Verdict) -> Recommendation:
                          usd_per_1k_score=v.usd_per_1k, reference_job_hours=c.reference_job_hours,
                          reference_job_sessions=sessions, memory_probability=c.memory_probability,
                          nice_to_have_met=v.nice_met, stale_facts=(), session=c.session, tier=v.tier,
-                         students=c.workload.students)
+                         risks=v.risks, students=c.workload.students)
     return replace(rec, stale_facts=_stale_facts(c.catalog, rec, c.workload))
 
 
 def _key(r: Recommendation, workload: Workload):
-    return order_key(workload.preference, r.tier, r.usd_per_1k_score, r.needs_card, r.nice_to_have_met,
+    return order_key(workload.preference, r.tier, r.usd_per_1k_score, r.needs_card, r.risks, r.nice_to_have_met,
                      rank_score(r.score, workload.predictability), r.monthly_cost_usd, len(r.caveats), r.plan_id)
 
 
@@ -574,9 +586,10 @@ class Verdict:
     (mean, or the 10th percentile with predictability 'prefer'). is_free: top costs nothing; needs_card: top asks
     for a payment card. fastest_free: top is free and no free plan that fits is faster. cheapest: no plan that fits
     costs less. fastest: no plan that fits is faster; near_fastest_for_less: none is SPEED_STEP times faster, and
-    every faster one costs more. best_value: no plan that fits costs less per point.
+    every faster one costs more. best_value: no plan that fits costs less per point (best_value_in_tier: among the
+    plans of top's tier).
     free_choice / free_speedup: when top is paid, the best free plan that fits (no card first) and how many times
-    faster top is. upgrade / upgrade_speedup: when top is free, the best-value paid plan that fits and is at least
+    faster top is. upgrade / upgrade_speedup: when top is free, the cheapest paid plan that fits and is at least
     UPGRADE_MIN_SPEEDUP times faster, and how many times.
     """
 
@@ -590,6 +603,7 @@ class Verdict:
     fastest: bool = False
     near_fastest_for_less: bool = False
     best_value: bool = False
+    best_value_in_tier: bool = False
     free_choice: Recommendation | None = None
     free_speedup: float | None = None
     upgrade: Recommendation | None = None
@@ -622,8 +636,7 @@ def verdict(recs: list[Recommendation], workload: Workload) -> Verdict:
     if is_free and paid and speed[top.plan_id] > 0:
         faster = [r for r in paid if speed[r.plan_id] >= UPGRADE_MIN_SPEEDUP * speed[top.plan_id]]
         if faster:
-            upgrade = min(faster, key=lambda r: (math.inf if r.usd_per_1k_score is None else r.usd_per_1k_score,
-                                                 r.plan_id))
+            upgrade = min(faster, key=lambda r: (cost[r.plan_id], -speed[r.plan_id], r.plan_id))
             upgrade_speedup = speed[upgrade.plan_id] / speed[top.plan_id]
     return Verdict(
         top, len(feasible), workload.preference, is_free=is_free, needs_card=top.needs_card,
@@ -633,6 +646,9 @@ def verdict(recs: list[Recommendation], workload: Workload) -> Verdict:
         near_fastest_for_less=all(speed[top.plan_id] * SPEED_STEP > v for v in speed.values())
         and all(cost[top.plan_id] < cost[r.plan_id] for r in feasible if speed[r.plan_id] > speed[top.plan_id]),
         best_value=top.usd_per_1k_score is not None and all(top.usd_per_1k_score <= v for v in per_1k),
+        best_value_in_tier=top.usd_per_1k_score is not None and all(
+            top.usd_per_1k_score <= r.usd_per_1k_score for r in feasible
+            if r.tier == top.tier and r.usd_per_1k_score is not None),
         free_choice=free_choice, free_speedup=free_speedup, upgrade=upgrade, upgrade_speedup=upgrade_speedup)
 
 

@@ -98,7 +98,10 @@ def _check_true_sentences(catalog, workload: Workload, recs) -> None:
     if "within 10% of the fastest" in text:
         fastest = max(speed.values())
         assert speed[top.plan_id] * SPEED_STEP > fastest
-    if "the lowest price per point" in text:
+    if "the lowest price per point of speed among plans with no known risk" in text:
+        assert top.tier == 0 and all(top.usd_per_1k_score <= r.usd_per_1k_score for r in feasible
+                                     if r.usd_per_1k_score is not None and r.tier == 0)
+    elif "the lowest price per point" in text:
         assert all(top.usd_per_1k_score <= r.usd_per_1k_score for r in feasible if r.usd_per_1k_score is not None)
     first = text.split(":")[0]
     if ", free," in text.split(".")[0] or text.split(".")[0].endswith(", free"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..catalog import Catalog, Gpu, GpuOption, Plan, Provenance
 from ..costs import Cost
 from ..distributions import ScoreSummary, score_book
-from ..recommend import Recommendation
+from ..recommend import Recommendation, Verdict, verdict
 from ..vocab import Metric
 from ..workload import Workload
 from .labels import gpu_text, verdict_line, why_text
@@ -79,6 +79,9 @@ def recommendation_json(catalog: Catalog, rec: Recommendation, workload: Workloa
         "reasons": [{"code": str(r.code), "text": r.text} for r in rec.reasons],
         "caveats": [{"code": str(c.code), "text": c.text} for c in rec.caveats],
         "monthly_cost_usd": _round(rec.monthly_cost_usd, 2), "cost_breakdown": cost_json(rec.cost),
+        "students": rec.students, "total_cost_usd": _round(rec.total_cost_usd, 2), "needs_card": rec.needs_card,
+        "session_limit": {"hours": rec.session.hours, "known": rec.session.known, "basis": rec.session.basis},
+        "tier": rec.tier, "access_risks": rec.risks,
         "score": score_json(rec.score), "usd_per_1k_score": _round(rec.usd_per_1k_score, 4),
         "reference_job_hours": _round(rec.reference_job_hours, 2),
         "reference_job_sessions": rec.reference_job_sessions,
@@ -90,8 +93,20 @@ def recommendation_json(catalog: Catalog, rec: Recommendation, workload: Workloa
     }
 
 
+def verdict_json(v: Verdict) -> dict:
+    """The verdict's computed claims (what the sentence may say), plan ids for the plans it names."""
+    return {"top": None if v.top is None else v.top.plan_id, "feasible": v.n_feasible, "is_free": v.is_free,
+            "needs_card": v.needs_card, "fastest_free": v.fastest_free, "cheapest": v.cheapest, "fastest": v.fastest,
+            "near_fastest_for_less": v.near_fastest_for_less, "best_value": v.best_value,
+            "free_choice": None if v.free_choice is None else v.free_choice.plan_id,
+            "free_speedup": _round(v.free_speedup, 2),
+            "upgrade": None if v.upgrade is None else v.upgrade.plan_id,
+            "upgrade_speedup": _round(v.upgrade_speedup, 2)}
+
+
 def recommend_json(catalog: Catalog, workload: Workload, recs: list[Recommendation]) -> dict:
     n_feasible = sum(r.feasible for r in recs)
     return {"as_of": catalog.as_of.isoformat(), "workload": workload.to_dict(),
-            "verdict": verdict_line(catalog, recs, workload),
+            "preference": str(workload.preference), "verdict": verdict_line(catalog, recs, workload),
+            "claims": verdict_json(verdict(recs, workload)),
             "recommendations": [recommendation_json(catalog, r, workload, n_feasible) for r in recs]}

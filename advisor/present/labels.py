@@ -135,6 +135,8 @@ def verdict_line(catalog: Catalog, recs: list[Recommendation], workload: Workloa
         why = "the fastest free plan for your work"
     elif v.best_value:
         why = "the lowest price per point of speed"
+    elif v.best_value_in_tier and top.tier == 0:
+        why = "the lowest price per point of speed among plans with no known risk to your run"
     else:
         why = "first in the ranking"
     out = f"{_plan_gpu(catalog, top)}: {why}, {cost_phrase(top)}, {speed}."
