@@ -291,3 +291,41 @@ class CaveatCode(_Labelled):
     VOLATILE_PRICE = "volatile_price", "marketplace price"
     IDLE_TIMEOUT = "idle_timeout", "idle timeout"
     ALLOCATION_DISAGREES = "allocation_disagrees", "recent runs got other GPUs than the catalog states"
+    EXTRAPOLATED_SCORE = "extrapolated_score", "score extrapolated beyond the measured GPUs' spec range"
+
+
+class JobKind(_Labelled):
+    """What a described job does (advisor job)."""
+
+    TRAINING = "training", "training"
+    INFERENCE = "inference", "inference"
+
+
+class Family(_Labelled):
+    """A model family: which measured models a job's speed is predicted from."""
+
+    CNN = "cnn", "convolutional network"
+    TRANSFORMER = "transformer", "transformer"
+    RNN = "rnn", "recurrent network"
+    DIFFUSION = "diffusion", "diffusion model"
+    LLM = "llm", "large language model"
+
+
+class JobPrecision(_Labelled):
+    """The number format a job computes in; the spec-sheet figure that bounds it is in advisor/job/throughput.py."""
+
+    FP32 = "fp32", "FP32"
+    TF32 = "tf32", "TF32 (tensor cores, Ampere and later)"
+    FP16 = "fp16", "FP16 mixed precision"
+    BF16 = "bf16", "BF16 mixed precision (Ampere and later)"
+    INT8 = "int8", "INT8"
+    FP8 = "fp8", "FP8 (Ada, Hopper and later)"
+
+
+class Method(_Labelled):
+    """How a named model is trained or run."""
+
+    FULL = "full", "full fine-tuning or training"
+    LORA = "lora", "LoRA adapters on frozen 16-bit weights"
+    QLORA = "qlora", "LoRA adapters on frozen 4-bit weights"
+    INFERENCE = "inference", "inference only"

@@ -88,8 +88,24 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class TensorSpecs:
+    """A GPU's spec-sheet figures beyond FP32 (None where the GPU lacks the unit or the sheet was not read):
+    dense tensor-core TFLOPS for FP16 (FP32 accumulate), TF32 and BF16; dense INT8 TOPS; dense FP8 TFLOPS; the board's
+    power limit in W; and the source of these figures."""
+
+    fp16_tflops: float | None = None
+    tf32_tflops: float | None = None
+    bf16_tflops: float | None = None
+    int8_tops: float | None = None
+    fp8_tflops: float | None = None
+    power_w: float | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Gpu:
-    """A GPU model. memory_gib: GiB; fp32_tflops/fp16_tflops: TFLOPS; memory_bandwidth_gbps: GB/s."""
+    """A GPU model. memory_gib: GiB; fp32_tflops/fp16_tflops: TFLOPS; memory_bandwidth_gbps: GB/s; tensor: the
+    spec sheet's tensor-core figures and power limit (all None in a data folder without those columns)."""
 
     gpu_id: str
     name: str
@@ -99,6 +115,7 @@ class Gpu:
     fp16_tflops: float | None
     memory_bandwidth_gbps: float
     provenance: Provenance
+    tensor: TensorSpecs = field(default_factory=TensorSpecs)
 
 
 @dataclass(frozen=True)
