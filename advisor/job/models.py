@@ -50,7 +50,7 @@ def load_models(data_dir: str = str(DATA_DIR)) -> dict[str, ModelSpec]:
         raise CatalogError(f"{MODELS_FILE}: cannot be read ({exc.strerror or exc})") from None
     out = {}
     for line, row in enumerate(rows, start=2):
-        def num(column, cast=float):
+        def num(column, cast=float, row=row, line=line):
             raw = (row.get(column) or "").strip()
             try:
                 return cast(raw) if raw else None

@@ -8,7 +8,7 @@ from functools import lru_cache
 from ..catalog import DATA_DIR
 from ..errors import InvalidWorkloadError
 from ..vocab import Family, JobKind, JobPrecision, Method
-from .memory import DEFAULT_SEQ_LEN, BYTES_PER_PARAM, memory_needed, per_sample_flops, training_flops_per_token
+from .memory import BYTES_PER_PARAM, DEFAULT_SEQ_LEN, memory_needed, per_sample_flops, training_flops_per_token
 from .models import ModelSpec, find_model, load_models
 from .spec import GpuTime, Job, JobEstimate
 from .throughput import (

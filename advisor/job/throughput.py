@@ -160,7 +160,7 @@ def load_extra_gpus(data_dir: Path = DATA_DIR) -> dict[str, Gpu]:
     name = EXTRA_GPUS_FILE
     gpus = {}
     for line, row in _read_csv(data_dir / name):
-        num = lambda c, req=True: _number(name, line, row, c, req)  # noqa: E731
+        num = lambda c, req=True, line=line, row=row: _number(name, line, row, c, req)  # noqa: E731
         tensor = TensorSpecs(num("tensor_fp16_tflops", False), num("tensor_tf32_tflops", False),
                              num("tensor_bf16_tflops", False), num("int8_tops", False), num("fp8_tflops", False),
                              num("power_w", False), row["source"])
@@ -314,7 +314,7 @@ class ThroughputModel:
         out = []
         for g in self.fitted_gpus_:
             fit = _fit([row for row in self.rows_ if row[0].gpu_id != g], self.alpha)
-            for group, members in by_group.items():
+            for members in by_group.values():
                 if g not in members:
                     continue
                 y_g, x_g, m = members[g]
