@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from ..catalog import DATA_DIR
-from ..errors import CatalogError, UnknownModelError, did_you_mean
+from ..errors import CatalogError, UnknownModelError
 from ..vocab import Family
 
 MODELS_FILE = "models.csv"
@@ -77,7 +78,12 @@ def find_model(name: str, data_dir: str = str(DATA_DIR)) -> ModelSpec:
     for spec in models.values():
         if wanted in {_key(spec.model_id), _key(spec.name), *(_key(a) for a in spec.aliases)}:
             return spec
-    names = [s.name for s in models.values()] + list(models)
-    hint = did_you_mean(name, names)
+    spellings = {}
+    for spec in models.values():
+        for spelling in (spec.model_id, spec.name, *spec.aliases):
+            spellings.setdefault(spelling.lower(), spec.name)
+    close = difflib.get_close_matches(name.lower(), list(spellings), n=6, cutoff=0.5)
+    names = list(dict.fromkeys(spellings[c] for c in close))[:3]
+    hint = f" (did you mean {' or '.join(names)}?)" if names else ""
     raise UnknownModelError(f"unknown model '{name}'{hint}; known: {', '.join(sorted(models))}. "
                             "Or give --params (billions) instead")
