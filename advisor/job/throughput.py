@@ -63,7 +63,8 @@ def peak_tflops(gpu: Gpu, precision: JobPrecision, fp32_uses_tf32: bool = FP32_U
         return t.tf32_tflops
     if precision is JobPrecision.FP16:
         # Mixed precision runs everywhere; without tensor cores or fast FP16 units it runs at the FP32 rate.
-        return max(gpu.fp32_tflops, t.fp16_tflops or 0.0, gpu.fp16_tflops or 0.0)
+        # (gpus.csv's own fp16_tflops column mixes tensor and CUDA-core figures, so the tensor column comes first.)
+        return t.fp16_tflops or max(gpu.fp32_tflops, gpu.fp16_tflops or 0.0)
     if precision is JobPrecision.BF16:
         return t.bf16_tflops
     if precision is JobPrecision.INT8:
