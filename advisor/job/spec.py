@@ -128,7 +128,9 @@ class GpuTime:
     fits_memory: bool | None = None
 
     def to_dict(self) -> dict:
-        return {"gpu_id": self.gpu_id, "hours": self.hours, "low": self.low, "high": self.high, "basis": self.basis,
+        r = lambda v: None if v is None else round(v, 4)  # noqa: E731
+        return {"gpu_id": self.gpu_id, "hours": r(self.hours), "low": r(self.low), "high": r(self.high),
+                "basis": self.basis,
                 "measured": self.measured, "supported": self.supported, "extrapolated": self.extrapolated,
                 "fits_memory": self.fits_memory}
 
