@@ -1,4 +1,4 @@
-"""The command line: `advisor plans|recommend|bench|runs|import|serve|data check` (or `python -m advisor ...`).
+"""The command line: `advisor plans|recommend|job|bench|runs|import|serve|data check` (or `python -m advisor ...`).
 
 One function per command; its docstring is the command's help. Bad input exits with code 2 and one line on stderr
 naming the option and what it accepts; a store or file fault exits with 1. Heavy modules (TensorFlow, the API
@@ -127,6 +127,29 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         if evidence is not None:
             print(f"\nLearned from {evidence.runs_used} run{'s' if evidence.runs_used != 1 else ''} in the store "
                   f"({EvidenceChoice(args.evidence).label}; `--evidence catalog` leaves them out).")
+    return 0
+
+
+def cmd_job(args: argparse.Namespace) -> int:
+    """Predict a job's hours (median, p10-p90) on every catalog GPU, from a time on a GPU you know or a model.
+
+    Examples:
+      advisor job --reference-gpu t4 --reference-hours 2 --family transformer --precision fp16
+      advisor job --model "llama 3 8b" --method qlora --samples 20000 --epochs 1 --batch 4 --precision bf16
+    """
+    from .job import Job, estimate_job
+    from .job.report import job_table
+
+    catalog = load_catalog(args.as_of)
+    try:
+        job = Job(kind=args.workload, family=args.family, precision=args.precision, model=args.model,
+                  params_billion=args.params, method=args.method, tokens=args.tokens, samples=args.samples,
+                  epochs=args.epochs, batch=args.batch, reference_gpu=args.reference_gpu,
+                  reference_hours=args.reference_hours, seq_len=args.seq_len)
+        estimate = estimate_job(catalog, job)
+    except InvalidWorkloadError as exc:
+        raise UsageError(f"--{exc.field.replace('_', '-')}: {exc.message}") from None
+    print(json.dumps(estimate.to_dict(), indent=2) if args.json else job_table(catalog, estimate))
     return 0
 
 
@@ -593,6 +616,26 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--shared", action="store_true", help="the runs are someone else's (a course's export): count "
                      "them as shared evidence, not yours")
     imp.add_argument("--store", help=STORE_HELP)
+
+    from .vocab import Family, JobKind, JobPrecision, Method
+
+    job = command("job", cmd_job)
+    job.add_argument("--reference-gpu", help="a GPU whose time you know (id or name, e.g. t4)")
+    job.add_argument("--reference-hours", type=float, help="hours the job takes on --reference-gpu")
+    job.add_argument("--model", help="a model from data/models.csv (e.g. \"llama 3 8b\", resnet-50)")
+    job.add_argument("--params", type=float, help="or the model's parameters, billions")
+    job.add_argument("--method", choices=Method.values(), help="full, lora, qlora or inference (default full)")
+    job.add_argument("--tokens", type=float, help="tokens per epoch")
+    job.add_argument("--samples", type=float, help="examples per epoch")
+    job.add_argument("--seq-len", type=int, help="tokens per example (default 512, or the model's context if less)")
+    job.add_argument("--epochs", type=float, default=1, help="epochs (default 1)")
+    job.add_argument("--batch", type=int, help="examples per step (memory only; default 1)")
+    job.add_argument("--workload", choices=JobKind.values(), default="training", help="training or inference")
+    job.add_argument("--precision", choices=JobPrecision.values(),
+                     help="number format (default fp32 with a reference GPU, fp16 with a model)")
+    job.add_argument("--family", choices=Family.values(), help="model family (default: the model's, else cnn)")
+    job.add_argument("--as-of", type=_date, help="catalog date, YYYY-MM-DD (default today)")
+    job.add_argument("--json", action="store_true", help="print JSON")
 
     serve = command("serve", cmd_serve)
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default loopback)")

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .catalog import Catalog, Evidence, GpuOption, Plan, allocation_on
-from .estimate import SpecScoreModel
+from .estimate import EXTRAPOLATION_WIDEN, SpecScoreModel
 from .vocab import Basis, EvidenceSource, Metric, Precision, SubjectType
 
 if TYPE_CHECKING:  # the evidence module is imported by whoever builds evidence, never on the catalog-only path
@@ -91,6 +91,8 @@ class ScoreSummary:
     parts: tuple[tuple[float, float, float], ...]
     sources: tuple[SourceCount, ...] = ()
     observed_allocation: str | None = None
+    # True when a GPU's score is estimated from a spec sheet outside the measured GPUs' range (its error is widened).
+    extrapolated: bool = False
 
     @property
     def cv(self) -> float:
@@ -277,8 +279,12 @@ class ScoreBook:
         anchored = any((gpu_id, m) in self.model.measured_ for m in Metric)
         how = "from its measured scores and" if anchored else "from"
         error = self.model.loo_error_pct_
+        beyond = ""
+        if self.model.extrapolated(gpu_id):
+            error *= EXTRAPOLATION_WIDEN
+            beyond = f", widened x{EXTRAPOLATION_WIDEN:g}: its spec lies outside the measured GPUs' range"
         return GpuScore(gpu_id, metric, mean, self.run_to_run_cv * mean, 0, True, error,
-                        f"estimated {how} its spec sheet (±{error:.0f}% leave-one-GPU-out error)")
+                        f"estimated {how} its spec sheet (±{error:.0f}% leave-one-GPU-out error{beyond})")
 
     def option_score(self, plan: Plan, option: GpuOption, metric: Metric,
                      multi_gpu: bool = False) -> ScoreSummary | None:
@@ -381,9 +387,12 @@ class ScoreBook:
             errors = [s.error_pct for c in components if c.estimated and (s := self.gpu_score(c.gpu_id, metric))]
             error = max((e for e in errors if e is not None), default=self.model.loo_error_pct_)
             how = "spec sheets" if self.evidence is None else "spec sheets or quick runs"
-            return _summary(metric, parts, Basis.ESTIMATED,
-                            detail + f"; estimated from {how} (±{error:.0f}% error)" + scaling,
-                            None, error, components)
+            summary = _summary(metric, parts, Basis.ESTIMATED,
+                               detail + f"; estimated from {how} (±{error:.0f}% error)" + scaling,
+                               None, error, components)
+            if any(c.estimated and self.model.extrapolated(c.gpu_id) for c in components):
+                summary = replace(summary, extrapolated=True)
+            return summary
         return _summary(metric, parts, Basis.MODELLED, detail + scaling, None, None, components)
 
     def memory_probability(self, option: GpuOption, gib: float, spread: bool = False,

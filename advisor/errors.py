@@ -31,6 +31,10 @@ class UnknownGpuError(_Plain, KeyError):
     "No GPU with that id or name in the catalog"
 
 
+class UnknownModelError(_Plain, KeyError):
+    "No model with that name in data/models.csv"
+
+
 class InvalidWorkloadError(AdvisorError, ValueError):
     "A workload field has a value the advisor cannot use"
 

@@ -418,17 +418,18 @@ def order_key(preference: Preference, tier: int, per_1k: float | None, needs_car
     """The ranking key (smaller first). Plans of a lower tier come first (every limit known to pass, dependable
     access when it matters); then the preference: value (cheapest per point of speed), cost (cheapest, then
     fastest) or speed (fastest in steps of SPEED_STEP, then cheapest). Among equal prices a plan that needs no card
-    comes first ("free" means free without a card); then fewer access risks, more wishes met, the higher score, the
-    lower cost, fewer caveats, then the plan id."""
+    comes first ("free" means free without a card), then the plan that meets more wishes; between plans of the same
+    speed step, fewer access risks (a free plan with a dynamic quota is no tie-breaker for a GPU 10% faster, but it
+    is for the same GPU); then the higher score, the lower cost, fewer caveats, then the plan id."""
     cost = math.inf if cost_usd is None else cost_usd
-    speed = -(ranked_on or 0)
+    step = speed_step(ranked_on)
     if preference is Preference.COST:
-        primary: tuple = (cost, needs_card, -speed_step(ranked_on))
+        primary: tuple = (cost, needs_card, -nice_met, -step)
     elif preference is Preference.SPEED:
-        primary = (-speed_step(ranked_on), cost, needs_card)
+        primary = (-step, cost, needs_card, -nice_met)
     else:
-        primary = (math.inf if per_1k is None else per_1k, needs_card)
-    return (tier, *primary, risks, -nice_met, speed, cost, n_caveats, plan_id)
+        primary = (math.inf if per_1k is None else per_1k, needs_card, -nice_met, -step)
+    return (tier, *primary, risks, -(ranked_on or 0), cost, n_caveats, plan_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -653,5 +654,5 @@ def verdict(recs: list[Recommendation], workload: Workload) -> Verdict:
 
 
 __all__ = ["CAVEATS", "CHECKS", "Caveat", "MEMORY_MIN_PROBABILITY", "Reason", "Recommendation", "SessionLimit",
-           "StaleFact", "eligible", "order_key", "rank_score", "recommend", "reference_device_score", "session_limit",
-           "usd_per_1k_score", "verdict", "Verdict"]
+           "StaleFact", "Verdict", "eligible", "order_key", "rank_score", "recommend", "reference_device_score",
+           "session_limit", "usd_per_1k_score", "verdict"]

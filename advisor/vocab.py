@@ -330,31 +330,38 @@ class Requirement(_Labelled):
         return self._extra[0]
 
 
-class Method(_Labelled):
-    """How a model is trained or run: the work and the memory follow from it (advisor.job)."""
+class JobKind(_Labelled):
+    """What a described job does (advisor job)."""
 
-    FULL = "full", "full training or fine-tuning"
-    LORA = "lora", "LoRA fine-tuning"
-    QLORA = "qlora", "QLoRA fine-tuning (4-bit weights)"
+    TRAINING = "training", "training"
     INFERENCE = "inference", "inference"
 
 
 class Family(_Labelled):
-    """The kind of model: GPUs differ in speed between them (advisor.job)."""
+    """A model family: which measured models a job's speed is predicted from."""
 
     CNN = "cnn", "convolutional network"
-    TRANSFORMER = "transformer", "transformer (encoder or training)"
+    TRANSFORMER = "transformer", "transformer"
     RNN = "rnn", "recurrent network"
     DIFFUSION = "diffusion", "diffusion model"
-    LLM = "llm", "LLM decoding"
+    LLM = "llm", "large language model"
 
 
 class JobPrecision(_Labelled):
-    """The number format a job computes in."""
+    """The number format a job computes in; the spec-sheet figure that bounds it is in advisor/job/throughput.py."""
 
     FP32 = "fp32", "FP32"
-    TF32 = "tf32", "TF32"
-    FP16 = "fp16", "FP16"
-    BF16 = "bf16", "BF16"
+    TF32 = "tf32", "TF32 (tensor cores, Ampere and later)"
+    FP16 = "fp16", "FP16 mixed precision"
+    BF16 = "bf16", "BF16 mixed precision (Ampere and later)"
     INT8 = "int8", "INT8"
-    FP8 = "fp8", "FP8"
+    FP8 = "fp8", "FP8 (Ada, Hopper and later)"
+
+
+class Method(_Labelled):
+    """How a named model is trained or run."""
+
+    FULL = "full", "full fine-tuning or training"
+    LORA = "lora", "LoRA adapters on frozen 16-bit weights"
+    QLORA = "qlora", "LoRA adapters on frozen 4-bit weights"
+    INFERENCE = "inference", "inference only"

@@ -11,7 +11,7 @@ import math
 from advisor import load_catalog
 from advisor.distributions import score_book
 from advisor.errors import AdvisorError
-from advisor.estimate import SpecScoreModel, spec_features
+from advisor.estimate import EXTRAPOLATION_WIDEN, SpecScoreModel, spec_features
 from advisor.vocab import Metric
 
 
@@ -28,6 +28,14 @@ def main() -> None:
     print(f"catalog as of {catalog.as_of}: fitted on {len(model.fitted_gpus_)} measured NVIDIA GPUs: "
           f"{', '.join(model.fitted_gpus_)}")
     print(f"leave-one-GPU-out error: ±{model.loo_error_pct_:.1f}% (a typical estimate is off by this factor)")
+    for use_tf32 in (False, True):
+        variant = SpecScoreModel(use_cache=False, use_tf32=use_tf32).fit(catalog.gpus, model.measured_)
+        what = "TF32 tensor-core peak where larger (TensorFlow's default on Ampere+)" if use_tf32 else "FP32 TFLOPS"
+        used = " (in use)" if use_tf32 == model.use_tf32 else ""
+        print(f"  compute input {what}: leave-one-GPU-out error ±{variant.loo_error_pct_:.1f}%{used}")
+    outside = [g for g in catalog.gpus if model.extrapolated(g)]
+    print(f"extrapolated (no measured score, spec outside the fitted range; error widened x{EXTRAPOLATION_WIDEN}): "
+          f"{', '.join(outside) or 'none'}")
     for gpu_id in model.fitted_gpus_:
         others = {k: v for k, v in model.measured_.items() if k[0] != gpu_id}
         held_out = SpecScoreModel(use_cache=False).fit(catalog.gpus, others)
@@ -36,7 +44,7 @@ def main() -> None:
             if measured is None:
                 continue
             gpu = catalog.gpus[gpu_id]
-            predicted = math.exp(held_out._linear(spec_features(gpu, metric)))
+            predicted = math.exp(held_out._linear(spec_features(gpu, metric, model.use_tf32)))
             print(f"  {gpu_id:10} {metric.label:16} measured {measured:9,.0f}  predicted without it {predicted:9,.0f}  "
                   f"({predicted / measured - 1:+.0%})")
 

@@ -57,7 +57,7 @@ def test_too_few_gpus_means_no_estimate():
 
 def test_follows_the_sklearn_contract():
     model = SpecScoreModel(alpha=0.5)
-    assert vars(model) == {"alpha": 0.5, "use_cache": True}  # __init__ stores parameters only
+    assert vars(model) == {"alpha": 0.5, "use_cache": True, "use_tf32": False}  # __init__ stores parameters only
     fitted = model.fit(_gpus(), {(f"g{i}", Metric.AI): 1000.0 * (i + 1) for i in range(4)})
     assert fitted is model and model.coef_ is not None and model.residuals_
 
@@ -92,3 +92,42 @@ def test_an_unwritable_cache_only_costs_a_refit(tmp_path, monkeypatch):
     monkeypatch.setenv("ADVISOR_CACHE_DIR", str(blocked / "cache"))
     model = SpecScoreModel().fit(_gpus(), {(f"g{i}", Metric.AI): 1000.0 * (i + 1) for i in range(4)})
     assert model.predict("g4", Metric.AI) > 0
+
+
+def test_a_gpu_outside_the_measured_range_is_extrapolated():
+    # Fitted on the first four GPUs of SPECS; g4 (20 TFLOPS, 1500 GB/s) lies beyond them, g9 inside.
+    gpus = _gpus()
+    gpus["g9"] = _gpu("g9", 6, 400)
+    measured = {(f"g{i}", Metric.AI): 1000.0 * (i + 1) for i in range(4)}
+    model = SpecScoreModel(use_cache=False).fit(gpus, measured)
+    assert model.extrapolated("g4") and not model.extrapolated("g9")
+    assert not model.extrapolated("g0")  # measured GPUs are never extrapolated
+
+
+def test_tf32_changes_the_compute_input_only_where_the_gpu_has_it():
+    from dataclasses import replace
+
+    from advisor.catalog.records import TensorSpecs
+    from advisor.estimate import compute_tflops
+
+    ampere = replace(_gpu("amp", 20, 1500), tensor=TensorSpecs(tf32_tflops=156))
+    assert compute_tflops(ampere, use_tf32=True) == 156 and compute_tflops(ampere, use_tf32=False) == 20
+    assert compute_tflops(_gpu("old", 9, 700), use_tf32=True) == 9
+
+
+def test_extrapolated_estimates_are_flagged_in_the_score_summary():
+    # The shipped catalog: the RTX 4090 has no measured AI Benchmark score and more FP32 TFLOPS than any measured GPU.
+    from advisor import load_catalog
+    from advisor.distributions import score_book
+
+    catalog = load_catalog()
+    book = score_book(catalog)
+    assert book.model.extrapolated("rtx4090")
+    score = book.gpu_score("rtx4090", Metric.TRAINING)
+    assert score.estimated and "outside the measured GPUs' range" in score.detail
+    plain = book.gpu_score("a5000", Metric.TRAINING)
+    if plain.estimated and not book.model.extrapolated("a5000"):
+        assert score.error_pct > plain.error_pct
+    flagged = [book.option_score(plan, option, Metric.TRAINING) for plan in catalog.plans.values()
+               for option in plan.options if "rtx4090" in option.gpu_ids]
+    assert flagged and all(s is None or s.extrapolated for s in flagged)

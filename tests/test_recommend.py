@@ -5,7 +5,8 @@ from hypothesis import strategies as st
 
 from advisor import Workload, recommend
 from advisor.errors import UnknownGpuError
-from advisor.vocab import CaveatCode, ReasonCode
+from advisor.recommend import order_key, speed_step
+from advisor.vocab import CaveatCode, Preference, ReasonCode
 
 
 def _by_id(recs):
@@ -74,13 +75,21 @@ def test_feasible_plans_come_first_cheapest_per_point(tiny):
     assert all(r.rank is None and r.reasons for r in recs if not r.feasible)
 
 
-def test_free_plans_tie_on_price_and_fewer_access_risks_win_before_the_higher_score(tiny):
+def test_free_plans_tie_on_price_and_the_faster_wins_even_with_an_access_risk(tiny):
     recs = _by_id(recommend(tiny, Workload()))
     free = [r.plan_id for r in recommend(tiny, Workload()) if r.feasible and r.monthly_cost_usd == 0]
-    # The lottery's mean (10,500) beats steady-free's measured 9,100, but its quota is dynamic and unpublished: a
-    # free plan with an access risk costs nothing to try, so it stays feasible and in tier 0, behind the steady one.
+    # The lottery's mean (10,500) beats steady-free's measured 9,100 by more than a speed step. Its quota is dynamic
+    # and unpublished, but a free plan with an access risk costs nothing to try: it stays in tier 0 and the speed wins.
     assert recs["lottery-free"].risks == 1 and recs["lottery-free"].tier == 0 and recs["steady-free"].risks == 0
-    assert free.index("steady-free") < free.index("lottery-free")
+    assert free.index("lottery-free") < free.index("steady-free")
+
+
+@pytest.mark.parametrize("preference", list(Preference))
+def test_within_a_speed_step_fewer_access_risks_win(preference):
+    # Two free plans 3% apart in speed: the one without an access risk comes first, whatever the preference.
+    risky = order_key(preference, 0, 0.0, False, 1, 0, 10_300, 0.0, 0, "a-risky")
+    steady = order_key(preference, 0, 0.0, False, 0, 0, 10_000, 0.0, 0, "b-steady")
+    assert speed_step(10_300) == speed_step(10_000) and steady < risky
 
 
 def test_prefer_ranks_on_the_tenth_percentile(tiny):

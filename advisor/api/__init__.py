@@ -18,7 +18,7 @@ from .docs import add_offline_docs
 from .errors import register
 from .middleware import RequestGuard
 from .models import CORE_TO_API
-from .routers import catalog, chat, recommend, runs
+from .routers import catalog, chat, job, recommend, runs
 from .settings import ApiSettings
 from .signing import StateSigner, host_secret
 
@@ -38,7 +38,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.run_store = partial(_run_store, app)
     app.state.store = None
     register(app, CORE_TO_API)
-    for module in (catalog, recommend, chat, runs):
+    for module in (catalog, recommend, chat, runs, job):
         app.include_router(module.router)
     add_offline_docs(app)
     if settings.cors_origins:

@@ -28,7 +28,17 @@ from ..vocab import (
     RowStatus,
     SubjectType,
 )
-from .records import AvailabilityObservation, Evidence, Gpu, GpuOption, Observation, Provenance, Rate, UsableMemory
+from .records import (
+    AvailabilityObservation,
+    Evidence,
+    Gpu,
+    GpuOption,
+    Observation,
+    Provenance,
+    Rate,
+    TensorSpecs,
+    UsableMemory,
+)
 
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
 
@@ -64,6 +74,12 @@ OPTIONAL_FILES = frozenset({"fx_rates.csv", "gpu_memory.csv"})
 # is its own pool); availability.csv keyed by plan_id instead of gpu_pool (the plan's pool).
 OPTIONAL_COLUMNS: dict[str, dict[str, str | None]] = {"plans.csv": {"gpu_pool": None},
                                                       "availability.csv": {"gpu_pool": "plan_id"}}
+# Columns a file may have beside its own (an older data folder lacks them): the spec-sheet figures the job-time model
+# uses (data/README.md, "gpus.csv: tensor-core columns").
+EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
+    "gpus.csv": ("tensor_fp16_tflops", "tensor_tf32_tflops", "tensor_bf16_tflops", "int8_tops", "fp8_tflops",
+                 "power_w", "spec_source"),
+}
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 _VALUE_TYPES: dict[str, tuple[Callable[[str], Any], Callable[[Any], bool], str]] = {
@@ -172,9 +188,10 @@ def _read(path: Path, columns: tuple[str, ...]) -> list[_Row]:
         twice = sorted({h for h in header if header.count(h) > 1})
         if twice:
             raise CatalogError(f"{name}, line 1: the header lists {', '.join(twice)} twice")
-        if set(header) != set(columns):
+        optional = EXTRA_COLUMNS.get(name, ())
+        if set(header) - set(optional) != set(columns):
             missing = [c for c in columns if c not in header]
-            extra = [h for h in header if h not in columns]
+            extra = [h for h in header if h not in columns and h not in optional]
             problem = []
             if missing:
                 problem.append(f"missing column(s) {', '.join(missing)}")
@@ -273,8 +290,20 @@ def _load_gpus(rows: list[_Row], today: dt.date) -> dict[str, Gpu]:
                            memory_gib=row.number("memory_gib"), fp32_tflops=row.number("fp32_tflops"),
                            fp16_tflops=row.number("fp16_tflops", required=False),
                            memory_bandwidth_gbps=row.number("memory_bandwidth_gbps"),
-                           provenance=row.provenance(today))
+                           provenance=row.provenance(today),
+                           tensor=_tensor_specs(row))
     return gpus
+
+
+def _tensor_specs(row: _Row) -> TensorSpecs:
+    """The optional spec-sheet columns of gpus.csv (empty where the GPU lacks the unit or the file the column)."""
+    return TensorSpecs(fp16_tflops=row.number("tensor_fp16_tflops", required=False),
+                       tf32_tflops=row.number("tensor_tf32_tflops", required=False),
+                       bf16_tflops=row.number("tensor_bf16_tflops", required=False),
+                       int8_tops=row.number("int8_tops", required=False),
+                       fp8_tflops=row.number("fp8_tflops", required=False),
+                       power_w=row.number("power_w", required=False),
+                       source=row.text("spec_source", required=False))
 
 
 def _load_plans(rows: list[_Row]) -> dict[str, dict[str, Any]]:

@@ -107,13 +107,29 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class TensorSpecs:
+    """A GPU's spec-sheet figures beyond FP32 (None where the GPU lacks the unit or the sheet was not read):
+    dense tensor-core TFLOPS for FP16 (FP32 accumulate), TF32 and BF16; dense INT8 TOPS; dense FP8 TFLOPS; the board's
+    power limit in W; and the source of these figures."""
+
+    fp16_tflops: float | None = None
+    tf32_tflops: float | None = None
+    bf16_tflops: float | None = None
+    int8_tops: float | None = None
+    fp8_tflops: float | None = None
+    power_w: float | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Gpu:
     """A GPU model. memory_gib: GiB on the spec sheet; fp32_tflops/fp16_tflops: TFLOPS; memory_bandwidth_gbps: GB/s.
 
     usable_memory_gib: GiB a program sees (nvidia-smi's total; less than the spec sheet where ECC or the driver
     reserve memory): the smallest sourced value in gpu_memory.csv, else memory_gib times the catalog's default ratio
     (the median of the sourced ratios), with usable_memory_estimated True. usable_memory_source: the row that gives
-    it (None when estimated)."""
+    it (None when estimated). tensor: the spec sheet's tensor-core figures and power limit (all None in a data folder
+    without those columns)."""
 
     gpu_id: str
     name: str
@@ -126,6 +142,7 @@ class Gpu:
     usable_memory_gib: float = -1.0
     usable_memory_estimated: bool = True
     usable_memory_source: Provenance | None = None
+    tensor: TensorSpecs = field(default_factory=TensorSpecs)
 
     def __post_init__(self):
         # A Gpu built outside the loader (a test's spec sheet) sees its whole memory, flagged as an estimate.

@@ -1,0 +1,100 @@
+"""How well the job-time model predicts a job's time on a GPU it never saw, beside today's AI-score ratio.
+
+Every pair is (held-out GPU g, reference GPU r, one Lambda model and precision both measured): the job's hours on r
+are known, its hours on g are predicted by a fit that never saw g (and with r's own residual computed without that
+model), and compared with the published throughput. The baseline on the same pairs is today's method,
+hours_g = hours_r x score_r / score_g with AI Benchmark training scores from the catalog's score book (measured where
+the catalog has them, else its spec-sheet estimate). The interval check is nested: g's p10-p90 comes from the other
+GPUs' held-out errors only.
+
+Run: .venv/bin/python -m benchmarks.bench_job [--by-gpu]
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+
+from advisor import load_catalog
+from advisor.distributions import score_book
+from advisor.job.throughput import ThroughputModel, throughput_model
+from advisor.vocab import Metric
+
+
+def summary(errors: list[float]) -> str:
+    """median, 80th percentile and worst of |error|, and the share within 25%."""
+    if not errors:
+        return "no pairs"
+    a = sorted(abs(e) for e in errors)
+    p80 = a[min(len(a) - 1, math.ceil(0.8 * len(a)) - 1)]
+    within = sum(e <= 0.25 for e in a) / len(a)
+    return (f"median {statistics.median(a):5.1%}  p80 {p80:5.1%}  worst {a[-1]:6.1%}  within 25%: {within:5.1%}  "
+            f"({len(a)} pairs)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--by-gpu", action="store_true", help="also print each held-out GPU's figures")
+    args = parser.parse_args()
+    catalog = load_catalog()
+    model = throughput_model(catalog.gpus)
+    book = score_book(catalog)
+    ys = {}
+    for m, _, y in model.rows_:
+        ys[(m.group, m.gpu_id)] = y
+    unseen = [e for e in model.loo_errors_ if e["pool"] != "measured"]
+    print(f"Job-time model: {len(model.fitted_gpus_)} measured GPUs, {len(model.rows_)} (GPU, model, precision) rows "
+          f"from {len({m.source for m in model.measurements_})} Lambda files; "
+          f"slopes {[round(c, 3) for c in model.coef_]}")
+    print("Error = predicted hours / published hours - 1, on GPU pairs the model never saw (held-out GPU g):")
+    print(f"  job-time model, all pairs           {summary([math.exp(e['error']) - 1 for e in unseen])}")
+
+    def score(gpu_id):
+        s = book.gpu_score(gpu_id, Metric.TRAINING) if gpu_id in catalog.gpus else None
+        return s.mean if s is not None else None
+
+    same, base, base_measured, same_measured = [], [], [], []
+    for e in unseen:
+        sg, sr = score(e["gpu"]), score(e["ref"])
+        if sg is None or sr is None:
+            continue
+        true_ratio = math.exp(ys[((e["source"], e["model"], str(e["precision"])), e["gpu"])]
+                              - ys[((e["source"], e["model"], str(e["precision"])), e["ref"])])  # speed_g / speed_r
+        baseline = (sr / sg) * true_ratio - 1  # predicted hours_g / true hours_g - 1
+        same.append(math.exp(e["error"]) - 1)
+        base.append(baseline)
+        measured = all(not book.gpu_score(g, Metric.TRAINING).estimated for g in (e["gpu"], e["ref"]))
+        if measured:
+            same_measured.append(same[-1])
+            base_measured.append(baseline)
+    print(f"  job-time model, catalog GPU pairs   {summary(same)}")
+    print(f"  AI-score ratio, the same pairs      {summary(base)}")
+    print(f"  job-time model, pairs where both AI training scores are measured  {summary(same_measured)}")
+    print(f"  AI-score ratio, the same pairs                                    {summary(base_measured)}")
+    seen = [math.exp(e["error"]) - 1 for e in model.loo_errors_ if e["pool"] == "measured"]
+    print(f"  job-time model, GPU seen but the model left out of its anchor    {summary(seen)}")
+
+    covered = total = 0
+    per_gpu: dict[str, list[float]] = {}
+    for g in model.fitted_gpus_:
+        pools = ThroughputModel._pools(model.loo_errors_, exclude_gpu=g)
+        for e in unseen:
+            if e["gpu"] != g:
+                continue
+            lo, hi, _ = pools[e["pool"]]
+            if e["pool"] == "extrapolated":
+                lo, hi = min(lo, pools["spec"][0]), max(hi, pools["spec"][1])
+            total += 1
+            covered += lo <= -e["error"] <= hi
+            per_gpu.setdefault(g, []).append(math.exp(e["error"]) - 1)
+    print(f"p10-p90 interval (nested: each GPU's interval from the other GPUs' errors) covers "
+          f"{covered / total:.1%} of {total} held-out pairs (nominal 80%)")
+    for name, (lo, hi, n) in model.pools_.items():
+        print(f"  pool {name:12} p10 {math.exp(lo) - 1:+.1%}  p90 {math.exp(hi) - 1:+.1%}  ({n} pairs)")
+    if args.by_gpu:
+        for g, errs in sorted(per_gpu.items()):
+            print(f"  {g:16} {summary(errs)}")
+
+
+if __name__ == "__main__":
+    main()

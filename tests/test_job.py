@@ -1,0 +1,221 @@
+"""Tests for advisor.job: the FLOP and memory arithmetic against published figures, the throughput model's
+calibration, the CLI and API faces, and bad input."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from advisor import load_catalog
+from advisor.cli import run
+from advisor.errors import InvalidWorkloadError, UnknownGpuError, UnknownModelError
+from advisor.job import Job, estimate_job, find_model
+from advisor.job.memory import GIB, memory_needed, per_sample_flops, training_flops_per_token
+from advisor.job.throughput import ThroughputModel, peak_tflops, throughput_model
+from advisor.vocab import Family, JobKind, JobPrecision, Method
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+# --- arithmetic against published figures -------------------------------------------------------------------------
+
+def test_training_flops_follow_6pd():
+    # EleutherAI "Transformer Math 101": C ~= 6PD. GPT-3 175B on 300B tokens is 3.14e23 FLOPs (Brown et al. 2020,
+    # arXiv:2005.14165, Table D.1: 3.14E+23); 6PD gives 3.15e23.
+    flops = training_flops_per_token(175e9, Method.FULL) * 300e9
+    assert flops == pytest.approx(3.14e23, rel=0.01)
+
+
+@pytest.mark.parametrize("method, factor", [
+    (Method.INFERENCE, 2),  # forward only: 2 FLOPs per parameter per token (Kaplan et al. 2020, section 2.1)
+    (Method.LORA, 4),       # no weight gradients for frozen weights (LoRA, Hu et al. 2021, section 4.2)
+    (Method.QLORA, 6),      # as LoRA, plus the recomputed forward of gradient checkpointing (QLoRA, section 4)
+])
+def test_flops_per_method(method, factor):
+    assert training_flops_per_token(1e9, method) == factor * 1e9
+
+
+def test_resnet50_training_flops_per_image():
+    # torchvision: 4.09 GFLOPS (multiply-adds) per 224x224 image; training = 3 x forward, 2 FLOPs a multiply-add.
+    assert per_sample_flops(find_model("resnet-50").forward_gmacs, Method.FULL) == pytest.approx(24.54e9)
+
+
+def test_full_finetuning_memory_is_16_bytes_per_parameter():
+    # ZeRO (arXiv:1910.02054, section 3.1): mixed-precision Adam holds 16 bytes per parameter, so a 7.5B model
+    # needs 120 GB before activations ("a model with 7.5B parameters ... 120 GB").
+    spec = find_model("llama-2-7b")
+    mem = memory_needed(spec, Method.FULL, JobPrecision.BF16, 1, 512)
+    states = sum(v for k, v in mem.parts_gib.items() if k in ("weights", "gradients", "optimizer"))
+    assert states * GIB == pytest.approx(16 * spec.params_billion * 1e9)
+
+
+def test_qlora_memory_matches_the_paper():
+    # QLoRA (arXiv:2305.14314), abstract: finetuning a 65B model falls from ">780GB of GPU memory to <48GB".
+    from advisor.job.models import ModelSpec
+
+    llama65 = ModelSpec("llama-65b", "LLaMA 65B", (), Family.LLM, 65.2, 80, 8192, 64, 64, 32000, 2048, None, "", "")
+    qlora = memory_needed(llama65, Method.QLORA, JobPrecision.BF16, 1, 512).total_gib * GIB / 1e9
+    full = memory_needed(llama65, Method.FULL, JobPrecision.BF16, 1, 512).total_gib * GIB / 1e9
+    assert 30 < qlora < 48
+    assert full > 780
+
+
+def test_inference_memory_adds_20_percent():
+    # accelerate's estimate-memory docs: loading only; "for inference ... add up to an additional 20%".
+    spec = find_model("llama-3-8b")
+    mem = memory_needed(spec, Method.INFERENCE, JobPrecision.FP16, 1, None, JobKind.INFERENCE)
+    assert mem.parts_gib["weights"] * GIB == pytest.approx(2 * 8.03e9)
+    assert mem.total_gib == pytest.approx(1.2 * mem.parts_gib["weights"])
+
+
+def test_lora_adapter_count_for_llama_3_8b():
+    # Rank 16 on q, k, v, o, gate, up and down of Llama 3 8B is 41.9M parameters (PEFT's print_trainable_parameters
+    # for this setup reports 41,943,040); the MLP width is derived from the parameter count, so allow 10%.
+    from advisor.job.memory import lora_params
+
+    assert lora_params(find_model("llama 3 8b")) == pytest.approx(41.94e6, rel=0.10)
+
+
+# --- the throughput model ------------------------------------------------------------------------------------------
+
+def test_precision_support_follows_the_spec_sheet(catalog):
+    t4, a100 = catalog.gpus["t4"], catalog.gpus["a100-40gb"]
+    assert peak_tflops(t4, JobPrecision.BF16) is None and peak_tflops(t4, JobPrecision.FP8) is None
+    assert peak_tflops(t4, JobPrecision.FP16) == 65
+    assert peak_tflops(a100, JobPrecision.FP32) == 156  # TF32 allowed, as in Lambda's NGC runs
+    assert peak_tflops(a100, JobPrecision.FP32, fp32_uses_tf32=False) == pytest.approx(19.49)
+
+
+def test_fit_is_deterministic_and_calibrated(catalog):
+    a = ThroughputModel().fit(*_inputs(catalog))
+    b = ThroughputModel().fit(*_inputs(catalog))
+    assert a.coef_ == b.coef_ and a.pools_ == b.pools_
+    assert len(a.fitted_gpus_) >= 15
+    # The p10-p90 interval of the held-out errors brackets zero and is not degenerate.
+    for lo, hi, _ in a.pools_.values():
+        assert lo < 0 < hi
+
+
+def _inputs(catalog):
+    from advisor.job.throughput import load_extra_gpus, load_measurements
+
+    gpus = dict(load_extra_gpus())
+    gpus.update(catalog.gpus)
+    return gpus, load_measurements()
+
+
+def test_faster_gpu_is_predicted_faster(catalog):
+    model = throughput_model(catalog.gpus)
+    for family in (Family.CNN, Family.TRANSFORMER):
+        h100 = model.speed("h100", family, JobPrecision.FP16).log_speed
+        t4 = model.speed("t4", family, JobPrecision.FP16).log_speed
+        assert h100 > t4 + math.log(3)
+
+
+def test_reference_job_on_every_gpu(catalog):
+    est = estimate_job(catalog, Job(reference_gpu="t4", reference_hours=3, family="transformer", precision="fp16"))
+    assert set(est.predictions) == set(catalog.gpus)
+    t4 = est.predictions["t4"]
+    assert t4.hours == t4.low == t4.high == 3
+    for p in est.predictions.values():
+        if p.supported and p.hours is not None:
+            assert p.low <= p.hours <= p.high
+    assert est.predictions["v100"].measured and not est.predictions["l4"].measured
+    assert "no measured transformer point for this GPU; from its spec sheet" in est.predictions["l4"].basis
+    assert est.predictions["k80"].extrapolated
+
+
+def test_unsupported_precision_is_marked(catalog):
+    est = estimate_job(catalog, Job(model="llama 3 8b", method="qlora", samples=1000, precision="bf16"))
+    assert not est.predictions["t4"].supported and est.predictions["t4"].hours is None
+    assert est.predictions["a100-40gb"].supported and est.predictions["a100-40gb"].hours > 0
+    with pytest.raises(InvalidWorkloadError, match="T4 cannot compute in FP8"):
+        estimate_job(catalog, Job(reference_gpu="t4", reference_hours=1, precision="fp8"))
+
+
+def test_memory_too_big_is_marked(catalog):
+    est = estimate_job(catalog, Job(model="llama-3-8b", method="full", tokens=1e6, batch=4))
+    assert est.memory_gib > 80
+    assert est.predictions["t4"].fits_memory is False and not est.predictions["t4"].supported
+    assert "needs" in est.predictions["t4"].basis
+
+
+def test_more_tokens_take_longer(catalog):
+    small = estimate_job(catalog, Job(model="gpt2", tokens=1e8)).predictions["a10"].hours
+    large = estimate_job(catalog, Job(model="gpt2", tokens=1e9)).predictions["a10"].hours
+    assert large == pytest.approx(10 * small)
+
+
+# --- bad input ------------------------------------------------------------------------------------------------------
+
+def test_unknown_model_says_did_you_mean():
+    with pytest.raises(UnknownModelError, match=r"did you mean Llama 3 8B"):
+        find_model("lama 3 8b")
+
+
+@pytest.mark.parametrize("fields, field", [
+    ({"model": "gpt2", "tokens": -5}, "tokens"),                      # negative tokens
+    ({"model": "gpt2", "tokens": float("nan")}, "tokens"),             # not a number
+    ({"model": "gpt2"}, "tokens"),                                    # no amount of work
+    ({"model": "gpt2", "tokens": 1, "samples": 1}, "tokens"),         # both
+    ({"reference_gpu": "t4"}, "reference_hours"),                     # half a reference
+    ({}, "model"),                                                    # nothing
+    ({"model": "gpt2", "tokens": 1, "precision": "fp64"}, "precision"),  # unknown precision
+    ({"model": "gpt2", "tokens": 1, "batch": 2.5}, "batch"),          # fractional batch
+])
+def test_bad_job_fields(fields, field):
+    with pytest.raises(InvalidWorkloadError) as info:
+        Job(**fields)
+    assert info.value.field == field
+
+
+def test_unknown_reference_gpu(catalog):
+    with pytest.raises(UnknownGpuError, match="did you mean t4"):
+        estimate_job(catalog, Job(reference_gpu="t5", reference_hours=1))
+
+
+# --- faces ----------------------------------------------------------------------------------------------------------
+
+def test_cli_json(capsys):
+    assert run(["job", "--reference-gpu", "t4", "--reference-hours", "2.9", "--workload", "training",
+                "--precision", "fp16", "--family", "cnn", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    first = {p["gpu_id"]: p for p in out["predictions"]}
+    assert first["t4"]["hours"] == 2.9 and {"hours", "low", "high", "basis"} <= set(first["a100-40gb"])
+    assert "memory_gib" in out
+
+
+def test_cli_model_table(capsys):
+    assert run(["job", "--model", "llama 3 8b", "--method", "qlora", "--samples", "20000", "--batch", "4",
+                "--precision", "bf16"]) == 0
+    text = capsys.readouterr().out
+    assert "Llama 3 8B, QLoRA, 20,000 examples x 512 tokens" in text and "GPU memory needed" in text
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["job", "--model", "lama 3 8b", "--samples", "5"], "did you mean Llama 3 8B"),
+    (["job", "--model", "gpt2", "--tokens", "-5"], "--tokens: must be above 0"),
+    (["job", "--reference-gpu", "t4", "--reference-hours", "1", "--precision", "bf16"], "cannot compute in BF16"),
+])
+def test_cli_errors_are_one_line(capsys, argv, message):
+    assert run(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_api_job(tmp_path, monkeypatch):
+    monkeypatch.setenv("ADVISOR_RUNS_DB", str(tmp_path / "runs.sqlite"))
+    from probe_helpers import client
+
+    api = client()
+    ok = api.post("/job", json={"model": "mistral 7b", "method": "lora", "tokens": 1e7, "precision": "fp16"})
+    assert ok.status_code == 200 and len(ok.json()["predictions"]) > 10 and ok.json()["memory_gib"] > 14
+    assert api.post("/job", json={"model": "mistrel", "tokens": 1}).status_code == 404
+    bad = api.post("/job", json={"model": "gpt2", "tokens": -1})
+    assert bad.status_code == 422 and "tokens" in bad.json()["error"]
+    assert api.post("/job", json={"reference_gpu": "t4", "reference_hours": 1, "precision": "bf16"}).status_code == 422
+    assert api.post("/job", json={"model": "gpt2", "tokens": 1, "extra": 1}).status_code == 422
