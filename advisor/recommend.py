@@ -16,6 +16,7 @@ from .catalog import Catalog, GpuOption, Observation, Plan, Provenance
 from .costs import Cost, monthly_cost
 from .distributions import ScoreBook, ScoreSummary, score_book
 from .vocab import (
+    HOURS_PER_MONTH,
     Availability,
     CaveatCode,
     PlanField,
@@ -26,7 +27,7 @@ from .vocab import (
     ReasonCode,
     Requirement,
 )
-from .workload import REQUIRED_MAX_CV, Workload
+from .workload import BOUNDS, REQUIRED_MAX_CV, Workload
 
 if TYPE_CHECKING:
     from .runs.evidence import RunEvidence
@@ -98,6 +99,76 @@ def session_limit(catalog: Catalog, plan: Plan) -> SessionLimit:
                                         "notebook plan publishes")
 
 
+class JobOnPlan(NamedTuple):
+    """The user's job on one plan option: hours to finish across the plan's GPU lottery (median, p10, p90), the
+    sessions it needs under the plan's cap (at p90), the money to finish it (USD, its median hours in one month of
+    the plan: subscription included; None without a price) with its lines, and the basis.
+    supported: False when the option's GPU cannot compute in the job's precision."""
+
+    hours: float
+    low: float
+    high: float
+    sessions: int
+    cost: Cost | None
+    basis: str
+    supported: bool = True
+
+    @property
+    def cost_usd(self) -> float | None:
+        return None if self.cost is None else self.cost.total_usd
+
+
+# A GpuTime's p10-p90 read as a lognormal's: z of the 90th percentile.
+_Z90 = 1.2815515655446004
+
+
+def _mixture_quantile(parts: list[tuple[float, float, float]], q: float) -> float:
+    """The q-quantile of a mixture of lognormals given as (weight, median, sigma), by bisection in log space."""
+    def cdf(t: float) -> float:
+        return sum(w * (0.5 * (1 + math.erf((math.log(t) - math.log(m)) / (s * math.sqrt(2)))) if s > 0
+                        else float(t >= m)) for w, m, s in parts)
+    lo = math.log(min(m for _, m, _ in parts)) - 10
+    hi = math.log(max(m for _, m, _ in parts)) + 10
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        if cdf(math.exp(mid)) < q:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp(hi)
+
+
+def job_on_option(catalog: Catalog, plan: Plan, option: GpuOption, workload: Workload, estimate,
+                  session: SessionLimit) -> JobOnPlan | None:
+    """The job's hours across the option's GPU lottery, its sessions and its cost to finish; None without
+    predictions for every GPU. With multi_gpu the hours divide by the machine's GPU count (perfect scaling: a
+    lower bound)."""
+    parts, bases, supported = [], [], True
+    for gpu_id, share in option.shares:
+        t = estimate.predictions.get(gpu_id)
+        if t is None or t.hours is None:
+            if t is not None and not t.supported:
+                supported = False
+                bases.append(t.basis)
+                continue
+            return None
+        sigma = max(math.log(t.high / t.low), 0.0) / (2 * _Z90) if t.low and t.high else 0.0
+        scale = option.gpu_count if workload.multi_gpu else 1
+        parts.append((share, t.hours / scale, sigma))
+        bases.append(t.basis)
+    if not parts:
+        return JobOnPlan(math.inf, math.inf, math.inf, 0, None, "; ".join(bases), False)
+    total = sum(w for w, _, _ in parts)
+    parts = [(w / total, m, sd) for w, m, sd in parts]
+    hours = _mixture_quantile(parts, 0.5)
+    low, high = _mixture_quantile(parts, 0.1), _mixture_quantile(parts, 0.9)
+    sessions = max(1, math.ceil(high / session.hours)) if session.hours else 1
+    run = replace(workload, gpu_hours_per_month=min(hours, HOURS_PER_MONTH * 64))
+    cost = monthly_cost(catalog, plan, option, run)
+    return JobOnPlan(hours, low, high, sessions, cost, bases[0] if len(set(bases)) == 1 else "; ".join(bases),
+                     supported)
+
+
 class _Context(NamedTuple):
     """Everything the rules look at for one plan option (a NamedTuple: made for every option of every plan)."""
 
@@ -111,6 +182,7 @@ class _Context(NamedTuple):
     memory_probability: float
     reference_job_hours: float | None
     session: SessionLimit
+    job: JobOnPlan | None
 
 
 @dataclass(frozen=True)
@@ -124,7 +196,8 @@ class Recommendation:
     session: the plan's session cap and how it is known. tier: 0 when every limit the verdict rests on is known;
     higher when it rests on an assumed cap or, for a workload that needs dependable access, on a scarce GPU pool or
     unpublished usage limits (a plan ranks below every plan of a lower tier). risks: access risks (scarce pool,
-    dynamic limits; they break ties). students: accounts costed.
+    dynamic limits; they break ties). students: accounts costed. job: the user's job on this plan (hours to
+    finish across the lottery, sessions, money to finish), when the workload describes one.
     """
 
     rank: int | None
@@ -145,6 +218,7 @@ class Recommendation:
     tier: int = 0
     risks: int = 0
     students: int = 1
+    job: JobOnPlan | None = None
 
     @property
     def plan_id(self) -> str:
@@ -192,6 +266,11 @@ def check_requirements(c: _Context) -> Iterator[Reason]:
     for requirement in sorted(c.workload.cannot_provide):
         if c.plan.fact(requirement.fact):
             yield Reason(ReasonCode.REQUIREMENT, f"asks for {requirement.label}, which you cannot provide")
+
+
+def check_job(c: _Context) -> Iterator[Reason]:
+    if c.job is not None and not c.job.supported:
+        yield Reason(ReasonCode.PRECISION, c.job.basis)
 
 
 def check_access(c: _Context) -> Iterator[Reason]:
@@ -268,7 +347,8 @@ def check_availability(c: _Context) -> Iterator[Reason]:
 
 CHECKS: tuple[Callable[[_Context], Iterator[Reason]], ...] = (
     check_availability, check_multi_gpu, check_memory, check_session, check_concurrency, check_quota,
-    check_free_only, check_price_known, check_budget, check_needs, check_requirements, check_access, check_score)
+    check_free_only, check_price_known, check_budget, check_needs, check_requirements, check_access, check_job,
+    check_score)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -494,6 +574,14 @@ def ranking_tier(c: _Context, risks: int) -> int:
     return tier + int(risks > 0 and (paid or dependable))
 
 
+def speed_and_value(ranked_on: float | None, usd_per_1k: float | None, job: JobOnPlan | None):
+    """What the ranking compares: (speed, value). Without a job, the ranking score and the price per 1,000 points;
+    with a job, jobs per 1,000 hours (the inverse of the hours to finish) and the money to finish it."""
+    if job is not None and job.supported and math.isfinite(job.hours) and job.hours > 0:
+        return 1000 / job.hours, job.cost_usd
+    return ranked_on, usd_per_1k
+
+
 class _Verdict(NamedTuple):
     """One plan option judged: what the rules looked at, why it fails, and what it is ranked on."""
 
@@ -508,19 +596,25 @@ class _Verdict(NamedTuple):
     def key(self):
         """The ranking key without caveats (looked up only for the option that represents its plan)."""
         c = self.context
-        return order_key(c.workload.preference, self.tier, self.usd_per_1k, bool(c.plan.fact(PlanField.REQUIRES_CARD)),
-                         self.risks, self.nice_met, self.ranked_on, c.cost.total_usd, 0, c.plan.plan_id)
+        speed, value = speed_and_value(self.ranked_on, self.usd_per_1k, c.job)
+        return order_key(c.workload.preference, self.tier, value, bool(c.plan.fact(PlanField.REQUIRES_CARD)),
+                         self.risks, self.nice_met, speed, c.cost.total_usd, 0, c.plan.plan_id)
 
 
 def _judge(catalog: Catalog, book: ScoreBook, plan: Plan, option: GpuOption, workload: Workload,
-           ref_score: float | None, session: SessionLimit) -> _Verdict:
+           ref_score: float | None, session: SessionLimit, estimate=None) -> _Verdict:
     score = book.option_score(plan, option, workload.metric, workload.multi_gpu)
     ref_hours = None
     if ref_score is not None and score is not None and score.mean > 0:
         ref_hours = workload.reference_hours * ref_score / score.mean
     memory = book.memory_probability(option, workload.gpu_memory_gib, workload.memory_spread, plan)
-    c = _Context(catalog, book, plan, option, workload, score, monthly_cost(catalog, plan, option, workload), memory,
-                 ref_hours, session)
+    job = None if estimate is None else job_on_option(catalog, plan, option, workload, estimate, session)
+    cost = None
+    if job is not None and job.supported and math.isfinite(job.hours):
+        # With a job the plan is priced for finishing it: its hours in one month of the plan.
+        ref_hours, cost = job.hours, job.cost
+    c = _Context(catalog, book, plan, option, workload, score, cost or monthly_cost(catalog, plan, option, workload),
+                 memory, ref_hours, session, job)
     ranked_on = rank_score(score, workload.predictability)
     risks = access_risks(c)
     return _Verdict(c, tuple(r for check in CHECKS for r in check(c)), ranked_on,
@@ -534,18 +628,50 @@ def _recommendation(v: _Verdict) -> Recommendation:
     limit = c.session.hours
     sessions = None if c.reference_job_hours is None else \
         max(1, math.ceil(c.reference_job_hours / limit)) if limit else 1
+    if c.job is not None and c.job.supported:
+        sessions = c.job.sessions
     rec = Recommendation(rank=None, plan=c.plan, option=c.option, feasible=not v.reasons, reasons=v.reasons,
                          caveats=tuple(cv for rule in CAVEATS for cv in rule(c)), cost=c.cost, score=c.score,
                          usd_per_1k_score=v.usd_per_1k, reference_job_hours=c.reference_job_hours,
                          reference_job_sessions=sessions, memory_probability=c.memory_probability,
                          nice_to_have_met=v.nice_met, stale_facts=(), session=c.session, tier=v.tier,
-                         risks=v.risks, students=c.workload.students)
+                         risks=v.risks, students=c.workload.students, job=c.job)
     return replace(rec, stale_facts=_stale_facts(c.catalog, rec, c.workload))
 
 
 def _key(r: Recommendation, workload: Workload):
-    return order_key(workload.preference, r.tier, r.usd_per_1k_score, r.needs_card, r.risks, r.nice_to_have_met,
-                     rank_score(r.score, workload.predictability), r.monthly_cost_usd, len(r.caveats), r.plan_id)
+    speed, value = speed_and_value(rank_score(r.score, workload.predictability), r.usd_per_1k_score, r.job)
+    return order_key(workload.preference, r.tier, value, r.needs_card, r.risks, r.nice_to_have_met, speed,
+                     r.monthly_cost_usd, len(r.caveats), r.plan_id)
+
+
+def workload_job(workload: Workload):
+    """The job the workload describes (advisor.job.Job), or None: a model (by name or size) with its data, or a time
+    on a reference GPU. A reference score (a benchmarked machine) stays with AI-score scaling."""
+    from .job import Job
+    from .vocab import JobKind, Kind
+
+    has_data = workload.tokens is not None or workload.samples is not None
+    by_model = (workload.model is not None or workload.params_billion is not None) and has_data
+    if not by_model and workload.reference_gpu is None:
+        return None
+    kind = JobKind.INFERENCE if workload.kind is Kind.INFERENCE else JobKind.TRAINING
+    return Job(kind=kind, family=workload.family, precision=workload.precision, model=workload.model,
+               params_billion=workload.params_billion, method=workload.method, tokens=workload.tokens,
+               samples=workload.samples, epochs=workload.epochs or 1, batch=workload.batch,
+               reference_gpu=workload.reference_gpu if not by_model else None,
+               reference_hours=workload.reference_hours if not by_model else None)
+
+
+def job_estimate(catalog: Catalog, workload: Workload):
+    """advisor.job.estimate_job for the workload's job (None without one). Raises UnknownModelError,
+    UnknownGpuError or InvalidWorkloadError for a job that cannot be timed."""
+    job = workload_job(workload)
+    if job is None:
+        return None
+    from .job import estimate_job
+
+    return estimate_job(catalog, job)
 
 
 def eligible(plan: Plan, workload: Workload) -> bool:
@@ -558,13 +684,18 @@ def recommend(catalog: Catalog, workload: Workload, evidence: RunEvidence | None
     (fewest reasons first). evidence: runs folded by advisor.runs.evidence.build_evidence (None: the catalog
     alone). Raises UnknownGpuError when workload.reference_gpu is not in the catalog."""
     book = score_book(catalog, evidence)
-    ref_score = reference_device_score(catalog, workload, evidence)
+    estimate = job_estimate(catalog, workload)
+    if estimate is not None and not workload.gpu_memory_gib and estimate.memory_gib:
+        # The memory need comes from the model when the user names one and gives no figure of their own.
+        workload = replace(workload, gpu_memory_gib=min(estimate.memory_gib, BOUNDS["gpu_memory_gib"].high))
+    ref_score = None if estimate is not None else reference_device_score(catalog, workload, evidence)
     best = []
     for plan in catalog.plans.values():
         if not eligible(plan, workload):
             continue
         session = session_limit(catalog, plan)
-        judged = [_judge(catalog, book, plan, option, workload, ref_score, session) for option in plan.options]
+        judged = [_judge(catalog, book, plan, option, workload, ref_score, session, estimate)
+                  for option in plan.options]
         feasible = [v for v in judged if not v.reasons]
         chosen = min(feasible, key=_Verdict.key) if feasible else min(judged, key=lambda v: (len(v.reasons), v.key()))
         # Caveats and stale facts are looked up once per plan, for the option that represents it.
@@ -612,8 +743,9 @@ class Verdict:
 
 
 def plan_speed(rec: Recommendation, workload: Workload) -> float:
-    """A plan's speed for the verdict: its ranking score (0 when unknown)."""
-    return rank_score(rec.score, workload.predictability) or 0.0
+    """A plan's speed for the verdict, as the ranking compares it: the ranking score, or with a job the jobs per
+    1,000 hours (0 when unknown)."""
+    return speed_and_value(rank_score(rec.score, workload.predictability), rec.usd_per_1k_score, rec.job)[0] or 0.0
 
 
 def verdict(recs: list[Recommendation], workload: Workload) -> Verdict:

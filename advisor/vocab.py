@@ -284,6 +284,7 @@ class ReasonCode(_Labelled):
     SINGLE_GPU = "single_gpu", "one GPU per machine"
     REQUIREMENT = "requirement", "asks for something you cannot provide"
     ACCESS = "access", "access is not dependable"
+    PRECISION = "precision", "its GPU cannot run your job's precision"
 
 
 class CaveatCode(_Labelled):

@@ -125,7 +125,8 @@ def estimate_job(catalog, job: Job, data_dir=DATA_DIR) -> JobEstimate:
         mem = memory_needed(spec, method, precision, job.batch or 1, seq_len, kind)
         memory, breakdown, memory_note = round(mem.total_gib, 2), {k: round(v, 3) for k, v in mem.parts_gib.items()}, \
             mem.note
-    fits = {g: (None if memory is None else memory <= gpu.memory_gib) for g, gpu in catalog.gpus.items()}
+    # Judged on the memory a program can use (a T4 shows about 15 GiB of its 16: data/gpu_memory.csv).
+    fits = {g: (None if memory is None else memory <= gpu.usable_memory_gib) for g, gpu in catalog.gpus.items()}
 
     predictions: dict[str, GpuTime] = {}
     if job.by_reference:
@@ -177,7 +178,7 @@ def estimate_job(catalog, job: Job, data_dir=DATA_DIR) -> JobEstimate:
                                       "the spec sheet's GB/s: a lower bound)"
         interval = _combine(_interval(model, s), util.interval)
         if fits[g] is False:
-            basis += f"; needs {memory:.1f} GiB, the GPU has {catalog.gpus[g].memory_gib:g} GiB"
+            basis += f"; needs {memory:.1f} GiB, a program sees {catalog.gpus[g].usable_memory_gib:g} GiB of this GPU"
         predictions[g] = _gpu_time(g, hours, interval, s, basis, fits[g])
     derived = (f"{what}: {flops:.3g} FLOPs at the utilisation measured on {util.detail}; "
                f"needs {memory:.1f} GiB ({memory_note or 'weights, gradients, optimizer, activations'})"
