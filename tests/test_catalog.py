@@ -230,3 +230,110 @@ def test_editing_a_file_is_seen_on_the_next_load(tiny_dir):
 def test_plan_fact_names_are_checked(tiny):
     with pytest.raises(ValueError):
         tiny.plan("units-pro").fact("monthly_prise_usd")
+
+
+# Usable GPU memory (data/gpu_memory.csv), GPU pools (plans.csv gpu_pool, availability.csv by pool), new plan fields.
+
+USABLE = """gpu_id,usable_memory_gib,as_of,source,confidence,note,status
+mid,15,2023-01-01,https://example.org/mid-smi,community,nvidia-smi on one platform,
+mid,14.5,2023-01-01,https://example.org/mid-query,community,deviceQuery on another,
+fast,24,2023-01-01,https://example.org/fast-smi,community,,
+slow,1,2023-01-01,https://example.org/rumour,community,,unverified
+"""
+
+
+def test_usable_memory_is_the_smallest_sourced_value_else_the_median_ratio(tiny_dir):
+    (tiny_dir / "gpu_memory.csv").write_text(USABLE)
+    raw = load_raw(tiny_dir)
+    mid, fast, slow, new = (raw.gpus[g] for g in ("mid", "fast", "slow", "new"))
+    # mid: two platforms disagree (15 and 14.5 GiB of 16); a program must fit on both, so 14.5 binds.
+    assert (mid.usable_memory_gib, mid.usable_memory_estimated) == (14.5, False)
+    assert mid.usable_memory_source.source == "https://example.org/mid-query"
+    assert (fast.usable_memory_gib, fast.usable_memory_estimated) == (24, False)
+    # slow's only row is unverified, so slow and new are estimated: spec memory x the median of the sourced ratios
+    # (14.5/16 and 24/24: median 0.953125).
+    assert raw.default_usable_memory_ratio == pytest.approx((14.5 / 16 + 1) / 2)
+    assert slow.usable_memory_estimated and slow.usable_memory_gib == pytest.approx(8 * 0.953125, abs=0.01)
+    assert new.usable_memory_gib == pytest.approx(48 * 0.953125, abs=0.01)
+
+
+def test_without_usable_memory_rows_every_gpu_sees_its_spec_memory_as_an_estimate(tiny):
+    assert all(g.usable_memory_gib == g.memory_gib and g.usable_memory_estimated for g in tiny.gpus.values())
+
+
+@pytest.mark.parametrize("row, expected", [
+    # more than the spec sheet's 16 GiB
+    ("mid,17,2023-01-01,https://example.org/x,community,,", r"gpu_memory.csv, line 2, field 'usable_memory_gib': 17 "
+                                                            r"GiB is more than the spec sheet's 16 GiB for mid"),
+    ("nope,7,2023-01-01,https://example.org/x,community,,", r"gpu_memory.csv, line 2, field 'gpu_id': unknown GPU"),
+    ("mid,,2023-01-01,https://example.org/x,community,,", r"gpu_memory.csv, line 2, field 'usable_memory_gib': is empty"),
+])
+def test_a_bad_usable_memory_row_names_file_line_and_field(tiny_dir, row, expected):
+    (tiny_dir / "gpu_memory.csv").write_text("gpu_id,usable_memory_gib,as_of,source,confidence,note,status\n" + row + "\n")
+    with pytest.raises(CatalogError, match=expected):
+        load_raw(tiny_dir)
+
+
+def _pooled(tiny_dir, pools: dict[str, str]):
+    plans = (tiny_dir / "plans.csv").read_text().splitlines()
+    rows = [plans[0] + ",gpu_pool"] + [line + "," + pools.get(line.split(",")[0], "") for line in plans[1:]]
+    (tiny_dir / "plans.csv").write_text("\n".join(rows) + "\n")
+    _replace(tiny_dir / "availability.csv", "plan_id,option", "gpu_pool,option")
+
+
+def test_an_availability_observation_applies_to_every_plan_of_its_pool(tiny_dir):
+    _pooled(tiny_dir, {"units-pro": "units", "payg": "units", "edu": "units"})
+    _replace(tiny_dir / "availability.csv", "hourly,twin,", "units,mid,")
+    world = load_catalog(TINY_DATE, tiny_dir)
+    for plan_id in ("units-pro", "payg", "edu"):
+        plan = world.plan(plan_id)
+        mid = next(o for o in plan.options if o.option == "mid")
+        assert plan.gpu_pool == "units"
+        assert world.availability(plan, mid).availability is Availability.SCARCE
+    # A plan with an empty gpu_pool is its own pool; hourly's twin is no longer observed.
+    hourly = world.plan("hourly")
+    assert hourly.gpu_pool == "hourly" and world.availability(hourly, hourly.options[1]) is None
+    assert [p.plan_id for p in world.pool_plans("units")] == ["units-pro", "payg", "edu"]
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("hourly,twin,", "unitz,mid,", r"availability.csv, line 2, field 'gpu_pool': unknown GPU pool 'unitz'"),
+    ("hourly,twin,", "units,fast2,", r"availability.csv, line 2, field 'option': no plan of GPU pool units "
+                                     r"\(edu, payg, units-pro\) has an option 'fast2'"),
+])
+def test_a_bad_pool_row_names_file_line_and_field(tiny_dir, old, new, expected):
+    _pooled(tiny_dir, {"units-pro": "units", "payg": "units", "edu": "units"})
+    _replace(tiny_dir / "availability.csv", old, new)
+    with pytest.raises(CatalogError, match=expected):
+        load_raw(tiny_dir)
+
+
+def test_a_pool_named_like_another_plan_is_refused(tiny_dir):
+    # payg drawing on a pool called 'hourly' while the plan 'hourly' draws on pool 'cloud': which is 'hourly'?
+    _pooled(tiny_dir, {"payg": "hourly", "hourly": "cloud"})
+    with pytest.raises(CatalogError, match=r"plans.csv, line \d+, field 'plan_id': 'hourly' is also the name of a "
+                                           r"GPU pool"):
+        load_raw(tiny_dir)
+
+
+@pytest.mark.parametrize("line, field, value", [
+    ("hourly,requires_card,true", PlanField.REQUIRES_CARD, True),
+    ("hourly,requires_phone,false", PlanField.REQUIRES_PHONE, False),
+    ("hourly,cpu_memory_usd_per_hour,0.2222", PlanField.CPU_MEMORY_USD_PER_HOUR, 0.2222),
+    ("hourly,storage_usd_per_month,0", PlanField.STORAGE_USD_PER_MONTH, 0),
+    ("hourly,min_topup_usd,10", PlanField.MIN_TOPUP_USD, 10),
+])
+def test_the_new_plan_fields_load(tiny_dir, line, field, value):
+    _append_line(tiny_dir / "plan_facts.csv", f"{line},2023-01-01,https://example.org/hourly-terms,official,,\n")
+    assert load_catalog(TINY_DATE, tiny_dir).plan("hourly").fact(field) == value
+
+
+def test_a_bad_new_plan_field_value_names_file_line_and_field(tiny_dir):
+    _append_line(tiny_dir / "plan_facts.csv", "hourly,min_topup_usd,-5,2023-01-01,https://example.org/x,official,,\n")
+    with pytest.raises(CatalogError, match=r"plan_facts.csv, line 33, field 'value': -5 is out of range"):
+        load_raw(tiny_dir)
+
+
+def _append_line(path, text):
+    with path.open("a") as fh:
+        fh.write(text)

@@ -34,7 +34,7 @@ _STRICT_LOCATOR = re.compile(
     r"https?://\S+"
     rf"|{_OWNER_REPO}(?:,\s*|\s+`?|/)[\w.-]+/[\w./-]*\.\w+"      # owner/repo, path/with/dirs.ext
     rf"|{_OWNER_REPO}(?:,\s*|\s+`?|/)[\w.-]+\.(?:md|py|json|csv|ya?ml|txt|ipynb|toml|rst)\b"  # owner/repo, file.ext
-    rf"|{_OWNER_REPO}\s*@\s*[0-9a-f]{{7,40}}\b"                   # owner/repo @ commit
+    rf"|{_OWNER_REPO}[^@()]{{0,200}}@\s*[0-9a-f]{{7,40}}\b"        # owner/repo[, path] @ commit
     rf"|{_OWNER_REPO}\s*#\d+"                                      # owner/repo#123 (issue or pull request)
     r"|\bcopy \d{6,}\b")
 
