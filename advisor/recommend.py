@@ -722,7 +722,9 @@ class Verdict:
     plans of top's tier).
     free_choice / free_speedup: when top is paid, the best free plan that fits (no card first) and how many times
     faster top is. upgrade / upgrade_speedup: when top is free, the cheapest paid plan that fits and is at least
-    UPGRADE_MIN_SPEEDUP times faster, and how many times.
+    UPGRADE_MIN_SPEEDUP times faster, and how many times. value_choice / value_share: when the ranking puts speed
+    first and top is paid, the paid plan that fits with the lowest price per point of speed (when it is not top and
+    costs less) and the share of top's speed it gives.
     """
 
     top: Recommendation | None
@@ -740,6 +742,8 @@ class Verdict:
     free_speedup: float | None = None
     upgrade: Recommendation | None = None
     upgrade_speedup: float | None = None
+    value_choice: Recommendation | None = None
+    value_share: float | None = None
 
 
 def plan_speed(rec: Recommendation, workload: Workload) -> float:
@@ -771,6 +775,16 @@ def verdict(recs: list[Recommendation], workload: Workload) -> Verdict:
         if faster:
             upgrade = min(faster, key=lambda r: (cost[r.plan_id], -speed[r.plan_id], r.plan_id))
             upgrade_speedup = speed[upgrade.plan_id] / speed[top.plan_id]
+    value_choice = value_share = None
+    if workload.preference is Preference.SPEED and not is_free and speed[top.plan_id] > 0:
+        value = {r.plan_id: speed_and_value(rank_score(r.score, workload.predictability), r.usd_per_1k_score, r.job)[1]
+                 for r in paid}
+        cheaper = [r for r in paid if value[r.plan_id] is not None and cost[r.plan_id] < cost[top.plan_id]
+                   and speed[r.plan_id] > 0]
+        if cheaper and value[top.plan_id] is not None:
+            best = min(cheaper, key=lambda r: (value[r.plan_id], r.plan_id))
+            if value[best.plan_id] < value[top.plan_id]:
+                value_choice, value_share = best, speed[best.plan_id] / speed[top.plan_id]
     return Verdict(
         top, len(feasible), workload.preference, is_free=is_free, needs_card=top.needs_card,
         fastest_free=is_free and all(speed[top.plan_id] >= speed[r.plan_id] for r in free),
@@ -782,7 +796,8 @@ def verdict(recs: list[Recommendation], workload: Workload) -> Verdict:
         best_value_in_tier=top.usd_per_1k_score is not None and all(
             top.usd_per_1k_score <= r.usd_per_1k_score for r in feasible
             if r.tier == top.tier and r.usd_per_1k_score is not None),
-        free_choice=free_choice, free_speedup=free_speedup, upgrade=upgrade, upgrade_speedup=upgrade_speedup)
+        free_choice=free_choice, free_speedup=free_speedup, upgrade=upgrade, upgrade_speedup=upgrade_speedup,
+        value_choice=value_choice, value_share=value_share)
 
 
 __all__ = ["CAVEATS", "CHECKS", "Caveat", "MEMORY_MIN_PROBABILITY", "Reason", "Recommendation", "SessionLimit",

@@ -73,5 +73,7 @@ def test_memory_lottery_fails_when_too_few_sessions_get_enough(article_world):
 
 def test_reference_job_hours_scale_with_the_measured_means(article_world):
     recs = _by_id(recommend(article_world, Workload(reference_hours=2, reference_gpu="K80", free_only=True)))
-    # The K80 scored 6645; Colab Free's measured mean is 10773.
-    assert recs["colab-free"].reference_job_hours == pytest.approx(2 * 6645 / 10773)
+    # Two sessions in three on Colab Free got a K80 (10 of 15): the median session takes the K80's own 2 h; a lucky
+    # session (a P100 or T4) finishes sooner, so the p10 is shorter.
+    job = recs["colab-free"].job
+    assert job.hours == pytest.approx(2, rel=0.01) and job.low < 2 <= job.high + 1e-9

@@ -8,6 +8,7 @@ import pytest
 from conftest import ROOT
 
 from advisor.cli import FLAGS, build_parser, run
+from advisor.data_check import DataReport
 from advisor.workload import WORKLOAD_FIELDS
 
 
@@ -73,7 +74,10 @@ def test_data_check_lists_the_maintainers_to_do(capsys):
     code, out, _ = cli(capsys, "data", "check", "--json")
     report = json.loads(out)
     assert code == 0 and report["broken"] is None
-    assert set(report["counts"]) == {"stale", "disputed", "unverified", "no_locator", "old_price", "unmeasured_gpu"}
+    # Every kind of finding the data check knows is counted, the audit's 2026-12 classes among them.
+    assert set(report["counts"]) == set(DataReport.KINDS)
+    assert {"old_rate", "old_fx", "extrapolated", "pool_gap", "no_unit_price", "weak_locator", "confidence"} <= \
+        set(report["counts"])
 
 
 def test_data_check_exits_1_on_a_broken_file(capsys, shipped_dir):

@@ -153,7 +153,10 @@ def test_modal_documents_deployment_and_bills_cpu_and_memory_beside_the_gpu(dece
     modal = december.plan("modal-starter")
     assert modal.fact(PlanField.DEPLOYMENT) is True and modal.fact(PlanField.BACKGROUND_EXECUTION) is True
     assert modal.fact(PlanField.NOTEBOOKS_RUNNING_MAX) == 10
-    assert modal.fact(PlanField.CPU_MEMORY_USD_PER_HOUR) == pytest.approx(0.006894)
+    # A 2-core, 16 GiB job container at Modal's per-second CPU and memory prices; and a card on file.
+    assert modal.fact(PlanField.CPU_MEMORY_USD_PER_HOUR) == pytest.approx(2 * 0.0000131 * 3600 + 16 * 0.00000222 * 3600,
+                                                                         abs=1e-3)
+    assert modal.fact(PlanField.REQUIRES_CARD) is True
 
 
 def test_gradient_free_machines_are_no_deployment_and_run_one_at_a_time(december):

@@ -126,10 +126,18 @@ def test_caveats_name_the_risks(tiny):
     assert CaveatCode.ESTIMATED_SCORE not in _caveats(steady)
 
 
-def test_reference_job_hours_scale_with_score(tiny):
+def test_a_reference_job_is_timed_on_every_plan_by_the_throughput_model(tiny):
     recs = _by_id(recommend(tiny, Workload(reference_hours=3, reference_gpu="slow")))
-    # slow scores 4,000; steady-free's measured mean is 9,100.
-    assert recs["steady-free"].reference_job_hours == pytest.approx(3 * 4000 / 9100)
+    # 3 h on the slow GPU (2 TFLOPS): the mid GPU (6 TFLOPS) and the fast one (12) finish sooner, each with a p10-p90
+    # interval around its median; on the slow GPU itself it is the user's own 3 h.
+    steady, fast, gone = recs["steady-free"].job, recs["units-pro"].job, recs["gone"].job
+    assert gone.hours == pytest.approx(3) and gone.low == gone.high == pytest.approx(3)
+    assert fast.hours < steady.hours < 3
+    assert steady.low < steady.hours < steady.high and "spec sheet" in steady.basis
+    assert recs["steady-free"].reference_job_hours == steady.hours
+    # The lottery (3 sessions in 4 on the slow GPU) takes the slow GPU's 3 h at its median, less on a lucky session.
+    lottery = recs["lottery-free"].job
+    assert lottery.hours == pytest.approx(3, rel=0.01) and lottery.low < 3
 
 
 def test_unknown_reference_gpu_is_an_error_with_suggestions(tiny):

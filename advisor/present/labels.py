@@ -99,11 +99,13 @@ def _per_1k(rec: Recommendation) -> str:
 
 
 def cost_phrase(rec: Recommendation) -> str:
-    """'free', 'free with a payment card', '$6.80 a month', or for a class '$6.80 a month per student, $204.00 for
-    30'."""
+    """'free', 'free with a payment card', '$6.80 a month' ('$0.61 to finish your job' with a job), or for a class
+    '$6.80 a month per student, $204.00 for 30'."""
     if rec.monthly_cost_usd == 0:
         return "free with a payment card" if rec.needs_card else "free"
-    text = f"{money(rec.monthly_cost_usd)} a month"
+    # With a job the plan is priced for finishing it (its hours in one month of the plan).
+    period = "to finish your job" if rec.job is not None and rec.job.supported else "a month"
+    text = f"{money(rec.monthly_cost_usd)} {period}"
     if rec.students > 1:
         text += f" per student, {money(rec.total_cost_usd)} for {rec.students}"
     return text
@@ -113,6 +115,29 @@ def _plan_gpu(catalog: Catalog, rec: Recommendation) -> str:
     return f"{rec.plan.label} ({gpu_text(catalog, rec.option)})"
 
 
+def hours_text(hours: float) -> str:
+    """'45 min', '3.2 h', '2.1 days' for a job's time."""
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"
+
+
+def job_phrase(rec: Recommendation) -> str:
+    """'about 3.2 h (p10-p90 2.1-4.8 h) in 1 session, $1.10' for the user's job on a plan."""
+    job = rec.job
+    sessions = f"in {job.sessions} session{'s' if job.sessions != 1 else ''}"
+    cost = "free" if job.cost_usd == 0 else money(job.cost_usd)
+    return f"about {hours_text(job.hours)} (p10-p90 {hours_text(job.low)}-{hours_text(job.high)}) {sessions}, {cost}"
+
+
+def _speed_phrase(rec: Recommendation, workload: Workload) -> str:
+    if rec.job is not None and rec.job.supported:
+        return f"your job takes {job_phrase(rec)}"
+    return f"{workload.metric.label} about {plan_speed(rec, workload):,.0f}"
+
+
 def verdict_line(catalog: Catalog, recs: list[Recommendation], workload: Workload) -> str:
     """The answer above a ranking: which plan and why, then what the money buys or what free gives up. Every claim
     comes from recommend.verdict, computed from the ranking itself."""
@@ -120,9 +145,9 @@ def verdict_line(catalog: Catalog, recs: list[Recommendation], workload: Workloa
     if v.top is None:
         return "No plan meets every requirement; the reasons are listed below."
     top = v.top
-    speed = f"{workload.metric.label} about {plan_speed(top, workload):,.0f}"
+    speed = _speed_phrase(top, workload)
     if v.n_feasible == 1:
-        return f"{_plan_gpu(catalog, top)}: the only plan that fits, {cost_phrase(top)}, {speed}."
+        return f"{_plan_gpu(catalog, top)}: the only plan that fits, {cost_phrase(top)}; {speed}."
     budget = workload.budget_usd_per_month
     if v.preference is Preference.SPEED and v.fastest:
         why = "the fastest plan within your budget" if budget is not None else "the fastest plan that fits"
@@ -134,19 +159,24 @@ def verdict_line(catalog: Catalog, recs: list[Recommendation], workload: Workloa
     elif v.fastest_free:
         why = "the fastest free plan for your work"
     elif v.best_value:
-        why = "the lowest price per point of speed"
+        why = "the lowest price per point of speed" if top.job is None else "the least money to finish your job"
     elif v.best_value_in_tier and top.tier == 0:
-        why = "the lowest price per point of speed among plans with no known risk to your run"
+        why = "the best value among plans with no known risk to your run"
     else:
         why = "first in the ranking"
-    out = f"{_plan_gpu(catalog, top)}: {why}, {cost_phrase(top)}, {speed}."
+    out = f"{_plan_gpu(catalog, top)}: {why}, {cost_phrase(top)}; {speed}."
+    faster = lambda x: "faster" if x >= 1 else "as fast"  # noqa: E731
     if v.free_choice is not None and v.free_speedup is not None:
         free = v.free_choice
-        out += (f" {_plan_gpu(catalog, free)} is {cost_phrase(free)}; for {cost_phrase(top)} "
-                f"{top.plan.label} is {v.free_speedup:.1f} times {'faster' if v.free_speedup >= 1 else 'as fast'}.")
+        job = f" (your job: {job_phrase(free)})" if free.job is not None and free.job.supported else ""
+        out += (f" {_plan_gpu(catalog, free)} is {cost_phrase(free)}{job}; for {cost_phrase(top)} "
+                f"{top.plan.label} is {v.free_speedup:.1f} times {faster(v.free_speedup)}.")
     if v.upgrade is not None and v.upgrade_speedup is not None:
         out += (f" For {cost_phrase(v.upgrade)}, {_plan_gpu(catalog, v.upgrade)} is "
                 f"{v.upgrade_speedup:.1f} times faster.")
+    if v.value_choice is not None and v.value_share is not None:
+        out += (f" For {cost_phrase(v.value_choice)}, {_plan_gpu(catalog, v.value_choice)} gives "
+                f"{v.value_share:.0%} of that speed.")
     return out
 
 
