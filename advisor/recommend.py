@@ -266,6 +266,10 @@ def check_requirements(c: _Context) -> Iterator[Reason]:
     for requirement in sorted(c.workload.cannot_provide):
         if c.plan.fact(requirement.fact):
             yield Reason(ReasonCode.REQUIREMENT, f"asks for {requirement.label}, which you cannot provide")
+        elif requirement is Requirement.CARD and c.plan.fact(requirement.fact) is None and c.cost.total_usd:
+            # Paying needs a payment method unless the platform says otherwise.
+            yield Reason(ReasonCode.REQUIREMENT, f"costs ${c.cost.total_usd:.2f} a month, paid with a card, which you "
+                                                 "cannot provide")
 
 
 def check_job(c: _Context) -> Iterator[Reason]:
@@ -674,6 +678,19 @@ def job_estimate(catalog: Catalog, workload: Workload):
     return estimate_job(catalog, job)
 
 
+# A plan that misses only the budget, by at most this factor, is a near miss worth naming first.
+NEAR_BUDGET_FACTOR = 1.5
+
+
+def _miss_key(r: Recommendation, workload: Workload):
+    """Unsuitable plans, nearest miss first: the fewest reasons; a plan that only costs a little more than the budget
+    (at most NEAR_BUDGET_FACTOR times it) before one that cannot do the job; then the cheapest; then the ranking."""
+    budget = workload.budget_usd_per_month
+    near = (budget is not None and r.total_cost_usd is not None and all(x.code is ReasonCode.BUDGET for x in r.reasons)
+            and r.total_cost_usd <= max(budget, 1.0) * NEAR_BUDGET_FACTOR)
+    return (len(r.reasons), not near, math.inf if r.total_cost_usd is None else r.total_cost_usd, _key(r, workload))
+
+
 def eligible(plan: Plan, workload: Workload) -> bool:
     """False for plans the user may not use (education plans without workload.education)."""
     return workload.education or not plan.fact(PlanField.REQUIRES_EDUCATION)
@@ -681,8 +698,8 @@ def eligible(plan: Plan, workload: Workload) -> bool:
 
 def recommend(catalog: Catalog, workload: Workload, evidence: RunEvidence | None = None) -> list[Recommendation]:
     """Every plan the user may use judged for `workload`: feasible ones first in rank order, then the rest
-    (fewest reasons first). evidence: runs folded by advisor.runs.evidence.build_evidence (None: the catalog
-    alone). Raises UnknownGpuError when workload.reference_gpu is not in the catalog."""
+    (nearest misses first: _miss_key). evidence: runs folded by advisor.runs.evidence.build_evidence (None: the
+    catalog alone). Raises UnknownGpuError when workload.reference_gpu is not in the catalog."""
     book = score_book(catalog, evidence)
     estimate = job_estimate(catalog, workload)
     if estimate is not None and not workload.gpu_memory_gib and estimate.memory_gib:
@@ -697,11 +714,14 @@ def recommend(catalog: Catalog, workload: Workload, evidence: RunEvidence | None
         judged = [_judge(catalog, book, plan, option, workload, ref_score, session, estimate)
                   for option in plan.options]
         feasible = [v for v in judged if not v.reasons]
-        chosen = min(feasible, key=_Verdict.key) if feasible else min(judged, key=lambda v: (len(v.reasons), v.key()))
+        # A plan that fits is represented by its best option; one that does not, by its nearest miss (the fewest
+        # reasons, then the cheapest: the option a user could stretch to).
+        chosen = min(feasible, key=_Verdict.key) if feasible else min(judged, key=lambda v: (
+            len(v.reasons), math.inf if v.context.cost.total_usd is None else v.context.cost.total_usd, v.key()))
         # Caveats and stale facts are looked up once per plan, for the option that represents it.
         best.append(_recommendation(chosen))
     feasible = sorted((r for r in best if r.feasible), key=lambda r: _key(r, workload))
-    rest = sorted((r for r in best if not r.feasible), key=lambda r: (len(r.reasons), _key(r, workload)))
+    rest = sorted((r for r in best if not r.feasible), key=lambda r: _miss_key(r, workload))
     return [replace(r, rank=i + 1) for i, r in enumerate(feasible)] + rest
 
 
@@ -724,7 +744,8 @@ class Verdict:
     faster top is. upgrade / upgrade_speedup: when top is free, the cheapest paid plan that fits and is at least
     UPGRADE_MIN_SPEEDUP times faster, and how many times. value_choice / value_share: when the ranking puts speed
     first and top is paid, the paid plan that fits with the lowest price per point of speed (when it is not top and
-    costs less) and the share of top's speed it gives.
+    costs less) and the share of top's speed it gives. closest: when nothing fits, the plan that misses by the
+    fewest reasons and, among those, costs least (the ranking's first unsuitable plan).
     """
 
     top: Recommendation | None
@@ -744,6 +765,7 @@ class Verdict:
     upgrade_speedup: float | None = None
     value_choice: Recommendation | None = None
     value_share: float | None = None
+    closest: Recommendation | None = None
 
 
 def plan_speed(rec: Recommendation, workload: Workload) -> float:
@@ -756,7 +778,7 @@ def verdict(recs: list[Recommendation], workload: Workload) -> Verdict:
     """The verdict on a ranking made by recommend() for `workload`."""
     feasible = [r for r in recs if r.feasible]
     if not feasible:
-        return Verdict(None, 0, workload.preference)
+        return Verdict(None, 0, workload.preference, closest=recs[0] if recs else None)
     top = feasible[0]
     speed = {r.plan_id: plan_speed(r, workload) for r in feasible}
     cost = {r.plan_id: r.monthly_cost_usd if r.monthly_cost_usd is not None else math.inf for r in feasible}

@@ -58,6 +58,8 @@ def _check_principles(catalog, workload: Workload) -> None:
         assert r.total_cost_usd == pytest.approx(r.monthly_cost_usd * workload.students)
         for requirement in workload.cannot_provide:
             assert not r.plan.fact(requirement.fact), (r.plan_id, requirement)
+            if requirement is Requirement.CARD and r.plan.fact(requirement.fact) is None:
+                assert r.monthly_cost_usd == 0, r.plan_id  # paying takes a card unless the plan says otherwise
         if workload.free_only:
             assert r.monthly_cost_usd == 0
     # Unknown never beats known: a plan resting on an assumption never ranks above one that does not.
@@ -83,6 +85,10 @@ def _check_true_sentences(catalog, workload: Workload, recs) -> None:
     text = verdict_line(catalog, recs, workload)
     if not feasible:
         assert v.top is None and text.startswith("No plan")
+        if recs:
+            closest = min(len(r.reasons) for r in recs)
+            assert v.closest is recs[0] and len(v.closest.reasons) == closest
+            assert v.closest.plan.label in text
         return
     speed = {r.plan_id: plan_speed(r, workload) for r in feasible}
     top = feasible[0]

@@ -143,7 +143,11 @@ def verdict_line(catalog: Catalog, recs: list[Recommendation], workload: Workloa
     comes from recommend.verdict, computed from the ranking itself."""
     v = verdict(recs, workload)
     if v.top is None:
-        return "No plan meets every requirement; the reasons are listed below."
+        if v.closest is None:
+            return "No plan meets every requirement."
+        c = v.closest
+        return (f"No plan meets every requirement. The closest is {_plan_gpu(catalog, c)}: {reasons_text(c)}. "
+                "Every plan's reasons are listed below.")
     top = v.top
     speed = _speed_phrase(top, workload)
     if v.n_feasible == 1:
