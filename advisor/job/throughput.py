@@ -283,6 +283,7 @@ class Speed:
     supported: bool
     basis: str
     points: int = 0
+    calibrated: bool = True  # False where no held-out error speaks for this kind of prediction (bandwidth-bound)
 
 
 @dataclass(eq=False)  # hashed by identity: caches key on the fitted model
@@ -381,7 +382,7 @@ class ThroughputModel:
         if bandwidth_bound:
             return Speed(gpu_id, math.log(gpu.memory_bandwidth_gbps), False, False, True,
                          "token-by-token decoding is bound by memory bandwidth: scaled by the spec sheet's GB/s; "
-                         "no measured decoding point")
+                         "no measured decoding point, so the interval is the widest held-out one", calibrated=False)
         parts = []  # (log speed, residual or None) per family standing in for this one
         for f in FAMILY_PROXY[family]:
             linear = sum(c * v for c, v in zip(self.coef_, design(x, f)))
@@ -404,7 +405,7 @@ class ThroughputModel:
         """p10 and p90 of log(true hours / predicted hours) for a prediction of this kind."""
         if speed.measured:
             return self.pools_["measured"][:2]
-        if speed.extrapolated or speed.log_speed is None:
+        if speed.extrapolated or speed.log_speed is None or not speed.calibrated:
             lo, hi, _ = self.pools_["extrapolated"]
             s_lo, s_hi, _ = self.pools_["spec"]
             return min(lo, s_lo), max(hi, s_hi)
