@@ -17,7 +17,7 @@ import statistics
 
 from advisor import load_catalog
 from advisor.distributions import score_book
-from advisor.job.throughput import ThroughputModel, throughput_model
+from advisor.job.throughput import ThroughputModel, load_measurements, throughput_model
 from advisor.vocab import Metric
 
 
@@ -32,19 +32,54 @@ def summary(errors: list[float]) -> str:
             f"({len(a)} pairs)")
 
 
+def transfer(model: ThroughputModel, book, catalog) -> None:
+    """The Lambda-fitted model on data it never saw: AI Benchmark's per-sub-test times (TensorFlow, small batches,
+    inference too) on six GPUs, every pair of GPUs that ran the same sub-test."""
+    by_test: dict[str, dict[str, list[float]]] = {}
+    kinds = {}
+    for m in load_measurements():
+        if m.series == "ai-benchmark" and m.gpu_id in catalog.gpus:
+            by_test.setdefault(m.model, {}).setdefault(m.gpu_id, []).append(math.log(m.throughput_per_s))
+            kinds[m.model] = (m.family, m.precision)
+    errors, base = [], []
+    for test, gpus in by_test.items():
+        family, precision = kinds[test]
+        logs = {g: sum(v) / len(v) for g, v in gpus.items()}
+        for g in logs:
+            for r in logs:
+                if g == r:
+                    continue
+                speed_g, speed_r = model.speed(g, family, precision), model.speed(r, family, precision)
+                true = logs[g] - logs[r]
+                errors.append(math.exp(true - (speed_g.log_speed - speed_r.log_speed)) - 1)
+                sg, sr = (book.gpu_score(x, Metric.TRAINING).mean for x in (g, r))
+                base.append((sr / sg) * math.exp(true) - 1)
+    print("Transfer: the Lambda-fitted model on AI Benchmark sub-test pairs it never saw (TensorFlow; "
+          f"{len({g for t in by_test.values() for g in t})} GPUs incl. P100 and GTX 1080):")
+    print(f"  job-time model                      {summary(errors)}")
+    print(f"  AI-score ratio (its scores are built from these very sub-tests)  {summary(base)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--by-gpu", action="store_true", help="also print each held-out GPU's figures")
+    parser.add_argument("--series", default="lambda",
+                        help="the series to fit and test on: lambda (the default fit: Lambda's two files), "
+                             "ai-benchmark, or all")
     args = parser.parse_args()
     catalog = load_catalog()
     model = throughput_model(catalog.gpus)
+    if args.series != "lambda":
+        series = ("lambda", "ai-benchmark") if args.series == "all" else (args.series,)
+        model = ThroughputModel(series=series).fit(model.gpus_, load_measurements())
     book = score_book(catalog)
+    print(f"series: {args.series}; series in the fit: {', '.join(sorted({m.series for m, _, _ in model.rows_}))}")
     ys = {}
     for m, _, y in model.rows_:
         ys[(m.group, m.gpu_id)] = y
     unseen = [e for e in model.loo_errors_ if e["pool"] != "measured"]
     print(f"Job-time model: {len(model.fitted_gpus_)} measured GPUs, {len(model.rows_)} (GPU, model, precision) rows "
-          f"from {len({m.source for m in model.measurements_})} Lambda files; "
+          f"from {len({m.source for m in model.measurements_})} published files; "
           f"slopes {[round(c, 3) for c in model.coef_]}")
     print("Error = predicted hours / published hours - 1, on GPU pairs the model never saw (held-out GPU g):")
     print(f"  job-time model, all pairs           {summary([math.exp(e['error']) - 1 for e in unseen])}")
@@ -58,8 +93,8 @@ def main() -> None:
         sg, sr = score(e["gpu"]), score(e["ref"])
         if sg is None or sr is None:
             continue
-        true_ratio = math.exp(ys[((e["source"], e["model"], str(e["precision"])), e["gpu"])]
-                              - ys[((e["source"], e["model"], str(e["precision"])), e["ref"])])  # speed_g / speed_r
+        true_ratio = math.exp(ys[((e["series"], e["model"], str(e["precision"])), e["gpu"])]
+                              - ys[((e["series"], e["model"], str(e["precision"])), e["ref"])])  # speed_g / speed_r
         baseline = (sr / sg) * true_ratio - 1  # predicted hours_g / true hours_g - 1
         same.append(math.exp(e["error"]) - 1)
         base.append(baseline)
@@ -71,6 +106,9 @@ def main() -> None:
     print(f"  AI-score ratio, the same pairs      {summary(base)}")
     print(f"  job-time model, pairs where both AI training scores are measured  {summary(same_measured)}")
     print(f"  AI-score ratio, the same pairs                                    {summary(base_measured)}")
+    for series in sorted({e["series"] for e in unseen}):
+        errors = [math.exp(e["error"]) - 1 for e in unseen if e["series"] == series]
+        print(f"  job-time model, {series:20} {summary(errors)}")
     seen = [math.exp(e["error"]) - 1 for e in model.loo_errors_ if e["pool"] == "measured"]
     print(f"  job-time model, GPU seen but the model left out of its anchor    {summary(seen)}")
 
@@ -91,6 +129,8 @@ def main() -> None:
           f"{covered / total:.1%} of {total} held-out pairs (nominal 80%)")
     for name, (lo, hi, n) in model.pools_.items():
         print(f"  pool {name:12} p10 {math.exp(lo) - 1:+.1%}  p90 {math.exp(hi) - 1:+.1%}  ({n} pairs)")
+    if args.series == "lambda":
+        transfer(model, book, catalog)
     if args.by_gpu:
         for g, errs in sorted(per_gpu.items()):
             print(f"  {g:16} {summary(errs)}")

@@ -27,7 +27,7 @@ from pathlib import Path
 from ..catalog import DATA_DIR, Gpu
 from ..catalog.records import Provenance, TensorSpecs
 from ..errors import CatalogError
-from ..vocab import Confidence, Family, JobPrecision
+from ..vocab import Confidence, Family, JobKind, JobPrecision
 
 MEASUREMENTS_FILE = "job_throughput.csv"
 EXTRA_GPUS_FILE = "job_gpus.csv"
@@ -51,6 +51,10 @@ WIDEN = 1.5
 # Whether the FP32 rows use the TF32 tensor-core peak where the GPU has one. Lambda's NGC containers allow TF32 by
 # default; the leave-one-GPU-out median error with it is lower (README, "Your job on every GPU").
 FP32_USES_TF32 = True
+# The series the model is fitted on. data/job_throughput.csv also holds AI Benchmark's per-sub-test times
+# (TensorFlow 1.14 to 2.18, small batches, six GPUs); fitting on them too made the held-out error worse (median 15.8%
+# to 18.9%, interval coverage 79.8% to 77.1%: `python -m benchmarks.bench_job --series all`), so they stay out.
+FIT_SERIES = ("lambda",)
 
 
 def peak_tflops(gpu: Gpu, precision: JobPrecision, fp32_uses_tf32: bool = FP32_USES_TF32) -> float | None:
@@ -97,8 +101,11 @@ def design(x: tuple[float, ...], family: Family) -> tuple[float, ...]:
 
 @dataclass(frozen=True)
 class Measurement:
-    """One published throughput: samples per second of `model` training on `gpu_id` at `precision`."""
+    """One published throughput: samples per second of `model` (training or inference: `kind`) on `gpu_id` at
+    `precision`. Rows of one series (one suite and software version) with the same model and precision are
+    comparable: their ratios are what the model learns."""
 
+    series: str
     gpu_id: str
     model: str
     family: Family
@@ -106,10 +113,11 @@ class Measurement:
     throughput_per_s: float
     source: str
     as_of: str
+    kind: JobKind = JobKind.TRAINING
 
     @property
     def group(self) -> tuple[str, str, str]:
-        return self.source, self.model, str(self.precision)
+        return self.series, self.model, str(self.precision)
 
 
 def _read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
@@ -144,13 +152,14 @@ def load_measurements(data_dir: Path = DATA_DIR) -> tuple[Measurement, ...]:
             continue
         try:
             family, precision = Family(row["family"].strip()), JobPrecision(row["precision"].strip())
+            kind = JobKind(row["kind"].strip())
         except ValueError as exc:
             raise CatalogError(f"{name}, line {line}: {exc}") from None
         if not (row.get("source") or "").strip() or not (row.get("as_of") or "").strip():
             raise CatalogError(f"{name}, line {line}: every row needs a source and an as_of date")
-        out.append(Measurement(row["gpu_id"].strip(), row["model"].strip(), family, precision,
-                               _number(name, line, row, "throughput_per_s"), row["source"].strip(),
-                               row["as_of"].strip()))
+        out.append(Measurement(row["series"].strip(), row["gpu_id"].strip(), row["model"].strip(), family,
+                               precision, _number(name, line, row, "throughput_per_s"), row["source"].strip(),
+                               row["as_of"].strip(), kind))
     return tuple(out)
 
 
@@ -274,6 +283,7 @@ class Speed:
     supported: bool
     basis: str
     points: int = 0
+    calibrated: bool = True  # False where no held-out error speaks for this kind of prediction (bandwidth-bound)
 
 
 @dataclass(eq=False)  # hashed by identity: caches key on the fitted model
@@ -282,12 +292,14 @@ class ThroughputModel:
     parameters, fit returns self, learned attributes end in _ (coef_, loo_errors_, pools_)."""
 
     alpha: float = RIDGE_ALPHA
+    series: tuple[str, ...] = FIT_SERIES
     gpus_: dict[str, Gpu] = field(default_factory=dict)
     measurements_: tuple[Measurement, ...] = ()
 
     def fit(self, gpus: dict[str, Gpu], measurements: tuple[Measurement, ...]) -> ThroughputModel:
         self.gpus_ = dict(gpus)
-        self.measurements_ = tuple(m for m in measurements if m.gpu_id in gpus and m.precision in MEASURED_PRECISIONS)
+        self.measurements_ = tuple(m for m in measurements if m.gpu_id in gpus and m.precision in MEASURED_PRECISIONS
+                                   and m.series.startswith(self.series))
         # Several rows of one GPU in one group (Lambda's four H100 SXM5 vendors) count once: their mean log.
         merged: dict[tuple, list[Measurement]] = {}
         for m in self.measurements_:
@@ -330,14 +342,14 @@ class ThroughputModel:
                     true = y_g - y_r
                     # hours_g = hours_r * speed_r / speed_g: log(pred hours / true hours) = true - pred
                     out.append({"gpu": g, "ref": r, "model": m.model, "family": m.family, "precision": m.precision,
-                                "source": m.source, "pool": "extrapolated" if outside else "spec",
+                                "series": m.series, "pool": "extrapolated" if outside else "spec",
                                 "error": true - pred})
                     if res_g_full is not None:
                         full_slope = sum(c * (a - b) for c, a, b in zip(self.coef_, x_g, x_r))
                         res_r_full = _residual(self.fit_, r, m.family, m.precision, leave_out_model=m.model)
                         pred_m = full_slope + res_g_full[0] - (res_r_full[0] if res_r_full else 0.0)
                         out.append({"gpu": g, "ref": r, "model": m.model, "family": m.family,
-                                    "precision": m.precision, "source": m.source, "pool": "measured",
+                                    "precision": m.precision, "series": m.series, "pool": "measured",
                                     "error": true - pred_m})
         return out
 
@@ -370,7 +382,7 @@ class ThroughputModel:
         if bandwidth_bound:
             return Speed(gpu_id, math.log(gpu.memory_bandwidth_gbps), False, False, True,
                          "token-by-token decoding is bound by memory bandwidth: scaled by the spec sheet's GB/s; "
-                         "no measured decoding point")
+                         "no measured decoding point, so the interval is the widest held-out one", calibrated=False)
         parts = []  # (log speed, residual or None) per family standing in for this one
         for f in FAMILY_PROXY[family]:
             linear = sum(c * v for c, v in zip(self.coef_, design(x, f)))
@@ -393,7 +405,7 @@ class ThroughputModel:
         """p10 and p90 of log(true hours / predicted hours) for a prediction of this kind."""
         if speed.measured:
             return self.pools_["measured"][:2]
-        if speed.extrapolated or speed.log_speed is None:
+        if speed.extrapolated or speed.log_speed is None or not speed.calibrated:
             lo, hi, _ = self.pools_["extrapolated"]
             s_lo, s_hi, _ = self.pools_["spec"]
             return min(lo, s_lo), max(hi, s_hi)
