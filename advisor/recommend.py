@@ -671,8 +671,12 @@ def job_estimate(catalog: Catalog, workload: Workload):
     """advisor.job.estimate_job for the workload's job (None without one). Raises UnknownModelError,
     UnknownGpuError or InvalidWorkloadError for a job that cannot be timed."""
     job = workload_job(workload)
-    if job is None:
-        return None
+    return None if job is None else _job_estimate_cached(catalog, job)
+
+
+@lru_cache(maxsize=256)
+def _job_estimate_cached(catalog: Catalog, job):
+    """One estimate per catalog and job (both frozen): the chat and the API ask again for the same job."""
     from .job import estimate_job
 
     return estimate_job(catalog, job)
