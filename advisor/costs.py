@@ -138,6 +138,47 @@ def _hourly_lines(catalog: Catalog, plan: Plan, option: GpuOption, hours: float)
     return lines, ""
 
 
+class HourlyPrice(NamedTuple):
+    """An hourly plan option's price in parts that do not depend on the workload (USD): `fixed` a month (the plan's
+    subscription, storage billed apart, subscriptions the GPU needs), `per_hour` (the machine's GPUs), `beside_gpu`
+    per hour (CPU and memory billed apart), and the `credit` a month that covers the hourly parts."""
+
+    fixed: float
+    per_hour: float
+    beside_gpu: float
+    credit: float
+
+    def total_usd(self, hours: float) -> float:
+        """What `hours` GPU hours cost in a month: the same total as monthly_cost (a test holds them equal)."""
+        hourly = hours * self.per_hour + hours * self.beside_gpu
+        return max(0.0, self.fixed + hourly - min(self.credit, hourly))
+
+
+def hourly_price(catalog: Catalog, plan: Plan, option: GpuOption) -> HourlyPrice | None:
+    """The option's price in parts, for ranking many offers quickly; None when the plan is not billed by the hour,
+    a GPU has no on-demand hourly rate, or a subscription it needs is not in the catalog."""
+    return _hourly_price(catalog, plan.plan_id, option)
+
+
+@lru_cache(maxsize=100_000)
+def _hourly_price(catalog: Catalog, plan_id: str, option: GpuOption) -> HourlyPrice | None:
+    plan = catalog.plans[plan_id]
+    if plan.price_model is not PriceModel.HOURLY:
+        return None
+    rates, _ = option_rates(catalog, plan, option, RateUnit.USD_PER_HOUR)
+    if rates is None:
+        return None
+    fixed = plan.monthly_price_usd + float(plan.fact(PlanField.STORAGE_USD_PER_MONTH) or 0.0)
+    for plan_id in sorted({r.requires_plan for r in rates if r.requires_plan}):
+        needed = catalog.plans.get(plan_id)
+        if needed is None:
+            return None
+        fixed += needed.monthly_price_usd
+    per_hour = sum(share * r.rate for (_, share), r in zip(option.shares, rates)) * option.gpu_count
+    return HourlyPrice(fixed, per_hour, float(plan.fact(PlanField.CPU_MEMORY_USD_PER_HOUR) or 0.0),
+                       float(plan.fact(PlanField.MONTHLY_CREDIT_USD, 0.0)))
+
+
 def monthly_cost(catalog: Catalog, plan: Plan, option: GpuOption, workload: Workload) -> Cost:
     """What `workload` costs per month on this plan option (USD)."""
     hours = workload.gpu_hours_per_month

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from .catalog import Catalog, GpuOption, Observation, Plan, Provenance
-from .costs import Cost, monthly_cost
+from .costs import Cost, HourlyPrice, hourly_price, monthly_cost
 from .distributions import ScoreBook, ScoreSummary, score_book
 from .vocab import (
     HOURS_PER_MONTH,
@@ -129,7 +129,7 @@ def _mixture_quantile(parts: list[tuple[float, float, float]], q: float) -> floa
                         else float(t >= m)) for w, m, s in parts)
     lo = math.log(min(m for _, m, _ in parts)) - 10
     hi = math.log(max(m for _, m, _ in parts)) + 10
-    for _ in range(80):
+    for _ in range(50):  # 20 log-units halved 50 times: far below a minute
         mid = (lo + hi) / 2
         if cdf(math.exp(mid)) < q:
             lo = mid
@@ -160,8 +160,12 @@ def job_on_option(catalog: Catalog, plan: Plan, option: GpuOption, workload: Wor
         return JobOnPlan(math.inf, math.inf, math.inf, 0, None, "; ".join(bases), False)
     total = sum(w for w, _, _ in parts)
     parts = [(w / total, m, sd) for w, m, sd in parts]
-    hours = _mixture_quantile(parts, 0.5)
-    low, high = _mixture_quantile(parts, 0.1), _mixture_quantile(parts, 0.9)
+    if len({(m, sd) for _, m, sd in parts}) == 1:  # one GPU (or one GPU model): its own median and p10-p90
+        _, hours, sigma = parts[0]
+        low, high = hours * math.exp(-_Z90 * sigma), hours * math.exp(_Z90 * sigma)
+    else:
+        hours = _mixture_quantile(parts, 0.5)
+        low, high = _mixture_quantile(parts, 0.1), _mixture_quantile(parts, 0.9)
     sessions = max(1, math.ceil(high / session.hours)) if session.hours else 1
     run = replace(workload, gpu_hours_per_month=min(hours, HOURS_PER_MONTH * 64))
     cost = monthly_cost(catalog, plan, option, run)
@@ -348,6 +352,9 @@ def check_availability(c: _Context) -> Iterator[Reason]:
     elif seen.availability is Availability.SCARCE and c.workload.predictability is Predictability.REQUIRE:
         yield Reason(ReasonCode.SCARCE, f"its GPUs are often unavailable {when}; you need a dependable plan")
 
+
+# The checks whose answer is the same for every option of a plan: run once per plan.
+PLAN_CHECKS = frozenset({"check_session", "check_concurrency", "check_needs", "check_access"})
 
 CHECKS: tuple[Callable[[_Context], Iterator[Reason]], ...] = (
     check_availability, check_multi_gpu, check_memory, check_session, check_concurrency, check_quota,
@@ -606,7 +613,9 @@ class _Verdict(NamedTuple):
 
 
 def _judge(catalog: Catalog, book: ScoreBook, plan: Plan, option: GpuOption, workload: Workload,
-           ref_score: float | None, session: SessionLimit, estimate=None) -> _Verdict:
+           ref_score: float | None, session: SessionLimit, estimate=None, plan_reasons: dict | None = None,
+           nice_met: int | None = None) -> _Verdict:
+    """One option judged. plan_reasons: the plan-level checks' reasons (PLAN_CHECKS), when already known."""
     score = book.option_score(plan, option, workload.metric, workload.multi_gpu)
     ref_hours = None
     if ref_score is not None and score is not None and score.mean > 0:
@@ -621,9 +630,15 @@ def _judge(catalog: Catalog, book: ScoreBook, plan: Plan, option: GpuOption, wor
                  memory, ref_hours, session, job)
     ranked_on = rank_score(score, workload.predictability)
     risks = access_risks(c)
-    return _Verdict(c, tuple(r for check in CHECKS for r in check(c)), ranked_on,
-                    usd_per_1k_score(c.cost.total_usd, ranked_on),
-                    sum(1 for need in workload.nice_to_have if plan.fact(need.fact)), ranking_tier(c, risks), risks)
+    if plan_reasons is None:
+        reasons = tuple(r for check in CHECKS for r in check(c))
+    else:
+        reasons = tuple(r for check in CHECKS for r in (plan_reasons[check.__name__] if check.__name__ in plan_reasons
+                                                        else check(c)))
+    if nice_met is None:
+        nice_met = sum(1 for need in workload.nice_to_have if plan.fact(need.fact))
+    return _Verdict(c, reasons, ranked_on, usd_per_1k_score(c.cost.total_usd, ranked_on), nice_met,
+                    ranking_tier(c, risks), risks)
 
 
 def _recommendation(v: _Verdict) -> Recommendation:
@@ -640,13 +655,111 @@ def _recommendation(v: _Verdict) -> Recommendation:
                          reference_job_sessions=sessions, memory_probability=c.memory_probability,
                          nice_to_have_met=v.nice_met, stale_facts=(), session=c.session, tier=v.tier,
                          risks=v.risks, students=c.workload.students, job=c.job)
-    return replace(rec, stale_facts=_stale_facts(c.catalog, rec, c.workload))
+    # Filled in on the fresh, unshared object (a dataclasses.replace would build every field again, for each plan of
+    # every ranking).
+    object.__setattr__(rec, "stale_facts", _stale_facts(c.catalog, rec, c.workload))
+    return rec
 
 
 def _key(r: Recommendation, workload: Workload):
     speed, value = speed_and_value(rank_score(r.score, workload.predictability), r.usd_per_1k_score, r.job)
     return order_key(workload.preference, r.tier, value, r.needs_card, r.risks, r.nice_to_have_met, speed,
                      r.monthly_cost_usd, len(r.caveats), r.plan_id)
+
+
+# A plan with more options than this (a marketplace's offers) is prescreened: each option's option-level checks and
+# ranking key are computed from its price parts (costs.hourly_price) and cached scores, and only the option that
+# would represent the plan is judged in full. The plan-level checks (session, notebooks, needs, requirements, access)
+# are the same for every option of a plan, so the choice is the one full judging would make (a test holds them equal).
+FAST_PATH_MIN_OPTIONS = 2
+
+
+class _Offer(NamedTuple):
+    """What the prescreen needs of one option, none of it depending on the workload: its price parts, availability,
+    GPUs per machine, and for an option of one GPU model its id and the memory a program sees on it (GiB)."""
+
+    option: GpuOption
+    price: HourlyPrice | None
+    availability: Availability | None
+    gpu_count: int
+    gpu_id: str | None
+    usable_gib: float | None
+
+
+@lru_cache(maxsize=4096)
+def _offers(catalog: Catalog, plan_id: str) -> tuple[_Offer, ...]:
+    """The plan's options as offers, once per catalog (work that depends only on the catalog)."""
+    plan = catalog.plans[plan_id]
+    out = []
+    for option in plan.options:
+        seen = catalog.availability(plan, option)
+        single = len({g for g, _ in option.shares}) == 1
+        gpu_id = option.shares[0][0] if single else None
+        out.append(_Offer(option, hourly_price(catalog, plan, option), None if seen is None else seen.availability,
+                          option.gpu_count, gpu_id, catalog.gpus[gpu_id].usable_memory_gib if single else None))
+    return tuple(out)
+
+
+def _prescreened(catalog: Catalog, book: ScoreBook, plan: Plan, workload: Workload,
+                 session: SessionLimit, estimate=None) -> tuple[GpuOption, ...]:
+    """The options of a many-option hourly plan that full judging would choose from (all options when the plan is
+    not billed by the hour, or when a job meets a lottery of GPUs)."""
+    offers = _offers(catalog, plan.plan_id)
+    if any(o.price is None or (estimate is not None and o.gpu_id is None) for o in offers):
+        return plan.options
+    hours, budget, students = workload.gpu_hours_per_month, workload.budget_usd_per_month, workload.students
+    budget_limit = math.inf if budget is None else budget + 1e-9
+    need_gib, spread, multi = workload.gpu_memory_gib, workload.memory_spread, workload.multi_gpu
+    require = workload.predictability is Predictability.REQUIRE
+    prefer = workload.predictability is Predictability.PREFER
+    dependable = workload.predictability is not Predictability.ANY or students > 1
+    dynamic = int(bool(plan.fact(PlanField.DYNAMIC_USAGE_LIMITS)))
+    needs_card = bool(plan.fact(PlanField.REQUIRES_CARD))
+    nice = sum(1 for need in workload.nice_to_have if plan.fact(need.fact))
+    base_tier = 0 if session.known else 1
+    preference, metric, plan_id, free_only = workload.preference, workload.metric, plan.plan_id, workload.free_only
+    predictions = None if estimate is None else estimate.predictions
+    max_hours = HOURS_PER_MONTH * 64
+    best = best_miss = None
+    for offer in offers:
+        option = offer.option
+        job_hours = None
+        if predictions is not None:
+            t = predictions.get(offer.gpu_id)
+            if t is None:
+                return plan.options
+            job_hours = None if t.hours is None else t.hours / (offer.gpu_count if multi else 1)
+        cost = offer.price.total_usd(hours if job_hours is None else min(job_hours, max_hours))
+        score = book.option_score(plan, option, metric, multi)
+        scarce = offer.availability is Availability.SCARCE
+        misses = (offer.availability is Availability.UNAVAILABLE) + (multi and offer.gpu_count < 2) \
+            + (free_only and cost != 0) + (cost * students > budget_limit) \
+            + (score is None or (require and score.cv > REQUIRED_MAX_CV)) + (scarce and require) \
+            + (predictions is not None and job_hours is None)
+        if need_gib > 0:
+            if offer.usable_gib is not None:
+                fits = offer.usable_gib * (offer.gpu_count if spread else 1) >= need_gib - 1e-9
+            else:
+                fits = book.memory_probability(option, need_gib, spread, plan) >= MEMORY_MIN_PROBABILITY
+            misses += not fits
+        risks = scarce + dynamic
+        tier = base_tier + (risks > 0 and (cost > 0 or dependable))
+        ranked_on = None if score is None else (score.p10 if prefer else score.mean)
+        if job_hours is not None and job_hours > 0:
+            speed, value = 1000 / job_hours, cost
+        else:
+            speed, value = ranked_on, usd_per_1k_score(cost, ranked_on)
+        key = order_key(preference, tier, value, needs_card, risks, nice, speed, cost, 0, plan_id)
+        if misses == 0 and (best is None or key < best[0]):
+            best = (key, option)
+        miss = (misses, cost, key)
+        if best_miss is None or miss < best_miss[0]:
+            best_miss = (miss, option)
+    # The best option that passes every option-level check; and the nearest miss, which represents the plan when a
+    # plan-level check fails them all.
+    if best is None or best[1] is best_miss[1]:
+        return (best_miss[1],)
+    return best[1], best_miss[1]
 
 
 def workload_job(workload: Workload):
@@ -715,8 +828,14 @@ def recommend(catalog: Catalog, workload: Workload, evidence: RunEvidence | None
         if not eligible(plan, workload):
             continue
         session = session_limit(catalog, plan)
-        judged = [_judge(catalog, book, plan, option, workload, ref_score, session, estimate)
-                  for option in plan.options]
+        options = plan.options
+        if len(options) > FAST_PATH_MIN_OPTIONS:
+            options = _prescreened(catalog, book, plan, workload, session, estimate)
+        first = _judge(catalog, book, plan, options[0], workload, ref_score, session, estimate)
+        plan_reasons = {check.__name__: tuple(check(first.context)) for check in CHECKS
+                        if check.__name__ in PLAN_CHECKS}
+        judged = [first] + [_judge(catalog, book, plan, option, workload, ref_score, session, estimate, plan_reasons,
+                                   first.nice_met) for option in options[1:]]
         feasible = [v for v in judged if not v.reasons]
         # A plan that fits is represented by its best option; one that does not, by its nearest miss (the fewest
         # reasons, then the cheapest: the option a user could stretch to).
@@ -726,7 +845,9 @@ def recommend(catalog: Catalog, workload: Workload, evidence: RunEvidence | None
         best.append(_recommendation(chosen))
     feasible = sorted((r for r in best if r.feasible), key=lambda r: _key(r, workload))
     rest = sorted((r for r in best if not r.feasible), key=lambda r: _miss_key(r, workload))
-    return [replace(r, rank=i + 1) for i, r in enumerate(feasible)] + rest
+    for i, r in enumerate(feasible):
+        object.__setattr__(r, "rank", i + 1)  # fresh objects made by this call: not yet seen by anyone
+    return feasible + rest
 
 
 # An upgrade is worth naming beside a free plan when it is at least this many times faster.

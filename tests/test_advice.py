@@ -142,3 +142,35 @@ def test_a_larger_budget_never_fits_fewer_plans(today_world, workload, more):
     after = {r.plan_id for r in recommend(today_world, replace(workload, budget_usd_per_month=workload
                                                                  .budget_usd_per_month + more)) if r.feasible}
     assert before <= after
+
+
+jobs = st.one_of(st.just({}), st.fixed_dictionaries({
+    "reference_gpu": st.sampled_from(["t4", "a100-40gb", "rtx4090"]), "reference_hours": st.sampled_from([0.5, 3, 40]),
+    "precision": st.sampled_from([None, "fp16", "bf16"])}))
+
+
+@PROPERTY
+@given(workload=workloads, job=jobs)
+def test_prescreening_a_plan_with_many_options_chooses_what_full_judging_chooses(today_world, workload, job):
+    # The fast path for marketplaces (recommend.FAST_PATH_MIN_OPTIONS) must not change a single verdict: here every
+    # hourly plan with more than one option takes it, and the ranking is compared with full judging.
+    import sys
+    from dataclasses import replace
+    from unittest import mock
+
+    from advisor.errors import InvalidWorkloadError
+
+    rec_module = sys.modules["advisor.recommend"]  # the package exports the function under the module's name
+    workload = replace(workload, **job)
+    try:
+        rec_module.job_estimate(today_world, workload)
+    except InvalidWorkloadError:
+        return  # a precision the reference GPU cannot run: refused before any ranking
+
+    with mock.patch.object(rec_module, "FAST_PATH_MIN_OPTIONS", 1):
+        fast = recommend(today_world, workload)
+    with mock.patch.object(rec_module, "FAST_PATH_MIN_OPTIONS", 10 ** 9):
+        full = recommend(today_world, workload)
+    shown = lambda recs: [(r.plan_id, r.option.option, r.rank, r.feasible, r.monthly_cost_usd,  # noqa: E731
+                           tuple(x.code for x in r.reasons)) for r in recs]
+    assert shown(fast) == shown(full)

@@ -90,3 +90,20 @@ def test_more_gpu_hours_never_cost_less(tiny_world, a, b):
             c_low = monthly_cost(tiny_world, plan, option, Workload(gpu_hours_per_month=low)).total_usd
             c_high = monthly_cost(tiny_world, plan, option, Workload(gpu_hours_per_month=high)).total_usd
             assert c_high >= c_low - 1e-9, (plan.plan_id, option.option)
+
+
+def test_hourly_price_parts_total_what_monthly_cost_totals(today_world):
+    # The fast path that ranks many offers prices an hourly option from its parts; it must agree with the full bill.
+    from advisor.costs import hourly_price
+
+    checked = 0
+    for plan in today_world.plans.values():
+        for option in plan.options:
+            price = hourly_price(today_world, plan, option)
+            if price is None:
+                continue
+            for hours in (0, 1, 7.5, 20, 100, 730):
+                full = monthly_cost(today_world, plan, option, Workload(gpu_hours_per_month=hours)).total_usd
+                assert price.total_usd(hours) == pytest.approx(full), (plan.plan_id, option.option, hours)
+                checked += 1
+    assert checked > 100
