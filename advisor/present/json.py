@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..catalog import Catalog, Gpu, GpuOption, Plan, Provenance
 from ..costs import Cost
 from ..distributions import ScoreSummary, score_book
-from ..recommend import Recommendation, Verdict, verdict
+from ..recommend import Recommendation, Verdict, job_estimate, verdict
 from ..vocab import Metric
 from ..workload import Workload
 from .labels import gpu_text, verdict_line, why_text
@@ -81,7 +81,7 @@ def recommendation_json(catalog: Catalog, rec: Recommendation, workload: Workloa
         "monthly_cost_usd": _round(rec.monthly_cost_usd, 2), "cost_breakdown": cost_json(rec.cost),
         "students": rec.students, "total_cost_usd": _round(rec.total_cost_usd, 2), "needs_card": rec.needs_card,
         "session_limit": {"hours": rec.session.hours, "known": rec.session.known, "basis": rec.session.basis},
-        "tier": rec.tier, "access_risks": rec.risks,
+        "tier": rec.tier, "access_risks": rec.risks, "job": job_json(rec.job),
         "score": score_json(rec.score), "usd_per_1k_score": _round(rec.usd_per_1k_score, 4),
         "reference_job_hours": _round(rec.reference_job_hours, 2),
         "reference_job_sessions": rec.reference_job_sessions,
@@ -91,6 +91,15 @@ def recommendation_json(catalog: Catalog, rec: Recommendation, workload: Workloa
                         for f in rec.stale_facts],
         "sources": rec.plan.sources(),
     }
+
+
+def job_json(job) -> dict | None:
+    """The user's job on a plan: hours to finish (median, p10, p90), sessions, money to finish, basis."""
+    if job is None:
+        return None
+    return {"hours": _round(job.hours, 3) if job.supported else None, "low": _round(job.low, 3) if job.supported
+            else None, "high": _round(job.high, 3) if job.supported else None, "sessions": job.sessions,
+            "cost_usd": _round(job.cost_usd, 2), "supported": job.supported, "basis": job.basis}
 
 
 def verdict_json(v: Verdict) -> dict:
@@ -104,9 +113,18 @@ def verdict_json(v: Verdict) -> dict:
             "upgrade_speedup": _round(v.upgrade_speedup, 2)}
 
 
+def job_summary_json(catalog: Catalog, workload: Workload) -> dict | None:
+    """What was derived from the job the workload describes: the sentence and the GPU memory it needs."""
+    estimate = job_estimate(catalog, workload)
+    if estimate is None:
+        return None
+    return {"derived": estimate.derived, "memory_gib": estimate.memory_gib,
+            "memory_breakdown": dict(estimate.memory_breakdown)}
+
+
 def recommend_json(catalog: Catalog, workload: Workload, recs: list[Recommendation]) -> dict:
     n_feasible = sum(r.feasible for r in recs)
     return {"as_of": catalog.as_of.isoformat(), "workload": workload.to_dict(),
             "preference": str(workload.preference), "verdict": verdict_line(catalog, recs, workload),
-            "claims": verdict_json(verdict(recs, workload)),
+            "claims": verdict_json(verdict(recs, workload)), "job": job_summary_json(catalog, workload),
             "recommendations": [recommendation_json(catalog, r, workload, n_feasible) for r in recs]}

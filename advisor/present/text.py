@@ -9,11 +9,13 @@ from ..distributions import score_book
 from ..recommend import Recommendation
 from ..vocab import STALE_AFTER_DAYS, Metric
 from ..workload import Workload
+from .json import job_summary_json
 from .labels import (
     ESTIMATE_MARK,
     STALE_MARK,
     basis_text,
     gpu_text,
+    hours_text,
     money,
     price_text,
     progress_fraction,
@@ -22,6 +24,7 @@ from .labels import (
     run_parts,
     score_text,
     unsuitable_lines,
+    verdict_line,
     why_text,
 )
 
@@ -56,6 +59,13 @@ def plans_table(catalog: Catalog) -> str:
     return header + format_table(["plan", "price", "GPU", "AI score", "basis", "session", "availability"], rows)
 
 
+def _job_cell(r: Recommendation) -> str:
+    """'3.2 h (2.1-4.8, 1)' for the job's hours on a plan, '-' without a job."""
+    if r.job is not None and r.job.supported:
+        return f"{hours_text(r.job.hours)} ({hours_text(r.job.low)}-{hours_text(r.job.high)}, {r.job.sessions})"
+    return "-" if r.reference_job_hours is None else f"{r.reference_job_hours:.1f} h"
+
+
 def recommend_table(catalog: Catalog, workload: Workload, recs: list[Recommendation]) -> str:
     metric = workload.metric.label
     feasible = [r for r in recs if r.feasible]
@@ -66,11 +76,18 @@ def recommend_table(catalog: Catalog, workload: Workload, recs: list[Recommendat
             gpu = gpu_text(catalog, r.option, short=True)
         rows.append([f"{r.rank}{STALE_MARK if r.stale_facts else ''}", r.plan_id, gpu, money(r.monthly_cost_usd),
                      score_text(r.score), "-" if r.usd_per_1k_score is None else f"${r.usd_per_1k_score:.3f}",
-                     "-" if r.reference_job_hours is None else f"{r.reference_job_hours:.1f} h"])
-    out = [f"Recommendations as of {catalog.as_of.isoformat()} for {workload.kind} work, "
-           f"{workload.gpu_hours_per_month:g} GPU h/month ({metric}: mean ± sd; ~ marks an estimate)", ""]
+                     _job_cell(r)])
+    job = job_summary_json(catalog, workload)
+    hours = "your job priced to finish" if job else f"{workload.gpu_hours_per_month:g} GPU h/month"
+    out = [f"Recommendations as of {catalog.as_of.isoformat()} for {workload.kind} work, {hours} ({metric}: mean ± "
+           "sd; ~ marks an estimate)", ""]
+    if job:
+        out += [f"Your job: {job['derived']}", ""]
+    out += [verdict_line(catalog, recs, workload), ""]
     if rows:
-        out.append(format_table(["#", "plan", "GPU", "$/month", metric, "$/1k score", "ref. job"], rows))
+        cost_head = "$ to finish" if job else "$/month"
+        out.append(format_table(["#", "plan", "GPU", cost_head, metric, "$/1k score", "your job (p10-p90, sessions)"],
+                                rows))
         out += ["", "Why:"]
         for r in feasible:
             out.append(f"  {r.rank}. {r.plan_id}: {why_text(catalog, r, workload, len(feasible))}")
