@@ -98,15 +98,18 @@ def main() -> None:
                              "ai-benchmark, or all")
     parser.add_argument("--shape", default=SHAPE, choices=sorted(SHAPES),
                         help=f"the shape of relative speed across GPUs (default {SHAPE})")
+    parser.add_argument("--seen-workload", action="store_true",
+                        help="calibrate and score with the workload seen on the other GPUs (the first protocol)")
     parser.add_argument("--shrink", default=SHRINK, choices=SHRINK_KINDS,
                         help=f"how a GPU's anchor is shrunk towards its spec sheet (default {SHRINK})")
     args = parser.parse_args()
     catalog = load_catalog()
     model = throughput_model(catalog.gpus)
-    if args.series != "lambda" or args.shape != SHAPE or args.shrink != SHRINK:
+    if args.series != "lambda" or args.shape != SHAPE or args.shrink != SHRINK or args.seen_workload:
         series = ("lambda", "ai-benchmark") if args.series == "all" else ("lambda",) if args.series == "lambda" \
             else (args.series,)
-        model = ThroughputModel(shape=args.shape, series=series, shrink=args.shrink).fit(model.gpus_,
+        model = ThroughputModel(shape=args.shape, series=series, shrink=args.shrink,
+                                new_workload=not args.seen_workload).fit(model.gpus_,
                                                                                           load_measurements())
     book = score_book(catalog)
     print(f"series: {args.series}; series in the fit: {', '.join(sorted({m.series for m, _ in model.rows_}))}; "
@@ -118,11 +121,14 @@ def main() -> None:
     unseen = [e for e in model.loo_errors_ if e["pool"] != "measured"]
     print(f"Job-time model: {len(model.fitted_gpus_)} measured GPUs, {len(model.rows_)} (GPU, model, precision) rows "
           f"from {len({m.source for m in model.measurements_})} published files; {model.shape_.describe()}")
-    print("Error = predicted hours / published hours - 1, on GPU pairs the model never saw (held-out GPU g):")
+    print("Error = predicted hours / published hours - 1, on GPU pairs the model never saw (held-out GPU g; "
+          + ("the workload left out of every fit too" if model.new_workload else "the workload seen on other GPUs")
+          + "):")
     print(f"  job-time model, all pairs           {summary([math.exp(e['error']) - 1 for e in unseen])}")
-    double = [e for e in model._loo_errors(leave_model_out=True) if e["pool"] != "measured"]
-    print(f"  job-time model, all pairs, the model (workload) left out of the fit too  "
-          f"{summary([math.exp(e['error']) - 1 for e in double])}")
+    other = model._loo_errors(leave_model_out=not model.new_workload)
+    double = [e for e in other if e["pool"] != "measured"]
+    print(f"  job-time model, all pairs, the workload {'seen on other GPUs' if model.new_workload else 'left out too'}"
+          f"  {summary([math.exp(e['error']) - 1 for e in double])}")
 
     def score(gpu_id):
         s = book.gpu_score(gpu_id, Metric.TRAINING) if gpu_id in catalog.gpus else None
@@ -153,16 +159,19 @@ def main() -> None:
         errors = [math.exp(e["error"]) - 1 for e in unseen if e["family"].value == family]
         print(f"  job-time model, {family:20} {summary(errors)}")
     seen = [math.exp(e["error"]) - 1 for e in model.loo_errors_ if e["pool"] == "measured"]
-    print(f"  job-time model, GPU seen but the model left out of its anchor    {summary(seen)}")
+    print(f"  job-time model, GPU seen, the workload left out of its anchor{' and the fit' * model.new_workload}"
+          f"  {summary(seen)}")
 
     share, total, by_family = coverage(model, unseen)
     print(f"p10-p90 interval (nested: each GPU's interval from the other GPUs' errors) covers "
           f"{share:.1%} of {total} held-out pairs (nominal 80%); by family: "
           + ", ".join(f"{f} {c / n:.1%}" for f, (c, n) in sorted(by_family.items())))
     share, total, _ = coverage(model, double)
-    print(f"  the same intervals on the pairs whose model was left out of the fit too: {share:.1%} of {total}")
+    protocol = "workload seen on other GPUs" if model.new_workload else "workload left out too"
+    print(f"  the same intervals on the pairs of the other protocol ({protocol}): {share:.1%} of {total}")
     share, total, _ = coverage(model, [e for e in model.loo_errors_ if e["pool"] == "measured"])
-    print(f"  the measured-GPU intervals on GPU-seen, model-left-out pairs: {share:.1%} of {total}")
+    print(f"  the measured-GPU intervals (nested likewise) on GPU-seen, workload-left-out pairs: "
+          f"{share:.1%} of {total}")
     for (name, family), (lo, hi, n) in model.pools_.items():
         label = f"{name}/{family.value if family else 'all'}"
         print(f"  pool {label:24} p10 {math.exp(lo) - 1:+.1%}  p90 {math.exp(hi) - 1:+.1%}  ({n} pairs)")
