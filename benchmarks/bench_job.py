@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import statistics
 
 from advisor import load_catalog
@@ -129,6 +130,15 @@ def main() -> None:
     double = [e for e in other if e["pool"] != "measured"]
     print(f"  job-time model, all pairs, the workload {'seen on other GPUs' if model.new_workload else 'left out too'}"
           f"  {summary([math.exp(e['error']) - 1 for e in double])}")
+
+    if model.new_workload:
+        # Stress: a workload unlike any measured one: BERT base leaves with BERT large, Transformer-XL base with large.
+        kin = [e for e in model._loo_errors(True, kin=lambda name: re.sub(r"_?(base|large)", "", name))
+               if e["pool"] != "measured"]
+        print(f"  job-time model, all pairs, its size sibling left out too (BERT, Transformer-XL)  "
+              f"{summary([math.exp(e['error']) - 1 for e in kin])}")
+        share, total, _ = coverage(model, kin)
+        print(f"    their p10-p90 coverage (the intervals as calibrated): {share:.1%} of {total}")
 
     def score(gpu_id):
         s = book.gpu_score(gpu_id, Metric.TRAINING) if gpu_id in catalog.gpus else None

@@ -191,6 +191,19 @@ def test_reference_job_on_every_gpu(catalog):
     assert est.predictions["k80"].extrapolated
 
 
+def test_spec_sheet_reference_takes_its_own_flipped_interval(catalog):
+    # The held-out pools are errors of one GPU predicted from its spec sheet against an anchored one. With the T4
+    # (no Lambda row) as the reference, an anchored target's error is the T4's error with the sign turned: a T4
+    # predicted too fast makes the H100's hours too long. So the H100's p10-p90 is the T4's, flipped, not a sum.
+    model = throughput_model(catalog.gpus)
+    lo, hi = model.interval(model.speed("t4", Family.CNN, JobPrecision.FP16))
+    est = estimate_job(catalog, Job(reference_gpu="t4", reference_hours=3, family="cnn", precision="fp16"))
+    h100 = est.predictions["h100"]
+    assert h100.measured
+    assert h100.low == pytest.approx(h100.hours * math.exp(-hi))
+    assert h100.high == pytest.approx(h100.hours * math.exp(-lo))
+
+
 def test_unsupported_precision_is_marked(catalog):
     est = estimate_job(catalog, Job(model="llama 3 8b", method="qlora", samples=1000, precision="bf16"))
     assert not est.predictions["t4"].supported and est.predictions["t4"].hours is None

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -485,14 +486,17 @@ class ThroughputModel:
         self.pools_ = self._pools(self.loo_errors_)
         return self
 
-    def _loo_errors(self, leave_model_out: bool = CALIBRATE_NEW_WORKLOAD) -> list[dict]:
+    def _loo_errors(self, leave_model_out: bool = CALIBRATE_NEW_WORKLOAD,
+                    kin: Callable[[str], str] | None = None) -> list[dict]:
         """Every held-out pair: GPU g predicted from GPU r on a model both measured, with r's anchor from its other
         models. Spec pool: by a fit that never saw g; measured pool: g anchored on its own other models.
         error = log(true speed ratio / predicted), i.e. log(predicted hours / true hours).
 
         With leave_model_out (the default) no fit sees the model either, as no fit will see a user's workload: the
         spec pool's fit is one per held-out GPU and model, the measured pool's one per model. Without it (the first
-        protocol) the fits see the model on the other GPUs."""
+        protocol) the fits see the model on the other GPUs. `kin` maps a model to the models left out with it (a
+        stress test: BERT base with BERT large)."""
+        kin = kin or (lambda name: name)
         by_group: dict[tuple, dict[str, tuple[float, Measurement]]] = {}
         for m, y in self.rows_:
             by_group.setdefault(m.group, {})[m.gpu_id] = (y, m)
@@ -501,8 +505,8 @@ class ThroughputModel:
         def seen_fit(model: str) -> _Fit:
             key = model if leave_model_out else None
             if key not in seen_fits:
-                seen_fits[key] = _fit([row for row in self.rows_ if row[0].model != key], self.gpus_, self.shape,
-                                      self.shrink)
+                seen_fits[key] = _fit([row for row in self.rows_ if kin(row[0].model) != kin(key)], self.gpus_,
+                                      self.shape, self.shrink)
             return seen_fits[key]
 
         out = []
@@ -514,7 +518,8 @@ class ThroughputModel:
                 y_g, m = members[g]
                 key = m.model if leave_model_out else None
                 if key not in fits:
-                    fits[key] = _fit([row for row in self.rows_ if row[0].gpu_id != g and row[0].model != key],
+                    fits[key] = _fit([row for row in self.rows_
+                                      if row[0].gpu_id != g and (key is None or kin(row[0].model) != kin(key))],
                                      self.gpus_, self.shape, self.shrink)
                 fit, full = fits[key], seen_fit(m.model)
                 s_g = fit.shape(g, m.family, m.precision)
