@@ -7,17 +7,26 @@ hours_g = hours_r x score_r / score_g with AI Benchmark training scores from the
 the catalog has them, else its spec-sheet estimate). The interval check is nested: g's p10-p90 comes from the other
 GPUs' held-out errors only.
 
-Run: .venv/bin/python -m benchmarks.bench_job [--by-gpu]
+Run: .venv/bin/python -m benchmarks.bench_job [--by-gpu] [--shape loglinear|roofline] [--series ...]
 """
 from __future__ import annotations
 
 import argparse
 import math
+import re
 import statistics
 
 from advisor import load_catalog
 from advisor.distributions import score_book
-from advisor.job.throughput import ThroughputModel, load_measurements, throughput_model
+from advisor.job.throughput import (
+    SHAPE,
+    SHAPES,
+    SHRINK,
+    SHRINK_KINDS,
+    ThroughputModel,
+    load_measurements,
+    throughput_model,
+)
 from advisor.vocab import Metric
 
 
@@ -60,29 +69,76 @@ def transfer(model: ThroughputModel, book, catalog) -> None:
     print(f"  AI-score ratio (its scores are built from these very sub-tests)  {summary(base)}")
 
 
+def coverage(model: ThroughputModel, errors: list[dict]) -> tuple[float, int, dict]:
+    """Nested coverage of the p10-p90 interval: each held-out GPU's interval comes from the pools of the other GPUs'
+    errors only (model.loo_errors_ without that GPU), applied to `errors` of that GPU."""
+    covered, total, by_family = 0, 0, {}
+    for g in model.fitted_gpus_:
+        pools = ThroughputModel._pools(model.loo_errors_, exclude_gpu=g)
+        for e in errors:
+            if e["gpu"] != g:
+                continue
+            lo, hi, _ = pools[(e["pool"], e["family"])]
+            if e["pool"] == "extrapolated":
+                s_lo, s_hi, _ = pools[("spec", e["family"])]
+                lo, hi = min(lo, s_lo), max(hi, s_hi)
+            inside = lo <= -e["error"] <= hi
+            covered += inside
+            total += 1
+            c = by_family.setdefault(e["family"].value, [0, 0])
+            c[0] += inside
+            c[1] += 1
+    return covered / total, total, by_family
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--by-gpu", action="store_true", help="also print each held-out GPU's figures")
     parser.add_argument("--series", default="lambda",
                         help="the series to fit and test on: lambda (the default fit: Lambda's two files), "
                              "ai-benchmark, or all")
+    parser.add_argument("--shape", default=SHAPE, choices=sorted(SHAPES),
+                        help=f"the shape of relative speed across GPUs (default {SHAPE})")
+    parser.add_argument("--seen-workload", action="store_true",
+                        help="calibrate and score with the workload seen on the other GPUs (the first protocol)")
+    parser.add_argument("--shrink", default=SHRINK, choices=SHRINK_KINDS,
+                        help=f"how a GPU's anchor is shrunk towards its spec sheet (default {SHRINK})")
     args = parser.parse_args()
     catalog = load_catalog()
     model = throughput_model(catalog.gpus)
-    if args.series != "lambda":
-        series = ("lambda", "ai-benchmark") if args.series == "all" else (args.series,)
-        model = ThroughputModel(series=series).fit(model.gpus_, load_measurements())
+    if args.series != "lambda" or args.shape != SHAPE or args.shrink != SHRINK or args.seen_workload:
+        series = ("lambda", "ai-benchmark") if args.series == "all" else ("lambda",) if args.series == "lambda" \
+            else (args.series,)
+        model = ThroughputModel(shape=args.shape, series=series, shrink=args.shrink,
+                                new_workload=not args.seen_workload).fit(model.gpus_,
+                                                                                          load_measurements())
     book = score_book(catalog)
-    print(f"series: {args.series}; series in the fit: {', '.join(sorted({m.series for m, _, _ in model.rows_}))}")
+    print(f"series: {args.series}; series in the fit: {', '.join(sorted({m.series for m, _ in model.rows_}))}; "
+          f"shape: {args.shape}; anchor shrinkage: {args.shrink} "
+          f"{ {f.value: round(k, 2) for f, k in model.fit_.shrink.items()} }")
     ys = {}
-    for m, _, y in model.rows_:
+    for m, y in model.rows_:
         ys[(m.group, m.gpu_id)] = y
     unseen = [e for e in model.loo_errors_ if e["pool"] != "measured"]
     print(f"Job-time model: {len(model.fitted_gpus_)} measured GPUs, {len(model.rows_)} (GPU, model, precision) rows "
-          f"from {len({m.source for m in model.measurements_})} published files; "
-          f"slopes {[round(c, 3) for c in model.coef_]}")
-    print("Error = predicted hours / published hours - 1, on GPU pairs the model never saw (held-out GPU g):")
+          f"from {len({m.source for m in model.measurements_})} published files; {model.shape_.describe()}")
+    print("Error = predicted hours / published hours - 1, on GPU pairs the model never saw (held-out GPU g; "
+          + ("the workload left out of every fit too" if model.new_workload else "the workload seen on other GPUs")
+          + "):")
     print(f"  job-time model, all pairs           {summary([math.exp(e['error']) - 1 for e in unseen])}")
+    other = model._loo_errors(leave_model_out=not model.new_workload)
+    double = [e for e in other if e["pool"] != "measured"]
+    print(f"  job-time model, all pairs, the workload {'seen on other GPUs' if model.new_workload else 'left out too'}"
+          f"  {summary([math.exp(e['error']) - 1 for e in double])}")
+
+    if model.new_workload:
+        # Stress: a workload unlike any measured one: BERT base leaves with BERT large, Transformer-XL base with large.
+        kin = [e for e in model._loo_errors(True, kin=lambda name: re.sub(r"_?(base|large)", "", name))
+               if e["pool"] != "measured"]
+        print(f"  job-time model, all pairs, its size sibling left out too (BERT, Transformer-XL)  "
+              f"{summary([math.exp(e['error']) - 1 for e in kin])}")
+        share, total, _ = coverage(model, kin)
+        print(f"    their p10-p90 coverage (the intervals as calibrated): {share:.1%} of {total}")
 
     def score(gpu_id):
         s = book.gpu_score(gpu_id, Metric.TRAINING) if gpu_id in catalog.gpus else None
@@ -109,29 +165,32 @@ def main() -> None:
     for series in sorted({e["series"] for e in unseen}):
         errors = [math.exp(e["error"]) - 1 for e in unseen if e["series"] == series]
         print(f"  job-time model, {series:20} {summary(errors)}")
+    for family in sorted({e["family"].value for e in unseen}):
+        errors = [math.exp(e["error"]) - 1 for e in unseen if e["family"].value == family]
+        print(f"  job-time model, {family:20} {summary(errors)}")
     seen = [math.exp(e["error"]) - 1 for e in model.loo_errors_ if e["pool"] == "measured"]
-    print(f"  job-time model, GPU seen but the model left out of its anchor    {summary(seen)}")
+    print(f"  job-time model, GPU seen, the workload left out of its anchor{' and the fit' * model.new_workload}"
+          f"  {summary(seen)}")
 
-    covered = total = 0
-    per_gpu: dict[str, list[float]] = {}
-    for g in model.fitted_gpus_:
-        pools = ThroughputModel._pools(model.loo_errors_, exclude_gpu=g)
-        for e in unseen:
-            if e["gpu"] != g:
-                continue
-            lo, hi, _ = pools[e["pool"]]
-            if e["pool"] == "extrapolated":
-                lo, hi = min(lo, pools["spec"][0]), max(hi, pools["spec"][1])
-            total += 1
-            covered += lo <= -e["error"] <= hi
-            per_gpu.setdefault(g, []).append(math.exp(e["error"]) - 1)
+    share, total, by_family = coverage(model, unseen)
     print(f"p10-p90 interval (nested: each GPU's interval from the other GPUs' errors) covers "
-          f"{covered / total:.1%} of {total} held-out pairs (nominal 80%)")
-    for name, (lo, hi, n) in model.pools_.items():
-        print(f"  pool {name:12} p10 {math.exp(lo) - 1:+.1%}  p90 {math.exp(hi) - 1:+.1%}  ({n} pairs)")
+          f"{share:.1%} of {total} held-out pairs (nominal 80%); by family: "
+          + ", ".join(f"{f} {c / n:.1%}" for f, (c, n) in sorted(by_family.items())))
+    share, total, _ = coverage(model, double)
+    protocol = "workload seen on other GPUs" if model.new_workload else "workload left out too"
+    print(f"  the same intervals on the pairs of the other protocol ({protocol}): {share:.1%} of {total}")
+    share, total, _ = coverage(model, [e for e in model.loo_errors_ if e["pool"] == "measured"])
+    print(f"  the measured-GPU intervals (nested likewise) on GPU-seen, workload-left-out pairs: "
+          f"{share:.1%} of {total}")
+    for (name, family), (lo, hi, n) in model.pools_.items():
+        label = f"{name}/{family.value if family else 'all'}"
+        print(f"  pool {label:24} p10 {math.exp(lo) - 1:+.1%}  p90 {math.exp(hi) - 1:+.1%}  ({n} pairs)")
     if args.series == "lambda":
         transfer(model, book, catalog)
     if args.by_gpu:
+        per_gpu: dict[str, list[float]] = {}
+        for e in unseen:
+            per_gpu.setdefault(e["gpu"], []).append(math.exp(e["error"]) - 1)
         for g, errs in sorted(per_gpu.items()):
             print(f"  {g:16} {summary(errs)}")
 

@@ -93,11 +93,73 @@ def test_precision_support_follows_the_spec_sheet(catalog):
 def test_fit_is_deterministic_and_calibrated(catalog):
     a = ThroughputModel().fit(*_inputs(catalog))
     b = ThroughputModel().fit(*_inputs(catalog))
-    assert a.coef_ == b.coef_ and a.pools_ == b.pools_
+    assert a.shape_.mix == b.shape_.mix and a.pools_ == b.pools_
     assert len(a.fitted_gpus_) >= 15
-    # The p10-p90 interval of the held-out errors brackets zero and is not degenerate.
+    # The p10-p90 interval of the held-out errors brackets zero and is not degenerate, for every kind and family.
     for lo, hi, _ in a.pools_.values():
         assert lo < 0 < hi
+    # Each family's time shares (tensor math, CUDA-core math, memory traffic) are a mix: non-negative, summing to 1.
+    for shares in a.shape_.mix.values():
+        assert min(shares) >= 0 and sum(shares) == pytest.approx(1)
+
+
+@pytest.mark.parametrize("n, lo_rank, hi_rank", [
+    (9, 1, 9),     # (n+1) x 0.9 = 9: the largest of nine scores bounds p90
+    (10, 1, 10),   # ceil(11 x 0.9) = 10: with ten scores the p90 bound is the largest, not the 9th
+    (100, 10, 91),  # floor(101 x 0.1) = 10, ceil(101 x 0.9) = 91
+])
+def test_conformal_bounds_use_the_finite_sample_rank(n, lo_rank, hi_rank):
+    from advisor.job.throughput import conformal_bounds
+
+    scores = [float(i) for i in range(1, n + 1)]  # the k-th smallest is k
+    assert conformal_bounds(scores) == (lo_rank, hi_rank)
+
+
+def test_nested_interval_covers_held_out_gpus(catalog):
+    # Each GPU's interval from the other GPUs' errors only: on the GPUs it never saw, p10-p90 covers about 80%.
+    model = throughput_model(catalog.gpus)
+    covered = total = 0
+    for g in model.fitted_gpus_:
+        pools = ThroughputModel._pools(model.loo_errors_, exclude_gpu=g)
+        for e in model.loo_errors_:
+            if e["gpu"] == g and e["pool"] == "spec":
+                lo, hi, _ = pools[("spec", e["family"])]
+                covered += lo <= -e["error"] <= hi
+                total += 1
+    assert total > 1000 and 0.75 <= covered / total <= 0.88
+
+
+def test_no_held_out_gpu_leaks_into_its_prediction(catalog):
+    # Changing a held-out GPU's own measurements must not change the errors of its spec-pool predictions
+    # except through the true value: the error shifts by exactly the change.
+    from dataclasses import replace
+
+    gpus, measurements = _inputs(catalog)
+    base = ThroughputModel().fit(gpus, measurements)
+    bumped = tuple(replace(m, throughput_per_s=m.throughput_per_s * 2) if m.gpu_id == "a10" else m
+                   for m in measurements)
+    moved = ThroughputModel().fit(gpus, bumped)
+    key = lambda e: (e["gpu"], e["ref"], e["series"], e["model"], str(e["precision"]), e["pool"])  # noqa: E731
+    before = {key(e): e["error"] for e in base.loo_errors_ if e["gpu"] == "a10" and e["pool"] != "measured"}
+    after = {key(e): e["error"] for e in moved.loo_errors_ if e["gpu"] == "a10" and e["pool"] != "measured"}
+    assert before and before.keys() == after.keys()
+    for k, err in before.items():
+        assert after[k] == pytest.approx(err + math.log(2))
+
+
+def test_artefact_row_is_kept_but_not_fitted():
+    # data/README.md's artefact rule: the RTX 5000's Transformer-XL large FP16 row @ 000bc82 (slower than its FP32 on
+    # a Turing GPU) stays in the file, marked unverified, and the fit skips it.
+    import csv
+
+    from advisor.catalog import DATA_DIR
+    from advisor.job.throughput import load_measurements
+
+    rows = [r for r in csv.DictReader(open(DATA_DIR / "job_throughput.csv", encoding="utf-8"))
+            if r["gpu_id"] == "rtx5000" and r["model"] == "transformerxllarge" and r["precision"] == "fp16"]
+    assert [r["status"] for r in rows] == ["unverified"]
+    assert not [m for m in load_measurements() if m.gpu_id == "rtx5000" and m.model == "transformerxllarge"
+                and m.precision is JobPrecision.FP16]
 
 
 def _inputs(catalog):
@@ -127,6 +189,19 @@ def test_reference_job_on_every_gpu(catalog):
     assert est.predictions["v100"].measured and not est.predictions["l4"].measured
     assert "no measured transformer point for this GPU; from its spec sheet" in est.predictions["l4"].basis
     assert est.predictions["k80"].extrapolated
+
+
+def test_spec_sheet_reference_takes_its_own_flipped_interval(catalog):
+    # The held-out pools are errors of one GPU predicted from its spec sheet against an anchored one. With the T4
+    # (no Lambda row) as the reference, an anchored target's error is the T4's error with the sign turned: a T4
+    # predicted too fast makes the H100's hours too long. So the H100's p10-p90 is the T4's, flipped, not a sum.
+    model = throughput_model(catalog.gpus)
+    lo, hi = model.interval(model.speed("t4", Family.CNN, JobPrecision.FP16))
+    est = estimate_job(catalog, Job(reference_gpu="t4", reference_hours=3, family="cnn", precision="fp16"))
+    h100 = est.predictions["h100"]
+    assert h100.measured
+    assert h100.low == pytest.approx(h100.hours * math.exp(-hi))
+    assert h100.high == pytest.approx(h100.hours * math.exp(-lo))
 
 
 def test_unsupported_precision_is_marked(catalog):

@@ -134,7 +134,10 @@ def estimate_job(catalog, job: Job, data_dir=DATA_DIR) -> JobEstimate:
         ref_speed = speeds[ref.gpu_id]
         if not ref_speed.supported:
             raise InvalidWorkloadError("precision", f"{ref_speed.basis}; pick another precision or reference GPU")
-        ref_interval = (0.0, 0.0) if ref_speed.measured else _interval(model, ref_speed)
+        # A reference predicted from its spec sheet errs the other way round: if its speed is overestimated, every
+        # other GPU's hours are too. Its held-out interval (for its own hours) is flipped for the others' hours.
+        ref_lo, ref_hi = (0.0, 0.0) if ref_speed.measured else _interval(model, ref_speed)
+        ref_interval = (-ref_hi, -ref_lo)
         for g, s in speeds.items():
             if not s.supported:
                 predictions[g] = _unsupported(g, s)
@@ -144,7 +147,11 @@ def estimate_job(catalog, job: Job, data_dir=DATA_DIR) -> JobEstimate:
                                          "your measurement", True, fits[g] is not False, False, fits[g])
                 continue
             hours = job.reference_hours * math.exp(ref_speed.log_speed - s.log_speed)
-            interval = _combine(_interval(model, s), ref_interval)
+            # The held-out pools were measured on pairs of one GPU from its spec sheet and one anchored GPU: a
+            # spec-sheet reference with an anchored target is such a pair (the reference's pool, flipped), not the
+            # sum of two pools.
+            interval = (ref_interval if s.measured and not ref_speed.measured
+                        else _combine(_interval(model, s), ref_interval))
             ref_note = "" if ref_speed.measured else f"; the reference {ref.gpu_id} is itself from its spec sheet"
             predictions[g] = _gpu_time(g, hours, interval, s, f"scaled from {job.reference_hours:g} h on "
                                        f"{ref.gpu_id}: {s.basis}{ref_note}", fits[g])

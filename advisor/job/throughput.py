@@ -2,24 +2,30 @@
 leave-one-GPU-out.
 
 Every measured row is (GPU, model, precision, samples per second) from data/job_throughput.csv (Lambda's PyTorch
-benchmark). The model is log-linear with one intercept per (source, model, precision) group:
+benchmark). Only ratios between GPUs are learnt (one free level per (source, model, precision) group), which is what
+a job's time on another GPU needs. The shape of those ratios is an additive roofline:
 
-    log(throughput) = intercept[group] + b1 * log(peak TFLOPS at the precision) + b2 * log(memory GB/s)
+    time per sample on GPU g = sum over k of share[family, precision, k] x reference rate_k / rate_k(g)
 
-so only ratios between GPUs are learnt, which is what a job's time on another GPU needs. Each measured GPU keeps its
-own residual per family (cnn, transformer, rnn): a GPU with a measured point for a family is anchored on it; one
-without is predicted from its spec sheet alone. The p10-p90 interval is split-conformal: the 10th and 90th
-percentiles of the leave-one-GPU-out errors (each GPU predicted by a fit that never saw it, from every other GPU that
-measured the same model), kept apart for GPUs predicted from the spec sheet, GPUs with a measured point, and GPUs
-whose spec lies outside the measured range (extrapolated).
+over three rates from the spec sheet: the peak at the precision (TF32 tensor cores for Lambda's FP32 runs, FP16
+tensor cores for AMP), the FP32 CUDA-core rate and memory bandwidth. Each Lambda model's shares are fitted by
+non-negative least squares on relative time; a family's shares are the mean over its models, so a new workload of
+the family is predicted from them. (The first fit, log-linear slopes per family on log peak and log bandwidth, stays
+as shape "loglinear" for comparison.) Each measured GPU keeps its own residual per family (cnn, transformer, rnn):
+a GPU with a measured point for a family is anchored on it; one without is predicted from its spec sheet alone.
 
-The fit is plain Python (a few hundred rows and two coefficients), so the CLI's hot path imports neither numpy nor
-scikit-learn; it is computed once per process and data folder.
+The p10-p90 interval is split-conformal on leave-one-GPU-out errors (each GPU predicted by a fit that never saw it,
+from every other GPU that measured the same model), with the finite-sample rank ((n+1) q), per family and kind of
+prediction (from the spec sheet, anchored on measured points, or extrapolated beyond the measured GPUs' specs).
+
+The fit is plain Python (a few hundred rows, three shares per model), so the CLI's hot path imports neither numpy
+nor scikit-learn; it is computed once per process and data folder.
 """
 from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +61,16 @@ FP32_USES_TF32 = True
 # (TensorFlow 1.14 to 2.18, small batches, six GPUs); fitting on them too made the held-out error worse (median 15.8%
 # to 18.9%, interval coverage 79.8% to 77.1%: `python -m benchmarks.bench_job --series all`), so they stay out.
 FIT_SERIES = ("lambda",)
+# The shape of relative speed across GPUs: "roofline" (additive time over tensor math, CUDA-core math and memory
+# traffic) or "loglinear" (the first fit). The roofline lowered the held-out median error (README).
+SHAPE = "roofline"
+# How a GPU's anchor (mean residual over its measured models) is shrunk towards the spec sheet, by n / (n + k):
+# "family" (k estimated per family by the method of moments, _shrinkage), "pooled" (one k) or "none".
+SHRINK = "family"
+SHRINK_KINDS = ("family", "pooled", "none")
+# Whether the held-out errors behind the intervals leave the workload (the Lambda model) out of every fit too, as a
+# user's own workload is: the honest protocol for a new workload; without it the intervals covered 76% of such pairs.
+CALIBRATE_NEW_WORKLOAD = True
 
 
 def peak_tflops(gpu: Gpu, precision: JobPrecision, fp32_uses_tf32: bool = FP32_USES_TF32) -> float | None:
@@ -192,7 +208,27 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
             if r != col and m[col][col]:
                 f = m[r][col] / m[col][col]
                 m[r] = [x - f * y for x, y in zip(m[r], m[col])]
-    return [m[i][n] / m[i][i] for i in range(n)]
+    return [m[i][n] / m[i][i] if m[i][i] else 0.0 for i in range(n)]
+
+
+def _nnls(a: list[list[float]], b: list[float]) -> list[float]:
+    """Non-negative least squares for three or so unknowns: the best feasible solution over every subset of them."""
+    k = len(a[0])
+    best: tuple[float, list[float]] | None = None
+    for mask in range(1, 2 ** k):
+        cols = [j for j in range(k) if mask >> j & 1]
+        ata = [[sum(row[i] * row[j] for row in a) + 1e-12 for j in cols] for i in cols]
+        atb = [sum(row[i] * y for row, y in zip(a, b)) for i in cols]
+        w = _solve(ata, atb)
+        if any(v < 0 for v in w):
+            continue
+        full = [0.0] * k
+        for j, v in zip(cols, w):
+            full[j] = v
+        sse = sum((sum(x * v for x, v in zip(row, full)) - y) ** 2 for row, y in zip(a, b))
+        if best is None or sse < best[0]:
+            best = (sse, full)
+    return best[1] if best else [1.0 / k] * k
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -205,66 +241,197 @@ def _quantile(values: list[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
+def conformal_bounds(values: list[float], low_q: float = LOW_Q, high_q: float = HIGH_Q) -> tuple[float, float]:
+    """Split-conformal p10 and p90 with the finite-sample correction: the ceil((n+1) q)-th smallest of n calibration
+    scores for the upper bound and the floor((n+1) q)-th for the lower one, so a new exchangeable score falls below the
+    upper bound with probability >= high_q (Vovk et al. 2005; Angelopoulos and Bates 2021, section 1.1)."""
+    s = sorted(values)
+    if not s:
+        return 0.0, 0.0
+    n = len(s)
+    lo_rank = math.floor((n + 1) * low_q)
+    hi_rank = math.ceil((n + 1) * high_q)
+    return s[max(lo_rank, 1) - 1], s[min(hi_rank, n) - 1]
+
+
+def capacities(gpu: Gpu, precision: JobPrecision) -> tuple[float, float, float] | None:
+    """The three rates the roofline shape divides the work by: the peak at the precision (tensor cores where the
+    precision uses them, TFLOPS), the FP32 CUDA-core rate (TFLOPS: element-wise and reduction kernels, optimiser
+    steps) and memory bandwidth (GB/s). None when the GPU cannot compute in the precision."""
+    peak = peak_tflops(gpu, precision)
+    if peak is None:
+        return None
+    return peak, gpu.fp32_tflops, gpu.memory_bandwidth_gbps
+
+
+@lru_cache(maxsize=4096)
+def _time_weights(members: tuple[tuple[tuple[float, float, float], float], ...]) -> tuple[float, ...]:
+    """One group's work per unit of each rate: non-negative least squares of sum_k w_k / rate_k on the measured time
+    per sample, in relative terms (each row divided by its time). Memoised: leave-one-out fits repeat most groups."""
+    a = [[math.exp(y) / c[j] for j in range(3)] for c, y in members]
+    return tuple(_nnls(a, [1.0] * len(members)))
+
+
+class _LogLinear:
+    """log(speed) = slopes per family . (log peak, log bandwidth): the shape of the first fit (README)."""
+
+    name = "loglinear"
+
+    def __init__(self, rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], alpha: float = RIDGE_ALPHA):
+        groups: dict[tuple, list[tuple[tuple[float, ...], float]]] = {}
+        for m, y in rows:
+            groups.setdefault(m.group, []).append((design(features(gpus[m.gpu_id], m.precision), m.family), y))
+        k = len(FEATURES) * len(FITTED_FAMILIES)
+        xtx = [[alpha if i == j else 0.0 for j in range(k)] for i in range(k)]
+        xty = [0.0] * k
+        for members in groups.values():  # the within estimator: demean x and y inside each group
+            mx = [sum(x[j] for x, _ in members) / len(members) for j in range(k)]
+            my = sum(y for _, y in members) / len(members)
+            for x, y in members:
+                dx = [x[j] - mx[j] for j in range(k)]
+                for a in range(k):
+                    xty[a] += dx[a] * (y - my)
+                    for b in range(k):
+                        xtx[a][b] += dx[a] * dx[b]
+        self.coef = _solve(xtx, xty)
+        self.gpus = gpus
+
+    def __call__(self, gpu_id: str, family: Family, precision: JobPrecision) -> float | None:
+        x = features(self.gpus[gpu_id], precision)
+        return None if x is None else sum(c * v for c, v in zip(self.coef, design(x, family)))
+
+    def describe(self) -> str:
+        return f"slopes {[round(c, 3) for c in self.coef]}"
+
+
+class _Roofline:
+    """Time per sample = sum over the three capacities of work / rate (tensor math, CUDA-core math, memory traffic):
+    an additive roofline whose mix of the three is fitted per Lambda model (non-negative least squares on relative
+    time) and averaged per family and precision class, so a new workload of the family gets the family's mix. A GPU
+    whose tensor peak outruns its bandwidth gains less than the peak says, as measured (RTX 6000 Ada against 4090)."""
+
+    name = "roofline"
+
+    def __init__(self, rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu]):
+        self.gpus = gpus
+        self._caps: dict[tuple[str, JobPrecision], tuple[float, float, float] | None] = {}
+        capacities = self._capacities
+        groups: dict[tuple, list[tuple[tuple[float, float, float], float]]] = {}
+        for m, y in rows:
+            groups.setdefault(m.group, []).append((capacities(m.gpu_id, m.precision), y))
+        # A reference GPU per precision class (geometric mean of the fitted GPUs' rates) on which mixes are stated.
+        by_class: dict[JobPrecision, list[tuple[float, float, float]]] = {}
+        for m, _ in rows:
+            by_class.setdefault(PRECISION_CLASS[m.precision], []).append(capacities(m.gpu_id, m.precision))
+        self.reference = {p: tuple(math.exp(sum(math.log(c[j]) for c in cs) / len(cs)) for j in range(3))
+                          for p, cs in by_class.items()}
+        shares: dict[tuple[Family, JobPrecision], list[list[float]]] = {}
+        families = {m.group: (m.family, PRECISION_CLASS[m.precision]) for m, _ in rows}
+        for group, members in groups.items():
+            ref = self.reference[families[group][1]]
+            # rows: 1/rate scaled by the measured time (relative error), target 1
+            w = _time_weights(tuple(members))
+            at_ref = [w[j] / ref[j] for j in range(3)]
+            total = sum(at_ref)
+            if total > 0:
+                shares.setdefault(families[group], []).append([v / total for v in at_ref])
+        self.mix = {key: tuple(sum(v[j] for v in vals) / len(vals) for j in range(3)) for key, vals in shares.items()}
+
+    def _capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, float, float] | None:
+        key = (gpu_id, precision)
+        if key not in self._caps:
+            self._caps[key] = capacities(self.gpus[gpu_id], precision)
+        return self._caps[key]
+
+    def __call__(self, gpu_id: str, family: Family, precision: JobPrecision) -> float | None:
+        cls = PRECISION_CLASS[precision]
+        caps = self._capacities(gpu_id, precision)
+        if caps is None or (family, cls) not in self.mix:
+            return None
+        ref = self.reference[cls]
+        return -math.log(sum(s * r / c for s, r, c in zip(self.mix[(family, cls)], ref, caps)))
+
+    def describe(self) -> str:
+        return "time shares (tensor, CUDA cores, memory) at the reference GPU " + ", ".join(
+            f"{f.value}/{p.value} {tuple(round(v, 2) for v in mix)}" for (f, p), mix in sorted(
+                self.mix.items(), key=lambda kv: (kv[0][0].value, kv[0][1].value)))
+
+
+SHAPES = {"loglinear": _LogLinear, "roofline": _Roofline}
+
+
 @dataclass
 class _Fit:
-    coef: list[float]
-    # (gpu, family, precision class) -> mean residual, and row counts, per model so one model can be left out
+    shape: _LogLinear | _Roofline
+    # (gpu, family, precision) -> [(model, residual)], so one model can be left out of an anchor
     residual_rows: dict[tuple[str, Family, JobPrecision], list[tuple[str, float]]]
-    ranges: dict[JobPrecision, list[tuple[float, float]]]
+    ranges: dict[JobPrecision, set[str]]  # the fitted GPUs per precision, whose spec range a prediction may leave
+    gpus: dict[str, Gpu] = field(default_factory=dict)
+    # family -> k: an anchor of n residuals is shrunk by n / (n + k) towards the spec sheet (see _shrinkage)
+    shrink: dict[Family, float] = field(default_factory=dict)
 
 
-def _fit(rows: list[tuple[Measurement, tuple[float, float], float]], alpha: float = RIDGE_ALPHA) -> _Fit:
-    """Least squares with one intercept per group (the within estimator: demean y and x inside each group)."""
-    groups: dict[tuple, list[int]] = {}
-    for i, (m, _, _) in enumerate(rows):
-        groups.setdefault(m.group, []).append(i)
-    k = len(rows[0][1])
-    xtx = [[alpha if i == j else 0.0 for j in range(k)] for i in range(k)]
-    xty = [0.0] * k
-    centred = {}
-    for idx in groups.values():
-        mx = [sum(rows[i][1][j] for i in idx) / len(idx) for j in range(k)]
-        my = sum(rows[i][2] for i in idx) / len(idx)
-        for i in idx:
-            dx = [rows[i][1][j] - mx[j] for j in range(k)]
-            dy = rows[i][2] - my
-            centred[i] = (dx, dy)
-            for a in range(k):
-                xty[a] += dx[a] * dy
-                for b in range(k):
-                    xtx[a][b] += dx[a] * dx[b]
-    coef = _solve(xtx, xty)
+def _shrinkage(residual_rows: dict[tuple[str, Family, JobPrecision], list[tuple[str, float]]],
+               pooled: bool = False) -> dict[Family, float]:
+    """Empirical-Bayes shrinkage of a GPU's anchor, per family: a GPU's residual on one model is its own offset
+    (variance tau2 across GPUs) plus the model's own deviation (variance sigma2), so the best guess of the offset for
+    a new model from n measured ones is their mean times n / (n + sigma2 / tau2). sigma2 is the pooled variance of
+    residuals inside each (GPU, family, precision) cell; tau2 the variance of the cell means less sigma2's share of
+    it (method of moments). k = sigma2 / tau2; infinite (no anchor) where tau2 is not positive."""
+    out = {}
+    for family in FITTED_FAMILIES:
+        cells = [[r for _, r in rows] for (_, f, _), rows in residual_rows.items() if pooled or f is family]
+        within = sum(sum((r - sum(c) / len(c)) ** 2 for r in c) for c in cells)
+        dof = sum(len(c) - 1 for c in cells)
+        means = [sum(c) / len(c) for c in cells]
+        if dof <= 0 or len(means) < 3:
+            out[family] = 0.0
+            continue
+        sigma2 = within / dof
+        grand = sum(means) / len(means)
+        tau2 = sum((m - grand) ** 2 for m in means) / (len(means) - 1) - sigma2 * sum(1 / len(c) for c in cells) / len(
+            cells)
+        out[family] = sigma2 / tau2 if tau2 > 0 else math.inf
+    return out
+
+
+def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str = SHAPE,
+         shrink: str = SHRINK) -> _Fit:
+    """The shape (relative log speed per GPU), then each row's residual inside its group: (y - s) less its
+    group's mean, which is what one intercept per group leaves."""
+    model = SHAPES[shape](rows, gpus)
+    groups: dict[tuple, list[tuple[Measurement, float]]] = {}
+    for m, y in rows:
+        groups.setdefault(m.group, []).append((m, y - model(m.gpu_id, m.family, m.precision)))
     residual_rows: dict[tuple, list[tuple[str, float]]] = {}
-    ranges: dict[JobPrecision, list[tuple[float, float]]] = {}
-    for i, (m, x, _) in enumerate(rows):
-        dx, dy = centred[i]
-        res = dy - sum(c * v for c, v in zip(coef, dx))
-        residual_rows.setdefault((m.gpu_id, m.family, m.precision), []).append((m.model, res))
-        ranges.setdefault(m.precision, []).append(_raw(x))
-    return _Fit(coef, residual_rows, ranges)
-
-
-def _raw(x: tuple[float, ...]) -> tuple[float, ...]:
-    """Undo design(): the block that is not all zeros (sum of the blocks)."""
-    k = len(FEATURES)
-    return tuple(sum(x[b * k + j] for b in range(len(x) // k)) for j in range(k))
+    ranges: dict[JobPrecision, set[str]] = {}
+    for members in groups.values():
+        mean = sum(d for _, d in members) / len(members)
+        for m, d in members:
+            residual_rows.setdefault((m.gpu_id, m.family, m.precision), []).append((m.model, d - mean))
+            ranges.setdefault(m.precision, set()).add(m.gpu_id)
+    return _Fit(model, residual_rows, ranges, gpus=gpus,
+                shrink={} if shrink == "none" else _shrinkage(residual_rows, pooled=shrink == "pooled"))
 
 
 def _residual(fit: _Fit, gpu_id: str, family: Family, precision: JobPrecision,
               leave_out_model: str | None = None) -> tuple[float, int] | None:
     """A GPU's mean residual for a family (at the precision class, else any measured precision), leaving one
-    model out; None when the GPU has no such point."""
+    model out and shrunk towards 0 (the spec sheet) by the fit's empirical-Bayes factor; None when the GPU has no
+    such point."""
     cls = PRECISION_CLASS[precision]
     for precisions in ((cls,), MEASURED_PRECISIONS):
         vals = [r for p in precisions for model, r in fit.residual_rows.get((gpu_id, family, p), [])
                 if model != leave_out_model]
         if vals:
-            return sum(vals) / len(vals), len(vals)
+            k = fit.shrink.get(family, 0.0)
+            return (0.0 if math.isinf(k) else sum(vals) / (len(vals) + k)), len(vals)
     return None
 
 
-def _outside(fit: _Fit, x: tuple[float, float], precision: JobPrecision) -> bool:
-    seen = fit.ranges.get(PRECISION_CLASS[precision]) or []
+def _outside(fit: _Fit, x: tuple[float, ...], precision: JobPrecision) -> bool:
+    cls = PRECISION_CLASS[precision]
+    seen = [features(fit.gpus[g], cls) for g in sorted(fit.ranges.get(cls, ()))]
     if not seen:
         return True
     return any(x[j] < min(s[j] for s in seen) - 1e-9 or x[j] > max(s[j] for s in seen) + 1e-9 for j in range(len(x)))
@@ -284,15 +451,18 @@ class Speed:
     basis: str
     points: int = 0
     calibrated: bool = True  # False where no held-out error speaks for this kind of prediction (bandwidth-bound)
+    families: tuple[Family, ...] = ()  # the measured families it stands on (their intervals apply)
 
 
 @dataclass(eq=False)  # hashed by identity: caches key on the fitted model
 class ThroughputModel:
     """Fitted relative-speed model with its leave-one-GPU-out calibration. scikit-learn's contract: __init__ stores
-    parameters, fit returns self, learned attributes end in _ (coef_, loo_errors_, pools_)."""
+    parameters, fit returns self, learned attributes end in _ (shape_, loo_errors_, pools_)."""
 
-    alpha: float = RIDGE_ALPHA
+    shape: str = SHAPE
     series: tuple[str, ...] = FIT_SERIES
+    shrink: str = SHRINK
+    new_workload: bool = CALIBRATE_NEW_WORKLOAD
     gpus_: dict[str, Gpu] = field(default_factory=dict)
     measurements_: tuple[Measurement, ...] = ()
 
@@ -306,69 +476,95 @@ class ThroughputModel:
             merged.setdefault((m.group, m.gpu_id), []).append(m)
         self.rows_ = []
         for (_, gpu_id), ms in sorted(merged.items()):
-            x = features(gpus[gpu_id], ms[0].precision)
-            if x is None or ms[0].family not in FITTED_FAMILIES:
+            if features(gpus[gpu_id], ms[0].precision) is None or ms[0].family not in FITTED_FAMILIES:
                 continue
-            self.rows_.append((ms[0], design(x, ms[0].family), sum(math.log(m.throughput_per_s) for m in ms) / len(ms)))
-        self.fitted_gpus_ = sorted({m.gpu_id for m, _, _ in self.rows_})
-        self.fit_ = _fit(self.rows_, self.alpha)
-        self.coef_ = self.fit_.coef
-        self.loo_errors_ = self._loo_errors()
+            self.rows_.append((ms[0], sum(math.log(m.throughput_per_s) for m in ms) / len(ms)))
+        self.fitted_gpus_ = sorted({m.gpu_id for m, _ in self.rows_})
+        self.fit_ = _fit(self.rows_, self.gpus_, self.shape, self.shrink)
+        self.shape_ = self.fit_.shape
+        self.loo_errors_ = self._loo_errors(self.new_workload)
         self.pools_ = self._pools(self.loo_errors_)
         return self
 
-    def _loo_errors(self) -> list[dict]:
-        """Every held-out pair: GPU g predicted from GPU r on a model both measured, by a fit that never saw g
-        (the spec pool), and g predicted with its own residual from its other models (the measured pool).
-        error = log(predicted hours / true hours)."""
-        by_group: dict[tuple, dict[str, tuple[float, tuple[float, float], Measurement]]] = {}
-        for m, x, y in self.rows_:
-            by_group.setdefault(m.group, {})[m.gpu_id] = (y, x, m)
+    def _loo_errors(self, leave_model_out: bool = CALIBRATE_NEW_WORKLOAD,
+                    kin: Callable[[str], str] | None = None) -> list[dict]:
+        """Every held-out pair: GPU g predicted from GPU r on a model both measured, with r's anchor from its other
+        models. Spec pool: by a fit that never saw g; measured pool: g anchored on its own other models.
+        error = log(true speed ratio / predicted), i.e. log(predicted hours / true hours).
+
+        With leave_model_out (the default) no fit sees the model either, as no fit will see a user's workload: the
+        spec pool's fit is one per held-out GPU and model, the measured pool's one per model. Without it (the first
+        protocol) the fits see the model on the other GPUs. `kin` maps a model to the models left out with it (a
+        stress test: BERT base with BERT large)."""
+        kin = kin or (lambda name: name)
+        by_group: dict[tuple, dict[str, tuple[float, Measurement]]] = {}
+        for m, y in self.rows_:
+            by_group.setdefault(m.group, {})[m.gpu_id] = (y, m)
+        seen_fits: dict[str | None, _Fit] = {None: self.fit_}
+
+        def seen_fit(model: str) -> _Fit:
+            key = model if leave_model_out else None
+            if key not in seen_fits:
+                seen_fits[key] = _fit([row for row in self.rows_ if kin(row[0].model) != kin(key)], self.gpus_,
+                                      self.shape, self.shrink)
+            return seen_fits[key]
+
         out = []
         for g in self.fitted_gpus_:
-            fit = _fit([row for row in self.rows_ if row[0].gpu_id != g], self.alpha)
+            fits: dict[str | None, _Fit] = {}
             for members in by_group.values():
                 if g not in members:
                     continue
-                y_g, x_g, m = members[g]
-                outside = _outside(fit, _raw(x_g), m.precision)
-                for r, (y_r, x_r, _) in members.items():
+                y_g, m = members[g]
+                key = m.model if leave_model_out else None
+                if key not in fits:
+                    fits[key] = _fit([row for row in self.rows_
+                                      if row[0].gpu_id != g and (key is None or kin(row[0].model) != kin(key))],
+                                     self.gpus_, self.shape, self.shrink)
+                fit, full = fits[key], seen_fit(m.model)
+                s_g = fit.shape(g, m.family, m.precision)
+                outside = _outside(fit, features(self.gpus_[g], m.precision), m.precision)
+                full_g = full.shape(g, m.family, m.precision)
+                res_g_full = _residual(full, g, m.family, m.precision, leave_out_model=m.model)
+                for r, (y_r, _) in members.items():
                     if r == g:
                         continue
                     res_r = _residual(fit, r, m.family, m.precision, leave_out_model=m.model)
-                    res_g_full = _residual(self.fit_, g, m.family, m.precision, leave_out_model=m.model)
-                    slope = sum(c * (a - b) for c, a, b in zip(fit.coef, x_g, x_r))
-                    pred = slope - (res_r[0] if res_r else 0.0)  # predicted log(speed_g / speed_r)
-                    true = y_g - y_r
-                    # hours_g = hours_r * speed_r / speed_g: log(pred hours / true hours) = true - pred
-                    out.append({"gpu": g, "ref": r, "model": m.model, "family": m.family, "precision": m.precision,
-                                "series": m.series, "pool": "extrapolated" if outside else "spec",
-                                "error": true - pred})
+                    pred = s_g - fit.shape(r, m.family, m.precision) - (res_r[0] if res_r else 0.0)
+                    true = y_g - y_r  # log(speed_g / speed_r) = log(hours_r / hours_g)
+                    base = {"gpu": g, "ref": r, "model": m.model, "family": m.family, "precision": m.precision,
+                            "series": m.series}
+                    out.append({**base, "pool": "extrapolated" if outside else "spec", "error": true - pred})
                     if res_g_full is not None:
-                        full_slope = sum(c * (a - b) for c, a, b in zip(self.coef_, x_g, x_r))
-                        res_r_full = _residual(self.fit_, r, m.family, m.precision, leave_out_model=m.model)
-                        pred_m = full_slope + res_g_full[0] - (res_r_full[0] if res_r_full else 0.0)
-                        out.append({"gpu": g, "ref": r, "model": m.model, "family": m.family,
-                                    "precision": m.precision, "series": m.series, "pool": "measured",
-                                    "error": true - pred_m})
+                        res_r_full = _residual(full, r, m.family, m.precision, leave_out_model=m.model)
+                        pred_m = (full_g - full.shape(r, m.family, m.precision) + res_g_full[0]
+                                  - (res_r_full[0] if res_r_full else 0.0))
+                        out.append({**base, "pool": "measured", "error": true - pred_m})
         return out
 
     @staticmethod
-    def _pools(errors: list[dict], exclude_gpu: str | None = None) -> dict[str, tuple[float, float, int]]:
-        """p10 and p90 of log(true hours / predicted hours) per pool."""
-        pools: dict[str, list[float]] = {}
+    def _pools(errors: list[dict], exclude_gpu: str | None = None) -> dict[tuple[str, Family | None],
+                                                                           tuple[float, float, int]]:
+        """Conformal p10 and p90 of log(true hours / predicted hours) per kind of prediction (spec, measured,
+        extrapolated) and family, with an all-families pool per kind (family None) for a family with fewer than
+        MIN_POOL errors; a kind with fewer than MIN_POOL borrows the spec pool, widened by WIDEN."""
+        pools: dict[tuple[str, Family | None], list[float]] = {}
         for e in errors:
             if e["gpu"] != exclude_gpu and e["ref"] != exclude_gpu:
-                pools.setdefault(e["pool"], []).append(-e["error"])
-        spec = pools.get("spec", []) + pools.get("extrapolated", [])
+                for key in ((e["pool"], e["family"]), (e["pool"], None)):
+                    pools.setdefault(key, []).append(-e["error"])
+        spec = pools.get(("spec", None), []) + pools.get(("extrapolated", None), [])
         out = {}
-        for name in ("spec", "measured", "extrapolated"):
-            vals = pools.get(name, [])
-            if len(vals) >= MIN_POOL:
-                out[name] = (_quantile(vals, LOW_Q), _quantile(vals, HIGH_Q), len(vals))
-            else:
-                lo, hi = _quantile(spec, LOW_Q), _quantile(spec, HIGH_Q)
-                out[name] = (lo * WIDEN, hi * WIDEN, len(vals))
+        for kind in ("spec", "measured", "extrapolated"):
+            for family in (None, *FITTED_FAMILIES):
+                vals = pools.get((kind, family), [])
+                if len(vals) >= MIN_POOL:
+                    out[(kind, family)] = (*conformal_bounds(vals), len(vals))
+                elif family is None:
+                    lo, hi = conformal_bounds(spec)
+                    out[(kind, family)] = (lo * WIDEN, hi * WIDEN, len(vals))
+                else:
+                    out[(kind, family)] = out[(kind, None)]
         return out
 
     def speed(self, gpu_id: str, family: Family, precision: JobPrecision, bandwidth_bound: bool = False) -> Speed:
@@ -385,8 +581,7 @@ class ThroughputModel:
                          "no measured decoding point, so the interval is the widest held-out one", calibrated=False)
         parts = []  # (log speed, residual or None) per family standing in for this one
         for f in FAMILY_PROXY[family]:
-            linear = sum(c * v for c, v in zip(self.coef_, design(x, f)))
-            parts.append((linear, _residual(self.fit_, gpu_id, f, precision)))
+            parts.append((self.shape_(gpu_id, f, precision), _residual(self.fit_, gpu_id, f, precision)))
         extrapolated = _outside(self.fit_, x, precision)
         measured = all(r is not None for _, r in parts)
         log_speed = sum(lin + (r[0] if measured else 0.0) for lin, r in parts) / len(parts)
@@ -395,21 +590,31 @@ class ThroughputModel:
         if measured:
             n = sum(r[1] for _, r in parts)
             return Speed(gpu_id, log_speed, True, extrapolated, True,
-                         f"anchored on {n} measured {names} point(s) of this GPU{borrowed}", n)
+                         f"anchored on {n} measured {names} point(s) of this GPU{borrowed}", n,
+                         families=FAMILY_PROXY[family])
         basis = f"no measured {family.value} point for this GPU; from its spec sheet{borrowed}"
         if extrapolated:
             basis += " (extrapolated: its spec lies outside the measured GPUs' range)"
-        return Speed(gpu_id, log_speed, False, extrapolated, True, basis)
+        return Speed(gpu_id, log_speed, False, extrapolated, True, basis, families=FAMILY_PROXY[family])
 
     def interval(self, speed: Speed) -> tuple[float, float]:
-        """p10 and p90 of log(true hours / predicted hours) for a prediction of this kind."""
+        """p10 and p90 of log(true hours / predicted hours) for a prediction of this kind (the widest over the
+        families it stands on)."""
+        families = speed.families or (None,)
+
+        def pool(kind: str) -> tuple[float, float]:
+            bounds = [self.pools_[(kind, f)] for f in families]
+            return min(b[0] for b in bounds), max(b[1] for b in bounds)
+
         if speed.measured:
-            return self.pools_["measured"][:2]
+            return pool("measured")
         if speed.extrapolated or speed.log_speed is None or not speed.calibrated:
-            lo, hi, _ = self.pools_["extrapolated"]
-            s_lo, s_hi, _ = self.pools_["spec"]
+            (lo, hi), (s_lo, s_hi) = pool("extrapolated"), pool("spec")
+            if not speed.calibrated:
+                return min(lo, s_lo, *(v[0] for v in self.pools_.values())), max(hi, s_hi, *(
+                    v[1] for v in self.pools_.values()))
             return min(lo, s_lo), max(hi, s_hi)
-        return self.pools_["spec"][:2]
+        return pool("spec")
 
 
 @lru_cache(maxsize=4)
