@@ -12,14 +12,22 @@ from ..recommend import Recommendation, recommend
 from ..vocab import WEEKS_PER_MONTH, PlanField
 from ..workload import Workload
 from . import lexicon as lx
+from .nouns import denied_values
 from .parse import Reading, read
 from .questions import QUESTION_BY_NAME, QUESTIONS, SIDE_PARSERS, Context, Finding, describe
 from .state import ANSWER_FIELDS, ChatState, workload_from_answers
 from .topics import about, explain_topic, explanation, platforms_in, ranking_text
 
+QUESTION_LABEL = {q.name: q.label for q in QUESTIONS}
+
 MAX_MESSAGE_CHARS = 2000
-INTENTS = ("answer", "skip", "explain", "about", "what_if", "undo", "start_over", "invalid", "unknown", "greeting",
-           "empty")
+# What a message is taken as: new facts (answer), a correction of what was said or understood, a change of mind
+# about a need or wish, a question (about a plan, a term, the ranking), a what-if (answered without changing the
+# answers), undo, start over, skip; invalid, unknown, greeting and empty otherwise.
+INTENTS = ("answer", "correction", "change_of_mind", "question", "what_if", "undo", "start_over", "skip",
+           "invalid", "unknown", "greeting", "empty")
+# The handlers' finer names for a question: about a platform, or an explanation of a term.
+_INTENT_NAMES = {"about": "question", "explain": "question"}
 
 
 @dataclass
@@ -69,7 +77,13 @@ class _Turn:
 
     def context(self, hypothetical: bool = False) -> Context:
         return Context(self.reading, None if hypothetical else self.state.asking, self.state.answers, self._usd,
-                       hypothetical, self._gpu_memory)
+                       hypothetical, self._gpu_memory, self._gpu_id)
+
+    def _gpu_id(self, name: str) -> str | None:
+        try:
+            return self.catalog.gpu(name).gpu_id
+        except AdvisorError:
+            return None
 
     def _gpu_memory(self, name: str) -> float | None:
         try:
@@ -108,6 +122,10 @@ def findings(ctx: Context) -> list[Finding]:
     order = sorted(QUESTIONS, key=lambda q: q.name != ctx.asking)
     out = [f for f in (q.parse(ctx) for q in order) if f is not None]
     out += [f for f in (p(ctx) for p in SIDE_PARSERS) if f is not None]
+    reference = next((f.changes["reference_hours"] for f in out if "reference_hours" in f.changes), None)
+    if reference is not None:
+        # "my epoch takes 20 minutes on a T4" is the job's time on a reference GPU, not the longest run.
+        out = [f for f in out if abs((f.changes.get("session_hours") or -1) - reference) > 1e-3]
     return out
 
 
@@ -173,7 +191,7 @@ def _answers_besides(t: _Turn, phrases: list) -> bool:
     rest = " ".join(tok.text for i, tok in enumerate(t.reading.tokens) if i not in inside)
     ctx = t.context()
     return any(f.changes for f in findings(Context(read(rest), ctx.asking, ctx.values, ctx.usd, False,
-                                                   ctx.gpu_memory)))
+                                                   ctx.gpu_memory, ctx.gpu_id)))
 
 
 def handle_greeting(t: _Turn):
@@ -315,20 +333,57 @@ def handle_answer(t: _Turn):
         text = problems[0].problem
         text += " " if text.endswith("?") else ". Nothing changed. "
         return _reply(intent, text + _prompt(t.state))
-    t.state.remember()
     current = t.state.asking
+    params = next((q for q in t.reading.quantities if q.dim == "params"), None)
+    if current == "gpu_memory_gib" and params is not None and all(f.question != current for f in found) \
+            and not any(k == "gpu_memory_gib" for f in found for k in f.changes):
+        return None  # "it's a 7B model": the memory it needs is explained (handle_unknown), not guessed
+    before = dict(t.state.answers)
+    t.state.remember()
+    denied = denied_values(t.reading)
+    # A correction never sets the value it negates; an answer already holding it is taken back.
+    wrong = [name for name, v in before.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+             and any(abs(v - d) < 1e-9 for d in denied) and not any(name in f.changes for f in found)]
+    for name in wrong:
+        t.state.answers.pop(name, None)
+        t.state.reopen(name)
     for f in found:
         t.state.apply(f.changes)
         t.state.close(f.question)
     said = "; ".join(f.said for f in found)
+    if wrong:
+        said += "; " + ", ".join(f"not {before[n]:g} (I've forgotten that {QUESTION_LABEL.get(n, n)})"
+                                 for n in wrong)
+    intent = _answer_intent(t, found, before, denied)
     remarks = _remarks(t, found)
+    lead = {"correction": "Corrected", "change_of_mind": "Changed"}.get(intent)
     if t.state.done:
         if current is None:
-            return _reply("answer", f"Updated: {said}.{remarks}", rank=True)
-        return _reply("answer", f"Got it: {said}.{remarks} That's all I need.\n\n{summary(t.state)}", rank=True)
+            return _reply(intent, f"{lead or 'Updated'}: {said}.{remarks}", rank=True)
+        return _reply(intent, f"{lead or 'Got it'}: {said}.{remarks} That's all I need.\n\n{summary(t.state)}",
+                      rank=True)
     other = current is not None and all(f.question != current for f in found)
-    lead = "Noted" if other else "Got it"
-    return _reply("answer", f"{lead}: {said}.{remarks}\n\n" + _prompt(t.state))
+    lead = lead or ("Noted" if other else "Got it")
+    return _reply(intent, f"{lead}: {said}.{remarks}\n\n" + _prompt(t.state))
+
+
+def _answer_intent(t: _Turn, found: list[Finding], before: dict, denied: list[float]) -> str:
+    """'change_of_mind' for a new decision ("forget free only", "on second thought, no background"),
+    'correction' for a fix of what was said or understood ("16 GB not 384", "no wait, 24", "make it 12"), else
+    'answer' (new facts)."""
+    r = t.reading
+    changed = {k for f in found for k, v in f.changes.items() if before.get(k) is not None and before.get(k) != v}
+    if r.has(lx.CHANGE_OF_MIND_CUES):
+        return "change_of_mind"
+    cue = [m for m in r.find(lx.CORRECTION_CUES)]
+    if denied or any(" ".join(r.words[m.start:m.end]) != "actually" for m in cue):
+        return "correction"
+    if cue or changed and r.has(lx.CHANGE_CUES):
+        wishes = {"needs", "nice_to_have", "free_only", "budget_usd_per_month", "prefer", "predictability",
+                  "cannot_provide", "education"}
+        keys = {k for f in found for k in f.changes}
+        return "change_of_mind" if keys <= wishes else "correction"
+    return "answer"
 
 
 def _remarks(t: _Turn, found: list[Finding]) -> str:
@@ -417,7 +472,8 @@ def chat_turn(catalog: Catalog, state: dict | None, message: str | None, **refer
     return ChatTurn(state=chat.to_json(), reply=reply, quick_replies=quick_replies(chat, recs, out["intent"]),
                     done=chat.done, recommendations=recs if chat.done else None,
                     workload=workload if chat.done else None, answers=answers, asking=chat.asking,
-                    intent=out["intent"], what_if=out.get("what_if"), topic=out.get("topic"))
+                    intent=_INTENT_NAMES.get(out["intent"], out["intent"]), what_if=out.get("what_if"),
+                    topic=out.get("topic"))
 
 
 def quick_replies(state: ChatState, recs: list[Recommendation] | None, intent: str) -> list[str]:

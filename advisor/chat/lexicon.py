@@ -292,6 +292,22 @@ KIND_DOMINANT = ("mostly", "mainly", "primarily", "largely", "chiefly", "predomi
 CHANGE_CUES = ("change", "changed", "switch", "switched", "actually", "make it", "set it to", "instead",
                "go back to", "correction", "update", "make", "now", "rather", "i meant", "sorry")
 
+# A correction of what was said ("16 GB not 384", "no wait, 24", "I meant 12 hours"); a change of mind about a
+# need, wish or the budget ("forget free only", "on second thought, no background").
+CORRECTION_CUES = ("no wait", "wait", "i meant", "i mean", "scratch that", "make it", "correction", "typo",
+                   "no no", "oops", "i said", "sorry", "actually", "not what i said", "that is wrong",
+                   "that was wrong", "that is not right", "you misunderstood", "misunderstood", "i misspoke",
+                   "let me correct", "to correct", "correct that", "change that to", "should have said")
+CHANGE_OF_MIND_CUES = ("changed my mind", "change of plans", "change of plan", "on second thought",
+                       "on second thoughts", "second thought", "forget", "never mind", "nevermind", "after all",
+                       "anymore", "any more", "i decided", "decided", "come to think of it", "thinking about it",
+                       "thinking again", "on reflection", "i have reconsidered", "reconsidered", "new plan",
+                       "i would rather", "i changed", "instead")
+# A question asked with a value in it ("is there anything faster under $20?"): answered as a what-if.
+ASKING_OPENERS = ("is there", "are there", "which", "what is the", "what would", "would", "could i", "can i",
+                  "do any", "does any", "is any", "will", "how much would", "how much is", "how fast",
+                  "what are", "which one", "what plan", "what do i get", "what can i get", "is it possible")
+
 MEMORY_WORDS = ("memory", "vram", "gpu memory", "ram", "gpu ram", "video memory")
 MEMORY_NONE = ("no idea", "do not know", "not sure", "no clue", "unsure", "does not matter", "not much", "tiny",
                "small", "no special requirement", "no particular", "no requirement", "nothing special",

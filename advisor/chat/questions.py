@@ -13,7 +13,13 @@ from ..present.labels import money
 from ..vocab import DAYS_PER_MONTH, HOURS_PER_MONTH, WEEKS_PER_MONTH, Kind, Need, Predictability
 from ..workload import BOUNDS
 from . import lexicon as lx
+from .fields import SIDE_FIELD_PARSERS
+from .nouns import attach
 from .parse import Match, Quantity, Reading
+
+# The fields the questionnaire asks about (the quantity router's own); other fields take only attached quantities.
+QUESTION_FIELDS = ("kind", "gpu_memory_gib", "session_hours", "gpu_hours_per_month", "notebooks_at_once",
+                   "budget_usd_per_month")
 
 # ---------------------------------------------------------------------------------------------
 # What a parser finds
@@ -42,6 +48,7 @@ class Context:
     usd: Callable[[str], tuple[float, str] | None]
     hypothetical: bool = False
     gpu_memory: Callable[[str], float | None] = lambda name: None
+    gpu_id: Callable[[str], str | None] = lambda name: None
 
     def current(self, name: str) -> bool:
         return self.asking == name
@@ -80,8 +87,20 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
     def cue(q: Quantity, phrases) -> bool:
         return r.clause_has(q.start, phrases)
 
+    previous: Quantity | None = None
     for q in r.quantities:
         target = None
+        a = attach(r, q)
+        counted_period = q.idiom and previous is not None and previous.noun is not None \
+            and previous.end == q.start - 1 and words[q.start - 1] == previous.noun
+        previous = q
+        if a.denied or a.field == "foreign" or counted_period:
+            # "not 384", "6 GB is not enough", "384px", "2-3 runs a week" (a period, not a week-long run)
+            continue
+        if a.field is not None and (a.field not in QUESTION_FIELDS or q.dim in ("memory", "number")):
+            if a.field != "reference_hours":
+                out.setdefault(a.field, []).append(q)
+                continue
         if q.dim == "memory":
             target = "gpu_memory_gib"
         elif q.dim == "money":
@@ -678,4 +697,5 @@ QUESTIONS: tuple[Question, ...] = (
 )
 QUESTION_BY_NAME = {q.name: q for q in QUESTIONS}
 # Parsers of fields no question asks about; any message may set them.
-SIDE_PARSERS: tuple[Callable[[Context], Finding | None], ...] = (parse_education, parse_multi_gpu)
+SIDE_PARSERS: tuple[Callable[[Context], Finding | None], ...] = (parse_education, parse_multi_gpu,
+                                                                  *SIDE_FIELD_PARSERS)
