@@ -244,7 +244,11 @@ def handle_what_if(t: _Turn):
     markers = [m for m in r.find(lx.WHAT_IF) if not (r.words[m.start] == "if" and m.start > 0
                                                      and r.words[m.start - 1] in lx.WISH_BEFORE_IF)]
     marker = markers or conditional or (r.is_question and opener and opener[0].start == 0)
-    if not marker:
+    asking = r.is_question and any(m.start == 0 for m in r.find(lx.ASKING_OPENERS)) \
+        and not platforms_in(r, t.catalog) and explain_topic(r) is None
+    if r.has(lx.CHANGE_OF_MIND_CUES) and not r.has(lx.WHAT_IF[:5]):
+        return None  # "actually forget free only, I can spend 10 if it's faster": a decision, not a what-if
+    if not (marker or asking):
         return None
     found = [f for f in findings(t.context(hypothetical=True)) if f.changes or f.problem]
     if not found:

@@ -112,6 +112,20 @@ def model_phrases(data_dir: Path | None = None) -> dict[str, tuple[str, ...]]:
     return {name: tuple(dict.fromkeys(_key(p) for p in (name, *aliases) if _key(p))) for name, aliases in rows}
 
 
+def model_spans(r: Reading) -> list[tuple[int, int]]:
+    """Token spans that name a model ("llama 3 8b", "resnet50"): numbers inside them are no quantities."""
+    spans = []
+    table = model_phrases()
+    if table:
+        spans += [(m.start, m.end) for m in r.match(table)]
+    qs = r.quantities
+    for a, b in zip(qs, qs[1:], strict=False):
+        if a.dim == "number" and b.dim == "params" and a.end == b.start and a.start > 0 \
+                and r.words[a.start - 1].isalpha():
+            spans.append((a.start - 1, b.end))
+    return spans
+
+
 def find_model(r: Reading) -> str | None:
     """The model a message names: the longest match in the model table, else a size said with its name in the
     user's own words ("falcon 7b"), else None."""

@@ -43,6 +43,7 @@ class Attached:
     noun: str | None
     field: str | None
     denied: bool
+    noun_after: bool = False
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +70,14 @@ def _noun_at(words: list[str], i: int) -> tuple[str, tuple[str, ...]] | None:
                 and got[0][:-1] == phrase[0]:
             return " ".join(got), names
     return None
+
+
+def noun_fields(noun: str | None) -> tuple[str, ...]:
+    """The fields a noun may mark, whatever the quantity's dimension."""
+    if not noun:
+        return ()
+    hit = _noun_at(noun.split(), 0)
+    return hit[1] if hit else ()
 
 
 def _denied(r: Reading, q: Quantity) -> bool:
@@ -100,6 +109,7 @@ def attach(r: Reading, q: Quantity) -> Attached:
     hit = _noun_at(words, i) if i < len(words) else None
     if hit is None and q.noun:
         hit = _noun_at([q.noun], 0)
+    after = hit is not None
     if hit is None:
         j = q.start - 1
         while j >= 0 and q.start - j <= 4 and r.clause[j] == r.clause[q.start]:
@@ -111,13 +121,16 @@ def attach(r: Reading, q: Quantity) -> Attached:
                         break
                 break
             j -= 1
+    from .fields import model_spans
+    if any(start <= q.start and q.end <= end for start, end in model_spans(r)) and q.dim in ("number", "params"):
+        hit = ("model name", ("foreign",)) if q.dim == "number" else hit
     if hit:
         from .fields import accepts
         noun = hit[0]
         names = hit[1]
         field = "foreign" if names == ("foreign",) else next((n for n in names if accepts(n, q)), None)
     surface = " ".join(words[q.start:q.end])
-    return Attached(q, surface, noun, field, _denied(r, q))
+    return Attached(q, surface, noun, field, _denied(r, q), after)
 
 
 def attached(r: Reading) -> list[Attached]:

@@ -14,7 +14,7 @@ from ..vocab import DAYS_PER_MONTH, HOURS_PER_MONTH, WEEKS_PER_MONTH, Kind, Need
 from ..workload import BOUNDS
 from . import lexicon as lx
 from .fields import SIDE_FIELD_PARSERS
-from .nouns import attach
+from .nouns import attach, noun_fields
 from .parse import Match, Quantity, Reading
 
 # The fields the questionnaire asks about (the quantity router's own); other fields take only attached quantities.
@@ -94,7 +94,11 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
         counted_period = q.idiom and previous is not None and previous.noun is not None \
             and previous.end == q.start - 1 and words[q.start - 1] == previous.noun
         previous = q
-        if a.denied or a.field == "foreign" or counted_period:
+        # A bare number before a noun no field of its dimension takes counts that noun ("3 runs", "2 times").
+        counted = q.dim == "number" and a.noun_after and a.field is None and bool(
+            {"session_hours", "gpu_hours_per_month"} & set(noun_fields(a.noun)))
+        if a.denied or a.field == "foreign" or counted_period or counted:
+            # "3 runs a week" counts runs: it is no run length
             # "not 384", "6 GB is not enough", "384px", "2-3 runs a week" (a period, not a week-long run)
             continue
         if a.field is not None and (a.field not in QUESTION_FIELDS or q.dim in ("memory", "number")):
