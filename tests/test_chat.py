@@ -392,3 +392,73 @@ def test_any_sequence_of_messages_keeps_a_valid_state(today_world, messages):
         assert turn.done == (turn.asking is None)
         hours, notebooks = turn.answers["gpu_hours_per_month"], turn.answers["notebooks_at_once"] or 1
         assert hours is None or hours <= notebooks * HOURS_PER_MONTH + 1e-6  # no impossible pair is kept
+
+
+# ---------------------------------------------------------------------------------------------
+# Quantities attached to nouns (advisor.chat.nouns) and the fields no question asks about (advisor.chat.fields)
+
+from advisor.chat.fields import CHAT_FIELDS, model_phrases  # noqa: E402
+from advisor.chat.nouns import attached, noun_table  # noqa: E402
+from advisor.chat.parse import _key  # noqa: E402
+from advisor.workload import FIELDS  # noqa: E402
+
+
+@pytest.mark.parametrize(("text", "surface", "field", "denied"), [
+    ("16 GB, and my dataset is 40 GB", "40 gb", "dataset_gib", False),  # the noun before: dataset
+    ("training on 40 GB of data with 24 GB of vram", "24 gb", "gpu_memory_gib", False),  # "of vram" after
+    ("my images are 384px", "384", "foreign", False),  # an image size measures no field
+    ("16 gb not 384", "384", None, True),  # a negated number is denied
+    ("my laptop gpu 6 gb it is not enough", "6 gb", "gpu_memory_gib", True),  # "not enough" denies it
+    ("for my class of 30", "30", "students", False),  # "class of" before the number
+    ("on 20k examples", "20 k", "samples", False),
+    ("5 years of experience", "5", "foreign", False),
+])
+def test_a_quantity_keeps_its_words_and_its_noun(text, surface, field, denied):
+    found = {a.surface: a for a in attached(read(text))}
+    assert surface in found, found
+    assert found[surface].field == field and found[surface].denied is denied
+
+
+def test_every_chat_field_entry_names_a_declared_field_and_nouns_resolve():
+    # A chat attribute for a field FIELDS does not declare would silently do nothing.
+    names = {s.name for s in FIELDS}
+    assert set(CHAT_FIELDS) <= names
+    assert set(f for fields_ in noun_table().values() for f in fields_) <= names | {"foreign"}
+
+
+@pytest.mark.parametrize(("asking", "text", "expect"), [
+    ("kind", "I want it fast", {"prefer": "speed"}),
+    ("kind", "cheapest please", {"prefer": "cost"}),
+    ("kind", "I can spend up to 10 bucks if it's much faster", {"budget_usd_per_month": 10.0, "prefer": "speed"}),
+    ("kind", "for my class of 30", {"students": 30}),
+    ("kind", "I don't have a credit card", {"cannot_provide": ["card"]}),
+    ("kind", "fine-tuning llama 3 8b with qlora on 20k examples",
+     {"kind": "training", "method": "qlora", "samples": 20000.0, "params_billion": 8.0}),
+    ("kind", "my epoch takes 20 minutes on Colab's T4", {"reference_gpu": "t4"}),
+    ("gpu_memory_gib", "16 GB, and my dataset is 40 GB", {"gpu_memory_gib": 16.0, "dataset_gib": 40.0}),
+    ("gpu_memory_gib", "batch size 32, 3 epochs, 24 GB", {"batch": 32, "epochs": 3.0, "gpu_memory_gib": 24.0}),
+])
+def test_the_new_fields_are_understood(today_world, asking, text, expect):
+    turn = chat_turn(today_world, start_state(asking), text)
+    assert {k: turn.answers[k] for k in expect} == expect, turn.reply
+
+
+def test_a_correction_never_sets_the_value_it_negates(today_world):
+    # UX probe defect 2: "16 gb not 384" took 384 as the run length.
+    turn = chat_turn(today_world, start_state("session_hours"), "16 gb not 384")
+    assert 384 not in [v for v in turn.answers.values() if isinstance(v, (int, float))]
+    assert turn.answers["gpu_memory_gib"] == 16 and turn.intent == "correction"
+
+
+def test_a_wrong_value_already_stored_is_taken_back(today_world):
+    # A value the user denies later is forgotten and its question asked again.
+    state = chat_turn(today_world, start_state("session_hours"), "runs of 384 hours").state
+    turn = chat_turn(today_world, state, "no, not 384")
+    assert turn.answers["session_hours"] is None and turn.asking == "session_hours"
+
+
+def test_model_names_come_from_the_model_table_when_present(tmp_path):
+    # data/models.csv (name, aliases) is read lazily; absent, no names (the user's words are kept instead).
+    (tmp_path / "models.csv").write_text("model_id,name,aliases\nresnet-50,ResNet-50,resnet50;resnet\n")
+    assert model_phrases(tmp_path) == {"ResNet-50": (_key("ResNet-50"), "resnet50", "resnet")}
+    assert model_phrases(tmp_path / "absent") == {}

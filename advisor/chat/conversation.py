@@ -342,6 +342,7 @@ def handle_answer(t: _Turn):
     if current == "gpu_memory_gib" and params is not None and all(f.question != current for f in found) \
             and not any(k == "gpu_memory_gib" for f in found for k in f.changes):
         return None  # "it's a 7B model": the memory it needs is explained (handle_unknown), not guessed
+    found = _to_last_fact(t, found)
     before = dict(t.state.answers)
     t.state.remember()
     denied = denied_values(t.reading)
@@ -369,6 +370,42 @@ def handle_answer(t: _Turn):
     other = current is not None and all(f.question != current for f in found)
     lead = lead or ("Noted" if other else "Got it")
     return _reply(intent, f"{lead}: {said}.{remarks}\n\n" + _prompt(t.state))
+
+
+def handle_denial(t: _Turn):
+    """'no, not 384', '384 is wrong': an answer holding a denied number is taken back and asked again."""
+    denied = denied_values(t.reading)
+    if not denied or any(f.changes for f in t.findings):
+        return None
+    wrong = [name for name, v in t.state.answers.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+             and any(abs(v - d) < 1e-9 for d in denied)]
+    if not wrong:
+        return None
+    t.state.remember()
+    for name in wrong:
+        t.state.answers.pop(name, None)
+        t.state.reopen(name)
+    said = ", ".join(f"{QUESTION_LABEL.get(n, n)} (not {d:g})" for n in wrong for d in denied[:1])
+    return _reply("correction", f"Corrected: I've forgotten the {said}. " + _prompt(t.state), rank=t.state.done)
+
+
+def _to_last_fact(t: _Turn, found: list[Finding]) -> list[Finding]:
+    """A correction that names no field ("no wait, make it 6 hours") corrects the last fact said, when the
+    message reads as an answer to that fact's question too."""
+    r = t.reading
+    current = t.state.asking
+    cue = [m for m in r.find(lx.CORRECTION_CUES) if " ".join(r.words[m.start:m.end]) != "actually"]
+    last = t.state.last_changed()
+    if not cue or current is None or not last or not any(f.question == current for f in found):
+        return found
+    q = next((q for q in QUESTIONS if set(q.sets) & set(last)), None)
+    if q is None or q.name == current:
+        return found
+    ctx = t.context()
+    again = findings(Context(r, q.name, ctx.values, ctx.usd, False, ctx.gpu_memory, ctx.gpu_id))
+    if not any(f.question == q.name and f.changes for f in again):
+        return found
+    return [f for f in again if f.question != current]
 
 
 def _answer_intent(t: _Turn, found: list[Finding], before: dict, denied: list[float]) -> str:
@@ -444,7 +481,7 @@ def handle_unknown(t: _Turn):
 
 HANDLERS: tuple[Callable[[_Turn], dict | None], ...] = (
     handle_empty, handle_blank, handle_start_over, handle_undo, handle_greeting, handle_skip_exact,
-    handle_what_if, handle_question, handle_answer, handle_other_question, handle_skip, handle_unknown,
+    handle_what_if, handle_question, handle_denial, handle_answer, handle_other_question, handle_skip, handle_unknown,
 )
 
 

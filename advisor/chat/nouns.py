@@ -21,7 +21,7 @@ FOREIGN_NOUNS = ("px", "pixel", "pixels", "resolution", "year", "years", "experi
 # Words that may stand between a noun and its number ("dataset is 40 GB", "vram: 24", "a class of 30").
 LINKS = frozenset({"is", "are", "was", "be", "of", "=", ":", "about", "around", "like", "maybe", "roughly", "to",
                    "the", "my", "our", "a", "an", "approx", "approximately", "~", "just", "only", "at", "least",
-                   "most", "under", "over", "has", "have", "with", "takes", "needs", "uses", "size", "set",
+                   "most", "under", "over", "has", "have", "with", "takes", "needs", "uses", "set",
                    "for", "per", "on", "in", "s"})
 # Words after a number that deny it: "6 GB is not enough", "384 is wrong".
 DENIED_AFTER = ("it is not enough", "that is not enough", "is not enough", "will not be enough",
@@ -107,8 +107,6 @@ def attach(r: Reading, q: Quantity) -> Attached:
     while i < len(words) and i < q.end + 3 and words[i] in ("of", "the", "my", "our", "for", "-", "in", "gpu's"):
         i += 1
     hit = _noun_at(words, i) if i < len(words) else None
-    if hit is None and q.noun:
-        hit = _noun_at([q.noun], 0)
     after = hit is not None
     if hit is None:
         j = q.start - 1

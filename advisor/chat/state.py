@@ -98,6 +98,13 @@ class ChatState:
             else:
                 self.answers[name] = value
 
+    def last_changed(self) -> list[str]:
+        """The fields the last change set (the last fact said), [] when there is none."""
+        if not self.history:
+            return []
+        before = self.history[-1][0]
+        return [k for k, v in self.answers.items() if before.get(k) != v]
+
     def reopen(self, name: str) -> None:
         """Ask the question that sets this field again (its answer was taken back)."""
         for q in QUESTIONS:
