@@ -441,6 +441,54 @@ def _remarks(t: _Turn, found: list[Finding]) -> str:
         weekly, ", ".join(f"{p.label} ({q:g} h a week)" for p, q in over))
 
 
+def handle_thanks(t: _Turn):
+    """'ok makes sense. thanks!': small talk gets a short reply, nothing changes."""
+    r = t.reading
+    words = [w for w in r.content_words if w not in ("so", "very", "much", "a", "lot", "for", "that", "the", "help",
+                                                     "ok", "okay", "really")]
+    text = " ".join(words)
+    if not words or len(r.find(lx.THANKS)) == 0 or any(f.changes for f in t.findings):
+        return None
+    covered = sum(m.end - m.start for m in r.find(lx.THANKS))
+    if covered < len(words) - 1 or len(text) > 60:
+        return None
+    return _reply("greeting", "You're welcome! " + (_prompt(t.state) or "Ask about a plan, try a what-if, or "
+                                                                           "change an answer."))
+
+
+def handle_pick(t: _Turn):
+    """'which one should I pick?': the first plan of the ranking and why, in one sentence."""
+    if not t.reading.has(lx.PICK) or any(f.changes for f in t.findings):
+        return None
+    recs = t.ranking(t.workload()) if t.state.done else None
+    best = next((r for r in recs or [] if r.feasible), None)
+    if best is None:
+        text = "Once I have your answers I'll rank the plans. " + _prompt(t.state) if not t.state.done else \
+            "No plan fits every answer yet; change one (the budget, the memory) and I'll rank again."
+        return _reply("question", text, topic="pick")
+    second = next((r for r in recs[recs.index(best) + 1:] if r.feasible), None)
+    text = f"I'd pick **{best.plan.label}**: it ranks first for your answers"
+    if second is not None:
+        text += f"; the runner-up is {second.plan.label}"
+    return _reply("question", text + ". Ask 'why not ...?' about any other plan.", topic="pick")
+
+
+def handle_model_memory(t: _Turn):
+    """'how much memory does a 7b model need?': the weights' memory, answered without changing anything."""
+    r = t.reading
+    params = next((q for q in r.quantities if q.dim == "params"), None)
+    if params is None or not r.is_question or not r.has(lx.MEMORY_WORDS + ("vram", "fit", "need", "gb")):
+        return None
+    billions = params.value / 1e9
+    method = next((m.label for m in r.match({"qlora": ("qlora", "4 bit"), "lora": ("lora",)})), None)
+    size = {"qlora": 0.5, "lora": 2.0}.get(method or "", 2.0) * billions
+    text = f"A {billions:g}B-parameter model's weights take about {size:g} GB " + \
+        ("in 4-bit (QLoRA)" if method == "qlora" else "in 16-bit precision") + \
+        ("; full training needs several times that (gradients, optimiser state, activations)" if not method else
+         "; add a few GB for the adapters, activations and the batch") + "."
+    return _reply("question", text + _again(t), topic="model_memory")
+
+
 def handle_other_question(t: _Turn):
     """A question the chat has no topic for: explain the question being asked, or after the ranking how it works
     and what it says."""
@@ -481,7 +529,8 @@ def handle_unknown(t: _Turn):
 
 HANDLERS: tuple[Callable[[_Turn], dict | None], ...] = (
     handle_empty, handle_blank, handle_start_over, handle_undo, handle_greeting, handle_skip_exact,
-    handle_what_if, handle_question, handle_denial, handle_answer, handle_other_question, handle_skip, handle_unknown,
+    handle_what_if, handle_question, handle_pick, handle_model_memory, handle_denial, handle_answer,
+    handle_thanks, handle_other_question, handle_skip, handle_unknown,
 )
 
 

@@ -308,6 +308,21 @@ ASKING_OPENERS = ("is there", "are there", "which", "what is the", "what would",
                   "do any", "does any", "is any", "will", "how much would", "how much is", "how fast",
                   "what are", "which one", "what plan", "what do i get", "what can i get", "is it possible")
 
+# A job that never stops: its run is the whole month ("it's a server, it runs 24/7").
+ALWAYS_ON = ("24/7", "24 7", "always on", "always-on", "never stops", "runs forever", "it never stops",
+             "around the clock", "round the clock", "all the time", "non stop forever", "permanently",
+             "constantly running", "always running", "always up", "up all the time", "never turns off")
+# Small talk after an answer: thanks, agreement.
+THANKS = ("thanks", "thank you", "thx", "ty", "cheers", "makes sense", "that makes sense", "ok makes sense",
+          "got it", "perfect", "great thanks", "awesome", "understood", "sounds good", "nice", "cool thanks",
+          "ok thanks", "okay thanks", "great", "ok", "okay", "alright", "cool", "good", "fine")
+# Asking which plan to take.
+PICK = ("which one should i pick", "which should i pick", "which one should i choose", "which should i choose",
+        "what should i pick", "what should i choose", "what should i use", "which one should i use",
+        "which do you recommend", "what do you recommend", "which one do you recommend", "your pick",
+        "what would you pick", "which is best", "which one is best", "what is the best", "best option",
+        "which plan should i", "which one then", "so which one")
+
 MEMORY_WORDS = ("memory", "vram", "gpu memory", "ram", "gpu ram", "video memory")
 MEMORY_NONE = ("no idea", "do not know", "not sure", "no clue", "unsure", "does not matter", "not much", "tiny",
                "small", "no special requirement", "no particular", "no requirement", "nothing special",

@@ -285,6 +285,9 @@ def _epochs(r: Reading, d: Quantity) -> float:
 def parse_session(ctx: Context) -> Finding | None:
     r = ctx.reading
     qs = assign(r, ctx.asking).get("session_hours", [])
+    if not qs and [m for m in r.find(lx.ALWAYS_ON) if not m.negated] and (
+            ctx.current("session_hours") or r.has(lx.SESSION_CUES) or r.has(("server", "service", "api"))):
+        return Finding("session_hours", {"session_hours": HOURS_PER_MONTH}, "it never stops (runs of a whole month)")
     if not qs:
         return None
     bad = _negatives(qs)

@@ -117,13 +117,29 @@ def _asked_fields(r: Reading) -> list[PlanField]:
     return list(dict.fromkeys(PlanField(m.label) for m in found))
 
 
+def _plan_names(plan: Plan) -> list[tuple[str, ...]]:
+    """The ways a plan is named, from the catalog (its tier with and without the parenthesis, its id's words
+    beside the platform's): 'pro for education', 'pro edu'."""
+    from .parse import _key
+    tier = plan.tier.split("(")[0]
+    words = [w for w in plan.plan_id.split("-") if w not in plan.platform.lower().split()]
+    platform = plan.plan_id.split("-")[0]
+    names = {_key(plan.tier), _key(tier), " ".join(words[1:] if words and words[0] == platform else words)}
+    return [tuple(n.split()) for n in names if n and len(n) > 2 or n in ("pro",)]
+
+
 def _plan_matches(r: Reading, plans: list[Plan]) -> list[Plan]:
-    """The plans of a platform the message singles out by tier ('colab pro', 'pro+'), else all of them."""
-    words = " ".join(r.words)
-    tiers = [p for p in plans if p.tier.lower() in words and len(p.tier) > 2]
-    exact = [p for p in tiers if not any(q is not p and p.tier.lower() in q.tier.lower() and q in tiers
-                                         for q in tiers)]
-    return exact or plans
+    """The plans of a platform the message singles out by the longest name it says ('colab pro for education'
+    reaches Pro for Education, not Pro), else all of them."""
+    words = r.words
+
+    def said(name: tuple[str, ...]) -> int:
+        n = len(name)
+        return n if any(tuple(words[i:i + n]) == name for i in range(len(words) - n + 1)) else 0
+
+    scores = {p.plan_id: max((said(n) for n in _plan_names(p)), default=0) for p in plans}
+    best = max(scores.values(), default=0)
+    return [p for p in plans if scores[p.plan_id] == best] if best else plans
 
 
 def about(catalog: Catalog, key: str, r: Reading, workload: Workload, recs: list[Recommendation] | None,
