@@ -462,3 +462,46 @@ def test_model_names_come_from_the_model_table_when_present(tmp_path):
     (tmp_path / "models.csv").write_text("model_id,name,aliases\nresnet-50,ResNet-50,resnet50;resnet\n")
     assert model_phrases(tmp_path) == {"ResNet-50": (_key("ResNet-50"), "resnet50", "resnet")}
     assert model_phrases(tmp_path / "absent") == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Keeping and sharing a conversation (advisor.chat.share), the understood panel and changing one answer
+
+from advisor.chat import share  # noqa: E402
+from advisor.chat.conversation import understood  # noqa: E402
+
+
+def test_a_conversation_link_replays_to_the_same_answers(today_world):
+    messages = ["training, 16 GB", "sorry, I meant 24 gb", "runs of 5 hours", "undo", "6 hours"]
+    state = None
+    for m in messages:
+        turn = chat_turn(today_world, state, m)
+        state = turn.state
+    again, transcript = share.replay(today_world, share.decode(share.encode(messages)))
+    assert again.answers == turn.answers and again.state == turn.state
+    assert [text for role, text in transcript if role == "user"] == messages
+
+
+@pytest.mark.parametrize("link", ["", "!!!", "eJwLSS0uAQAEXQHB", "x" * 7000, share.encode([])[:-2] + "zz"])
+def test_a_damaged_link_is_refused_with_a_message(link):
+    # A foreign, truncated or oversized link raises ChatStateError (the app then starts afresh), never crashes.
+    try:
+        assert share.decode(link) == []  # an empty conversation is the one valid reading of these
+    except ChatStateError as exc:
+        assert "conversation" in str(exc)
+
+
+@given(st.lists(st.text(max_size=80), max_size=8))
+@settings(max_examples=40, deadline=None)
+def test_any_messages_survive_a_link(messages):
+    assert share.decode(share.encode(messages)) == messages
+
+
+def test_the_understood_panel_lists_every_answer_and_each_can_be_changed(today_world):
+    turn = chat_turn(today_world, None, "training, 16gb, 3 hour runs, dataset 30 GB, for my class of 30")
+    rows = {u.name: u for u in understood(turn.state)}
+    assert {"kind", "gpu_memory_gib", "session_hours", "dataset_gib", "students"} <= set(rows)
+    for name in ("gpu_memory_gib", "dataset_gib"):
+        changed = chat_turn(today_world, turn.state, rows[name].change)
+        assert changed.answers[name] is None and changed.intent == "change_of_mind"
+    assert chat_turn(today_world, turn.state, rows["gpu_memory_gib"].change).asking == "gpu_memory_gib"

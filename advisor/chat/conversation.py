@@ -10,7 +10,7 @@ from ..catalog import Catalog
 from ..errors import AdvisorError
 from ..recommend import Recommendation, recommend
 from ..vocab import WEEKS_PER_MONTH, PlanField
-from ..workload import Workload
+from ..workload import FIELD_SPECS, FIELDS, Workload
 from . import lexicon as lx
 from .nouns import denied_values
 from .parse import Reading, read
@@ -441,6 +441,78 @@ def _remarks(t: _Turn, found: list[Finding]) -> str:
         weekly, ", ".join(f"{p.label} ({q:g} h a week)" for p, q in over))
 
 
+def field_names() -> dict[str, tuple[str, ...]]:
+    """Each answer's names, from its question's label and workload.FIELDS' label and nouns ('GPU memory',
+    'budget', 'dataset size'): a question field's group is named by its question."""
+    out: dict[str, tuple[str, ...]] = {}
+    for spec in FIELDS:
+        q = next((q for q in QUESTIONS if spec.name in q.sets), None)
+        key = q.name if q else spec.name
+        names = (spec.label.split("(")[0].strip(), *spec.nouns) + ((q.label,) if q else ())
+        out[key] = tuple(dict.fromkeys(out.get(key, ()) + names))
+    return out
+
+
+def handle_forget(t: _Turn):
+    """'change the budget', 'forget my GPU memory': the answer is forgotten and its question asked again."""
+    r = t.reading
+    if not r.find(lx.FORGET_CUES) or any(f.changes for f in t.findings) or r.is_question:
+        return None
+    named = r.match(field_names())
+    said = [m.label for m in named if any(k in t.state.answers for k in _sets(m.label))]
+    if not said:
+        return None
+    name = said[0]
+    t.state.remember()
+    for key in _sets(name):
+        t.state.answers.pop(key, None)
+    t.state.reopen(name)
+    label = QUESTION_LABEL.get(name) or FIELD_SPECS[name].label.split("(")[0].strip()
+    q = QUESTION_BY_NAME.get(name)
+    ask = q.prompt if q else f"What is your {label}? (or say 'skip')"
+    return _reply("change_of_mind", f"Let's change the {label}: I've forgotten what you said. {ask}")
+
+
+def _sets(name: str) -> tuple[str, ...]:
+    q = QUESTION_BY_NAME.get(name)
+    return q.sets if q else (name,)
+
+
+@dataclass(frozen=True)
+class Understood:
+    """One answer as the chat understood it: its field (a question's name for its group), label, the words it
+    is said back with, and how to change it (a message the chat understands)."""
+
+    name: str
+    label: str
+    text: str
+    change: str
+
+
+def understood(state: dict) -> list[Understood]:
+    """Every answer given so far, in question order then the other fields, with a message that changes it."""
+    chat = ChatState.from_json(state)
+    try:
+        workload = workload_from_answers(chat.answers)
+    except AdvisorError:
+        return []
+    out = []
+    for q in QUESTIONS:
+        if any(chat.answers.get(k) is not None for k in q.sets):
+            out.append(Understood(q.name, q.label, describe(q.name, workload), f"change the {q.label}"))
+    asked = {k for q in QUESTIONS for k in q.sets}
+    for spec in FIELDS:
+        value = chat.answers.get(spec.name)
+        if spec.name in asked or value is None or value == spec.default or value == []:
+            continue
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else \
+            ("yes" if value else "no") if isinstance(value, bool) else f"{value:,g}" if isinstance(value, float) \
+            else str(value)
+        label = spec.label.split("(")[0].strip()
+        out.append(Understood(spec.name, label, shown, f"forget the {label}"))
+    return out
+
+
 def handle_thanks(t: _Turn):
     """'ok makes sense. thanks!': small talk gets a short reply, nothing changes."""
     r = t.reading
@@ -529,7 +601,7 @@ def handle_unknown(t: _Turn):
 
 HANDLERS: tuple[Callable[[_Turn], dict | None], ...] = (
     handle_empty, handle_blank, handle_start_over, handle_undo, handle_greeting, handle_skip_exact,
-    handle_what_if, handle_question, handle_pick, handle_model_memory, handle_denial, handle_answer,
+    handle_what_if, handle_question, handle_pick, handle_forget, handle_model_memory, handle_denial, handle_answer,
     handle_thanks, handle_other_question, handle_skip, handle_unknown,
 )
 

@@ -323,6 +323,11 @@ PICK = ("which one should i pick", "which should i pick", "which one should i ch
         "what would you pick", "which is best", "which one is best", "what is the best", "best option",
         "which plan should i", "which one then", "so which one")
 
+# Asking to change an answer without giving the new one ("change the budget", "let me redo the memory").
+FORGET_CUES = ("change", "change the", "change my", "redo", "re do", "forget", "forget the", "forget my", "reset",
+               "reset the", "clear", "clear the", "edit", "edit the", "fix the", "update the", "ask again about",
+               "let me change", "i want to change", "can i change")
+
 MEMORY_WORDS = ("memory", "vram", "gpu memory", "ram", "gpu ram", "video memory")
 MEMORY_NONE = ("no idea", "do not know", "not sure", "no clue", "unsure", "does not matter", "not much", "tiny",
                "small", "no special requirement", "no particular", "no requirement", "nothing special",
