@@ -247,3 +247,53 @@ def test_the_ranking_learns_from_your_runs_and_says_so():
     at.selectbox(key="chat-evidence").set_value(next(o for o in at.selectbox(key="chat-evidence").options
                                                      if "catalog only" in str(o))).run()
     assert "your runs" not in "\n".join(c.value for c in at.caption)
+
+
+# ---------------------------------------------------------------------------------------------
+# The app keeps the user's work (UX probe defect 19): the conversation lives in the URL, a link reproduces it,
+# and the "what I understood" panel lists every answer with a way to change it.
+
+def test_the_conversation_lives_in_the_url_and_a_fresh_session_replays_it():
+    from advisor.chat import share
+
+    at = chat(app(), *ANSWERS[:3], "sorry, I meant 24 gb")
+    link = at.query_params["c"]
+    link = link[0] if isinstance(link, list) else link
+    assert share.decode(link) == ANSWERS[:3] + ["sorry, I meant 24 gb"]
+    # A reload is a fresh session with the same URL: the conversation and its answers come back.
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    again.query_params["c"] = link
+    again.run()
+    assert not again.exception, again.exception
+    text = markdown(again)
+    assert "sorry, I meant 24 gb" in text and "24 GB of GPU memory" in text
+
+
+def test_a_shared_link_to_a_finished_conversation_shows_the_ranking():
+    from advisor.chat import share
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["c"] = share.encode(ANSWERS)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Ranking for your workload" in s.value for s in at.subheader)
+    assert any("?c=" in c.value for c in at.code)  # the link is shown to copy
+
+
+def test_a_damaged_link_starts_a_fresh_conversation_with_a_note():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["c"] = "not-a-conversation"
+    at.run()
+    assert not at.exception, at.exception
+    assert "could not be read" in markdown(at)
+
+
+def test_the_understood_panel_lists_answers_and_change_asks_again():
+    at = chat(app(), "training, 16 GB, dataset of 40 GB")
+    text = markdown(at)
+    assert "What I understood" in text and "16 GB of GPU memory" in text and "dataset size" in text
+    at.button(key="change-gpu_memory_gib").click().run()
+    assert not at.exception, at.exception
+    assert "Let's change the GPU memory" in markdown(at)
+    panel = [m.value for m in at.markdown if m.value.startswith(("GPU memory:", "dataset size:"))]
+    assert panel == ["dataset size: **40**"]  # memory forgotten (asked again), the dataset kept
