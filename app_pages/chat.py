@@ -103,9 +103,12 @@ focus_chat_input()
 
 if chat["done"] and chat["workload"] is not None:
     try:
-        # The reference job may have changed since the last turn: it is read afresh.
-        plain = replace(chat["workload"], reference_hours=None, reference_score=None, reference_gpu=None)
-        workload = replace(plain, **reference_kwargs())
+        # The reference job may have changed since the last turn: it is read afresh; one set on the page replaces
+        # one said in the chat ("my epoch takes 20 minutes on a T4").
+        workload = chat["workload"]
+        if reference_kwargs():
+            plain = replace(workload, reference_hours=None, reference_score=None, reference_gpu=None)
+            workload = replace(plain, **reference_kwargs())
         if chat["what_if"]:
             hypothetical, what_if_recs = chat["what_if"]
             st.info("The ranking below is a what-if; your answers are unchanged.")
