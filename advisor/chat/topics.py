@@ -188,6 +188,7 @@ def ranking_text(catalog: Catalog, workload: Workload, recs: list[Recommendation
                 + "\n\nChange an answer (for example 'make the budget 50') or ask 'what if ...?'.")
     lines = [f"{r.rank}. **{r.plan.label}**: {why_text(catalog, r, workload, len(feasible))}" for r in feasible[:top]]
     rest = len(recs) - len(feasible)
-    more = f"\n\n{len(feasible) - top} more plans fit." if len(feasible) > top else ""
-    misfit = f" {rest} do not fit (ask 'why not ...?')." if rest else ""
+    extra = len(feasible) - top
+    more = f"\n\n{extra} more plan{' fits' if extra == 1 else 's fit'}." if extra > 0 else ""
+    misfit = f" {rest} {'does' if rest == 1 else 'do'} not fit (ask 'why not ...?')." if rest else ""
     return f"**{verdict_line(catalog, recs, workload)}**\n\n" + "\n".join(lines) + more + misfit

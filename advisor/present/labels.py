@@ -99,6 +99,12 @@ def _per_1k(rec: Recommendation) -> str:
     return "-" if rec.usd_per_1k_score is None else f"${rec.usd_per_1k_score:.3f}"
 
 
+def article(phrase: str) -> str:
+    """'an' before a vowel sound ('an AI score', 'an inference score'), else 'a' ('a training score')."""
+    first = str(phrase).strip()[:1]
+    return "an" if first and first in "aeiouAEIOU" else "a"
+
+
 def verdict_line(catalog: Catalog, recs: list[Recommendation], workload: Workload) -> str:
     """The one-line answer above a ranking: which plan, and because of what."""
     feasible = [r for r in recs if r.feasible]
@@ -112,8 +118,9 @@ def verdict_line(catalog: Catalog, recs: list[Recommendation], workload: Workloa
     elif top.monthly_cost_usd == 0:
         because = f"the only free plan that fits ({gpu_text(catalog, top.option)})"
     else:
-        because = (f"the lowest price per point of speed: {money(top.monthly_cost_usd)} a month for a "
-                   f"{workload.metric.label} of about {top.score.mean:,.0f} on the {gpu_text(catalog, top.option)}")
+        because = (f"the lowest price per point of speed: {money(top.monthly_cost_usd)} a month for "
+                   f"{article(workload.metric.label)} {workload.metric.label} of about {top.score.mean:,.0f} on the "
+                   f"{gpu_text(catalog, top.option)}")
     return f"{top.plan.label}: {because}."
 
 
