@@ -195,9 +195,9 @@ def test_benchmark_result_shows_times_faster_per_plan(monkeypatch):
     at.run()
     assert not at.exception and job.error is None
     speedups = table(at, "times faster")
-    assert list(speedups.columns[:3]) == ["plan", "GPU", "times faster"]
+    assert list(speedups.columns[:2]) == ["GPU", "times faster"] and "plans and prices" in speedups.columns
     assert speedups["times faster"].is_monotonic_decreasing
-    assert "your job (h)" in speedups.columns
+    assert "your job" in speedups.columns
 
 
 def test_a_quick_result_shows_each_part_as_an_estimate_with_its_interval_and_what_it_rests_on(monkeypatch):
@@ -297,3 +297,20 @@ def test_the_understood_panel_lists_answers_and_change_asks_again():
     assert "Let's change the GPU memory" in markdown(at)
     panel = [m.value for m in at.markdown if m.value.startswith(("GPU memory:", "dataset size:"))]
     assert panel == ["dataset size: **40**"]  # memory forgotten (asked again), the dataset kept
+
+
+def test_the_benchmark_compares_this_machine_with_every_gpu_the_plans_offer():
+    # UX probe defect 17: the table listed the 15 fastest plan rows, no free plan, no price.
+    from advisor import load_catalog
+    from advisor.present.rows import machine_comparison_rows
+
+    catalog = load_catalog()
+    rows = machine_comparison_rows(catalog, 560.0, reference_hours=10)
+    gpus = [r["GPU"] for r in rows]
+    assert len(gpus) == len(set(gpus)) and len(rows) >= 10  # one row per GPU, all of them
+    assert [r["times faster"] for r in rows] == sorted((r["times faster"] for r in rows), reverse=True)
+    offers = "; ".join(r["plans and prices"] for r in rows)
+    assert "Kaggle Notebooks Free: free" in offers and "/h" in offers and "/month" in offers
+    for plan in catalog.plans.values():
+        if plan.options:
+            assert plan.label in offers or not any(True for _ in plan.options)
