@@ -124,8 +124,8 @@ def plan_price_text(catalog: Catalog, plan, gpu_id: str) -> str:
 def machine_comparison_rows(catalog: Catalog, device_score: float, reference_hours: float | None = None,
                             metric: Metric = Metric.AI) -> list[dict]:
     """This machine against every GPU (or GPU lottery) the plans offer, one row per GPU, fastest first: how many
-    times faster its average session is, what a job of reference_hours here would take there, and each plan that offers it with
-    its price ('Kaggle Notebooks Free: free; Colab Pro: $9.99/month + 1.19 units/h')."""
+    times faster its average session is, what a job of reference_hours here would take there, and each plan that
+    offers it with its price ('Kaggle Notebooks Free: free; Colab Pro: $9.99/month + 1.19 units/h')."""
     by_gpu: dict[str, dict] = {}
     for plan, option, score, speedup in score_book(catalog).speedups(device_score, metric):
         gpu = gpu_text(catalog, option)
