@@ -42,8 +42,20 @@ def distribution_rows(recs: list[Recommendation], limit: int = 8) -> list[dict]:
     return rows
 
 
-# The plot's own height in pixels; the legend and axes are drawn outside it ("fit-x": only the width is fitted).
-DISTRIBUTION_PLOT_HEIGHT = 260
+# The plot's own height in pixels. Streamlit fits a stretched chart's whole drawing (title, axes, legend) into the
+# height it is given, so the height asked for is the plot's plus room for a one-column legend of every plan.
+DISTRIBUTION_PLOT_HEIGHT = 220
+LEGEND_ROW_PX = 20
+CHART_FRAME_PX = 90  # the title, the x axis and its title
+
+
+# Point labels in a mid grey, legible on a light and on a dark theme (black labels vanished in dark mode).
+LABEL_GREY = "#8a8f98"
+
+
+def fitted_height(plot: int, legend_rows: int) -> int:
+    """The height to ask for so that the plot area keeps `plot` pixels under Streamlit's fit-to-height."""
+    return plot + LEGEND_ROW_PX * legend_rows + CHART_FRAME_PX
 
 
 def distribution_chart(recs: list[Recommendation], limit: int = 8):
@@ -61,10 +73,9 @@ def distribution_chart(recs: list[Recommendation], limit: int = 8):
         opacity=0.3, line=True).encode(
         x=alt.X("score:Q", title=f"{metric} (higher is faster)", axis=alt.Axis(format=",.0f")),
         y=alt.Y("density:Q", title="sessions (each plan's peak = 1)", axis=alt.Axis(labels=False), stack=None),
-        color=alt.Color("plan:N", title="plan", legend=alt.Legend(orient="bottom", columns=1, labelLimit=0)),
+        color=alt.Color("plan:N", title="plan", legend=alt.Legend(orient="right", labelLimit=180)),
         tooltip=["plan", "basis"],
-    ).properties(height=DISTRIBUTION_PLOT_HEIGHT, width="container").configure(
-        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    ).properties(height=fitted_height(DISTRIBUTION_PLOT_HEIGHT, 0), width="container")
 
 
 def frontier(points: list[tuple[str, float, float]]) -> set[str]:
@@ -98,8 +109,8 @@ def price_score_chart(recs: list[Recommendation]):
     # One label per point (plans at the same price and score share it), only for the frontier: the others are in
     # the tooltip and the table, so no two labels are drawn on one another.
     text = base.transform_filter(alt.datum["on frontier"] == "cheapest for its speed").mark_text(
-        align="left", dx=8, dy=-8, fontSize=11).encode(x=x, y=y, text="label")
-    return (line + dots + text).properties(height=300, width="container")
+        align="left", dx=8, dy=-8, fontSize=11, color=LABEL_GREY).encode(x=x, y=y, text="label")
+    return (line + dots + text).properties(height=fitted_height(240, 2), width="container")
 
 
 def price_score_rows(recs: list[Recommendation]) -> list[dict]:
