@@ -297,7 +297,8 @@ def parse_session(ctx: Context) -> Finding | None:
     value = round(max(q.value * _epochs(r, q) for q in exact), 4)
     if not BOUNDS["session_hours"].accepts(value):
         return Finding("session_hours", problem=_out_of_range("session_hours", value, "a run"))
-    return Finding("session_hours", {"session_hours": value}, f"runs of up to {_hours(value)}")
+    ranged = next((q for q in exact if q.low is not None and q.value * _epochs(r, q) == value), None)
+    return Finding("session_hours", {"session_hours": value}, f"runs of up to {_hours(value)}" + _upper(ranged))
 
 
 def _rate_words(q: Quantity) -> str:
@@ -355,7 +356,12 @@ def parse_monthly(ctx: Context) -> Finding | None:
     rate = _rate_words(q)
     said = f"{_hours(q.value)} {rate} is about {value:.0f} GPU hours a month" if rate else \
         f"{value:g} GPU hours a month"
-    return Finding("gpu_hours_per_month", {"gpu_hours_per_month": value}, said)
+    return Finding("gpu_hours_per_month", {"gpu_hours_per_month": value}, said + _upper(q))
+
+
+def _upper(q: Quantity | None) -> str:
+    """' (the upper end of 30–36)': a range gives one value, and the reply says which."""
+    return "" if q is None or q.low is None else f" (the upper end of {q.low:g}–{q.value:g})"
 
 
 def _over_month(value: float, notebooks: float) -> str:
