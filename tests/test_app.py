@@ -314,3 +314,30 @@ def test_the_benchmark_compares_this_machine_with_every_gpu_the_plans_offer():
     for plan in catalog.plans.values():
         if plan.options:
             assert plan.label in offers or not any(True for _ in plan.options)
+
+
+def test_the_form_has_a_box_for_every_workload_field_it_does_not_lay_out_itself():
+    # One declaration per field (workload.FIELDS): a field added there appears on the form with its label and help.
+    from advisor.workload import FIELDS
+
+    at = app("form")
+    keys = {w.key for w in list(at.number_input) + list(at.selectbox) + list(at.multiselect) + list(at.checkbox)
+            + list(at.text_input) + list(at.radio)}
+    missing = [s.name for s in FIELDS if not s.name.startswith("reference") and f"form-{s.name}" not in keys
+               and s.name not in ("free_only", "budget_usd_per_month", "nice_to_have", "needs")]
+    assert missing == []
+    at.number_input(key="form-dataset_gib").set_value(40.0)
+    at.selectbox(key="form-prefer").set_value(next(iter(FIELDS[[s.name for s in FIELDS].index("prefer")].choices)))
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["form_workload"].dataset_gib == 40.0
+
+
+def test_a_form_error_leaves_no_stale_ranking_under_it():
+    # UX probe defect 25: after an error the previous ranking stayed under it, unmarked.
+    at = app("form")
+    at.button[0].click().run()
+    assert any("Ranking for your workload" in s.value for s in at.subheader)
+    at.number_input(key="form-gpu_memory_gib").set_value(-5.0)
+    at.button[0].click().run()
+    assert at.error and not any("Ranking for your workload" in s.value for s in at.subheader)
