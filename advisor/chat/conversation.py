@@ -9,7 +9,7 @@ from functools import cached_property
 from ..catalog import Catalog
 from ..errors import AdvisorError
 from ..recommend import Recommendation, recommend
-from ..vocab import WEEKS_PER_MONTH, PlanField
+from ..vocab import WEEKS_PER_MONTH, Need, PlanField
 from ..workload import FIELD_SPECS, FIELDS, Workload
 from . import lexicon as lx
 from .nouns import denied_values
@@ -460,6 +460,15 @@ def handle_forget(t: _Turn):
         return None
     named = r.match(field_names())
     said = [m.label for m in named if any(k in t.state.answers for k in _sets(m.label))]
+    needs = [n for n in Need if r.has(n.keywords) and n.value in (t.state.answers.get("needs", []) +
+                                                                   t.state.answers.get("nice_to_have", []))]
+    if not said and needs:
+        # "forget the background thing": one need or wish is dropped
+        t.state.remember()
+        for key in ("needs", "nice_to_have"):
+            t.state.answers[key] = [v for v in t.state.answers.get(key, []) if v not in {n.value for n in needs}]
+        return _reply("change_of_mind", f"Dropped: {', '.join(n.label for n in needs)}." + _again(t),
+                      rank=t.state.done)
     if not said:
         return None
     name = said[0]

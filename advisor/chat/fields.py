@@ -56,9 +56,13 @@ CHAT_FIELDS: dict[str, ChatField] = {
     "params_billion": ChatField(nouns=("b params", "billion parameters"), examples=("a 7b model",)),
     "prefer": ChatField(examples=("I want it fast", "cheapest please"), words={
         Preference.SPEED: ("fast", "fastest", "faster", "quickest", "quick", "as fast as possible", "speed first",
+                           "speed matters more", "speed matters most", "speed is more important", "speed over price",
+                           "speed over cost", "performance matters", "faster is better", "speed is what matters",
                            "speed matters most", "the faster the better", "quickly", "high performance",
                            "maximum speed", "max speed", "top speed", "in a hurry"),
-        Preference.COST: ("cheapest", "cheap", "cheaper", "lowest price", "lowest cost", "least money",
+        Preference.COST: ("price matters more", "cost matters more", "price matters most", "cost matters most",
+                          "price is more important", "price over speed", "cost over speed", "cheapest", "cheap",
+                          "cheaper", "lowest price", "lowest cost", "least money",
                           "save money", "as cheap as possible", "cost first", "the cheaper the better",
                           "minimum cost", "inexpensive", "budget friendly", "low cost"),
         Preference.VALUE: ("best value", "value for money", "bang for the buck", "bang for my buck",
@@ -126,6 +130,12 @@ def model_spans(r: Reading) -> list[tuple[int, int]]:
     return spans
 
 
+# Words before a size that are no part of a model's name ("fine-tune a 7b", "the model is around 7 billion").
+_NOT_NAMES = frozenset({"tune", "tuning", "train", "training", "finetune", "finetuning", "run", "running", "model",
+                        "llm", "want", "need", "using", "use", "serve", "serving", "deploy", "it", "its", "we", "i",
+                        "and", "or", "parameters", "params", "fine", "big", "small", "large", "this", "that", "some"})
+
+
 def find_model(r: Reading) -> str | None:
     """The model a message names: the longest match in the model table, else a size said with its name in the
     user's own words ("falcon 7b"), else None."""
@@ -139,9 +149,9 @@ def find_model(r: Reading) -> str | None:
         return None
     words = r.words
     j = params.start
+    from .nouns import LINKS
     while j > 0 and params.start - j < 3 and (words[j - 1].isalpha() or words[j - 1].isdigit()) \
-            and words[j - 1] not in ("a", "an", "the", "my", "our", "is", "of", "with", "on", "tune", "tuning",
-                                     "train", "training", "finetune", "finetuning", "run", "running", "model"):
+            and words[j - 1] not in LINKS and words[j - 1] not in _NOT_NAMES:
         j -= 1
     if j == params.start:
         return None
@@ -235,6 +245,8 @@ def parse_counts(ctx) -> object | None:
             value = int(round(value))
         if not BOUNDS[name].accepts(value) or name in changes:
             continue
+        if value == 1 and a.noun_after and not a.noun.endswith("s"):
+            continue  # "one epoch takes 2 hours": 'one' picks the epoch out, it does not count epochs
         changes[name] = value
         said.append(f"{spec.label}: {value:,g}")
     if not changes:

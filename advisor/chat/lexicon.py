@@ -153,6 +153,10 @@ PHRASE_FILLERS = frozenset({"really", "actually", "honestly", "truly", "totally"
 # Words that end a clause (and so a negation's or a hedge's reach).
 CLAUSE_BREAKS = frozenset({",", ";", ".", "!", "?", "but", "though", "however", "although", "only", "just", "instead",
                            "rather", "then", "because", "while", ":"})
+# 'so' starts a clause before these words ("no credit card so free only", "so like 30 hours"), not as an
+# intensifier ("not so important").
+SO_STARTS = frozenset({"free", "i", "we", "it", "like", "that", "the", "my", "our", "each", "maybe", "probably",
+                       "about", "around", "only", "just", "any", "budget", "no", "yes", "let"})
 # Hedges make a wish (nice_to_have) of a need, or 'prefer' of predictability.
 HEDGES = ("would be nice", "be nice", "nice to have", "nice", "ideally", "preferably", "prefer", "if possible",
           "would be good", "would be great", "a plus", "a bonus", "bonus", "optional", "not a must",

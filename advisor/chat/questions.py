@@ -249,7 +249,9 @@ def parse_memory(ctx: Context) -> Finding | None:
         bad = _negatives(qs) or [q for q in qs if not BOUNDS["gpu_memory_gib"].accepts(q.value)]
         if bad:
             return Finding("gpu_memory_gib", problem=_out_of_range("gpu_memory_gib", bad[0].value, "GPU memory"))
-        value = round(_largest(qs), 2)
+        # "at least 24GB, ideally 48": the need is the plain figure, a hedged one is a wish.
+        plain = [q for q in qs if not any(w in _HEDGED for w in r.words[max(0, q.start - 2):q.start])] or qs
+        value = round(_largest(plain), 2)
         return Finding("gpu_memory_gib", {"gpu_memory_gib": value}, f"{value:g} GB of GPU memory")
     if ctx.current("gpu_memory_gib"):
         # "whatever a T4 has": the memory of a GPU the catalog knows
@@ -267,6 +269,9 @@ def parse_memory(ctx: Context) -> Finding | None:
                 return None
         return Finding("gpu_memory_gib", {"gpu_memory_gib": 0.0}, "no particular GPU memory (I'll rank every GPU)")
     return None
+
+
+_HEDGED = frozenset({"ideally", "preferably", "optimally", "better", "nicer", "maybe"})
 
 
 def _epochs(r: Reading, d: Quantity) -> float:
@@ -488,6 +493,9 @@ def parse_budget(ctx: Context) -> Finding | None:
 def parse_predictability(ctx: Context) -> Finding | None:
     r = ctx.reading
     current = ctx.current("predictability")
+    if r.has(("than price", "than the price", "than cost", "than money", "over price", "over cost", "than speed",
+              "over speed")):
+        return None  # "speed matters more than price": what comes first (prefer), not the GPU lottery
     if not current and not r.has(lx.PREDICT_WORDS) and not r.has(("no surprises", "same speed")):
         return None
     found = r.match({"any": lx.PREDICT_ANY, "prefer": lx.PREDICT_PREFER, "require": lx.PREDICT_REQUIRE,
