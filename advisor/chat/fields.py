@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..vocab import Method, Preference, Requirement
+from ..vocab import Family, JobPrecision, Method, Preference, Requirement
 from ..workload import BOUNDS, FIELD_SPECS, FIELDS
 from .parse import Quantity, Reading, _key
 
@@ -78,6 +78,18 @@ CHAT_FIELDS: dict[str, ChatField] = {
         Method.LORA: ("lora", "peft", "adapter", "adapters", "low rank"),
         Method.FULL: ("full fine tuning", "full finetuning", "full fine tune", "full finetune", "full training",
                       "full parameter", "all parameters", "from scratch", "full fine tuned")}),
+    "precision": ChatField(examples=("in bf16",), words={
+        JobPrecision.FP16: ("fp16", "float16", "half precision", "mixed precision", "16 bit"),
+        JobPrecision.BF16: ("bf16", "bfloat16"), JobPrecision.FP32: ("fp32", "float32", "full precision", "32 bit"),
+        JobPrecision.TF32: ("tf32",), JobPrecision.INT8: ("int8", "8 bit"), JobPrecision.FP8: ("fp8",)}),
+    "family": ChatField(examples=("a CNN",), words={
+        Family.CNN: ("cnn", "cnns", "convnet", "convnets", "convolutional", "resnet", "efficientnet", "yolo", "unet",
+                     "convnext", "vgg"),
+        Family.TRANSFORMER: ("transformer", "transformers", "bert", "vit", "encoder"),
+        Family.RNN: ("rnn", "rnns", "lstm", "lstms", "gru", "recurrent"),
+        Family.DIFFUSION: ("diffusion", "stable diffusion", "sdxl", "diffusion model", "diffusion models"),
+        Family.LLM: ("llm", "llms", "language model", "large language model", "llama", "mistral", "gpt", "qwen",
+                     "gemma", "phi")}),
 }
 
 # Words that say the user cannot or will not give something ("I don't have a card", "no phone").
@@ -196,13 +208,22 @@ def parse_cannot_provide(ctx) -> object | None:
     return _finding()("cannot_provide", {"cannot_provide": values}, f"you cannot provide {text}")
 
 
-def parse_method(ctx) -> object | None:
-    r = ctx.reading
-    found = [m for m in r.match({str(k): v for k, v in CHAT_FIELDS["method"].words.items()}) if not m.negated]
-    if not found:
-        return None
-    value = Method(found[0].label)
-    return _finding()("method", {"method": str(value)}, value.label)
+def _choice_parser(name: str, enum) -> Callable:
+    """A parser that sets a choice field from its words (CHAT_FIELDS[name].words), the first not negated."""
+    def parse(ctx) -> object | None:
+        r = ctx.reading
+        found = [m for m in r.match({str(k): v for k, v in CHAT_FIELDS[name].words.items()}) if not m.negated]
+        if not found:
+            return None
+        value = enum(found[0].label)
+        return _finding()(name, {name: str(value)}, f"{FIELD_SPECS[name].label}: {value.label}")
+    parse.__name__ = f"parse_{name}"
+    return parse
+
+
+parse_method = _choice_parser("method", Method)
+parse_precision = _choice_parser("precision", JobPrecision)
+parse_family = _choice_parser("family", Family)
 
 
 def parse_model(ctx) -> object | None:
@@ -282,7 +303,7 @@ def parse_reference(ctx) -> object | None:
                       f"your job takes {hours:g} h on the {gpu.upper()}")
 
 
-SIDE_FIELD_PARSERS: tuple[Callable, ...] = (parse_prefer, parse_cannot_provide, parse_method, parse_model,
-                                            parse_counts, parse_reference)
+SIDE_FIELD_PARSERS: tuple[Callable, ...] = (parse_prefer, parse_cannot_provide, parse_method, parse_precision,
+                                            parse_family, parse_model, parse_counts, parse_reference)
 
 assert set(CHAT_FIELDS) <= {s.name for s in FIELDS}, "CHAT_FIELDS names a field FIELDS does not declare"

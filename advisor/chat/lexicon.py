@@ -306,7 +306,7 @@ CHANGE_OF_MIND_CUES = ("changed my mind", "change of plans", "change of plan", "
                        "on second thoughts", "second thought", "forget", "never mind", "nevermind", "after all",
                        "anymore", "any more", "i decided", "decided", "come to think of it", "thinking about it",
                        "thinking again", "on reflection", "i have reconsidered", "reconsidered", "new plan",
-                       "i would rather", "i changed", "instead")
+                       "i changed", "instead")
 # A question asked with a value in it ("is there anything faster under $20?"): answered as a what-if.
 ASKING_OPENERS = ("is there", "are there", "which", "what is the", "what would", "would", "could i", "can i",
                   "do any", "does any", "is any", "will", "how much would", "how much is", "how fast",
