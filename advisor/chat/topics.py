@@ -109,7 +109,22 @@ def _fact_line(plan: Plan, field: PlanField) -> str:
         money(value) if field is PlanField.MONTHLY_PRICE_USD else f"{value:g}"
     prov = fact.observation.provenance
     disputed = " (sources disagree; the stricter value is shown)" if fact.disputed_by else ""
-    return f"{field.label}: **{shown}**{disputed} (source as of {prov.as_of.isoformat()}: {prov.source})"
+    return f"{field.label}: **{shown}**{disputed} ({source_link(prov.source, prov.as_of)})"
+
+
+def source_link(source: str, as_of) -> str:
+    """A source as a short link with its date: '[runpod.io/pricing](https://...), as of 2026-07-31'; a source
+    without an address is cut to its first words (UX probe defect 22: raw provenance was dumped into answers)."""
+    import re
+
+    url = re.search(r"https?://[^\s)>\]]+", source or "")
+    if url:
+        address = url.group(0).rstrip(".,;'\"")
+        short = re.sub(r"^https?://(www\.)?", "", address).rstrip("/")
+        short = short if len(short) <= 40 else short[:39] + "…"
+        return f"[{short}]({address}), as of {as_of.isoformat()}"
+    words = (source or "source").split()
+    return " ".join(words[:6]) + ("…" if len(words) > 6 else "") + f", as of {as_of.isoformat()}"
 
 
 def _asked_fields(r: Reading) -> list[PlanField]:
