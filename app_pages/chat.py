@@ -9,10 +9,18 @@ from advisor import AdvisorError
 from advisor.chat import chat_turn, share
 from advisor.chat.conversation import understood
 from advisor.present.labels import escape_markdown, plain_markdown
-from app_pages.common import catalog_today, evidence_selector, focus_chat_input, ranked, reference_kwargs
+from app_pages.common import (
+    catalog_today,
+    evidence_selector,
+    focus_chat_input,
+    phone_layout,
+    ranked,
+    reference_kwargs,
+)
 from app_pages.result_view import show_result
 
 st.title("Which GPU notebook plan fits your work?")
+phone_layout()
 catalog = catalog_today()
 
 

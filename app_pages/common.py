@@ -98,6 +98,14 @@ def reference_kwargs() -> dict:
     return {"reference_hours": ref["hours"], **device}
 
 
+def phone_layout() -> None:
+    """On a narrow screen the conversation box is shorter, so the chat input stays on the first screen with the
+    quick replies (UX probe defect 18: the input was half below the fold on a 390x844 phone)."""
+    st.html("<style>@media (max-width: 640px) { .st-key-chat-log { height: 38vh !important; max-height: 38vh; } "
+            "h1 { font-size: 1.3rem !important; padding-top: 0 !important; } "
+            "[data-testid='stChatInput'] textarea::placeholder { font-size: 0.8rem; } }</style>")
+
+
 def focus_chat_input() -> None:
     """Put the keyboard focus in the chat box (on load and after a quick reply), as a chat app does."""
     st.html("<script>setTimeout(() => { const box = window.parent.document.querySelector("

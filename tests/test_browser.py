@@ -61,6 +61,9 @@ def test_on_a_phone_price_and_score_come_first_and_nothing_overflows(server):
     with chromium_page(width=390, height=844) as page:
         page.goto(server)
         page.get_by_test_id("stChatMessage").first.wait_for(timeout=60000)
+        # The input is on the first screen (UX probe defect 18: it was half below the fold).
+        box = page.get_by_test_id("stChatInput").bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, box
         for text in ANSWERS:
             send_chat(page, text)
         page.get_by_text("Ranking for your workload").wait_for(timeout=30000)
