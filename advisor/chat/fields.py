@@ -122,10 +122,25 @@ def model_phrases(data_dir: Path | None = None) -> dict[str, tuple[str, ...]]:
     from ..catalog import DATA_DIR
     path = Path(data_dir or DATA_DIR) / "models.csv"
     try:
-        rows = _model_rows(str(path), path.stat().st_mtime)
+        return dict(_phrases(str(path), path.stat().st_mtime))
     except (OSError, csv.Error, UnicodeDecodeError):
         return {}
-    return {name: tuple(dict.fromkeys(_key(p) for p in (name, *aliases) if _key(p))) for name, aliases in rows}
+
+
+@lru_cache(maxsize=4)
+def _phrases(path: str, stamp: float) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((name, tuple(dict.fromkeys(_key(p) for p in (name, *aliases) if _key(p))))
+                 for name, aliases in _model_rows(path, stamp))
+
+
+def _typed(r: Reading) -> Reading:
+    """The message as typed, without typo correction: a model's name is not a misspelt word ('resnet', 'reset')."""
+    if not any(t.typed for t in r.tokens):
+        return r
+    from dataclasses import replace as _replace
+
+    from .parse import Token
+    return _replace(r, tokens=[Token(t.typed or t.text, t.num) for t in r.tokens])
 
 
 def model_spans(r: Reading) -> list[tuple[int, int]]:
@@ -133,7 +148,7 @@ def model_spans(r: Reading) -> list[tuple[int, int]]:
     spans = []
     table = model_phrases()
     if table:
-        spans += [(m.start, m.end) for m in r.match(table)]
+        spans += [(m.start, m.end) for m in _typed(r).match(table)]
     qs = r.quantities
     for a, b in zip(qs, qs[1:], strict=False):
         if a.dim == "number" and b.dim == "params" and a.end == b.start and a.start > 0 \
@@ -153,7 +168,7 @@ def find_model(r: Reading) -> str | None:
     user's own words ("falcon 7b"), else None."""
     table = model_phrases()
     if table:
-        found = [m for m in r.match(table) if not m.negated]
+        found = [m for m in _typed(r).match(table) if not m.negated]
         if found:
             return max(found, key=lambda m: (m.end - m.start, -m.start)).label
     params = next((q for q in r.quantities if q.dim == "params"), None)
@@ -212,7 +227,8 @@ def _choice_parser(name: str, enum) -> Callable:
     """A parser that sets a choice field from its words (CHAT_FIELDS[name].words), the first not negated."""
     def parse(ctx) -> object | None:
         r = ctx.reading
-        found = [m for m in r.match({str(k): v for k, v in CHAT_FIELDS[name].words.items()}) if not m.negated]
+        found = [m for m in _typed(r).match({str(k): v for k, v in CHAT_FIELDS[name].words.items()})
+                 if not m.negated]
         if not found:
             return None
         value = enum(found[0].label)
@@ -235,6 +251,8 @@ def parse_model(ctx) -> object | None:
     params = next((q for q in r.quantities if q.dim == "params" and not _is_tokens(r, q)), None)
     if params is not None and BOUNDS["params_billion"].accepts(params.value / 1e9):
         changes["params_billion"] = round(params.value / 1e9, 6)
+    elif name and ctx.values.get("model") not in (None, name):
+        changes["params_billion"] = None  # another model: the size said for the last one no longer holds
     if not changes:
         return None
     said = f"the model {name}" if name else f"a {changes['params_billion']:g}B-parameter model"
