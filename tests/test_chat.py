@@ -505,3 +505,17 @@ def test_the_understood_panel_lists_every_answer_and_each_can_be_changed(today_w
         changed = chat_turn(today_world, turn.state, rows[name].change)
         assert changed.answers[name] is None and changed.intent == "change_of_mind"
     assert chat_turn(today_world, turn.state, rows["gpu_memory_gib"].change).asking == "gpu_memory_gib"
+
+
+def test_the_chat_names_models_from_the_table_as_typed(today_world, tmp_path, monkeypatch):
+    # The example: "training a resnet" reaches ResNet-50 through the table's aliases ('resnet' is not
+    # corrected to 'reset'); the 3 of "Llama 3 8B" is no quantity.
+    import advisor.catalog
+
+    (tmp_path / "models.csv").write_text("model_id,name,aliases\nresnet-50,ResNet-50,resnet50;resnet\n"
+                                         "llama-3-8b,Llama 3 8B,llama 3;llama3 8b\n")
+    monkeypatch.setattr(advisor.catalog, "DATA_DIR", tmp_path)
+    turn = chat_turn(today_world, None, "training a resnet, need 16 GB")
+    assert turn.answers["model"] == "ResNet-50" and turn.answers["gpu_memory_gib"] == 16
+    turn = chat_turn(today_world, turn.state, "actually fine-tuning llama 3 8b")
+    assert turn.answers["model"] == "Llama 3 8B" and turn.answers["session_hours"] is None
