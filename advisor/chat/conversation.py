@@ -419,7 +419,7 @@ def _answer_intent(t: _Turn, found: list[Finding], before: dict, denied: list[fl
     cue = [m for m in r.find(lx.CORRECTION_CUES)]
     if denied or any(" ".join(r.words[m.start:m.end]) != "actually" for m in cue):
         return "correction"
-    if cue or changed and r.has(lx.CHANGE_CUES):
+    if cue or changed and r.has(lx.CHANGE_CUES + ("instead",)):
         wishes = {"needs", "nice_to_have", "free_only", "budget_usd_per_month", "prefer", "predictability",
                   "cannot_provide", "education"}
         keys = {k for f in found for k in f.changes}
@@ -525,8 +525,8 @@ def understood(state: dict) -> list[Understood]:
 def handle_thanks(t: _Turn):
     """'ok makes sense. thanks!': small talk gets a short reply, nothing changes."""
     r = t.reading
-    words = [w for w in r.content_words if w not in ("so", "very", "much", "a", "lot", "for", "that", "the", "help",
-                                                     "ok", "okay", "really")]
+    words = [w for w in r.content_words if w not in ("so", "very", "much", "a", "lot", "for", "the", "help",
+                                                     "ok", "okay", "really", "is", "was", "that")]
     text = " ".join(words)
     if not words or len(r.find(lx.THANKS)) == 0 or any(f.changes for f in t.findings):
         return None

@@ -306,7 +306,7 @@ CHANGE_OF_MIND_CUES = ("changed my mind", "change of plans", "change of plan", "
                        "on second thoughts", "second thought", "forget", "never mind", "nevermind", "after all",
                        "anymore", "any more", "i decided", "decided", "come to think of it", "thinking about it",
                        "thinking again", "on reflection", "i have reconsidered", "reconsidered", "new plan",
-                       "i changed", "instead")
+                       "i changed")
 # A question asked with a value in it ("is there anything faster under $20?"): answered as a what-if.
 ASKING_OPENERS = ("is there", "are there", "which", "what is the", "what would", "would", "could i", "can i",
                   "do any", "does any", "is any", "will", "how much would", "how much is", "how fast",
@@ -317,7 +317,8 @@ ALWAYS_ON = ("24/7", "24 7", "always on", "always-on", "never stops", "runs fore
              "around the clock", "round the clock", "all the time", "non stop forever", "permanently",
              "constantly running", "always running", "always up", "up all the time", "never turns off")
 # Small talk after an answer: thanks, agreement.
-THANKS = ("thanks", "thank you", "thx", "ty", "cheers", "makes sense", "that makes sense", "ok makes sense",
+THANKS = ("that is helpful", "very helpful", "helpful", "that helps", "that helped", "thanks a lot",
+          "thanks", "thank you", "thx", "ty", "cheers", "makes sense", "that makes sense", "ok makes sense",
           "got it", "perfect", "great thanks", "awesome", "understood", "sounds good", "nice", "cool thanks",
           "ok thanks", "okay thanks", "great", "ok", "okay", "alright", "cool", "good", "fine")
 # Asking which plan to take.

@@ -111,12 +111,12 @@ def attach(r: Reading, q: Quantity) -> Attached:
     if hit is None:
         j = q.start - 1
         while j >= 0 and q.start - j <= 4 and r.clause[j] == r.clause[q.start]:
-            if words[j] not in LINKS:
-                for k in range(max(0, j - 2), j + 1):
-                    found = _noun_at(words, k)
-                    if found and k + len(found[0].split()) - 1 == j:
-                        hit = found
-                        break
+            for k in range(max(0, j - 2), j + 1):
+                found = _noun_at(words, k)
+                if found and k + len(found[0].split()) - 1 == j:
+                    hit = found
+                    break
+            if hit or words[j] not in LINKS:
                 break
             j -= 1
     from .fields import model_spans

@@ -88,6 +88,7 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
         return r.clause_has(q.start, phrases)
 
     previous: Quantity | None = None
+    foreign_at = [x.end for x in r.quantities if attach(r, x).field == "foreign"]
     for q in r.quantities:
         target = None
         a = attach(r, q)
@@ -97,6 +98,9 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
         # A bare number before a noun no field of its dimension takes counts that noun ("3 runs", "2 times").
         counted = q.dim == "number" and a.noun_after and a.field is None and bool(
             {"session_hours", "gpu_hours_per_month"} & set(noun_fields(a.noun)))
+        # A bare number soon after a number of something no field takes counts the same thing ("1 replica for
+        # now, maybe 2 later"): it is asked about, not guessed.
+        counted = counted or q.dim == "number" and a.noun is None and any(0 < q.start - e <= 6 for e in foreign_at)
         if a.denied or a.field == "foreign" or counted_period or counted:
             # "3 runs a week" counts runs: it is no run length
             # "not 384", "6 GB is not enough", "384px", "2-3 runs a week" (a period, not a week-long run)
