@@ -119,6 +119,11 @@ def attach(r: Reading, q: Quantity) -> Attached:
             if hit or words[j] not in LINKS:
                 break
             j -= 1
+    if i < len(words) and words[q.end:q.end + 1] in (["x"], ["×"], ["by"]) and q.end + 1 < len(words) \
+            and words[q.end + 1][:1].isdigit():
+        hit = ("dimensions", ("foreign",))  # "640x640", "1024 by 768": an image size
+    if q.start >= 2 and words[q.start - 1] in ("x", "×") and words[q.start - 2][:1].isdigit():
+        hit = ("dimensions", ("foreign",))
     from .fields import model_spans
     if any(start <= q.start and q.end <= end for start, end in model_spans(r)) and q.dim in ("number", "params"):
         hit = ("model name", ("foreign",)) if q.dim == "number" else hit

@@ -140,7 +140,7 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
                 target = None
             elif asking == "gpu_hours_per_month" and (q.per_month is not None or not cue(q, lx.BUDGET_WORDS[:5])):
                 target = asking
-            elif cue(q, ("budget", "spend", "pay", "afford", "budjet", "cost")) or (
+            elif cue(q, ("budget", "spend", "pay", "afford", "budjet", "cost", "if i had", "if i only had")) or (
                     q.per_month is not None and not q.period_apart and asking != "gpu_hours_per_month"
                     and cue(q, lx.BUDGET_WORDS)):
                 target = "budget_usd_per_month"
@@ -437,7 +437,8 @@ def parse_budget(ctx: Context) -> Finding | None:
     free_words = r.find(lx.BUDGET_FREE)
     free_words = [m for m in free_words if not m.negated or r.words[m.start] in lx.NEGATORS]
     if not current and not ctx.hypothetical:
-        free_words = [m for m in free_words if r.words[m.start] != "free" or r.has(("only", "plans", "free only"))]
+        free_words = [m for m in free_words if r.words[m.start] != "free" or r.has(("only", "plans", "free only",
+                                                                                     "free please", "free pls"))]
         free_words = [m for m in free_words if " ".join(r.words[m.start:m.end]) not in ("nothing", "zero", "any")]
     if qs:
         bad = _negatives(qs)
