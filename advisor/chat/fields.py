@@ -70,7 +70,8 @@ CHAT_FIELDS: dict[str, ChatField] = {
                            "price performance", "cost performance", "best deal", "good value", "most for my money",
                            "price to performance", "good deal")}),
     "cannot_provide": ChatField(examples=("I don't have a credit card",), words={
-        Requirement.CARD: ("credit card", "credit cards", "debit card", "payment card", "card", "cards", "a card", "visa", "mastercard",
+        Requirement.CARD: ("credit card", "credit cards", "debit card", "payment card", "card", "cards",
+                           "a card", "visa", "mastercard",
                            "payment method"),
         Requirement.PHONE: ("phone", "phone number", "phone verification", "sms", "mobile number",
                             "cell phone", "telephone")}),
