@@ -245,7 +245,8 @@ def handle_what_if(t: _Turn):
                                                      and r.words[m.start - 1] in lx.WISH_BEFORE_IF)]
     marker = markers or conditional or (r.is_question and opener and opener[0].start == 0)
     asking = r.is_question and any(m.start == 0 for m in r.find(lx.ASKING_OPENERS)) \
-        and not platforms_in(r, t.catalog) and explain_topic(r) is None
+        and not platforms_in(r, t.catalog) and explain_topic(r) is None \
+        and not r.has(("difference", "differ", "mean", "means", "meaning"))
     if r.has(lx.CHANGE_OF_MIND_CUES) and not r.has(lx.WHAT_IF[:5]):
         return None  # "actually forget free only, I can spend 10 if it's faster": a decision, not a what-if
     if not (marker or asking):
@@ -275,7 +276,10 @@ def handle_what_if(t: _Turn):
         ranking_text(t.catalog, workload, recs, top=3)
     if diff:
         text += "\n\n" + diff
-    return _reply("what_if", text, what_if=(workload, recs), hypothetical=answers)
+    # A question with a value in it ("which plan is the fastest?", "is there anything free?") is answered the same
+    # way, and is a question; "what if ...", "and with 24 GB?" are what-ifs.
+    intent = "question" if asking and not marker else "what_if"
+    return _reply(intent, text, what_if=(workload, recs), hypothetical=answers, topic="what_if")
 
 
 def _difference(real: list[Recommendation] | None, other: list[Recommendation]) -> str:
@@ -331,6 +335,8 @@ def handle_answer(t: _Turn):
     found = t.findings
     if not found:
         return None
+    if t.reading.is_question and t.reading.has(lx.CLARIFY[-3:]):
+        return None  # "what's the difference between training and inference?": explained, not taken
     problems = [f for f in found if f.problem]
     if problems:
         intent = "unknown" if problems[0].ambiguous else "invalid"

@@ -208,7 +208,8 @@ QUESTION_OPENERS = ("what", "why", "how", "is", "are", "does", "do", "can", "cou
 # Questions about the question being asked: the chat explains its question.
 CLARIFY = ("what do you mean", "what does that mean", "what is that", "i do not understand", "meaning",
            "per month or total", "monthly or total", "per month or in total", "total or per month",
-           "in total or per month", "explain", "what does this mean", "huh", "why do you ask", "why does it matter")
+           "in total or per month", "explain", "what does this mean", "huh", "why do you ask", "why does it matter",
+           "difference between", "what is the difference", "how do they differ")
 
 # Words that tie a question to the question being asked ("how do I know how much memory I need?"); "done": to
 # the ranking ("which plan is best?").
