@@ -519,3 +519,13 @@ def test_the_chat_names_models_from_the_table_as_typed(today_world, tmp_path, mo
     assert turn.answers["model"] == "ResNet-50" and turn.answers["gpu_memory_gib"] == 16
     turn = chat_turn(today_world, turn.state, "actually fine-tuning llama 3 8b")
     assert turn.answers["model"] == "Llama 3 8B" and turn.answers["session_hours"] is None
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=200, deadline=None)
+def test_any_link_text_is_read_or_refused_with_a_chat_state_error(text):
+    # A link is user input: decode never raises anything but ChatStateError.
+    try:
+        assert isinstance(share.decode(text), list)
+    except ChatStateError:
+        pass
