@@ -401,6 +401,7 @@ def _to_last_fact(t: _Turn, found: list[Finding]) -> list[Finding]:
     r = t.reading
     current = t.state.asking
     cue = [m for m in r.find(lx.CORRECTION_CUES) if " ".join(r.words[m.start:m.end]) != "actually"]
+    cue = cue or _leading_no(r)
     last = t.state.last_changed()
     if not cue or current is None or not last or not any(f.question == current for f in found):
         return found
@@ -414,6 +415,11 @@ def _to_last_fact(t: _Turn, found: list[Finding]) -> list[Finding]:
     return [f for f in again if f.question != current]
 
 
+def _leading_no(r: Reading) -> bool:
+    """'no, 6 hours', 'nope, 2 notebooks': a message that opens with 'no' and gives a quantity corrects."""
+    return bool(r.quantities) and r.content_words[:1] in (["no"], ["nope"], ["nah"])
+
+
 def _answer_intent(t: _Turn, found: list[Finding], before: dict, denied: list[float]) -> str:
     """'change_of_mind' for a new decision ("forget free only", "on second thought, no background"),
     'correction' for a fix of what was said or understood ("16 GB not 384", "no wait, 24", "make it 12"), else
@@ -423,7 +429,7 @@ def _answer_intent(t: _Turn, found: list[Finding], before: dict, denied: list[fl
     if r.has(lx.CHANGE_OF_MIND_CUES):
         return "change_of_mind"
     cue = [m for m in r.find(lx.CORRECTION_CUES)]
-    if denied or any(" ".join(r.words[m.start:m.end]) != "actually" for m in cue):
+    if denied or any(" ".join(r.words[m.start:m.end]) != "actually" for m in cue) or _leading_no(r) and changed:
         return "correction"
     if cue or changed and r.has(lx.CHANGE_CUES + ("instead",)):
         wishes = {"needs", "nice_to_have", "free_only", "budget_usd_per_month", "prefer", "predictability",
