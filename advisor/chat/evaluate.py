@@ -22,7 +22,8 @@ A corpus file (TOML) holds single cases and conversations:
     expect = { kind = "training", gpu_memory_gib = 16 }  # stored values after the turn (cumulative)
     never = { gpu_memory_gib = 384 }
 
-Numbers match within NUMBER_TOLERANCE; model names ignoring case, spaces and punctuation; a budget in another
+Numbers match within NUMBER_TOLERANCE or RELATIVE_TOLERANCE; model and GPU names ignoring case, spaces and
+punctuation; other text ignoring case; a budget in another
 currency is written "20 EUR" and converted at the catalog's dated rate.
 """
 from __future__ import annotations
@@ -40,6 +41,8 @@ from .state import ChatState
 # The seed of the development / held-out split (2/3 to develop against, 1/3 held out).
 SPLIT_SEED = 20261128
 NUMBER_TOLERANCE = 0.05
+# A converted figure may be written rounded ("157" for 36 hours a week at 4.348 weeks a month = 156.5).
+RELATIVE_TOLERANCE = 0.005
 # Answers a case at a later question starts from: a neutral workload (no needs, a numeric budget, not free only).
 NEUTRAL = {"kind": "mixed", "gpu_memory_gib": 8.0, "session_hours": 3.0, "gpu_hours_per_month": 30.0,
            "notebooks_at_once": 1, "budget_usd_per_month": 15.0, "free_only": False, "predictability": "any",
@@ -120,15 +123,16 @@ def _model_key(text) -> str:
 
 
 def _same(expected, got, name: str = "") -> bool:
-    if name == "model" and expected is not None:
+    if name in ("model", "reference_gpu") and expected is not None:
         return got is not None and _model_key(expected) == _model_key(got)
     if isinstance(expected, list):
         return isinstance(got, (list, tuple, set, frozenset)) and {str(x) for x in expected} == {str(x) for x in got}
     if isinstance(expected, bool) or isinstance(got, bool):
         return expected is got or expected == got and type(expected) is type(got)
     if isinstance(expected, (int, float)):
-        return isinstance(got, (int, float)) and abs(float(expected) - float(got)) <= NUMBER_TOLERANCE
-    return str(expected) == (None if got is None else str(got))
+        return isinstance(got, (int, float)) and abs(float(expected) - float(got)) <= max(
+            NUMBER_TOLERANCE, RELATIVE_TOLERANCE * abs(float(expected)))
+    return got is not None and str(expected).lower() == str(got).lower()
 
 
 @dataclass
