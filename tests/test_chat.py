@@ -529,3 +529,14 @@ def test_any_link_text_is_read_or_refused_with_a_chat_state_error(text):
         assert isinstance(share.decode(text), list)
     except ChatStateError:
         pass
+
+
+def test_every_plan_of_the_catalog_is_reached_by_its_own_name(today_world):
+    # Plan names come from the catalog (issue 18, goal 3): a question naming a plan by its platform and tier is
+    # about that plan first ("Colab Pro for Education" reaches colab-pro-edu, not Colab Pro).
+    for plan in today_world.plans.values():
+        name = f"{plan.platform} {plan.tier.split('(')[0].strip()}"
+        turn = chat_turn(today_world, start_state("done"), f"why not {name}?")
+        assert turn.intent == "question", (name, turn.intent)
+        first = turn.reply.split("**")[1] if "**" in turn.reply else ""
+        assert first == plan.label, (name, first)
