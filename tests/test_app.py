@@ -341,3 +341,21 @@ def test_a_form_error_leaves_no_stale_ranking_under_it():
     at.number_input(key="form-gpu_memory_gib").set_value(-5.0)
     at.button[0].click().run()
     assert at.error and not any("Ranking for your workload" in s.value for s in at.subheader)
+
+
+def test_the_reference_job_shows_in_the_ranking_in_the_same_rerun():
+    # UX probe defect 16: the job's hours appeared one interaction late (after the next message).
+    at = chat(app(), *ANSWERS)
+    assert "your job (h)" not in table(at, "$/month").columns
+    at.number_input(key="chat-ref-hours").set_value(10.0)
+    at.selectbox(key="chat-ref-device").set_value(next(o for o in at.selectbox(key="chat-ref-device").options
+                                                        if "T4" in o))
+    at.run()
+    assert not at.exception, at.exception
+    assert "your job (h)" in table(at, "$/month").columns
+
+
+def test_the_chat_said_reference_job_reaches_the_ranking():
+    # "my epoch takes 20 minutes on Colab's T4" said in the chat is the reference job of the ranking.
+    at = chat(app(), *ANSWERS, "my epoch takes 20 minutes on Colab's T4")
+    assert "your job (h)" in table(at, "$/month").columns
