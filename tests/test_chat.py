@@ -540,3 +540,11 @@ def test_every_plan_of_the_catalog_is_reached_by_its_own_name(today_world):
         assert turn.intent == "question", (name, turn.intent)
         first = turn.reply.split("**")[1] if "**" in turn.reply else ""
         assert first == plan.label, (name, first)
+
+
+def test_the_why_not_quick_reply_moves_on_once_asked(today_world):
+    # UX probe defect 27: the "Why not Google Colab?" button stayed after being asked.
+    turn = chat_turn(today_world, start_state("done"), "16 GB")
+    asked = next(q for q in turn.quick_replies if q.startswith("Why not"))
+    again = chat_turn(today_world, turn.state, asked)
+    assert asked not in again.quick_replies

@@ -652,16 +652,18 @@ def chat_turn(catalog: Catalog, state: dict | None, message: str | None, **refer
         reply += "\n\n" + (ranking_text(catalog, workload, recs) if recs is not None and workload is not None
                            else "I couldn't rank the plans for these answers; change one, or say 'undo'.")
     answers = {name: chat.answers.get(name) for name in ANSWER_FIELDS}
-    return ChatTurn(state=chat.to_json(), reply=reply, quick_replies=quick_replies(chat, recs, out["intent"]),
+    return ChatTurn(state=chat.to_json(), reply=reply, quick_replies=quick_replies(chat, recs, out["intent"],
+                                                                                    t.message),
                     done=chat.done, recommendations=recs if chat.done else None,
                     workload=workload if chat.done else None, answers=answers, asking=chat.asking,
                     intent=_INTENT_NAMES.get(out["intent"], out["intent"]), what_if=out.get("what_if"),
                     topic=out.get("topic"))
 
 
-def quick_replies(state: ChatState, recs: list[Recommendation] | None, intent: str) -> list[str]:
+def quick_replies(state: ChatState, recs: list[Recommendation] | None, intent: str,
+                  said: str | None = None) -> list[str]:
     """Buttons that fit where the conversation is: the question's own answers, or after the ranking a question
-    about a plan, a what-if that makes sense for these answers, undo and start over."""
+    about a plan (not the one just asked), a what-if that makes sense for these answers, undo and start over."""
     if not state.done:
         q = QUESTION_BY_NAME[state.asking]
         out = list(q.quick_replies)
@@ -670,9 +672,12 @@ def quick_replies(state: ChatState, recs: list[Recommendation] | None, intent: s
         return out + (["Undo"] if state.history else [])
     out = []
     if recs:
-        other = next((r for r in recs if not r.feasible), None) or (recs[1] if len(recs) > 1 else None)
+        asked = (said or "").strip().lower()
+        platforms = list(dict.fromkeys([r.plan.platform for r in recs if not r.feasible] +
+                                       [r.plan.platform for r in recs[1:]]))
+        other = next((p for p in platforms if f"why not {p}?".lower() != asked), None)
         if other is not None:
-            out.append(f"Why not {other.plan.platform}?")
+            out.append(f"Why not {other}?")
     answers = state.answers
     if not answers.get("free_only"):
         budget = answers.get("budget_usd_per_month")
