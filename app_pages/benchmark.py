@@ -7,7 +7,7 @@ import streamlit as st
 from advisor import bench
 from advisor.errors import RunValidationError, StoreError
 from advisor.present.labels import ESTIMATE_MARK, progress_fraction, progress_text, run_basis_text, run_parts
-from advisor.present.rows import speedup_rows
+from advisor.present.rows import machine_comparison_rows
 from advisor.runs.record import BenchmarkRun, check_plausible, runs_from_bytes
 from advisor.runs.store import RunFilter
 from advisor.vocab import BenchMode, RunOrder
@@ -71,8 +71,12 @@ def show_run_against_plans(run: BenchmarkRun, key: str) -> None:
     if run.partial:
         st.caption(f"Partial: {run.tests_used} sub-tests used; failed ones are listed in the JSON.")
     hours = st.number_input("A job that takes this many hours here", min_value=0.0, value=10.0, key=f"{key}-hours")
-    st.dataframe(speedup_rows(catalog_today(), float(ai), hours or None, limit=15), hide_index=True, width="stretch",
-                 key=f"{key}-speedups")
+    rows = machine_comparison_rows(catalog_today(), float(ai), hours or None)
+    slowest = rows[-1] if rows else None
+    if slowest is not None:
+        st.markdown(f"Every GPU the plans offer, against this machine: even the slowest, the {slowest['GPU']}, is "
+                    f"about **{slowest['times faster']:g}×** as fast.")
+    st.dataframe(rows, hide_index=True, width="stretch", key=f"{key}-speedups")
     c1, c2 = st.columns(2)
     c1.download_button("Download this run (JSON)", json.dumps(run.to_dict(), indent=2),
                        file_name="ai-benchmark-run.json", mime="application/json", key=f"{key}-download")

@@ -66,13 +66,44 @@ def ranked(catalog: Catalog, workload):
     return recommend(catalog, workload, evidence)
 
 
+# The result views whose "your job's time" widgets may hold a reference job (result_view.reference_job's keys).
+REFERENCE_VIEWS = ("chat", "form")
+
+
+def _reference_from_widgets() -> dict | None:
+    """The reference job as its widgets hold it now: read before the ranking is computed, so the hours show in the
+    same rerun as the change (UX probe defect 16: they appeared one interaction late)."""
+    for key in REFERENCE_VIEWS:
+        hours = st.session_state.get(f"{key}-ref-hours") or 0.0
+        device = st.session_state.get(f"{key}-ref-device")
+        if hours <= 0 or not device or device == "(none)":
+            continue
+        if device == "my benchmarked machine":
+            machine = st.session_state.get("reference_run_score")
+            if machine:
+                return {"hours": hours, "score": machine}
+            continue
+        names = {g.name: g.gpu_id for g in catalog_today().gpus.values()}
+        if device in names:
+            return {"hours": hours, "gpu": names[device]}
+    return None
+
+
 def reference_kwargs() -> dict:
     """The optional reference job (set on the result view), as Workload keyword arguments."""
-    ref = st.session_state.get("reference")
+    ref = _reference_from_widgets() or st.session_state.get("reference")
     if not ref:
         return {}
     device = {"reference_gpu": ref["gpu"]} if ref.get("gpu") else {"reference_score": ref["score"]}
     return {"reference_hours": ref["hours"], **device}
+
+
+def phone_layout() -> None:
+    """On a narrow screen the conversation box is shorter, so the chat input stays on the first screen with the
+    quick replies (UX probe defect 18: the input was half below the fold on a 390x844 phone)."""
+    st.html("<style>@media (max-width: 640px) { .st-key-chat-log { height: 38vh !important; max-height: 38vh; } "
+            "h1 { font-size: 1.3rem !important; padding-top: 0 !important; } "
+            "[data-testid='stChatInput'] textarea::placeholder { font-size: 0.8rem; } }</style>")
 
 
 def focus_chat_input() -> None:

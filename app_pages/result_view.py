@@ -111,7 +111,8 @@ def show_result(catalog: Catalog, workload: Workload, recs: list[Recommendation]
     if limits is not None:  # panels of a fixed width: stretching a stack of charts overflows the column
         st.altair_chart(limits)
     left, right = st.columns(2)
+    stem = f"recommendation-{catalog.as_of.isoformat()}"  # dated: two downloads never share a name
     left.download_button("Download as JSON", json.dumps(recommend_json(catalog, workload, recs), indent=2),
-                         file_name="recommendation.json", mime="application/json", key=f"{key}-json")
-    right.download_button("Download as Markdown", to_markdown(catalog, workload, recs), file_name="recommendation.md",
+                         file_name=f"{stem}.json", mime="application/json", key=f"{key}-json")
+    right.download_button("Download as Markdown", to_markdown(catalog, workload, recs), file_name=f"{stem}.md",
                           mime="text/markdown", key=f"{key}-markdown")

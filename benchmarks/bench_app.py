@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 from benchmarks.common import fingerprint, python_start_s
-from tests.browser import chromium_page, streamlit_server
+
+# tests/browser.py imports its neighbours (pg_cluster) as top-level modules, as pytest runs it.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from browser import chromium_page, streamlit_server  # noqa: E402
 
 
 def main() -> None:

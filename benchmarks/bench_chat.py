@@ -1,8 +1,10 @@
 """The chat's accuracy on its corpora and the time of a turn.
 
-Prints the accuracy per question (or intent) and the misses on each corpus (tests/chat_corpus.toml, the development
-corpus; tests/chat_heldout.toml, written independently of it; tests/chat_fresh.toml, written after the held-out
-set's fixes), then every corpus's accuracy and the total; then the median time of a chat turn beside a bare
+Prints the accuracy per question (or intent) and the misses on each corpus (every tests/chat_*.toml:
+chat_corpus.toml, the development corpus; chat_heldout.toml, written independently of it; chat_fresh.toml, written
+after the held-out set's fixes; chat_conversations.toml, multi-turn regression conversations), with conversations
+scored per category (turns right), then every corpus's accuracy (cases and turns) and the total; then the
+median time of a chat turn beside a bare
 `recommend` call measured in the same run, and the import time of the parsing libraries beside a bare
 `python -c pass`.
 Run: .venv/bin/python -m benchmarks.bench_chat [--corpus FILE] [--part all|dev|held-out] [--no-timing]
@@ -21,7 +23,16 @@ from pathlib import Path
 
 from advisor.catalog import load_catalog
 from advisor.chat import chat_turn
-from advisor.chat.evaluate import category, load_corpus, run_case, split, start_state
+from advisor.chat.evaluate import (
+    category,
+    conversation_category,
+    load_conversations,
+    load_corpus,
+    run_case,
+    run_conversation,
+    split,
+    start_state,
+)
 from advisor.chat.parse import read
 from advisor.chat.state import ChatState, workload_from_answers
 from advisor.recommend import recommend
@@ -29,13 +40,15 @@ from advisor.recommend import recommend
 ROOT = Path(__file__).resolve().parent.parent
 
 CORPUS = ROOT / "tests" / "chat_corpus.toml"
-CORPORA = (CORPUS, ROOT / "tests" / "chat_heldout.toml", ROOT / "tests" / "chat_fresh.toml")
+CORPORA = tuple(sorted((ROOT / "tests").glob("chat_*.toml"), key=lambda p: (p != CORPUS, p.name)))
 
 
 def accuracy(catalog, part: str, corpus: Path = CORPUS) -> tuple[int, int]:
     """Prints one corpus's accuracy per question and its misses; returns (right, total). part: the development or
     held-out part of the main corpus's own split (other corpora are always run whole)."""
     cases = load_corpus(corpus)
+    if not cases:
+        return 0, 0
     dev, held = split(cases)
     if corpus.resolve() != CORPUS.resolve():
         part = "all"
@@ -60,6 +73,37 @@ def accuracy(catalog, part: str, corpus: Path = CORPUS) -> tuple[int, int]:
         print(f"  #{i} {case['text']!r} at {case.get('asking', 'kind')}: {'; '.join(problems)}")
     print()
     return right, total
+
+
+def conversations(catalog, corpus: Path) -> tuple[int, int]:
+    """Prints a corpus's conversations scored per category (the '[word]' of each note): whole conversations right
+    and turns right; returns (turns right, turns)."""
+    convs = load_conversations(corpus)
+    if not convs:
+        return 0, 0
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    misses = []
+    for i, conv in enumerate(convs):
+        outcome = run_conversation(catalog, conv)
+        row = per[conversation_category(conv)]
+        row[0] += outcome.passed
+        row[1] += 1
+        row[2] += outcome.passed_turns
+        row[3] += outcome.turns
+        if not outcome.passed:
+            misses.append((i, conv, outcome.problems))
+    print(f"Conversations in {corpus.name} ({len(convs)})\n")
+    print(f"{'category':24s} {'conversations':>14s} {'turns':>10s} {'turn accuracy':>14s}")
+    for key, (c_ok, c_all, t_ok, t_all) in sorted(per.items()):
+        print(f"{key:24s} {c_ok:>6d}/{c_all:<7d} {t_ok:>4d}/{t_all:<5d} {t_ok / max(t_all, 1):>14.1%}")
+    t_ok, t_all = sum(v[2] for v in per.values()), sum(v[3] for v in per.values())
+    c_ok = sum(v[0] for v in per.values())
+    print(f"{'all':24s} {c_ok:>6d}/{len(convs):<7d} {t_ok:>4d}/{t_all:<5d} {t_ok / max(t_all, 1):>14.1%}\n")
+    print(f"Misses ({len(misses)}):" if misses else "Misses: none")
+    for i, conv, problems in misses:
+        print(f"  conversation #{i} {conv.get('note', '')[:60]!r}: {' | '.join(problems)}")
+    print()
+    return t_ok, t_all
 
 
 def _median_ms(fn, repeat: int) -> float:
@@ -138,11 +182,15 @@ def main() -> None:
     print(f"Machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}, load {load:.2f}\n")
     catalog = load_catalog()
-    scores = {path: accuracy(catalog, args.part, path) for path in (args.corpus or CORPORA)}
+    scores = {}
+    for path in args.corpus or CORPORA:
+        right, total = accuracy(catalog, args.part, path)
+        turns_right, turns = conversations(catalog, path)
+        scores[path] = (right + turns_right, total + turns)
     if len(scores) > 1:
         print("Accuracy per corpus")
         for path, (right, total) in scores.items():
-            print(f"  {path.name:24s} {right:>4d}/{total:<4d} {right / total:>7.1%}")
+            print(f"  {path.name:24s} {right:>4d}/{total:<4d} {right / max(total, 1):>7.1%}")
         right, total = sum(r for r, _ in scores.values()), sum(t for _, t in scores.values())
         print(f"  {'total':24s} {right:>4d}/{total:<4d} {right / total:>7.1%}")
     if not args.no_timing:

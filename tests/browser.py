@@ -58,14 +58,16 @@ def streamlit_server(env_extra: dict | None = None):
 
 
 @contextmanager
-def chromium_page(width: int = 1280, height: int = 900):
-    """A page in headless Chromium; page.console_errors collects console errors and uncaught page errors."""
+def chromium_page(width: int = 1280, height: int = 900, dark: bool = False):
+    """A page in headless Chromium (dark: the OS asks for a dark colour scheme); page.console_errors collects
+    console errors and uncaught page errors."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
+            page = browser.new_page(viewport={"width": width, "height": height},
+                                    color_scheme="dark" if dark else "light", has_touch=width < 600)
             page.console_errors = []
             page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: page.console_errors.append(str(e)))

@@ -195,9 +195,9 @@ def test_benchmark_result_shows_times_faster_per_plan(monkeypatch):
     at.run()
     assert not at.exception and job.error is None
     speedups = table(at, "times faster")
-    assert list(speedups.columns[:3]) == ["plan", "GPU", "times faster"]
+    assert list(speedups.columns[:2]) == ["GPU", "times faster"] and "plans and prices" in speedups.columns
     assert speedups["times faster"].is_monotonic_decreasing
-    assert "your job (h)" in speedups.columns
+    assert "your job" in speedups.columns
 
 
 def test_a_quick_result_shows_each_part_as_an_estimate_with_its_interval_and_what_it_rests_on(monkeypatch):
@@ -248,3 +248,115 @@ def test_the_ranking_learns_from_your_runs_and_says_so():
     at.selectbox(key="chat-evidence").set_value(next(o for o in at.selectbox(key="chat-evidence").options
                                                      if "catalog only" in str(o))).run()
     assert "your runs" not in "\n".join(c.value for c in at.caption)
+
+
+# ---------------------------------------------------------------------------------------------
+# The app keeps the user's work (UX probe defect 19): the conversation lives in the URL, a link reproduces it,
+# and the "what I understood" panel lists every answer with a way to change it.
+
+def test_the_conversation_lives_in_the_url_and_a_fresh_session_replays_it():
+    from advisor.chat import share
+
+    at = chat(app(), *ANSWERS[:3], "sorry, I meant 24 gb")
+    link = at.query_params["c"]
+    link = link[0] if isinstance(link, list) else link
+    assert share.decode(link) == ANSWERS[:3] + ["sorry, I meant 24 gb"]
+    # A reload is a fresh session with the same URL: the conversation and its answers come back.
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    again.query_params["c"] = link
+    again.run()
+    assert not again.exception, again.exception
+    text = markdown(again)
+    assert "sorry, I meant 24 gb" in text and "24 GB of GPU memory" in text
+
+
+def test_a_shared_link_to_a_finished_conversation_shows_the_ranking():
+    from advisor.chat import share
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["c"] = share.encode(ANSWERS)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Ranking for your workload" in s.value for s in at.subheader)
+    assert any("?c=" in c.value for c in at.code)  # the link is shown to copy
+
+
+def test_a_damaged_link_starts_a_fresh_conversation_with_a_note():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["c"] = "not-a-conversation"
+    at.run()
+    assert not at.exception, at.exception
+    assert "could not be read" in markdown(at)
+
+
+def test_the_understood_panel_lists_answers_and_change_asks_again():
+    at = chat(app(), "training, 16 GB, dataset of 40 GB")
+    text = markdown(at)
+    assert "What I understood" in text and "16 GB of GPU memory" in text and "dataset size" in text
+    at.button(key="change-gpu_memory_gib").click().run()
+    assert not at.exception, at.exception
+    assert "Let's change the GPU memory" in markdown(at)
+    panel = [m.value for m in at.markdown if m.value.startswith(("GPU memory:", "dataset size:"))]
+    assert panel == ["dataset size: **40**"]  # memory forgotten (asked again), the dataset kept
+
+
+def test_the_benchmark_compares_this_machine_with_every_gpu_the_plans_offer():
+    # UX probe defect 17: the table listed the 15 fastest plan rows, no free plan, no price.
+    from advisor import load_catalog
+    from advisor.present.rows import machine_comparison_rows
+
+    catalog = load_catalog()
+    rows = machine_comparison_rows(catalog, 560.0, reference_hours=10)
+    gpus = [r["GPU"] for r in rows]
+    assert len(gpus) == len(set(gpus)) and len(rows) >= 10  # one row per GPU, all of them
+    assert [r["times faster"] for r in rows] == sorted((r["times faster"] for r in rows), reverse=True)
+    offers = "; ".join(r["plans and prices"] for r in rows)
+    assert "Kaggle Notebooks Free: free" in offers and "/h" in offers and "/month" in offers
+    for plan in catalog.plans.values():
+        if plan.options:
+            assert plan.label in offers or not any(True for _ in plan.options)
+
+
+def test_the_form_has_a_box_for_every_workload_field_it_does_not_lay_out_itself():
+    # One declaration per field (workload.FIELDS): a field added there appears on the form with its label and help.
+    from advisor.workload import FIELDS
+
+    at = app("form")
+    keys = {w.key for w in list(at.number_input) + list(at.selectbox) + list(at.multiselect) + list(at.checkbox)
+            + list(at.text_input) + list(at.radio)}
+    missing = [s.name for s in FIELDS if not s.name.startswith("reference") and f"form-{s.name}" not in keys
+               and s.name not in ("free_only", "budget_usd_per_month", "nice_to_have", "needs")]
+    assert missing == []
+    at.number_input(key="form-dataset_gib").set_value(40.0)
+    at.selectbox(key="form-prefer").set_value(next(iter(FIELDS[[s.name for s in FIELDS].index("prefer")].choices)))
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["form_workload"].dataset_gib == 40.0
+
+
+def test_a_form_error_leaves_no_stale_ranking_under_it():
+    # UX probe defect 25: after an error the previous ranking stayed under it, unmarked.
+    at = app("form")
+    at.button[0].click().run()
+    assert any("Ranking for your workload" in s.value for s in at.subheader)
+    at.number_input(key="form-gpu_memory_gib").set_value(-5.0)
+    at.button[0].click().run()
+    assert at.error and not any("Ranking for your workload" in s.value for s in at.subheader)
+
+
+def test_the_reference_job_shows_in_the_ranking_in_the_same_rerun():
+    # UX probe defect 16: the job's hours appeared one interaction late (after the next message).
+    at = chat(app(), *ANSWERS)
+    assert "your job (h)" not in table(at, "$/month").columns
+    at.number_input(key="chat-ref-hours").set_value(10.0)
+    at.selectbox(key="chat-ref-device").set_value(next(o for o in at.selectbox(key="chat-ref-device").options
+                                                        if "T4" in o))
+    at.run()
+    assert not at.exception, at.exception
+    assert "your job (h)" in table(at, "$/month").columns
+
+
+def test_the_chat_said_reference_job_reaches_the_ranking():
+    # "my epoch takes 20 minutes on Colab's T4" said in the chat is the reference job of the ranking.
+    at = chat(app(), *ANSWERS, "my epoch takes 20 minutes on Colab's T4")
+    assert "your job (h)" in table(at, "$/month").columns

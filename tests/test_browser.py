@@ -61,6 +61,9 @@ def test_on_a_phone_price_and_score_come_first_and_nothing_overflows(server):
     with chromium_page(width=390, height=844) as page:
         page.goto(server)
         page.get_by_test_id("stChatMessage").first.wait_for(timeout=60000)
+        # The input is on the first screen (UX probe defect 18: it was half below the fold).
+        box = page.get_by_test_id("stChatInput").bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, box
         for text in ANSWERS:
             send_chat(page, text)
         page.get_by_text("Ranking for your workload").wait_for(timeout=30000)
@@ -106,3 +109,48 @@ def test_each_page_opens_on_its_own_url_without_errors(server, page_path):
         assert others == [] and len(page.console_errors) - len(others) == known, page.console_errors
         assert page.get_by_text("Traceback").count() == 0
         assert page.get_by_text("Page not found").count() == 0
+
+
+CORRECTING = ["training", "not sure, my images are 384px, batch 32... maybe 16GB?", "16 gb not 384, runs of 6 hours",
+              "40 hours a month", "1", "$10", "doesn't matter", "none"]
+
+
+def _plot_heights(page) -> list[float]:
+    """The height of each drawn Vega chart's plot area (its tallest background rectangle): the score distribution
+    drawn as a flat line had a plot area of height 0 (UX probe defect 14)."""
+    page.locator(".vega-embed").first.wait_for(timeout=30000)
+    page.wait_for_timeout(1000)
+    return page.evaluate("""Array.from(document.querySelectorAll('.vega-embed svg')).map(s =>
+        Math.max(0, ...Array.from(s.querySelectorAll('path.background')).map(p => p.getBBox().height)))""")
+
+
+@pytest.mark.parametrize(("width", "height", "dark"), [(1280, 900, False), (390, 844, False), (1280, 900, True)],
+                         ids=["desktop", "phone", "dark"])
+def test_corrections_reload_share_link_and_charts(server, width, height, dark):
+    # The issue's end-to-end check: a conversation with a correction, a reload that keeps it, a share link that
+    # reproduces it in a new browser, and charts with a real plot area on desktop, phone and in dark mode.
+    with chromium_page(width, height, dark) as page:
+        page.goto(server)
+        page.get_by_test_id("stChatMessage").first.wait_for(timeout=60000)
+        for text in CORRECTING:
+            send_chat(page, text)
+        page.get_by_text("Ranking for your workload").wait_for(timeout=30000)
+        body = page.inner_text("body")
+        assert "384 GB" not in body and "384 hours" not in body
+        heights = _plot_heights(page)
+        assert len(heights) >= 2 and all(h >= 100 for h in heights[:2]), heights  # distribution, price charts
+        assert "c=" in page.url
+        # A reload keeps the conversation and the answers.
+        page.reload()
+        page.get_by_text("Ranking for your workload").wait_for(timeout=60000)
+        assert "16 gb not 384" in page.inner_text("body")
+        link = page.locator("[data-testid='stCode'] code").first.inner_text().strip()
+        assert "?c=" in link
+        errors = list(page.console_errors)
+    with chromium_page(width, height, dark) as other:
+        other.goto(link)
+        other.get_by_text("Ranking for your workload").wait_for(timeout=60000)
+        assert "16 GB of GPU memory" in other.inner_text("body")
+        assert errors == [] and other.console_errors == [], errors + other.console_errors
+        if width < 600:
+            assert other.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

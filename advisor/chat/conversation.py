@@ -9,17 +9,25 @@ from functools import cached_property
 from ..catalog import Catalog
 from ..errors import AdvisorError
 from ..recommend import Recommendation, recommend
-from ..vocab import WEEKS_PER_MONTH, PlanField
-from ..workload import Workload
+from ..vocab import WEEKS_PER_MONTH, Need, PlanField
+from ..workload import FIELD_SPECS, FIELDS, Workload
 from . import lexicon as lx
+from .nouns import denied_values
 from .parse import Reading, read
 from .questions import QUESTION_BY_NAME, QUESTIONS, SIDE_PARSERS, Context, Finding, describe
 from .state import ANSWER_FIELDS, ChatState, workload_from_answers
 from .topics import about, explain_topic, explanation, platforms_in, ranking_text
 
+QUESTION_LABEL = {q.name: q.label for q in QUESTIONS}
+
 MAX_MESSAGE_CHARS = 2000
-INTENTS = ("answer", "skip", "explain", "about", "what_if", "undo", "start_over", "invalid", "unknown", "greeting",
-           "empty")
+# What a message is taken as: new facts (answer), a correction of what was said or understood, a change of mind
+# about a need or wish, a question (about a plan, a term, the ranking), a what-if (answered without changing the
+# answers), undo, start over, skip; invalid, unknown, greeting and empty otherwise.
+INTENTS = ("answer", "correction", "change_of_mind", "question", "what_if", "undo", "start_over", "skip",
+           "invalid", "unknown", "greeting", "empty")
+# The handlers' finer names for a question: about a platform, or an explanation of a term.
+_INTENT_NAMES = {"about": "question", "explain": "question"}
 
 
 @dataclass
@@ -69,7 +77,13 @@ class _Turn:
 
     def context(self, hypothetical: bool = False) -> Context:
         return Context(self.reading, None if hypothetical else self.state.asking, self.state.answers, self._usd,
-                       hypothetical, self._gpu_memory)
+                       hypothetical, self._gpu_memory, self._gpu_id)
+
+    def _gpu_id(self, name: str) -> str | None:
+        try:
+            return self.catalog.gpu(name).gpu_id
+        except AdvisorError:
+            return None
 
     def _gpu_memory(self, name: str) -> float | None:
         try:
@@ -108,6 +122,10 @@ def findings(ctx: Context) -> list[Finding]:
     order = sorted(QUESTIONS, key=lambda q: q.name != ctx.asking)
     out = [f for f in (q.parse(ctx) for q in order) if f is not None]
     out += [f for f in (p(ctx) for p in SIDE_PARSERS) if f is not None]
+    reference = next((f.changes["reference_hours"] for f in out if "reference_hours" in f.changes), None)
+    if reference is not None:
+        # "my epoch takes 20 minutes on a T4" is the job's time on a reference GPU, not the longest run.
+        out = [f for f in out if abs((f.changes.get("session_hours") or -1) - reference) > 1e-3]
     return out
 
 
@@ -173,7 +191,7 @@ def _answers_besides(t: _Turn, phrases: list) -> bool:
     rest = " ".join(tok.text for i, tok in enumerate(t.reading.tokens) if i not in inside)
     ctx = t.context()
     return any(f.changes for f in findings(Context(read(rest), ctx.asking, ctx.values, ctx.usd, False,
-                                                   ctx.gpu_memory)))
+                                                   ctx.gpu_memory, ctx.gpu_id)))
 
 
 def handle_greeting(t: _Turn):
@@ -226,7 +244,12 @@ def handle_what_if(t: _Turn):
     markers = [m for m in r.find(lx.WHAT_IF) if not (r.words[m.start] == "if" and m.start > 0
                                                      and r.words[m.start - 1] in lx.WISH_BEFORE_IF)]
     marker = markers or conditional or (r.is_question and opener and opener[0].start == 0)
-    if not marker:
+    asking = r.is_question and any(m.start == 0 for m in r.find(lx.ASKING_OPENERS)) \
+        and not platforms_in(r, t.catalog) and explain_topic(r) is None \
+        and not r.has(("difference", "differ", "mean", "means", "meaning"))
+    if r.has(lx.CHANGE_OF_MIND_CUES) and not r.has(lx.WHAT_IF[:5]):
+        return None  # "actually forget free only, I can spend 10 if it's faster": a decision, not a what-if
+    if not (marker or asking):
         return None
     found = [f for f in findings(t.context(hypothetical=True)) if f.changes or f.problem]
     if not found:
@@ -253,7 +276,10 @@ def handle_what_if(t: _Turn):
         ranking_text(t.catalog, workload, recs, top=3)
     if diff:
         text += "\n\n" + diff
-    return _reply("what_if", text, what_if=(workload, recs), hypothetical=answers)
+    # A question with a value in it ("which plan is the fastest?", "is there anything free?") is answered the same
+    # way, and is a question; "what if ...", "and with 24 GB?" are what-ifs.
+    intent = "question" if asking and not marker else "what_if"
+    return _reply(intent, text, what_if=(workload, recs), hypothetical=answers, topic="what_if")
 
 
 def _difference(real: list[Recommendation] | None, other: list[Recommendation]) -> str:
@@ -309,26 +335,108 @@ def handle_answer(t: _Turn):
     found = t.findings
     if not found:
         return None
+    if t.reading.is_question and t.reading.has(lx.CLARIFY[-3:]):
+        return None  # "what's the difference between training and inference?": explained, not taken
     problems = [f for f in found if f.problem]
     if problems:
         intent = "unknown" if problems[0].ambiguous else "invalid"
         text = problems[0].problem
         text += " " if text.endswith("?") else ". Nothing changed. "
         return _reply(intent, text + _prompt(t.state))
-    t.state.remember()
     current = t.state.asking
+    params = next((q for q in t.reading.quantities if q.dim == "params"), None)
+    if current == "gpu_memory_gib" and params is not None and all(f.question != current for f in found) \
+            and not any(k == "gpu_memory_gib" for f in found for k in f.changes):
+        return None  # "it's a 7B model": the memory it needs is explained (handle_unknown), not guessed
+    found = _to_last_fact(t, found)
+    before = dict(t.state.answers)
+    t.state.remember()
+    denied = denied_values(t.reading)
+    # A correction never sets the value it negates; an answer already holding it is taken back.
+    wrong = [name for name, v in before.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+             and any(abs(v - d) < 1e-9 for d in denied) and not any(name in f.changes for f in found)]
+    for name in wrong:
+        t.state.answers.pop(name, None)
+        t.state.reopen(name)
     for f in found:
         t.state.apply(f.changes)
         t.state.close(f.question)
     said = "; ".join(f.said for f in found)
+    if wrong:
+        said += "; " + ", ".join(f"not {before[n]:g} (I've forgotten that {QUESTION_LABEL.get(n, n)})"
+                                 for n in wrong)
+    intent = _answer_intent(t, found, before, denied)
     remarks = _remarks(t, found)
+    lead = {"correction": "Corrected", "change_of_mind": "Changed"}.get(intent)
     if t.state.done:
         if current is None:
-            return _reply("answer", f"Updated: {said}.{remarks}", rank=True)
-        return _reply("answer", f"Got it: {said}.{remarks} That's all I need.\n\n{summary(t.state)}", rank=True)
+            return _reply(intent, f"{lead or 'Updated'}: {said}.{remarks}", rank=True)
+        return _reply(intent, f"{lead or 'Got it'}: {said}.{remarks} That's all I need.\n\n{summary(t.state)}",
+                      rank=True)
     other = current is not None and all(f.question != current for f in found)
-    lead = "Noted" if other else "Got it"
-    return _reply("answer", f"{lead}: {said}.{remarks}\n\n" + _prompt(t.state))
+    lead = lead or ("Noted" if other else "Got it")
+    return _reply(intent, f"{lead}: {said}.{remarks}\n\n" + _prompt(t.state))
+
+
+def handle_denial(t: _Turn):
+    """'no, not 384', '384 is wrong': an answer holding a denied number is taken back and asked again."""
+    denied = denied_values(t.reading)
+    if not denied or any(f.changes for f in t.findings):
+        return None
+    wrong = [name for name, v in t.state.answers.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+             and any(abs(v - d) < 1e-9 for d in denied)]
+    if not wrong:
+        return None
+    t.state.remember()
+    for name in wrong:
+        t.state.answers.pop(name, None)
+        t.state.reopen(name)
+    said = ", ".join(f"{QUESTION_LABEL.get(n, n)} (not {d:g})" for n in wrong for d in denied[:1])
+    return _reply("correction", f"Corrected: I've forgotten the {said}. " + _prompt(t.state), rank=t.state.done)
+
+
+def _to_last_fact(t: _Turn, found: list[Finding]) -> list[Finding]:
+    """A correction that names no field ("no wait, make it 6 hours") corrects the last fact said, when the
+    message reads as an answer to that fact's question too."""
+    r = t.reading
+    current = t.state.asking
+    cue = [m for m in r.find(lx.CORRECTION_CUES) if " ".join(r.words[m.start:m.end]) != "actually"]
+    cue = cue or _leading_no(r)
+    last = t.state.last_changed()
+    if not cue or current is None or not last or not any(f.question == current for f in found):
+        return found
+    q = next((q for q in QUESTIONS if set(q.sets) & set(last)), None)
+    if q is None or q.name == current:
+        return found
+    ctx = t.context()
+    again = findings(Context(r, q.name, ctx.values, ctx.usd, False, ctx.gpu_memory, ctx.gpu_id))
+    if not any(f.question == q.name and f.changes for f in again):
+        return found
+    return [f for f in again if f.question != current]
+
+
+def _leading_no(r: Reading) -> bool:
+    """'no, 6 hours', 'nope, 2 notebooks': a message that opens with 'no' and gives a quantity corrects."""
+    return bool(r.quantities) and r.content_words[:1] in (["no"], ["nope"], ["nah"])
+
+
+def _answer_intent(t: _Turn, found: list[Finding], before: dict, denied: list[float]) -> str:
+    """'change_of_mind' for a new decision ("forget free only", "on second thought, no background"),
+    'correction' for a fix of what was said or understood ("16 GB not 384", "no wait, 24", "make it 12"), else
+    'answer' (new facts)."""
+    r = t.reading
+    changed = {k for f in found for k, v in f.changes.items() if before.get(k) is not None and before.get(k) != v}
+    if r.has(lx.CHANGE_OF_MIND_CUES):
+        return "change_of_mind"
+    cue = [m for m in r.find(lx.CORRECTION_CUES)]
+    if denied or any(" ".join(r.words[m.start:m.end]) != "actually" for m in cue) or _leading_no(r) and changed:
+        return "correction"
+    if cue or changed and r.has(lx.CHANGE_CUES + ("instead",)):
+        wishes = {"needs", "nice_to_have", "free_only", "budget_usd_per_month", "prefer", "predictability",
+                  "cannot_provide", "education"}
+        keys = {k for f in found for k in f.changes}
+        return "change_of_mind" if keys <= wishes else "correction"
+    return "answer"
 
 
 def _remarks(t: _Turn, found: list[Finding]) -> str:
@@ -343,6 +451,135 @@ def _remarks(t: _Turn, found: list[Finding]) -> str:
         return ""
     return " That is about {:.0f} hours a week, more than the free quota of {}.".format(
         weekly, ", ".join(f"{p.label} ({q:g} h a week)" for p, q in over))
+
+
+def field_names() -> dict[str, tuple[str, ...]]:
+    """Each answer's names, from its question's label and workload.FIELDS' label and nouns ('GPU memory',
+    'budget', 'dataset size'): a question field's group is named by its question."""
+    out: dict[str, tuple[str, ...]] = {}
+    for spec in FIELDS:
+        q = next((q for q in QUESTIONS if spec.name in q.sets), None)
+        key = q.name if q else spec.name
+        names = (spec.label.split("(")[0].strip(), *spec.nouns) + ((q.label,) if q else ())
+        out[key] = tuple(dict.fromkeys(out.get(key, ()) + names))
+    return out
+
+
+def handle_forget(t: _Turn):
+    """'change the budget', 'forget my GPU memory': the answer is forgotten and its question asked again."""
+    r = t.reading
+    if not r.find(lx.FORGET_CUES) or any(f.changes for f in t.findings) or r.is_question:
+        return None
+    named = r.match(field_names())
+    said = [m.label for m in named if any(k in t.state.answers for k in _sets(m.label))]
+    needs = [n for n in Need if r.has(n.keywords) and n.value in (t.state.answers.get("needs", []) +
+                                                                   t.state.answers.get("nice_to_have", []))]
+    if not said and needs:
+        # "forget the background thing": one need or wish is dropped
+        t.state.remember()
+        for key in ("needs", "nice_to_have"):
+            t.state.answers[key] = [v for v in t.state.answers.get(key, []) if v not in {n.value for n in needs}]
+        return _reply("change_of_mind", f"Dropped: {', '.join(n.label for n in needs)}." + _again(t),
+                      rank=t.state.done)
+    if not said:
+        return None
+    name = said[0]
+    t.state.remember()
+    for key in _sets(name):
+        t.state.answers.pop(key, None)
+    t.state.reopen(name)
+    label = QUESTION_LABEL.get(name) or FIELD_SPECS[name].label.split("(")[0].strip()
+    q = QUESTION_BY_NAME.get(name)
+    ask = q.prompt if q else f"What is your {label}? (or say 'skip')"
+    return _reply("change_of_mind", f"Let's change the {label}: I've forgotten what you said. {ask}")
+
+
+def _sets(name: str) -> tuple[str, ...]:
+    q = QUESTION_BY_NAME.get(name)
+    return q.sets if q else (name,)
+
+
+@dataclass(frozen=True)
+class Understood:
+    """One answer as the chat understood it: its field (a question's name for its group), label, the words it
+    is said back with, and how to change it (a message the chat understands)."""
+
+    name: str
+    label: str
+    text: str
+    change: str
+
+
+def understood(state: dict) -> list[Understood]:
+    """Every answer given so far, in question order then the other fields, with a message that changes it."""
+    chat = ChatState.from_json(state)
+    try:
+        workload = workload_from_answers(chat.answers)
+    except AdvisorError:
+        return []
+    out = []
+    for q in QUESTIONS:
+        if any(chat.answers.get(k) is not None for k in q.sets):
+            out.append(Understood(q.name, q.label, describe(q.name, workload), f"change the {q.label}"))
+    asked = {k for q in QUESTIONS for k in q.sets}
+    for spec in FIELDS:
+        value = chat.answers.get(spec.name)
+        if spec.name in asked or value is None or value == spec.default or value == []:
+            continue
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else \
+            ("yes" if value else "no") if isinstance(value, bool) else f"{value:,g}" if isinstance(value, float) \
+            else str(value)
+        label = spec.label.split("(")[0].strip()
+        out.append(Understood(spec.name, label, shown, f"forget the {label}"))
+    return out
+
+
+def handle_thanks(t: _Turn):
+    """'ok makes sense. thanks!': small talk gets a short reply, nothing changes."""
+    r = t.reading
+    words = [w for w in r.content_words if w not in ("so", "very", "much", "a", "lot", "for", "the", "help",
+                                                     "ok", "okay", "really", "is", "was", "that")]
+    text = " ".join(words)
+    if not words or len(r.find(lx.THANKS)) == 0 or any(f.changes for f in t.findings):
+        return None
+    covered = sum(m.end - m.start for m in r.find(lx.THANKS))
+    if covered < len(words) - 1 or len(text) > 60:
+        return None
+    return _reply("greeting", "You're welcome! " + (_prompt(t.state) or "Ask about a plan, try a what-if, or "
+                                                                           "change an answer."))
+
+
+def handle_pick(t: _Turn):
+    """'which one should I pick?': the first plan of the ranking and why, in one sentence."""
+    if not t.reading.has(lx.PICK) or any(f.changes for f in t.findings):
+        return None
+    recs = t.ranking(t.workload()) if t.state.done else None
+    best = next((r for r in recs or [] if r.feasible), None)
+    if best is None:
+        text = "Once I have your answers I'll rank the plans. " + _prompt(t.state) if not t.state.done else \
+            "No plan fits every answer yet; change one (the budget, the memory) and I'll rank again."
+        return _reply("question", text, topic="pick")
+    second = next((r for r in recs[recs.index(best) + 1:] if r.feasible), None)
+    text = f"I'd pick **{best.plan.label}**: it ranks first for your answers"
+    if second is not None:
+        text += f"; the runner-up is {second.plan.label}"
+    return _reply("question", text + ". Ask 'why not ...?' about any other plan.", topic="pick")
+
+
+def handle_model_memory(t: _Turn):
+    """'how much memory does a 7b model need?': the weights' memory, answered without changing anything."""
+    r = t.reading
+    params = next((q for q in r.quantities if q.dim == "params"), None)
+    if params is None or not r.is_question or not r.has(lx.MEMORY_WORDS + ("vram", "fit", "need", "gb")):
+        return None
+    billions = params.value / 1e9
+    method = next((m.label for m in r.match({"qlora": ("qlora", "4 bit"), "lora": ("lora",)})), None)
+    size = {"qlora": 0.5, "lora": 2.0}.get(method or "", 2.0) * billions
+    text = f"A {billions:g}B-parameter model's weights take about {size:g} GB " + \
+        ("in 4-bit (QLoRA)" if method == "qlora" else "in 16-bit precision") + \
+        ("; full training needs several times that (gradients, optimiser state, activations)" if not method else
+         "; add a few GB for the adapters, activations and the batch") + "."
+    return _reply("question", text + _again(t), topic="model_memory")
 
 
 def handle_other_question(t: _Turn):
@@ -385,7 +622,8 @@ def handle_unknown(t: _Turn):
 
 HANDLERS: tuple[Callable[[_Turn], dict | None], ...] = (
     handle_empty, handle_blank, handle_start_over, handle_undo, handle_greeting, handle_skip_exact,
-    handle_what_if, handle_question, handle_answer, handle_other_question, handle_skip, handle_unknown,
+    handle_what_if, handle_question, handle_pick, handle_forget, handle_model_memory, handle_denial, handle_answer,
+    handle_thanks, handle_other_question, handle_skip, handle_unknown,
 )
 
 
@@ -414,15 +652,18 @@ def chat_turn(catalog: Catalog, state: dict | None, message: str | None, **refer
         reply += "\n\n" + (ranking_text(catalog, workload, recs) if recs is not None and workload is not None
                            else "I couldn't rank the plans for these answers; change one, or say 'undo'.")
     answers = {name: chat.answers.get(name) for name in ANSWER_FIELDS}
-    return ChatTurn(state=chat.to_json(), reply=reply, quick_replies=quick_replies(chat, recs, out["intent"]),
+    return ChatTurn(state=chat.to_json(), reply=reply, quick_replies=quick_replies(chat, recs, out["intent"],
+                                                                                    t.message),
                     done=chat.done, recommendations=recs if chat.done else None,
                     workload=workload if chat.done else None, answers=answers, asking=chat.asking,
-                    intent=out["intent"], what_if=out.get("what_if"), topic=out.get("topic"))
+                    intent=_INTENT_NAMES.get(out["intent"], out["intent"]), what_if=out.get("what_if"),
+                    topic=out.get("topic"))
 
 
-def quick_replies(state: ChatState, recs: list[Recommendation] | None, intent: str) -> list[str]:
+def quick_replies(state: ChatState, recs: list[Recommendation] | None, intent: str,
+                  said: str | None = None) -> list[str]:
     """Buttons that fit where the conversation is: the question's own answers, or after the ranking a question
-    about a plan, a what-if that makes sense for these answers, undo and start over."""
+    about a plan (not the one just asked), a what-if that makes sense for these answers, undo and start over."""
     if not state.done:
         q = QUESTION_BY_NAME[state.asking]
         out = list(q.quick_replies)
@@ -431,9 +672,12 @@ def quick_replies(state: ChatState, recs: list[Recommendation] | None, intent: s
         return out + (["Undo"] if state.history else [])
     out = []
     if recs:
-        other = next((r for r in recs if not r.feasible), None) or (recs[1] if len(recs) > 1 else None)
+        asked = (said or "").strip().lower()
+        platforms = list(dict.fromkeys([r.plan.platform for r in recs if not r.feasible] +
+                                       [r.plan.platform for r in recs[1:]]))
+        other = next((p for p in platforms if f"why not {p}?".lower() != asked), None)
         if other is not None:
-            out.append(f"Why not {other.plan.platform}?")
+            out.append(f"Why not {other}?")
     answers = state.answers
     if not answers.get("free_only"):
         budget = answers.get("budget_usd_per_month")

@@ -153,6 +153,10 @@ PHRASE_FILLERS = frozenset({"really", "actually", "honestly", "truly", "totally"
 # Words that end a clause (and so a negation's or a hedge's reach).
 CLAUSE_BREAKS = frozenset({",", ";", ".", "!", "?", "but", "though", "however", "although", "only", "just", "instead",
                            "rather", "then", "because", "while", ":"})
+# 'so' starts a clause before these words ("no credit card so free only", "so like 30 hours"), not as an
+# intensifier ("not so important").
+SO_STARTS = frozenset({"free", "i", "we", "it", "like", "that", "the", "my", "our", "each", "maybe", "probably",
+                       "about", "around", "only", "just", "any", "budget", "no", "yes", "let"})
 # Hedges make a wish (nice_to_have) of a need, or 'prefer' of predictability.
 HEDGES = ("would be nice", "be nice", "nice to have", "nice", "ideally", "preferably", "prefer", "if possible",
           "would be good", "would be great", "a plus", "a bonus", "bonus", "optional", "not a must",
@@ -204,7 +208,8 @@ QUESTION_OPENERS = ("what", "why", "how", "is", "are", "does", "do", "can", "cou
 # Questions about the question being asked: the chat explains its question.
 CLARIFY = ("what do you mean", "what does that mean", "what is that", "i do not understand", "meaning",
            "per month or total", "monthly or total", "per month or in total", "total or per month",
-           "in total or per month", "explain", "what does this mean", "huh", "why do you ask", "why does it matter")
+           "in total or per month", "explain", "what does this mean", "huh", "why do you ask", "why does it matter",
+           "difference between", "what is the difference", "how do they differ")
 
 # Words that tie a question to the question being asked ("how do I know how much memory I need?"); "done": to
 # the ranking ("which plan is best?").
@@ -291,6 +296,43 @@ KIND_DOMINANT = ("mostly", "mainly", "primarily", "largely", "chiefly", "predomi
 # Words that say an earlier answer is being changed ("change it to training", "switch to inference").
 CHANGE_CUES = ("change", "changed", "switch", "switched", "actually", "make it", "set it to", "instead",
                "go back to", "correction", "update", "make", "now", "rather", "i meant", "sorry")
+
+# A correction of what was said ("16 GB not 384", "no wait, 24", "I meant 12 hours"); a change of mind about a
+# need, wish or the budget ("forget free only", "on second thought, no background").
+CORRECTION_CUES = ("no wait", "wait", "i meant", "i mean", "scratch that", "make it", "correction", "typo",
+                   "no no", "oops", "i said", "sorry", "actually", "not what i said", "that is wrong",
+                   "that was wrong", "that is not right", "you misunderstood", "misunderstood", "i misspoke",
+                   "let me correct", "to correct", "correct that", "change that to", "should have said")
+CHANGE_OF_MIND_CUES = ("changed my mind", "change of plans", "change of plan", "on second thought",
+                       "on second thoughts", "second thought", "forget", "never mind", "nevermind", "after all",
+                       "anymore", "any more", "i decided", "decided", "come to think of it", "thinking about it",
+                       "thinking again", "on reflection", "i have reconsidered", "reconsidered", "new plan",
+                       "i changed")
+# A question asked with a value in it ("is there anything faster under $20?"): answered as a what-if.
+ASKING_OPENERS = ("is there", "are there", "which", "what is the", "what would", "would", "could i", "can i",
+                  "do any", "does any", "is any", "will", "how much would", "how much is", "how fast",
+                  "what are", "which one", "what plan", "what do i get", "what can i get", "is it possible")
+
+# A job that never stops: its run is the whole month ("it's a server, it runs 24/7").
+ALWAYS_ON = ("24/7", "24 7", "always on", "always-on", "never stops", "runs forever", "it never stops",
+             "around the clock", "round the clock", "all the time", "non stop forever", "permanently",
+             "constantly running", "always running", "always up", "up all the time", "never turns off")
+# Small talk after an answer: thanks, agreement.
+THANKS = ("that is helpful", "very helpful", "helpful", "that helps", "that helped", "thanks a lot",
+          "thanks", "thank you", "thx", "ty", "cheers", "makes sense", "that makes sense", "ok makes sense",
+          "got it", "perfect", "great thanks", "awesome", "understood", "sounds good", "nice", "cool thanks",
+          "ok thanks", "okay thanks", "great", "ok", "okay", "alright", "cool", "good", "fine")
+# Asking which plan to take.
+PICK = ("which one should i pick", "which should i pick", "which one should i choose", "which should i choose",
+        "what should i pick", "what should i choose", "what should i use", "which one should i use",
+        "which do you recommend", "what do you recommend", "which one do you recommend", "your pick",
+        "what would you pick", "which is best", "which one is best", "what is the best", "best option",
+        "which plan should i", "which one then", "so which one")
+
+# Asking to change an answer without giving the new one ("change the budget", "let me redo the memory").
+FORGET_CUES = ("change", "change the", "change my", "redo", "re do", "forget", "forget the", "forget my", "reset",
+               "reset the", "clear", "clear the", "edit", "edit the", "fix the", "update the", "ask again about",
+               "let me change", "i want to change", "can i change")
 
 MEMORY_WORDS = ("memory", "vram", "gpu memory", "ram", "gpu ram", "video memory")
 MEMORY_NONE = ("no idea", "do not know", "not sure", "no clue", "unsure", "does not matter", "not much", "tiny",

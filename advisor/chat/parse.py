@@ -629,7 +629,8 @@ def _breaks(tokens: list[Token]) -> list[bool]:
     for i, t in enumerate(tokens):
         dash = t.text == "-" and 0 < i < len(tokens) - 1 and tokens[i - 1].num is None \
             and tokens[i + 1].num is None and tokens[i + 1].text.isalpha()
-        out.append(t.text in lx.CLAUSE_BREAKS or dash)
+        so = t.text == "so" and i + 1 < len(tokens) and tokens[i + 1].text in lx.SO_STARTS
+        out.append(t.text in lx.CLAUSE_BREAKS or dash or so)
     return out
 
 

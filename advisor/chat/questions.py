@@ -13,7 +13,13 @@ from ..present.labels import money
 from ..vocab import DAYS_PER_MONTH, HOURS_PER_MONTH, WEEKS_PER_MONTH, Kind, Need, Predictability
 from ..workload import BOUNDS
 from . import lexicon as lx
+from .fields import SIDE_FIELD_PARSERS
+from .nouns import attach, noun_fields
 from .parse import Match, Quantity, Reading
+
+# The fields the questionnaire asks about (the quantity router's own); other fields take only attached quantities.
+QUESTION_FIELDS = ("kind", "gpu_memory_gib", "session_hours", "gpu_hours_per_month", "notebooks_at_once",
+                   "budget_usd_per_month")
 
 # ---------------------------------------------------------------------------------------------
 # What a parser finds
@@ -42,6 +48,7 @@ class Context:
     usd: Callable[[str], tuple[float, str] | None]
     hypothetical: bool = False
     gpu_memory: Callable[[str], float | None] = lambda name: None
+    gpu_id: Callable[[str], str | None] = lambda name: None
 
     def current(self, name: str) -> bool:
         return self.asking == name
@@ -80,8 +87,28 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
     def cue(q: Quantity, phrases) -> bool:
         return r.clause_has(q.start, phrases)
 
+    previous: Quantity | None = None
+    foreign_at = [x.end for x in r.quantities if attach(r, x).field == "foreign"]
     for q in r.quantities:
         target = None
+        a = attach(r, q)
+        counted_period = q.idiom and previous is not None and previous.noun is not None \
+            and previous.end == q.start - 1 and words[q.start - 1] == previous.noun
+        previous = q
+        # A bare number before a noun no field of its dimension takes counts that noun ("3 runs", "2 times").
+        counted = q.dim == "number" and a.noun_after and a.field is None and bool(
+            {"session_hours", "gpu_hours_per_month"} & set(noun_fields(a.noun)))
+        # A bare number soon after a number of something no field takes counts the same thing ("1 replica for
+        # now, maybe 2 later"): it is asked about, not guessed.
+        counted = counted or q.dim == "number" and a.noun is None and any(0 < q.start - e <= 6 for e in foreign_at)
+        if a.denied or a.field == "foreign" or counted_period or counted:
+            # "3 runs a week" counts runs: it is no run length
+            # "not 384", "6 GB is not enough", "384px", "2-3 runs a week" (a period, not a week-long run)
+            continue
+        if a.field is not None and (a.field not in QUESTION_FIELDS or q.dim in ("memory", "number")):
+            if a.field != "reference_hours":
+                out.setdefault(a.field, []).append(q)
+                continue
         if q.dim == "memory":
             target = "gpu_memory_gib"
         elif q.dim == "money":
@@ -113,7 +140,7 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
                 target = None
             elif asking == "gpu_hours_per_month" and (q.per_month is not None or not cue(q, lx.BUDGET_WORDS[:5])):
                 target = asking
-            elif cue(q, ("budget", "spend", "pay", "afford", "budjet", "cost")) or (
+            elif cue(q, ("budget", "spend", "pay", "afford", "budjet", "cost", "if i had", "if i only had")) or (
                     q.per_month is not None and not q.period_apart and asking != "gpu_hours_per_month"
                     and cue(q, lx.BUDGET_WORDS)):
                 target = "budget_usd_per_month"
@@ -226,7 +253,9 @@ def parse_memory(ctx: Context) -> Finding | None:
         bad = _negatives(qs) or [q for q in qs if not BOUNDS["gpu_memory_gib"].accepts(q.value)]
         if bad:
             return Finding("gpu_memory_gib", problem=_out_of_range("gpu_memory_gib", bad[0].value, "GPU memory"))
-        value = round(_largest(qs), 2)
+        # "at least 24GB, ideally 48": the need is the plain figure, a hedged one is a wish.
+        plain = [q for q in qs if not any(w in _HEDGED for w in r.words[max(0, q.start - 2):q.start])] or qs
+        value = round(_largest(plain), 2)
         return Finding("gpu_memory_gib", {"gpu_memory_gib": value}, f"{value:g} GB of GPU memory")
     if ctx.current("gpu_memory_gib"):
         # "whatever a T4 has": the memory of a GPU the catalog knows
@@ -246,6 +275,9 @@ def parse_memory(ctx: Context) -> Finding | None:
     return None
 
 
+_HEDGED = frozenset({"ideally", "preferably", "optimally", "better", "nicer", "maybe"})
+
+
 def _epochs(r: Reading, d: Quantity) -> float:
     """A per-epoch (per-step) duration times the number of them: 'an epoch takes 40 min and I run 6 epochs'."""
     units = ("epoch", "step", "iteration", "run", "job", "batch", "experiment", "chunk", "pass")
@@ -262,6 +294,9 @@ def _epochs(r: Reading, d: Quantity) -> float:
 def parse_session(ctx: Context) -> Finding | None:
     r = ctx.reading
     qs = assign(r, ctx.asking).get("session_hours", [])
+    if not qs and [m for m in r.find(lx.ALWAYS_ON) if not m.negated] and (
+            ctx.current("session_hours") or r.has(lx.SESSION_CUES) or r.has(("server", "service", "api"))):
+        return Finding("session_hours", {"session_hours": HOURS_PER_MONTH}, "it never stops (runs of a whole month)")
     if not qs:
         return None
     bad = _negatives(qs)
@@ -271,7 +306,8 @@ def parse_session(ctx: Context) -> Finding | None:
     value = round(max(q.value * _epochs(r, q) for q in exact), 4)
     if not BOUNDS["session_hours"].accepts(value):
         return Finding("session_hours", problem=_out_of_range("session_hours", value, "a run"))
-    return Finding("session_hours", {"session_hours": value}, f"runs of up to {_hours(value)}")
+    ranged = next((q for q in exact if q.low is not None and q.value * _epochs(r, q) == value), None)
+    return Finding("session_hours", {"session_hours": value}, f"runs of up to {_hours(value)}" + _upper(ranged))
 
 
 def _rate_words(q: Quantity) -> str:
@@ -329,7 +365,12 @@ def parse_monthly(ctx: Context) -> Finding | None:
     rate = _rate_words(q)
     said = f"{_hours(q.value)} {rate} is about {value:.0f} GPU hours a month" if rate else \
         f"{value:g} GPU hours a month"
-    return Finding("gpu_hours_per_month", {"gpu_hours_per_month": value}, said)
+    return Finding("gpu_hours_per_month", {"gpu_hours_per_month": value}, said + _upper(q))
+
+
+def _upper(q: Quantity | None) -> str:
+    """' (the upper end of 30–36)': a range gives one value, and the reply says which."""
+    return "" if q is None or q.low is None else f" (the upper end of {q.low:g}–{q.value:g})"
 
 
 def _over_month(value: float, notebooks: float) -> str:
@@ -396,7 +437,8 @@ def parse_budget(ctx: Context) -> Finding | None:
     free_words = r.find(lx.BUDGET_FREE)
     free_words = [m for m in free_words if not m.negated or r.words[m.start] in lx.NEGATORS]
     if not current and not ctx.hypothetical:
-        free_words = [m for m in free_words if r.words[m.start] != "free" or r.has(("only", "plans", "free only"))]
+        free_words = [m for m in free_words if r.words[m.start] != "free" or r.has(("only", "plans", "free only",
+                                                                                     "free please", "free pls"))]
         free_words = [m for m in free_words if " ".join(r.words[m.start:m.end]) not in ("nothing", "zero", "any")]
     if qs:
         bad = _negatives(qs)
@@ -456,6 +498,9 @@ def parse_budget(ctx: Context) -> Finding | None:
 def parse_predictability(ctx: Context) -> Finding | None:
     r = ctx.reading
     current = ctx.current("predictability")
+    if r.has(("than price", "than the price", "than cost", "than money", "over price", "over cost", "than speed",
+              "over speed")):
+        return None  # "speed matters more than price": what comes first (prefer), not the GPU lottery
     if not current and not r.has(lx.PREDICT_WORDS) and not r.has(("no surprises", "same speed")):
         return None
     found = r.match({"any": lx.PREDICT_ANY, "prefer": lx.PREDICT_PREFER, "require": lx.PREDICT_REQUIRE,
@@ -678,4 +723,5 @@ QUESTIONS: tuple[Question, ...] = (
 )
 QUESTION_BY_NAME = {q.name: q for q in QUESTIONS}
 # Parsers of fields no question asks about; any message may set them.
-SIDE_PARSERS: tuple[Callable[[Context], Finding | None], ...] = (parse_education, parse_multi_gpu)
+SIDE_PARSERS: tuple[Callable[[Context], Finding | None], ...] = (parse_education, parse_multi_gpu,
+                                                                  *SIDE_FIELD_PARSERS)

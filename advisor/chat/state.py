@@ -6,14 +6,15 @@ import copy
 from dataclasses import dataclass, field
 
 from ..errors import AdvisorError, ChatStateError
-from ..workload import WORKLOAD_FIELDS, Workload
+from ..workload import FIELDS, WORKLOAD_FIELDS, Workload
 from .questions import QUESTION_BY_NAME, QUESTIONS
 
 STATE_VERSION = 2
 # Undo steps kept: enough to walk back a questionnaire, small enough for the API's signed token (20,000 chars).
 MAX_HISTORY = 10
-ANSWER_FIELDS = tuple(f for f in WORKLOAD_FIELDS if not f.startswith("reference"))
-_LIST_FIELDS = ("needs", "nice_to_have")
+# Every workload field but the reference score (a benchmark's, given by the app, never said in the chat).
+ANSWER_FIELDS = tuple(f for f in WORKLOAD_FIELDS if f != "reference_score")
+_LIST_FIELDS = tuple(spec.name for spec in FIELDS if spec.type == "choices")
 
 
 def workload_from_answers(answers: dict, **reference) -> Workload:
@@ -23,7 +24,12 @@ def workload_from_answers(answers: dict, **reference) -> Workload:
     for name in _LIST_FIELDS:
         if name in kwargs:
             kwargs[name] = frozenset(kwargs[name])
-    return Workload(**kwargs, **reference)
+    if any(v is not None for v in reference.values()):
+        # A reference the front end gives (a benchmark of this machine) replaces the one said in the chat.
+        for name in ("reference_hours", "reference_gpu", "reference_score"):
+            kwargs.pop(name, None)
+    kwargs.update({k: v for k, v in reference.items() if v is not None})
+    return Workload(**kwargs)
 
 
 def _check_answers(answers, where: str) -> dict:
@@ -91,6 +97,19 @@ class ChatState:
                 self.answers.pop(name, None)
             else:
                 self.answers[name] = value
+
+    def last_changed(self) -> list[str]:
+        """The fields the last change set (the last fact said), [] when there is none."""
+        if not self.history:
+            return []
+        before = self.history[-1][0]
+        return [k for k, v in self.answers.items() if before.get(k) != v]
+
+    def reopen(self, name: str) -> None:
+        """Ask the question that sets this field again (its answer was taken back)."""
+        for q in QUESTIONS:
+            if name in q.sets and q.name in self.closed:
+                self.closed.remove(q.name)
 
     def close(self, question: str) -> None:
         if question in QUESTION_BY_NAME and question not in self.closed:

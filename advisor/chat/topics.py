@@ -109,7 +109,22 @@ def _fact_line(plan: Plan, field: PlanField) -> str:
         money(value) if field is PlanField.MONTHLY_PRICE_USD else f"{value:g}"
     prov = fact.observation.provenance
     disputed = " (sources disagree; the stricter value is shown)" if fact.disputed_by else ""
-    return f"{field.label}: **{shown}**{disputed} (source as of {prov.as_of.isoformat()}: {prov.source})"
+    return f"{field.label}: **{shown}**{disputed} ({source_link(prov.source, prov.as_of)})"
+
+
+def source_link(source: str, as_of) -> str:
+    """A source as a short link with its date: '[runpod.io/pricing](https://...), as of 2026-07-31'; a source
+    without an address is cut to its first words (UX probe defect 22: raw provenance was dumped into answers)."""
+    import re
+
+    url = re.search(r"https?://[^\s)>\]]+", source or "")
+    if url:
+        address = url.group(0).rstrip(".,;'\"")
+        short = re.sub(r"^https?://(www\.)?", "", address).rstrip("/")
+        short = short if len(short) <= 40 else short[:39] + "…"
+        return f"[{short}]({address}), as of {as_of.isoformat()}"
+    words = (source or "source").split()
+    return " ".join(words[:6]) + ("…" if len(words) > 6 else "") + f", as of {as_of.isoformat()}"
 
 
 def _asked_fields(r: Reading) -> list[PlanField]:
@@ -117,13 +132,29 @@ def _asked_fields(r: Reading) -> list[PlanField]:
     return list(dict.fromkeys(PlanField(m.label) for m in found))
 
 
+def _plan_names(plan: Plan) -> list[tuple[str, ...]]:
+    """The ways a plan is named, from the catalog (its tier with and without the parenthesis, its id's words
+    beside the platform's): 'pro for education', 'pro edu'."""
+    from .parse import _key
+    tier = plan.tier.split("(")[0]
+    words = [w for w in plan.plan_id.split("-") if w not in plan.platform.lower().split()]
+    platform = plan.plan_id.split("-")[0]
+    names = {_key(plan.tier), _key(tier), " ".join(words[1:] if words and words[0] == platform else words)}
+    return [tuple(n.split()) for n in names if n and len(n) > 2 or n in ("pro",)]
+
+
 def _plan_matches(r: Reading, plans: list[Plan]) -> list[Plan]:
-    """The plans of a platform the message singles out by tier ('colab pro', 'pro+'), else all of them."""
-    words = " ".join(r.words)
-    tiers = [p for p in plans if p.tier.lower() in words and len(p.tier) > 2]
-    exact = [p for p in tiers if not any(q is not p and p.tier.lower() in q.tier.lower() and q in tiers
-                                         for q in tiers)]
-    return exact or plans
+    """The plans of a platform the message singles out by the longest name it says ('colab pro for education'
+    reaches Pro for Education, not Pro), else all of them."""
+    words = r.words
+
+    def said(name: tuple[str, ...]) -> int:
+        n = len(name)
+        return n if any(tuple(words[i:i + n]) == name for i in range(len(words) - n + 1)) else 0
+
+    scores = {p.plan_id: max((said(n) for n in _plan_names(p)), default=0) for p in plans}
+    best = max(scores.values(), default=0)
+    return [p for p in plans if scores[p.plan_id] == best] if best else plans
 
 
 def about(catalog: Catalog, key: str, r: Reading, workload: Workload, recs: list[Recommendation] | None,
@@ -172,6 +203,7 @@ def ranking_text(catalog: Catalog, workload: Workload, recs: list[Recommendation
                 + "\n\nChange an answer (for example 'make the budget 50') or ask 'what if ...?'.")
     lines = [f"{r.rank}. **{r.plan.label}**: {why_text(catalog, r, workload, len(feasible))}" for r in feasible[:top]]
     rest = len(recs) - len(feasible)
-    more = f"\n\n{len(feasible) - top} more plans fit." if len(feasible) > top else ""
-    misfit = f" {rest} do not fit (ask 'why not ...?')." if rest else ""
+    extra = len(feasible) - top
+    more = f"\n\n{extra} more plan{' fits' if extra == 1 else 's fit'}." if extra > 0 else ""
+    misfit = f" {rest} {'does' if rest == 1 else 'do'} not fit (ask 'why not ...?')." if rest else ""
     return f"**{verdict_line(catalog, recs, workload)}**\n\n" + "\n".join(lines) + more + misfit

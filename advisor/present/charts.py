@@ -30,26 +30,52 @@ def _label(r: Recommendation) -> str:
     return f"{r.plan.label}{mark}"
 
 
+def distribution_rows(recs: list[Recommendation], limit: int = 8) -> list[dict]:
+    """One row per (plan, score) point of each plan's density, scaled so every plan's highest point is 1: a steady
+    plan's narrow spike and a lottery's wide humps are drawn at the same height, so neither flattens the other
+    (a shared density scale drew the lottery as a flat line)."""
+    rows = []
+    for r in [r for r in recs if r.score is not None][:limit]:
+        points = density_points(r.score)
+        top = max(y for _, y in points) or 1.0
+        rows += [{"plan": _label(r), "score": x, "density": y / top, "basis": str(r.score.basis)} for x, y in points]
+    return rows
+
+
+# The plot's own height in pixels. Streamlit fits a stretched chart's whole drawing (title, axes, legend) into the
+# height it is given, so the height asked for is the plot's plus room for a one-column legend of every plan.
+DISTRIBUTION_PLOT_HEIGHT = 220
+LEGEND_ROW_PX = 20
+CHART_FRAME_PX = 90  # the title, the x axis and its title
+
+
+# Point labels in a mid grey, legible on a light and on a dark theme (black labels vanished in dark mode).
+LABEL_GREY = "#8a8f98"
+
+
+def fitted_height(plot: int, legend_rows: int) -> int:
+    """The height to ask for so that the plot area keeps `plot` pixels under Streamlit's fit-to-height."""
+    return plot + LEGEND_ROW_PX * legend_rows + CHART_FRAME_PX
+
+
 def distribution_chart(recs: list[Recommendation], limit: int = 8):
-    """Density of each plan's score: one curve per plan; a lottery has several humps."""
+    """Each plan's score per session, one curve per plan at the same height: a lottery has several humps, a
+    steady plan one narrow peak."""
     import altair as alt
     import pandas as pd
 
-    rows = []
-    for r in [r for r in recs if r.score is not None][:limit]:
-        for x, y in density_points(r.score):
-            rows.append({"plan": _label(r), "score": x, "density": y, "basis": str(r.score.basis)})
+    rows = distribution_rows(recs, limit)
     if not rows:
         return None
     metric = next(r.score.metric.label for r in recs if r.score is not None)
     title = f"{metric[0].upper()}{metric[1:]} per session: how it is distributed"
     return alt.Chart(pd.DataFrame(rows), title=title).mark_area(
-        opacity=0.35, line=True).encode(
-        x=alt.X("score:Q", title=f"{metric} (higher is faster)"),
-        y=alt.Y("density:Q", title="share of sessions (density)", axis=alt.Axis(labels=False), stack=None),
-        color=alt.Color("plan:N", title="plan", legend=alt.Legend(orient="bottom", columns=2, labelLimit=0)),
+        opacity=0.3, line=True).encode(
+        x=alt.X("score:Q", title=f"{metric} (higher is faster)", axis=alt.Axis(format=",.0f")),
+        y=alt.Y("density:Q", title="sessions (each plan's peak = 1)", axis=alt.Axis(labels=False), stack=None),
+        color=alt.Color("plan:N", title="plan", legend=alt.Legend(orient="right", labelLimit=180)),
         tooltip=["plan", "basis"],
-    ).properties(height=280, width="container")
+    ).properties(height=fitted_height(DISTRIBUTION_PLOT_HEIGHT, 0), width="container")
 
 
 def frontier(points: list[tuple[str, float, float]]) -> set[str]:
@@ -70,20 +96,40 @@ def price_score_chart(recs: list[Recommendation]):
     feasible = [r for r in recs if r.feasible and r.score is not None and r.monthly_cost_usd is not None]
     if not feasible:
         return None
-    points = [(_label(r), r.monthly_cost_usd, r.score.mean) for r in feasible]
-    best = frontier(points)
-    df = pd.DataFrame([{"plan": name, "monthly cost (USD)": cost, "expected score": score,
-                        "on frontier": "cheapest for its speed" if name in best else "beaten by another plan"}
-                       for name, cost, score in points])
-    base = alt.Chart(df, title="Price against expected score (feasible plans)")
+    df = pd.DataFrame(price_score_rows(recs))
+    base = alt.Chart(df, title="Price against expected score (plans that fit)")
+    x = alt.X("expected score:Q", axis=alt.Axis(format=",.0f", tickCount=5))
+    y = alt.Y("monthly cost (USD):Q", axis=alt.Axis(format="$,.2f", tickCount=5))
     dots = base.mark_circle(size=120).encode(
-        x=alt.X("expected score:Q"), y=alt.Y("monthly cost (USD):Q"),
-        color=alt.Color("on frontier:N", title=""), tooltip=["plan", "monthly cost (USD)", "expected score"])
+        x=x, y=y, color=alt.Color("on frontier:N", title="", legend=alt.Legend(orient="bottom")),
+        tooltip=["plans", alt.Tooltip("monthly cost (USD):Q", format="$,.2f"),
+                 alt.Tooltip("expected score:Q", format=",.0f")])
     line = base.transform_filter(alt.datum["on frontier"] == "cheapest for its speed").mark_line(
-        strokeDash=[4, 3]).encode(x="expected score:Q", y="monthly cost (USD):Q", order="expected score:Q")
-    text = base.mark_text(align="left", dx=8, fontSize=11).encode(x="expected score:Q", y="monthly cost (USD):Q",
-                                                                   text="plan")
-    return (line + dots + text).properties(height=300, width="container")
+        strokeDash=[4, 3]).encode(x=x, y=y, order="expected score:Q")
+    # One label per point (plans at the same price and score share it), only for the frontier: the others are in
+    # the tooltip and the table, so no two labels are drawn on one another.
+    text = base.transform_filter(alt.datum["on frontier"] == "cheapest for its speed").mark_text(
+        align="left", dx=8, dy=-8, fontSize=11, color=LABEL_GREY).encode(x=x, y=y, text="label")
+    return (line + dots + text).properties(height=fitted_height(240, 2), width="container")
+
+
+def price_score_rows(recs: list[Recommendation]) -> list[dict]:
+    """One row per distinct (monthly cost, expected score) point of the plans that fit: the plans there, a short
+    label ('Colab Pro +1 more'), and whether it is on the cheapest-for-speed frontier."""
+    feasible = [r for r in recs if r.feasible and r.score is not None and r.monthly_cost_usd is not None]
+    groups: dict[tuple[float, float], list[str]] = {}
+    for r in feasible:
+        groups.setdefault((round(r.monthly_cost_usd, 2), round(r.score.mean)), []).append(_label(r))
+    points = [(" / ".join(names), cost, score) for (cost, score), names in groups.items()]
+    best = frontier(points)
+    rows = []
+    for name, cost, score in points:
+        names = name.split(" / ")
+        more = len(names) - 1
+        label = names[0] + (f" +{more} more" if more else "")
+        rows.append({"plans": name, "label": label, "monthly cost (USD)": cost, "expected score": score,
+                     "on frontier": "cheapest for its speed" if name in best else "beaten by another plan"})
+    return rows
 
 
 def limits_chart(recs: list[Recommendation], workload: Workload):
@@ -113,5 +159,5 @@ def limits_chart(recs: list[Recommendation], workload: Workload):
         if limit in needs:
             chart = chart + alt.Chart(pd.DataFrame([{"hours": needs[limit]}])).mark_rule(
                 color="red", strokeWidth=2).encode(x="hours:Q")
-        charts.append(chart.properties(height=max(60, 22 * len(part)), width=480))
+        charts.append(chart.properties(height=max(60, 22 * len(part)), width=300))  # fits a phone
     return alt.vconcat(*charts).properties(title="Limits against your needs (red: what you need)") if charts else None

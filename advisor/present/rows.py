@@ -5,8 +5,8 @@ import datetime as dt
 
 from ..catalog import Catalog, RawCatalog
 from ..distributions import score_book
-from ..vocab import Metric, PlanField, PriceModel
-from .labels import basis_text, gpu_text, price_text
+from ..vocab import Metric, PlanField, PriceModel, RateUnit
+from .labels import basis_text, gpu_text, money, price_text
 
 
 def _yes_no(value) -> str | None:
@@ -108,3 +108,50 @@ def speedup_rows(catalog: Catalog, device_score: float, reference_hours: float |
             row["your job (h)"] = round(reference_hours / speedup, 2)
         rows.append(row)
     return rows
+
+
+def plan_price_text(catalog: Catalog, plan, gpu_id: str) -> str:
+    """A plan's price for one GPU in a few words: 'free', '$9.99/month + 1.19 units/h', '$0.69/h'."""
+    parts = []
+    if plan.monthly_price_usd:
+        parts.append(f"{money(plan.monthly_price_usd)}/month")
+    rate = catalog.rate(plan, gpu_id)
+    if rate is not None and rate.rate:
+        parts.append(f"{money(rate.rate)}/h" if rate.unit is RateUnit.USD_PER_HOUR else f"{rate.rate:g} units/h")
+    return " + ".join(parts) or "free"
+
+
+def machine_comparison_rows(catalog: Catalog, device_score: float, reference_hours: float | None = None,
+                            metric: Metric = Metric.AI) -> list[dict]:
+    """This machine against every GPU (or GPU lottery) the plans offer, one row per GPU, fastest first: how many
+    times faster its average session is, what a job of reference_hours here would take there, and each plan that
+    offers it with its price ('Kaggle Notebooks Free: free; Colab Pro: $9.99/month + 1.19 units/h')."""
+    by_gpu: dict[str, dict] = {}
+    for plan, option, score, speedup in score_book(catalog).speedups(device_score, metric):
+        gpu = gpu_text(catalog, option)
+        row = by_gpu.get(gpu)
+        offer = f"{plan.label}: {plan_price_text(catalog, plan, option.gpu_ids[0])}"
+        if row is None or speedup > row["times faster"]:
+            kept = row["plans and prices"] if row else []
+            row = {"GPU": gpu, "times faster": round(speedup, 1),
+                   metric.label: f"{'~' if score.estimated else ''}{score.mean:,.0f}", "plans and prices": kept}
+            if reference_hours:
+                row["your job"] = duration_text(reference_hours / speedup)
+            by_gpu[gpu] = row
+        if offer not in row["plans and prices"]:
+            row["plans and prices"].append(offer)
+    rows = sorted(by_gpu.values(), key=lambda r: -r["times faster"])
+    for r in rows:
+        r["plans and prices"] = "; ".join(r["plans and prices"])
+    return rows
+
+
+def duration_text(hours: float) -> str:
+    """'45 s', '12 min', '3.2 h', '2.5 days'."""
+    if hours < 1 / 60:
+        return f"{hours * 3600:.0f} s"
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"

@@ -1,0 +1,146 @@
+"""Quantities belong to nouns: each quantity of a message keeps the words it came from (its surface) and the noun
+it measures, so "16 GB GPU, 40 GB dataset" cannot fill one field with the other, "384px" fills nothing, and a number
+that is denied ("16 GB, not 384", "6 GB is not enough") is never taken.
+
+The nouns that mark a quantity as a field's come from the field's declaration (workload.FIELDS `nouns`) and the
+chat's extra words for it (chat.fields.CHAT_FIELDS); FOREIGN_NOUNS are things the advisor does not ask about.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..workload import FIELDS
+from .parse import Quantity, Reading, _key
+
+# What a quantity may measure that is no workload field: image sizes, experience, people, layers, ...
+FOREIGN_NOUNS = ("px", "pixel", "pixels", "resolution", "year", "years", "experience", "people", "users",
+                 "layers", "classes", "labels", "bit", "bits", "percent", "cores", "cpus", "cpu", "threads",
+                 "replicas", "replica", "kids", "members", "team", "persons", "employees", "times", "steps",
+                 "hz", "fps", "dpi", "k80", "lira", "features", "columns", "gpus")
+# Words that may stand between a noun and its number ("dataset is 40 GB", "vram: 24", "a class of 30").
+LINKS = frozenset({"is", "are", "was", "be", "of", "=", ":", "about", "around", "like", "maybe", "roughly", "to",
+                   "the", "my", "our", "a", "an", "approx", "approximately", "~", "just", "only", "at", "least",
+                   "most", "under", "over", "has", "have", "with", "takes", "needs", "uses", "set",
+                   "for", "per", "on", "in", "s"})
+# Words after a number that deny it: "6 GB is not enough", "384 is wrong".
+DENIED_AFTER = ("it is not enough", "that is not enough", "is not enough", "will not be enough",
+                "wo not be enough", "not enough", "is too small", "is too little", "too small", "too little",
+                "is wrong", "was wrong", "is a typo", "was a typo", "is not right", "is too few", "is not it",
+                "not really", "is incorrect", "was incorrect", "is not correct")
+# Words before a number that deny it: "not 384", "more than 6", "instead of 12".
+DENIED_BEFORE = (("not",), ("no",), ("never",), ("instead", "of"), ("rather", "than"), ("than",), ("isn't",),
+                 ("except",), ("nor",), ("not", "even"))
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A quantity with the words it came from and the noun it measures. field: the workload field its noun
+    marks (None: no noun said; 'foreign': a noun no field takes). denied: said to be wrong ("not 384")."""
+
+    quantity: Quantity
+    surface: str
+    noun: str | None
+    field: str | None
+    denied: bool
+    noun_after: bool = False
+
+
+@lru_cache(maxsize=1)
+def noun_table() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Noun phrase (as tokens) -> the fields it marks, in FIELDS order, longest phrase first; FOREIGN_NOUNS ->
+    ('foreign',)."""
+    from .fields import CHAT_FIELDS
+    out: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for spec in FIELDS:
+        extra = CHAT_FIELDS[spec.name].nouns if spec.name in CHAT_FIELDS else ()
+        for noun in spec.nouns + extra:
+            key = tuple(_key(noun).split())
+            if spec.name not in out.get(key, ()):
+                out[key] = out.get(key, ()) + (spec.name,)
+    for noun in FOREIGN_NOUNS:
+        out.setdefault((noun,), ("foreign",))
+    return dict(sorted(out.items(), key=lambda kv: -len(kv[0])))
+
+
+def _noun_at(words: list[str], i: int) -> tuple[str, tuple[str, ...]] | None:
+    for phrase, names in noun_table().items():
+        got = tuple(words[i:i + len(phrase)])
+        if got == phrase or len(phrase) == 1 and len(got) == 1 and len(got[0]) > 3 and got[0].endswith("s") \
+                and got[0][:-1] == phrase[0]:
+            return " ".join(got), names
+    return None
+
+
+def noun_fields(noun: str | None) -> tuple[str, ...]:
+    """The fields a noun may mark, whatever the quantity's dimension."""
+    if not noun:
+        return ()
+    hit = _noun_at(noun.split(), 0)
+    return hit[1] if hit else ()
+
+
+def _denied(r: Reading, q: Quantity) -> bool:
+    words = r.words
+    j = q.start - 1
+    while j >= 0 and words[j] in ("like", "about", "around", "even", "the", "of", "gb", "hours", "just"):
+        j -= 1
+    for phrase in DENIED_BEFORE:
+        n = len(phrase)
+        if j - n + 1 >= 0 and tuple(words[j - n + 1:j + 1]) == phrase and r.clause[j] == r.clause[q.start]:
+            # "more than 6" denies 6 only as the answer; "no more than 20 dollars" is a budget of 20.
+            if phrase == ("than",) and j >= 2 and words[j - 2] in ("no", "not", "never", "nothing"):
+                return False
+            if phrase == ("than",) and j >= 1 and words[j - 1] in ("less", "fewer", "under", "below"):
+                return False
+            return True
+    after = " ".join(words[q.end:q.end + 5])
+    return any(after.startswith(p) for p in DENIED_AFTER)
+
+
+def attach(r: Reading, q: Quantity) -> Attached:
+    """The noun a quantity measures: the words right after it ("40 GB of data", "20k examples", "384px") win over
+    the words before it in its clause ("my dataset is 40 GB", "vram: 24", "class of 30")."""
+    words = r.words
+    noun = field = None
+    i = q.end
+    while i < len(words) and i < q.end + 3 and words[i] in ("of", "the", "my", "our", "for", "-", "in", "gpu's"):
+        i += 1
+    hit = _noun_at(words, i) if i < len(words) else None
+    after = hit is not None
+    if hit is None:
+        j = q.start - 1
+        while j >= 0 and q.start - j <= 4 and r.clause[j] == r.clause[q.start]:
+            for k in range(max(0, j - 2), j + 1):
+                found = _noun_at(words, k)
+                if found and k + len(found[0].split()) - 1 == j:
+                    hit = found
+                    break
+            if hit or words[j] not in LINKS:
+                break
+            j -= 1
+    if i < len(words) and words[q.end:q.end + 1] in (["x"], ["×"], ["by"]) and q.end + 1 < len(words) \
+            and words[q.end + 1][:1].isdigit():
+        hit = ("dimensions", ("foreign",))  # "640x640", "1024 by 768": an image size
+    if q.start >= 2 and words[q.start - 1] in ("x", "×") and words[q.start - 2][:1].isdigit():
+        hit = ("dimensions", ("foreign",))
+    from .fields import model_spans
+    if any(start <= q.start and q.end <= end for start, end in model_spans(r)) and q.dim in ("number", "params"):
+        hit = ("model name", ("foreign",)) if q.dim == "number" else hit
+    if hit:
+        from .fields import accepts
+        noun = hit[0]
+        names = hit[1]
+        field = "foreign" if names == ("foreign",) else next((n for n in names if accepts(n, q)), None)
+    surface = " ".join(words[q.start:q.end])
+    return Attached(q, surface, noun, field, _denied(r, q), after)
+
+
+def attached(r: Reading) -> list[Attached]:
+    """Every quantity of a message with its noun."""
+    return [attach(r, q) for q in r.quantities]
+
+
+def denied_values(r: Reading) -> list[float]:
+    """The numbers a message says are wrong ("16 GB not 384": [384])."""
+    return [a.quantity.value for a in attached(r) if a.denied]
