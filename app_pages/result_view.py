@@ -8,8 +8,8 @@ import streamlit as st
 
 from advisor.catalog import Catalog
 from advisor.present.charts import distribution_chart, limits_chart, price_score_chart
-from advisor.present.json import recommend_json
-from advisor.present.labels import basis_text, escape_markdown, gpu_text, money, verdict_line, why_text
+from advisor.present.json import job_summary_json, recommend_json
+from advisor.present.labels import basis_text, escape_markdown, gpu_text, job_phrase, money, verdict_line, why_text
 from advisor.present.markdown import to_markdown
 from advisor.recommend import Recommendation
 from advisor.vocab import STALE_AFTER_DAYS
@@ -61,7 +61,9 @@ def _rows(catalog: Catalog, recs: list[Recommendation], workload: Workload) -> l
                "$ per 1,000 points": "-" if r.usd_per_1k_score is None else f"${r.usd_per_1k_score:.3f}",
                "GPU": gpu_text(catalog, r.option), "p10–p90": f"{s.p10:,.0f}–{s.p90:,.0f}", "basis": basis_text(s),
                "facts": "⚠ re-check" if r.stale_facts else "current"}
-        if r.reference_job_hours is not None:
+        if r.job is not None and r.job.supported:
+            row["your job"] = job_phrase(r)
+        elif r.reference_job_hours is not None:
             row["your job (h)"] = round(r.reference_job_hours, 1)
         rows.append(row)
     return rows
@@ -89,6 +91,9 @@ def show_result(catalog: Catalog, workload: Workload, recs: list[Recommendation]
     """The whole result view. key: a prefix that keeps this view's widget keys apart from another's."""
     feasible = [r for r in recs if r.feasible]
     st.subheader(f"Ranking for your workload (catalog as of {catalog.as_of.isoformat()})")
+    job = job_summary_json(catalog, workload)
+    if job is not None:  # what the advisor derived from the model the user named, before the verdict it drives
+        st.info(escape_markdown(f"Your job: {job['derived']}"))
     st.success(escape_markdown(verdict_line(catalog, recs, workload)))
     with st.expander("What do these numbers mean?"):
         st.markdown(JARGON)

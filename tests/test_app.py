@@ -360,3 +360,21 @@ def test_the_chat_said_reference_job_reaches_the_ranking():
     # "my epoch takes 20 minutes on Colab's T4" said in the chat is the reference job of the ranking.
     at = chat(app(), *ANSWERS, "my epoch takes 20 minutes on Colab's T4")
     assert "your job (h)" in table(at, "$/month").columns
+
+
+def test_a_model_named_shows_what_was_derived_and_the_job_on_every_plan():
+    # Issue 17: a newcomer who names a model gets the memory need and the hours and money to finish per plan.
+    from streamlit.testing.v1 import AppTest
+
+    def page():  # runs in the app's own script: everything it needs is imported here
+        from advisor import Workload, load_catalog, recommend
+        from app_pages.result_view import show_result
+
+        catalog = load_catalog()
+        workload = Workload(kind="training", model="llama 3 8b", method="qlora", samples=20_000)
+        show_result(catalog, workload, recommend(catalog, workload), "t")
+
+    at = AppTest.from_function(page).run(timeout=60)
+    assert not at.exception
+    assert any("Your job: Llama 3 8B" in i.value and "GiB" in i.value for i in at.info)
+    assert "your job takes about" in at.success[0].value
