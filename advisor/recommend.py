@@ -437,12 +437,20 @@ def caveat_nice_to_have(c: _Context) -> Iterator[Caveat]:
 
 
 def caveat_disputed(c: _Context) -> Iterator[Caveat]:
-    for fact in c.plan.facts.values():
+    yield from _disputed(c.catalog, c.plan.plan_id)
+
+
+@lru_cache(maxsize=4096)
+def _disputed(catalog: Catalog, plan_id: str) -> tuple[Caveat, ...]:
+    """The plan's disputed facts as caveats: they depend on the catalog alone, so they are written once per catalog."""
+    out = []
+    for fact in catalog.plans[plan_id].facts.values():
         for other in fact.disputed_by:
-            yield Caveat(CaveatCode.DISPUTED_FACT,
-                         f"sources disagree on its {fact.field.label}: {_shown(fact.value)} "
-                         f"({fact.observation.provenance.source}, {fact.observation.provenance.as_of}) is used; "
-                         f"{_shown(other.value)} ({other.provenance.source}, {other.provenance.as_of}) is not")
+            out.append(Caveat(CaveatCode.DISPUTED_FACT,
+                              f"sources disagree on its {fact.field.label}: {_shown(fact.value)} "
+                              f"({fact.observation.provenance.source}, {fact.observation.provenance.as_of}) is used; "
+                              f"{_shown(other.value)} ({other.provenance.source}, {other.provenance.as_of}) is not"))
+    return tuple(out)
 
 
 def caveat_observed_allocation(c: _Context) -> Iterator[Caveat]:
@@ -540,26 +548,34 @@ def reference_device_score(catalog: Catalog, workload: Workload, evidence: RunEv
 def _stale_facts(catalog: Catalog, rec: Recommendation, workload: Workload) -> tuple[StaleFact, ...]:
     """The facts this verdict rests on (price, limits the workload meets, needs, allocation, rates) that are older
     than STALE_AFTER_DAYS (vocab) or disputed, on the catalog's date."""
+    return _stale_facts_cached(catalog, rec.plan.plan_id, rec.option, workload.notebooks_at_once > 1,
+                               tuple(sorted(workload.needs | workload.nice_to_have)))
+
+
+@lru_cache(maxsize=16_384)
+def _stale_facts_cached(catalog: Catalog, plan_id: str, option: GpuOption, concurrency: bool,
+                        needs: tuple) -> tuple[StaleFact, ...]:
+    plan = catalog.plans[plan_id]
     today = catalog.as_of
     fields = [PlanField.MONTHLY_PRICE_USD, PlanField.SESSION_LIMIT_HOURS, PlanField.IDLE_TIMEOUT_MINUTES,
               PlanField.GPU_HOURS_PER_WEEK, PlanField.GPU_HOURS_PER_DAY, PlanField.INCLUDED_UNITS,
               PlanField.USD_PER_UNIT]
-    if workload.notebooks_at_once > 1:
+    if concurrency:
         fields.append(PlanField.NOTEBOOKS_RUNNING_MAX)
-    fields += [n.fact for n in sorted(workload.needs | workload.nice_to_have)]
+    fields += [n.fact for n in needs]
     out = []
     for name in fields:
-        fact = rec.plan.facts.get(name)
+        fact = plan.facts.get(name)
         if fact is None:
             continue
         observations: list[Observation] = [fact.observation, *fact.disputed_by]
         for obs in observations:
             if fact.disputed_by or obs.provenance.is_stale(today):
                 out.append(StaleFact(str(name), _shown(obs.value), obs.provenance, bool(fact.disputed_by)))
-    if rec.option.provenance.is_stale(today):
-        out.append(StaleFact("gpu_allocation", " / ".join(rec.option.gpu_ids), rec.option.provenance, False))
-    for gpu_id in rec.option.gpu_ids:
-        rate = catalog.rate(rec.plan, gpu_id)
+    if option.provenance.is_stale(today):
+        out.append(StaleFact("gpu_allocation", " / ".join(option.gpu_ids), option.provenance, False))
+    for gpu_id in option.gpu_ids:
+        rate = catalog.rate(plan, gpu_id)
         if rate is not None and rate.provenance.is_stale(today):
             out.append(StaleFact(f"rate:{gpu_id}", f"{rate.rate:g} {rate.unit.label}", rate.provenance, False))
     return tuple(out)
