@@ -327,6 +327,16 @@ def _where(loc: tuple) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))
 
 
+class _AnyPlan(frozenset):
+    """Plan ids that hold every plan: reading a stored run back does not check its plan again (E7)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+ANY_PLAN: frozenset[str] = _AnyPlan()
+
+
 def run_from_json(data: bytes | str | dict, plan_ids: frozenset[str] | None = None) -> BenchmarkRun:
     """A validated run from JSON text or a parsed dict. plan_ids: the catalog's plan ids (default: the shipped
     catalog's). Raises RunValidationError naming the field."""
