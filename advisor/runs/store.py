@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
-from ..errors import RunValidationError, StoreError, StoreTimeout
+from ..errors import RunValidationError, StoreError
 from ..vocab import EvidenceSource, RunOrder
 from .faults import StoreFault, classify_os, classify_postgres, classify_sqlite
 from .location import ENV_DATABASE_URL, ENV_STORE, check_target, default_target, is_postgres, safe_location, sqlite_path
@@ -691,6 +691,28 @@ class RunStore:
                                    .where(runs.c.id == run_id)).first()
                 conn.rollback()
         return None if row is None else self._stored(row)
+
+    def fact_batches(self, after_id: int = 0, batch: int = 20_000, min_id: int | None = None) -> Iterator[list[tuple]]:
+        """The FACT_COLUMNS of runs with id > after_id (or >= min_id when given, to re-read gaps), in id order and
+        in batches of `batch` rows, each batch one short query within the store's deadline (so a store of a
+        million runs is read without one long statement). Raises StoreError."""
+        engine = self._read_engine()
+        if engine is None:
+            return
+        low = after_id if min_id is None else min_id - 1
+        while True:
+            query = sa.select(*(runs.c[name] for name in FACT_COLUMNS)).where(runs.c.id > low) \
+                .order_by(runs.c.id).limit(batch)
+            with self._guard("read"):
+                with engine.connect() as conn:
+                    rows = [tuple(r) for r in conn.execute(query)]
+                    conn.rollback()
+            if not rows:
+                return
+            yield rows
+            if len(rows) < batch:
+                return
+            low = rows[-1][0]
 
     def facts(self, until: dt.datetime | None = None, origins: tuple[EvidenceSource, ...] = ()) -> list[tuple]:
         """The columns evidence is folded from (FACT_COLUMNS), for runs started before `until`, without parsing

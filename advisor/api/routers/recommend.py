@@ -6,12 +6,12 @@ import logging
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from ...errors import StoreError
 from ...present.json import recommend_json
 from ...recommend import recommend
 from ...vocab import EvidenceChoice
+from ..deps import EvidenceDep, GateDep, StoreGate
 from ..errors import ErrorBody
 from ..models import RecommendRequest
 from .catalog import as_of_query, catalog_for
@@ -20,32 +20,35 @@ router = APIRouter()
 log = logging.getLogger("advisor.api")
 
 
-def _folded(request: Request, catalog, choice: EvidenceChoice, window_days: int):
-    """(evidence, problem): runs folded from the store, cached per worker and rebuilt when the store's generation
-    changes (so every worker sees a new run at its next request). A store fault leaves the catalog alone."""
-    from ...runs.evidence import EvidenceCache
+def _folded(cache, catalog, choice: EvidenceChoice, window_days: int):
+    """Runs folded from the store, cached per worker and updated when the store's generation changes (so every
+    worker sees a new run at its next request)."""
+    return cache.get(catalog, choice, window_days)
 
-    state = request.app.state
-    cache = getattr(state, "evidence_cache", None)
-    if cache is None:
-        cache = state.evidence_cache = EvidenceCache(state.run_store())
+
+async def folded_evidence(gate: StoreGate, cache, catalog, choice: EvidenceChoice, window_days: int):
+    """(evidence, problem): the folded evidence within the store's deadline, or (None, the fault's safe sentence)
+    when the store fails or does not answer in time: the catalog alone is used then."""
+    from ...runs.faults import public_text
+
     try:
-        return cache.get(catalog, choice, window_days), None
+        return await gate.call(_folded, cache, catalog, choice, window_days), None
     except StoreError as exc:
         log.warning("recommend without runs: %s", exc)
-        return None, f"the run store is unavailable, so only the catalog was used: {exc}"
+        return None, f"the run store is unavailable ({public_text(exc.code)}), so only the catalog was used"
 
 
 @router.post("/recommend", response_class=JSONResponse,
              responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
-async def recommend_endpoint(request: Request, body: RecommendRequest) -> JSONResponse:
+async def recommend_endpoint(request: Request, body: RecommendRequest, gate: GateDep,
+                             cache: EvidenceDep) -> JSONResponse:
     from ...runs.evidence import evidence_json
 
     workload = body.to_workload()
     catalog = catalog_for(request, await as_of_query(body.as_of))
     choice = EvidenceChoice(body.evidence)
     evidence, problem = (None, None) if choice is EvidenceChoice.CATALOG else \
-        await run_in_threadpool(_folded, request, catalog, choice, body.evidence_window_days)
+        await folded_evidence(gate, cache, catalog, choice, body.evidence_window_days)
     out = recommend_json(catalog, workload, recommend(catalog, workload, evidence))
     out["evidence"] = evidence_json(evidence, choice, problem)
     # The dicts are JSON-ready, so no response model validates them again; orjson writes the ~50 KB of a ranking

@@ -1,0 +1,100 @@
+"""Typed FastAPI dependencies (`SettingsDep`, `StoreDep`, `SignerDep`, `GateDep`, `EvidenceDep`): what a handler
+needs, declared in its signature instead of read from `app.state`, so tests can swap any of them with
+`app.dependency_overrides`.
+
+StoreGate runs every store call in a worker thread with a deadline and bounded concurrency: a frozen, locked or
+vanished store answers 503 within the deadline (probe E3), and writers waiting for a lock can hold only their own
+few threads, never the readers' (E5)."""
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import anyio
+from fastapi import Depends, Request
+
+from ..errors import StoreTimeout
+from .settings import ApiSettings
+from .signing import StateSigner
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..runs.evidence import EvidenceCache
+    from ..runs.store import RunStore
+
+T = TypeVar("T")
+# Threads per process for store reads and for store writes; each kind queues for its own. Writers are few: one
+# writer at a time holds SQLite's lock, and PostgreSQL's pool is POOL_SIZE connections anyway.
+STORE_READERS = 12
+STORE_WRITERS = 4
+
+
+class StoreGate:
+    """Store calls with a deadline (seconds, queueing for a thread included) and separate thread limits for reads
+    and writes. A call past its deadline raises StoreTimeout and its thread is abandoned (it ends on the store's
+    own timeout and gives its slot back then), so the request is answered in time whatever the store does."""
+
+    def __init__(self, timeout_s: float, readers: int = STORE_READERS, writers: int = STORE_WRITERS):
+        self.timeout_s = timeout_s
+        self.readers, self.writers = readers, writers
+        self._limiters: dict[bool, anyio.CapacityLimiter] = {}
+
+    def _limiter(self, write: bool) -> anyio.CapacityLimiter:
+        if write not in self._limiters:  # made in the event loop that uses it
+            self._limiters[write] = anyio.CapacityLimiter(self.writers if write else self.readers)
+        return self._limiters[write]
+
+    async def call(self, fn: Callable[..., T], *args: Any, write: bool = False) -> T:
+        """fn(*args) in a worker thread within the deadline. Raises StoreTimeout past it, and whatever fn raises."""
+        try:
+            with anyio.fail_after(self.timeout_s):
+                return await anyio.to_thread.run_sync(partial(fn, *args), limiter=self._limiter(write),
+                                                      abandon_on_cancel=True)
+        except TimeoutError:
+            raise StoreTimeout(f"the run store did not answer within {self.timeout_s:g} s") from None
+
+
+def get_settings(request: Request) -> ApiSettings:
+    return request.app.state.settings
+
+
+def get_signer(request: Request) -> StateSigner:
+    return request.app.state.signer
+
+
+def get_store(request: Request) -> RunStore:
+    """The app's run store, opened on first use (so a broken store does not stop the catalog endpoints)."""
+    state = request.app.state
+    if state.store is None:
+        from ..runs.store import RunStore
+
+        settings: ApiSettings = state.settings
+        state.store = RunStore(settings.database_url, timeout_s=settings.store_timeout_s,
+                               pool_size=settings.db_pool_size)
+    return state.store
+
+
+def get_gate(request: Request) -> StoreGate:
+    return request.app.state.gate
+
+
+def get_evidence(request: Request) -> EvidenceCache:
+    """The worker's evidence cache over the run store (see advisor.runs.evidence.EvidenceCache)."""
+    state = request.app.state
+    if state.evidence_cache is None:
+        from ..runs.evidence import EvidenceCache
+
+        state.evidence_cache = EvidenceCache(get_store(request))
+    return state.evidence_cache
+
+
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+SignerDep = Annotated[StateSigner, Depends(get_signer)]
+GateDep = Annotated[StoreGate, Depends(get_gate)]
+if TYPE_CHECKING:
+    StoreDep = Annotated[RunStore, Depends(get_store)]
+    EvidenceDep = Annotated[EvidenceCache, Depends(get_evidence)]
+else:  # the store's modules (SQLAlchemy) load on first use, not when the API is imported
+    StoreDep = Annotated[Any, Depends(get_store)]
+    EvidenceDep = Annotated[Any, Depends(get_evidence)]

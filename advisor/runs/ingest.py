@@ -1,0 +1,32 @@
+"""Ingesting runs: the one path from a parsed run to the store that the API's POST /runs, `advisor import`,
+`advisor runs --from --save` and the app's upload all take: check each run's plausibility against the catalog and
+the benchmark's reference times, then store them in one transaction (all or none)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from ..vocab import EvidenceSource
+from .record import BenchmarkRun, check_plausible, known_plan_ids, run_from_json
+
+if TYPE_CHECKING:
+    from .store import AddResult, RunStore
+
+
+def parse_run(data: bytes | str | dict, data_dir: str | None = None) -> BenchmarkRun:
+    """A validated run whose plan is one of the catalog in `data_dir` (default: the shipped data).
+    Raises RunValidationError naming the field."""
+    return run_from_json(data, known_plan_ids(data_dir))
+
+
+def ingest(store: RunStore, runs: Iterable[BenchmarkRun], catalog, poster: str = "local",
+           origin: EvidenceSource = EvidenceSource.LOCAL, reference=None) -> AddResult:
+    """Checks every run (RunValidationError for an implausible one, before anything is stored), then stores them
+    all in one transaction. reference: the benchmark's RunReference (default advisor.bench.run_reference()).
+    Raises RunValidationError or StoreError."""
+    if reference is None:
+        from ..bench.reference import run_reference
+
+        reference = run_reference()
+    checked = [check_plausible(run, catalog, reference) for run in runs]
+    return store.add_runs(checked, poster, EvidenceSource(origin))
