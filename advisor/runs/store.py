@@ -252,6 +252,7 @@ class RunStore:
         self._reader: sa.Engine | None = None
         self._writer: sa.Engine | None = None
         self._schema_ok = False
+        self._wrote = False
         self._lock = threading.Lock()
 
     # --- where and what ------------------------------------------------------------------------
@@ -579,6 +580,7 @@ class RunStore:
                 if result.added:
                     conn.execute(store_state.update().where(store_state.c.id == 1)
                                  .values(generation=store_state.c.generation + 1))
+        self._wrote = self._wrote or bool(result.added)
         return result
 
     def add_run(self, run: BenchmarkRun, poster: str = POSTER_LOCAL,
@@ -792,12 +794,12 @@ class RunStore:
     def close(self) -> None:
         """Closes every connection. A SQLite store that was written is checkpointed first, so after a clean stop
         the .sqlite file alone holds every run (E10: a copy of it without its -wal file is complete)."""
-        if not self.is_postgres and self._writer is not None:
+        if not self.is_postgres and self._writer is not None and self._wrote:
             try:
                 with self._writer.connect() as conn:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             except (sa_exc.SQLAlchemyError, sqlite3.Error, OSError) as exc:  # a checkpoint is an optimisation
-                log.warning("run store: no checkpoint at close (%s)", type(exc).__name__)
+                log.debug("run store: no checkpoint at close (%s)", type(exc).__name__)
         for engine in (self._reader, self._writer):
             if engine is not None:
                 engine.dispose()
