@@ -85,7 +85,8 @@ def get_evidence(request: Request) -> EvidenceCache:
     if state.evidence_cache is None:
         from ..runs.evidence import EvidenceCache
 
-        state.evidence_cache = EvidenceCache(get_store(request))
+        state.evidence_cache = EvidenceCache(get_store(request),
+                                             min_refresh_s=state.settings.evidence_refresh_s)
     return state.evidence_cache
 
 

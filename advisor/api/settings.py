@@ -109,6 +109,11 @@ class ApiSettings:
     body_timeout_s: seconds a client has to send a whole request body; head_timeout_s, max_head_bytes: the time
     (seconds) and size (bytes) a request head may take; keep_alive_s: seconds an idle connection stays open;
     max_connections: open connections per process. The last four bind `advisor serve`'s HTTP protocol.
+    store_timeout_s: every run store call's deadline, seconds (ADVISOR_STORE_TIMEOUT_S); a store that does not
+    answer within it gets 503. db_pool_size: pooled store connections per process (ADVISOR_DB_POOL_SIZE).
+    evidence_refresh_s: a worker reads the store for new runs at most this often for /recommend
+    (ADVISOR_EVIDENCE_REFRESH_S; default 0: every request sees every run; a run posted through a worker is
+    always seen at once by that worker).
     """
 
     bind_host: str = "127.0.0.1"
@@ -128,6 +133,7 @@ class ApiSettings:
     max_connections: int = MAX_CONNECTIONS
     store_timeout_s: float = STORE_TIMEOUT_S
     db_pool_size: int = DB_POOL_SIZE
+    evidence_refresh_s: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.bind_host or not _valid_host(self.bind_host):
@@ -155,6 +161,8 @@ class ApiSettings:
                 raise SettingsError(f"ADVISOR_DATABASE_URL / ADVISOR_RUNS_DB: {exc}") from None
         if not 0 < self.store_timeout_s <= 600:
             raise SettingsError("ADVISOR_STORE_TIMEOUT_S: expected seconds above 0 and at most 600")
+        if not 0 <= self.evidence_refresh_s <= 60:
+            raise SettingsError("ADVISOR_EVIDENCE_REFRESH_S: expected seconds from 0 to 60")
         if not 1 <= self.db_pool_size <= 1000:
             raise SettingsError("ADVISOR_DB_POOL_SIZE: expected a whole number from 1 to 1000")
         for origin in self.cors_origins:
@@ -198,7 +206,8 @@ class ApiSettings:
                       data_dir=env.get("ADVISOR_DATA_DIR") or None,
                       database_url=env.get("ADVISOR_DATABASE_URL") or env.get("ADVISOR_RUNS_DB") or None,
                       store_timeout_s=_number(env, "ADVISOR_STORE_TIMEOUT_S", STORE_TIMEOUT_S, float),
-                      db_pool_size=_number(env, "ADVISOR_DB_POOL_SIZE", DB_POOL_SIZE, int))
+                      db_pool_size=_number(env, "ADVISOR_DB_POOL_SIZE", DB_POOL_SIZE, int),
+                      evidence_refresh_s=_number(env, "ADVISOR_EVIDENCE_REFRESH_S", 0.0, float))
         values.update(overrides)
         return cls(**values)
 

@@ -422,6 +422,7 @@ class EvidenceCache:
     # commits later; such ids are read again until this many seconds have passed (every transaction ends within
     # the store's deadlines long before), then the gap is taken as an id that was never used.
     GAP_SECONDS = 120.0
+    MISSING = object()
 
     def __init__(self, store, max_entries: int = 32, min_refresh_s: float = 0.0):
         import threading
@@ -497,6 +498,20 @@ class EvidenceCache:
                     self._folded.pop(next(iter(self._folded)))
                 self._folded[key] = self._tally.evidence(catalog, choice, window_days)
             return self._folded[key]
+
+    def peek(self, catalog: Catalog, choice: EvidenceChoice | str = EvidenceChoice.ALL,
+             window_days: int = DEFAULT_WINDOW_DAYS):
+        """The folded evidence without touching the store when it was refreshed less than min_refresh_s ago and
+        is folded for this key; else MISSING (then call get, which may read the store)."""
+        import time
+
+        if self._generation is None or time.monotonic() - self._refreshed_at >= self.min_refresh_s:
+            return self.MISSING
+        return self._folded.get((catalog, EvidenceChoice(choice), int(window_days)), self.MISSING)
+
+    def touch(self) -> None:
+        """A run was just written here: the next get reads the store whatever min_refresh_s says."""
+        self._refreshed_at = 0.0
 
     def stop(self) -> None:
         """Forgets what was tallied (the app calls it at shutdown)."""

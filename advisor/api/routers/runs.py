@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from ...vocab import BenchMode, EvidenceSource, RunOrder
-from ..deps import GateDep, SettingsDep, StoreDep
+from ..deps import EvidenceDep, GateDep, SettingsDep, StoreDep
 from ..errors import ErrorBody, Refused
 from ..settings import is_loopback
 from .catalog import catalog_for
@@ -68,7 +68,7 @@ def writer(request: Request, settings: SettingsDep,
                                                   401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                                                   413: {"model": ErrorBody}, 415: {"model": ErrorBody},
                                                   422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
-async def post_run(request: Request, settings: SettingsDep, store: StoreDep, gate: GateDep,
+async def post_run(request: Request, settings: SettingsDep, store: StoreDep, gate: GateDep, cache: EvidenceDep,
                    who: Annotated[Writer, Depends(writer)]):
     """Stores one run. 201 {"id", "duplicate": false}; 200 {"id", "duplicate": true} when it was stored before."""
     from ...runs.ingest import ingest, parse_run
@@ -76,6 +76,8 @@ async def post_run(request: Request, settings: SettingsDep, store: StoreDep, gat
     run = parse_run(await request.body(), settings.data_dir)
     result = await gate.call(ingest, store, [run], catalog_for(request, None), who.poster, who.origin, write=True)
     created = bool(result.added)
+    if created:
+        cache.touch()  # this worker's next recommendation counts the run
     return JSONResponse({"id": result.ids[0], "duplicate": not created}, status_code=201 if created else 200)
 
 
