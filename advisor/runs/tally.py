@@ -69,6 +69,13 @@ class RunTally:
         # (day, origin, gpu kind, has plan, partial, device) -> runs
         self.kinds: dict[tuple, int] = defaultdict(int)
         self.runs = 0
+        # Folding is incremental too: each subject's version grows when a run touches it, and a subject's folded
+        # figures are kept per (bounds, origins) with the versions they were folded at; the used/left-out counts
+        # are kept with the kinds added since (a log, cleared once folded).
+        self.versions: dict[tuple, int] = defaultdict(int)
+        self._memo: dict[tuple, tuple] = {}
+        self._kind_log: list[tuple] = []
+        self._counts: dict[tuple, tuple[int, int, int]] = {}
 
     def add(self, f: RunFact) -> None:
         """Folds one run in (O(1) bucket updates)."""
@@ -76,10 +83,14 @@ class RunTally:
         day = f.started_at.date()
         device: Device = (f.device_name, f.memory_gib, f.gpu_id)
         gpu = f.device_kind == "gpu"
-        self.kinds[(day, f.origin, gpu, f.platform is not None, f.partial, device if gpu else None)] += 1
+        kind = (day, f.origin, gpu, f.platform is not None, f.partial, device if gpu else None)
+        self.kinds[kind] += 1
+        self._kind_log.append(kind)
         if not gpu:
             return
+        self.versions[("device", device)] += 1
         if f.platform is not None:
+            self.versions[("plan", f.platform)] += 1
             self.sessions[f.platform][(device, f.poster, f.origin, day)] += 1
         if f.partial:
             return
@@ -112,33 +123,61 @@ class RunTally:
                 devices[device] = match_gpu(catalog, *device)
             return devices[device]
 
-        used = left_out = 0
-        for (day, origin, gpu, has_plan, partial, device), n in self.kinds.items():
-            if origin not in origins or day >= end_day:
-                continue
-            counted = gpu and ((has_plan and day >= window_day) or (not partial and gpu_of(device) is not None))
-            used += n if counted else 0
-            left_out += 0 if counted else n
+        bounds = (id(catalog), end_day, window_day, frozenset(origins))
 
-        gpu_cells: dict[tuple, dict[Cell, list[_Sums]]] = defaultdict(lambda: defaultdict(list))
-        plan_cells: dict[tuple, dict[Cell, list[_Sums]]] = defaultdict(lambda: defaultdict(list))
-        for (kind, subject, metric, mode), cells in self.scores.items():
+        def counted(kind) -> bool:
+            day, _, gpu, has_plan, partial, device = kind
+            return gpu and ((has_plan and day >= window_day) or (not partial and gpu_of(device) is not None))
+
+        def tally_kinds(items) -> tuple[int, int]:
+            used = left_out = 0
+            for kind, n in items:
+                if kind[1] not in origins or kind[0] >= end_day:
+                    continue
+                if counted(kind):
+                    used += n
+                else:
+                    left_out += n
+            return used, left_out
+
+        known = self._counts.get(bounds)
+        if known is not None and known[0] <= len(self._kind_log):
+            extra = tally_kinds((k, 1) for k in self._kind_log[known[0]:])
+            used, left_out = known[1] + extra[0], known[2] + extra[1]
+        else:
+            used, left_out = tally_kinds(self.kinds.items())
+        self._counts[bounds] = (len(self._kind_log), used, left_out)
+        if len(self._kind_log) > 100_000 and len(self._counts) == 1:  # every fold has read the log
+            self._kind_log.clear()
+            self._counts = {bounds: (0, used, left_out)}
+
+        by_gpu: dict[str, list[Device]] = defaultdict(list)
+        plan_subjects: set[str] = set()
+        for kind, subject, _, _ in self.scores:
             if kind == "device":
                 gpu_id = gpu_of(subject)
-                if gpu_id is None:
-                    continue
-                target, low = gpu_cells[(gpu_id, metric, mode)], None
+                if gpu_id is not None and subject not in by_gpu[gpu_id]:
+                    by_gpu[gpu_id].append(subject)
             else:
-                target, low = plan_cells[(subject, metric, mode)], window_day
-            for cell, sums in cells.items():
-                _, origin, day = cell
-                if origin in origins and day < end_day and (low is None or day >= low):
-                    target[cell].append(sums)
-        gpus = _measurements(gpu_cells, window_day)
-        plans = _measurements(plan_cells, window_day)
-
+                plan_subjects.add(subject)
+        gpus: dict = {}
+        for gpu_id, group in by_gpu.items():
+            gpus.update(self._subject(("gpu", gpu_id), [("device", d) for d in group], bounds, lambda group=group,
+                                      gpu_id=gpu_id: self._fold_subject(gpu_id, [("device", d) for d in group],
+                                                                        origins, end_day, window_day, None)))
+        plans: dict = {}
+        for plan_id in plan_subjects:
+            plans.update(self._subject(("plan", plan_id), [("plan", plan_id)], bounds, lambda plan_id=plan_id:
+                                       self._fold_subject(plan_id, [("plan", plan_id)], origins, end_day,
+                                                          window_day, window_day)))
         allocations = {}
         for plan_id, cells in self.sessions.items():
+            version = (self.versions[("plan", plan_id)],)
+            memo = self._memo.get((("sessions", plan_id), bounds))
+            if memo is not None and memo[0] == version:
+                if memo[1] is not None:
+                    allocations[plan_id] = memo[1]
+                continue
             known: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # gpu -> poster -> sessions
             other = 0
             seen: dict[EvidenceSource, list] = defaultdict(list)
@@ -152,6 +191,7 @@ class RunTally:
                 else:
                     known[gpu_id][poster] += n
             if not seen:
+                self._memo[(("sessions", plan_id), bounds)] = (version, None)
                 continue
             per_poster: dict[str, int] = defaultdict(int)
             for by_poster in known.values():
@@ -162,6 +202,7 @@ class RunTally:
             totals = tuple(sorted((g, sum(weight[p] * n for p, n in by_poster.items())) for g, by_poster in
                                   known.items()))
             allocations[plan_id] = Allocation(plan_id, counts, totals, other, _sources_of(seen))
+            self._memo[(("sessions", plan_id), bounds)] = (version, allocations[plan_id])
         if not gpus and not plans and not allocations:
             return None
         evidence = RunEvidence(choice, int(window_days), catalog.as_of, used, left_out, gpus, plans, allocations)
@@ -170,6 +211,28 @@ class RunTally:
                               sorted((k, repr(v)) for k, v in allocations.items())])
         object.__setattr__(evidence, "fingerprint", hashlib.sha256(content.encode()).hexdigest())
         return evidence
+
+
+    def _subject(self, name: tuple, parts: list[tuple], bounds: tuple, fold) -> dict:
+        """A subject's measurements, folded again only when a run touched one of its parts since."""
+        version = tuple(self.versions[p] for p in parts)
+        memo = self._memo.get((name, bounds))
+        if memo is None or memo[0] != version:
+            memo = (version, fold())
+            self._memo[(name, bounds)] = memo
+        return memo[1]
+
+    def _fold_subject(self, subject: str, parts: list[tuple], origins, end_day: dt.date, window_day: dt.date,
+                      low: dt.date | None) -> dict:
+        cells: dict[tuple, dict[Cell, list[_Sums]]] = defaultdict(lambda: defaultdict(list))
+        for kind, part in parts:
+            for metric in Metric:
+                for mode in ("full", "quick"):
+                    for cell, sums in self.scores.get((kind, part, metric, mode), {}).items():
+                        _, origin, day = cell
+                        if origin in origins and day < end_day and (low is None or day >= low):
+                            cells[(subject, metric, mode)][cell].append(sums)
+        return _measurements(cells, window_day)
 
 
 def _poster_weights(counts: dict[str, int], cap_runs: int = POSTER_CAP_RUNS) -> dict[str, float]:
