@@ -55,6 +55,68 @@ class StoreGate:
             raise StoreTimeout(f"the run store did not answer within {self.timeout_s:g} s") from None
 
 
+class WriteBatcher:
+    """Group commit for POST /runs: posts that arrive while a write is under way are stored together in the next
+    transaction (one commit and one fsync for all), each answered with its own id. A batch that fails is retried
+    run by run, so one run's fault is reported to its own post only. Bounded by the gate's deadline."""
+
+    MAX_BATCH = 256
+
+    def __init__(self, gate: StoreGate):
+        self.gate = gate
+        self._pending: list[tuple] = []
+        self._draining = False
+
+    async def add(self, store: RunStore, run, poster: str, origin) -> tuple[int, bool]:
+        import asyncio
+
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((run, poster, origin, future))
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain(store))
+        return await future
+
+    async def _drain(self, store: RunStore) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:self.MAX_BATCH], self._pending[self.MAX_BATCH:]
+                items = [(run, poster, origin) for run, poster, origin, _ in batch]
+                try:
+                    results = await self.gate.call(store.add_batch, items, write=True)
+                except Exception as exc:  # noqa: BLE001 - each post gets its own answer below
+                    if len(batch) == 1:
+                        _settle(batch[0][3], exception=exc)
+                        continue
+                    for run, poster, origin, future in batch:  # one by one: a fault is its own run's
+                        try:
+                            _settle(future, (await self.gate.call(store.add_batch, [(run, poster, origin)],
+                                                                  write=True))[0])
+                        except Exception as single:  # noqa: BLE001
+                            _settle(future, exception=single)
+                    continue
+                for (_, _, _, future), result in zip(batch, results, strict=True):
+                    _settle(future, result)
+        finally:
+            self._draining = False
+
+
+def _settle(future, result=None, exception: BaseException | None = None) -> None:
+    if future.done():
+        return
+    if exception is not None:
+        future.set_exception(exception)
+    else:
+        future.set_result(result)
+
+
+def get_batcher(request: Request) -> WriteBatcher:
+    state = request.app.state
+    if getattr(state, "batcher", None) is None:
+        state.batcher = WriteBatcher(state.gate)
+    return state.batcher
+
+
 def get_settings(request: Request) -> ApiSettings:
     return request.app.state.settings
 
@@ -93,6 +155,7 @@ def get_evidence(request: Request) -> EvidenceCache:
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 SignerDep = Annotated[StateSigner, Depends(get_signer)]
 GateDep = Annotated[StoreGate, Depends(get_gate)]
+BatcherDep = Annotated[WriteBatcher, Depends(get_batcher)]
 if TYPE_CHECKING:
     StoreDep = Annotated[RunStore, Depends(get_store)]
     EvidenceDep = Annotated[EvidenceCache, Depends(get_evidence)]

@@ -19,6 +19,15 @@ def parse_run(data: bytes | str | dict, data_dir: str | None = None) -> Benchmar
     return run_from_json(data, known_plan_ids(data_dir))
 
 
+def checked(run: BenchmarkRun, catalog, reference=None) -> BenchmarkRun:
+    """The run when it is plausible for `catalog` (see record.check_plausible), else RunValidationError."""
+    if reference is None:
+        from ..bench.reference import run_reference
+
+        reference = run_reference()
+    return check_plausible(run, catalog, reference)
+
+
 def ingest(store: RunStore, runs: Iterable[BenchmarkRun], catalog, poster: str = "local",
            origin: EvidenceSource = EvidenceSource.LOCAL, reference=None) -> AddResult:
     """Checks every run (RunValidationError for an implausible one, before anything is stored), then stores them

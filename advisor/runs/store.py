@@ -583,6 +583,22 @@ class RunStore:
         self._wrote = self._wrote or bool(result.added)
         return result
 
+    def add_batch(self, items: list[tuple[BenchmarkRun, str, EvidenceSource]]) -> list[tuple[int, bool]]:
+        """Stores runs of several posters in one transaction (the API's group commit: one commit, one fsync,
+        for every post that arrived meanwhile): (id, True) for each new run, (existing id, False) for a run
+        stored before. All or none. Raises StoreError."""
+        out: list[tuple[int, bool]] = []
+        engine = self._write_engine()
+        with self._guard("write to"):
+            with engine.begin() as conn:
+                for run, poster, origin in items:
+                    out.append(self._insert(conn, row_values(run, poster, origin)))
+                if any(new for _, new in out):
+                    conn.execute(store_state.update().where(store_state.c.id == 1)
+                                 .values(generation=store_state.c.generation + 1))
+        self._wrote = self._wrote or any(new for _, new in out)
+        return out
+
     def add_run(self, run: BenchmarkRun, poster: str = POSTER_LOCAL,
                 origin: EvidenceSource = EvidenceSource.LOCAL) -> tuple[int, bool]:
         """(id, True) when stored now, (id of the stored copy, False) when the same run was stored before."""

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from ...vocab import BenchMode, EvidenceSource, RunOrder
-from ..deps import EvidenceDep, GateDep, SettingsDep, StoreDep
+from ..deps import BatcherDep, EvidenceDep, GateDep, SettingsDep, StoreDep
 from ..errors import ErrorBody, Refused
 from ..settings import is_loopback
 from .catalog import catalog_for
@@ -68,17 +68,17 @@ def writer(request: Request, settings: SettingsDep,
                                                   401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                                                   413: {"model": ErrorBody}, 415: {"model": ErrorBody},
                                                   422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
-async def post_run(request: Request, settings: SettingsDep, store: StoreDep, gate: GateDep, cache: EvidenceDep,
-                   who: Annotated[Writer, Depends(writer)]):
-    """Stores one run. 201 {"id", "duplicate": false}; 200 {"id", "duplicate": true} when it was stored before."""
-    from ...runs.ingest import ingest, parse_run
+async def post_run(request: Request, settings: SettingsDep, store: StoreDep, batcher: BatcherDep,
+                   cache: EvidenceDep, who: Annotated[Writer, Depends(writer)]):
+    """Stores one run. 201 {"id", "duplicate": false}; 200 {"id", "duplicate": true} when it was stored before.
+    The answer comes after the commit: an acknowledged run is in every listing."""
+    from ...runs.ingest import checked, parse_run
 
-    run = parse_run(await request.body(), settings.data_dir)
-    result = await gate.call(ingest, store, [run], catalog_for(request, None), who.poster, who.origin, write=True)
-    created = bool(result.added)
+    run = checked(parse_run(await request.body(), settings.data_dir), catalog_for(request, None))
+    run_id, created = await batcher.add(store, run, who.poster, who.origin)
     if created:
         cache.touch()  # this worker's next recommendation counts the run
-    return JSONResponse({"id": result.ids[0], "duplicate": not created}, status_code=201 if created else 200)
+    return JSONResponse({"id": run_id, "duplicate": not created}, status_code=201 if created else 200)
 
 
 def _moment(text: str | None, name: str) -> dt.datetime | None:
