@@ -7,6 +7,7 @@ vanished store answers 503 within the deadline (probe E3), and writers waiting f
 few threads, never the readers' (E5)."""
 from __future__ import annotations
 
+import weakref
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -38,12 +39,16 @@ class StoreGate:
     def __init__(self, timeout_s: float, readers: int = STORE_READERS, writers: int = STORE_WRITERS):
         self.timeout_s = timeout_s
         self.readers, self.writers = readers, writers
-        self._limiters: dict[bool, anyio.CapacityLimiter] = {}
+        # Per event loop (a server has one; a test client may start one per request): a limiter belongs to its loop.
+        self._limiters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def _limiter(self, write: bool) -> anyio.CapacityLimiter:
-        if write not in self._limiters:  # made in the event loop that uses it
-            self._limiters[write] = anyio.CapacityLimiter(self.writers if write else self.readers)
-        return self._limiters[write]
+        import asyncio
+
+        limiters = self._limiters.setdefault(asyncio.get_running_loop(), {})
+        if write not in limiters:
+            limiters[write] = anyio.CapacityLimiter(self.writers if write else self.readers)
+        return limiters[write]
 
     async def call(self, fn: Callable[..., T], *args: Any, write: bool = False) -> T:
         """fn(*args) in a worker thread within the deadline. Raises StoreTimeout past it, and whatever fn raises."""
@@ -64,23 +69,25 @@ class WriteBatcher:
 
     def __init__(self, gate: StoreGate):
         self.gate = gate
-        self._pending: list[tuple] = []
-        self._draining = False
+        # Per event loop: the posts waiting and whether a drain runs (a future belongs to its loop).
+        self._queues: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     async def add(self, store: RunStore, run, poster: str, origin) -> tuple[int, bool]:
         import asyncio
 
-        future = asyncio.get_running_loop().create_future()
-        self._pending.append((run, poster, origin, future))
-        if not self._draining:
-            self._draining = True
-            asyncio.get_running_loop().create_task(self._drain(store))
+        loop = asyncio.get_running_loop()
+        queue = self._queues.setdefault(loop, {"pending": [], "draining": False})
+        future = loop.create_future()
+        queue["pending"].append((run, poster, origin, future))
+        if not queue["draining"]:
+            queue["draining"] = True
+            queue["task"] = loop.create_task(self._drain(store, queue))
         return await future
 
-    async def _drain(self, store: RunStore) -> None:
+    async def _drain(self, store: RunStore, queue: dict) -> None:
         try:
-            while self._pending:
-                batch, self._pending = self._pending[:self.MAX_BATCH], self._pending[self.MAX_BATCH:]
+            while queue["pending"]:
+                batch, queue["pending"] = queue["pending"][:self.MAX_BATCH], queue["pending"][self.MAX_BATCH:]
                 items = [(run, poster, origin) for run, poster, origin, _ in batch]
                 try:
                     results = await self.gate.call(store.add_batch, items, write=True)
@@ -98,7 +105,7 @@ class WriteBatcher:
                 for (_, _, _, future), result in zip(batch, results, strict=True):
                     _settle(future, result)
         finally:
-            self._draining = False
+            queue["draining"] = False
 
 
 def _settle(future, result=None, exception: BaseException | None = None) -> None:
