@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import anyio
 from fastapi import Depends, Request
 
-from ..errors import StoreTimeout
+from ..errors import StoreError, StoreTimeout
 from .settings import ApiSettings
 from .signing import StateSigner
 
@@ -82,7 +82,10 @@ class WriteBatcher:
         if not queue["draining"]:
             queue["draining"] = True
             queue["task"] = loop.create_task(self._drain(store, queue))
-        return await future
+        try:  # a post waits for the batch before its own at most until its own deadline
+            return await asyncio.wait_for(asyncio.shield(future), self.gate.timeout_s)
+        except TimeoutError:
+            raise StoreTimeout(f"the run store did not answer within {self.gate.timeout_s:g} s") from None
 
     async def _drain(self, store: RunStore, queue: dict) -> None:
         try:
@@ -92,8 +95,9 @@ class WriteBatcher:
                 try:
                     results = await self.gate.call(store.add_batch, items, write=True)
                 except Exception as exc:  # noqa: BLE001 - each post gets its own answer below
-                    if len(batch) == 1:
-                        _settle(batch[0][3], exception=exc)
+                    if len(batch) == 1 or isinstance(exc, StoreError):  # the store's fault is every post's
+                        for *_, future in batch:
+                            _settle(future, exception=exc)
                         continue
                     for run, poster, origin, future in batch:  # one by one: a fault is its own run's
                         try:
