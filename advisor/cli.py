@@ -345,10 +345,11 @@ def _save_remote(args: argparse.Namespace, runs) -> int:
     """Keeps a server's runs in the local store as shared evidence, each once."""
     import re
 
+    from .bench.reference import run_reference
     from .runs.ingest import ingest
     from .runs.store import RunStore
 
-    catalog = load_catalog()
+    catalog, reference = load_catalog(), run_reference()
     host = urlsplit(args.source).netloc
     store = RunStore(args.store)
     by_poster: dict[str, list] = {}
@@ -359,7 +360,7 @@ def _save_remote(args: argparse.Namespace, runs) -> int:
     added = duplicates = 0
     try:
         for poster, items in by_poster.items():
-            result = ingest(store, items, catalog, poster, EvidenceSource.SHARED)
+            result = ingest(store, items, catalog, reference, poster, EvidenceSource.SHARED)
             added, duplicates = added + result.added, duplicates + result.duplicates
     finally:
         store.close()
@@ -375,6 +376,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     Example: advisor import run.json
     """
+    from .bench.reference import run_reference
     from .runs.ingest import ingest
     from .runs.record import runs_from_file
     from .runs.store import RunStore
@@ -388,7 +390,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     store = RunStore(args.store)
     origin = EvidenceSource.SHARED if args.shared else EvidenceSource.LOCAL
     try:
-        result = ingest(store, runs, load_catalog(), "import" if args.shared else "local", origin)
+        result = ingest(store, runs, load_catalog(), run_reference(), "import" if args.shared else "local", origin)
     finally:
         store.close()  # a checkpoint: the store's file alone holds the runs (E10)
     ids = result.ids

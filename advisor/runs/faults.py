@@ -142,4 +142,5 @@ _ERRNO = {
 
 def classify_os(exc: BaseException) -> StoreFault:
     """The fault of an OSError by its errno."""
-    return _ERRNO.get(getattr(exc, "errno", None), StoreFault.UNAVAILABLE)
+    code = getattr(exc, "errno", None)
+    return _ERRNO.get(code, StoreFault.UNAVAILABLE) if isinstance(code, int) else StoreFault.UNAVAILABLE

@@ -19,23 +19,16 @@ def parse_run(data: bytes | str | dict, data_dir: str | None = None) -> Benchmar
     return run_from_json(data, known_plan_ids(data_dir))
 
 
-def checked(run: BenchmarkRun, catalog, reference=None) -> BenchmarkRun:
-    """The run when it is plausible for `catalog` (see record.check_plausible), else RunValidationError."""
-    if reference is None:
-        from ..bench.reference import run_reference
-
-        reference = run_reference()
+def checked(run: BenchmarkRun, catalog, reference) -> BenchmarkRun:
+    """The run when it is plausible for `catalog` and the benchmark's RunReference (the front ends pass
+    advisor.bench.run_reference(); this layer sits below the benchmark), else RunValidationError."""
     return check_plausible(run, catalog, reference)
 
 
-def ingest(store: RunStore, runs: Iterable[BenchmarkRun], catalog, poster: str = "local",
-           origin: EvidenceSource = EvidenceSource.LOCAL, reference=None) -> AddResult:
+def ingest(store: RunStore, runs: Iterable[BenchmarkRun], catalog, reference, poster: str = "local",
+           origin: EvidenceSource = EvidenceSource.LOCAL) -> AddResult:
     """Checks every run (RunValidationError for an implausible one, before anything is stored), then stores them
-    all in one transaction. reference: the benchmark's RunReference (default advisor.bench.run_reference()).
-    Raises RunValidationError or StoreError."""
-    if reference is None:
-        from ..bench.reference import run_reference
-
-        reference = run_reference()
-    checked = [check_plausible(run, catalog, reference) for run in runs]
-    return store.add_runs(checked, poster, EvidenceSource(origin))
+    all in one transaction. reference: the benchmark's RunReference (advisor.bench.run_reference(), passed by the
+    front end). Raises RunValidationError or StoreError."""
+    good = [check_plausible(run, catalog, reference) for run in runs]
+    return store.add_runs(good, poster, EvidenceSource(origin))

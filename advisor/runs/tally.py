@@ -140,10 +140,10 @@ class RunTally:
                     left_out += n
             return used, left_out
 
-        known = self._counts.get(bounds)
-        if known is not None and known[0] <= len(self._kind_log):
-            extra = tally_kinds((k, 1) for k in self._kind_log[known[0]:])
-            used, left_out = known[1] + extra[0], known[2] + extra[1]
+        before = self._counts.get(bounds)
+        if before is not None and before[0] <= len(self._kind_log):
+            extra = tally_kinds((k, 1) for k in self._kind_log[before[0]:])
+            used, left_out = before[1] + extra[0], before[2] + extra[1]
         else:
             used, left_out = tally_kinds(self.kinds.items())
         self._counts[bounds] = (len(self._kind_log), used, left_out)

@@ -72,9 +72,10 @@ async def post_run(request: Request, settings: SettingsDep, store: StoreDep, bat
                    cache: EvidenceDep, who: Annotated[Writer, Depends(writer)]):
     """Stores one run. 201 {"id", "duplicate": false}; 200 {"id", "duplicate": true} when it was stored before.
     The answer comes after the commit: an acknowledged run is in every listing."""
+    from ...bench.reference import run_reference
     from ...runs.ingest import checked, parse_run
 
-    run = checked(parse_run(await request.body(), settings.data_dir), catalog_for(request, None))
+    run = checked(parse_run(await request.body(), settings.data_dir), catalog_for(request, None), run_reference())
     run_id, created = await batcher.add(store, run, who.poster, who.origin)
     if created:
         cache.touch()  # this worker's next recommendation counts the run
