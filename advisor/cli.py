@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .catalog import load_catalog, parse_date
 from .errors import AdvisorError, InvalidWorkloadError, RunPostError, StoreError, TensorFlowMissing, UnknownGpuError
@@ -249,46 +250,10 @@ def _post_after_bench(args: argparse.Namespace, run) -> int:
 
 
 def post_run(url: str, run, token: str | None = None, timeout_s: float = 30.0) -> dict:
-    """POSTs one run to a server's /runs (url: the server, or its /runs endpoint), with the bearer token from
-    `token` or ADVISOR_API_TOKEN. Returns the server's answer ({"id", "duplicate"}). Raises RunPostError with the
-    server's own message when it refuses the run, or the network's when it cannot be reached."""
-    import os
-    import urllib.error
-    import urllib.request
+    """See advisor.runs.remote.post_run (kept here for callers of the CLI module)."""
+    from .runs.remote import post_run as post
 
-    token = token if token is not None else os.environ.get("ADVISOR_API_TOKEN")
-    endpoint = _runs_endpoint(url)
-    body = json.dumps(run.to_dict()).encode()
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            return json.loads(response.read(1_000_000) or b"{}")
-    except urllib.error.HTTPError as exc:
-        raise RunPostError(f"{endpoint} refused the run ({exc.code}): {_server_message(exc)}") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise RunPostError(f"cannot post to {endpoint}: {reason}") from None
-
-
-def _runs_endpoint(url: str, query: str = "") -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageError(f"expected a server URL like http://host:8000, got '{url}'")
-    base = url.strip().rstrip("/")
-    endpoint = base if base.endswith("/runs") else base + "/runs"
-    return endpoint + (f"?{query}" if query else "")
-
-
-def _server_message(exc) -> str:
-    try:
-        return str(json.loads(exc.read(100_000)).get("error", ""))[:500] or exc.reason
-    except (ValueError, AttributeError, OSError):
-        return str(exc.reason)
+    return post(url, run, token, timeout_s)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -305,7 +270,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                         until=_day_start(args.until, next_day=True))
     export = args.json or args.jsonl
     limit = args.limit if args.limit is not None else (None if export or args.all or args.save or args.post else 50)
-    source = _RemoteRuns(args.source) if args.source else _local_store(args.store)
+    source = _remote(args.source) if args.source else _local_store(args.store)
     runs, cursor, skipped = [], args.cursor, 0
     stream = export and limit is None
     if stream:
@@ -364,6 +329,15 @@ def _post_listed(url: str, runs) -> int:
     return 0
 
 
+def _remote(url: str):
+    from .runs.remote import RemoteRuns
+
+    try:
+        return RemoteRuns(url)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _local_store(target):
     from .runs.store import RunStore
 
@@ -376,54 +350,12 @@ def _day_start(day: dt.date | None, next_day: bool = False) -> dt.datetime | Non
     return dt.datetime.combine(day + dt.timedelta(days=1 if next_day else 0), dt.time(), dt.UTC)
 
 
-class _RemoteRuns:
-    """A server's GET /runs, paged like the local store (read only; nothing is sent but the query)."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self.location = _runs_endpoint(url)
-
-    def page(self, filters, limit: int, cursor: str | None, order: str):
-        import urllib.error
-        import urllib.request
-        from urllib.parse import urlencode
-
-        from .runs.record import run_from_json
-        from .runs.store import RunPage, StoredRun
-
-        query = {"limit": limit, "order": str(order), "plan": filters.plan, "gpu": filters.gpu, "mode": filters.mode,
-                 "since": filters.since and filters.since.isoformat(),
-                 "until": filters.until and filters.until.isoformat(),
-                 "cursor": cursor}
-        endpoint = _runs_endpoint(self.url, urlencode({k: v for k, v in query.items() if v is not None}))
-        try:
-            with urllib.request.urlopen(urllib.request.Request(endpoint, headers={"Accept": "application/json"}),
-                                        timeout=60) as response:
-                body = json.loads(response.read(200_000_000))
-        except urllib.error.HTTPError as exc:
-            raise RunPostError(f"{self.location} refused the listing ({exc.code}): {_server_message(exc)}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise RunPostError(f"cannot read runs from {self.location}: {getattr(exc, 'reason', exc)}") from None
-        if not isinstance(body, dict) or not isinstance(body.get("runs"), list):
-            raise RunPostError(f"{self.location} did not answer like an advisor server (no 'runs' list)")
-        runs, skipped = [], int(body.get("skipped_invalid") or 0)
-        for item in body["runs"]:
-            try:
-                runs.append(StoredRun(int(item["id"]), run_from_json(item["run"]), str(item.get("poster") or "?")[:100],
-                                      EvidenceSource(item.get("origin") or "shared")))
-            except (AdvisorError, KeyError, TypeError, ValueError):
-                skipped += 1  # one bad item from a server does not stop the listing
-        return RunPage(runs, body.get("next_cursor"), skipped)
-
-
-
 def _save_remote(args: argparse.Namespace, runs) -> int:
     """Keeps a server's runs in the local store as shared evidence, each once."""
     import re
-    from urllib.parse import urlsplit
 
     from .bench.reference import run_reference
-    from .runs.record import check_plausible
+    from .runs.ingest import ingest
     from .runs.store import RunStore
 
     catalog, reference = load_catalog(), run_reference()
@@ -433,11 +365,14 @@ def _save_remote(args: argparse.Namespace, runs) -> int:
     for s in runs:
         # A server's poster names are its own; only plain characters are kept (no control or format characters).
         poster = re.sub(r"[^\w.@:/+-]", "_", f"{host}/{s.poster}", flags=re.ASCII)[:100]
-        by_poster.setdefault(poster, []).append(check_plausible(s.run, catalog, reference))
+        by_poster.setdefault(poster, []).append(s.run)
     added = duplicates = 0
-    for poster, items in by_poster.items():
-        result = store.add_runs(items, poster, EvidenceSource.SHARED)
-        added, duplicates = added + result.added, duplicates + result.duplicates
+    try:
+        for poster, items in by_poster.items():
+            result = ingest(store, items, catalog, reference, poster, EvidenceSource.SHARED)
+            added, duplicates = added + result.added, duplicates + result.duplicates
+    finally:
+        store.close()
     print(f"saved {added} new shared run{'s' if added != 1 else ''} into {safe(store.location)} "
           f"({duplicates} already there)")
     return 0
@@ -451,7 +386,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     Example: advisor import run.json
     """
     from .bench.reference import run_reference
-    from .runs.record import check_plausible, runs_from_file
+    from .runs.ingest import ingest
+    from .runs.record import runs_from_file
     from .runs.store import RunStore
 
     path = Path(args.file)
@@ -459,11 +395,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UsageError(f"argument file: no such file '{args.file}'")
     if not path.is_file():
         raise UsageError(f"argument file: '{args.file}' is not a regular file (a folder, a device or a pipe)")
-    catalog, reference = load_catalog(), run_reference()
-    runs = [check_plausible(r, catalog, reference) for r in runs_from_file(path)]
+    runs = runs_from_file(path)
     store = RunStore(args.store)
     origin = EvidenceSource.SHARED if args.shared else EvidenceSource.LOCAL
-    result = store.add_runs(runs, "import" if args.shared else "local", origin)
+    try:
+        result = ingest(store, runs, load_catalog(), run_reference(), "import" if args.shared else "local", origin)
+    finally:
+        store.close()  # a checkpoint: the store's file alone holds the runs (E10)
     ids = result.ids
     shown = ", ".join(map(str, ids[:20])) + (f", ... ({len(ids) - 20} more)" if len(ids) > 20 else "")
     print(f"imported {result.added} run{'s' if result.added != 1 else ''} into {safe(store.location)}"
@@ -480,11 +418,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .api import serve
     from .api.settings import ApiSettings
 
-    settings = ApiSettings.from_env(bind_host=args.host)
+    # --host, else ADVISOR_BIND_HOST, else loopback (E14: the variable was ignored behind --host's default).
+    settings = ApiSettings.from_env(**({"bind_host": args.host} if args.host is not None else {}))
     try:
         serve(settings, port=args.port, workers=args.workers)
     except OSError as exc:  # binding: the port is taken, or the address is not this machine's
-        return _error_line(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", EXIT_FAULT)
+        return _error_line(f"cannot listen on {settings.bind_host}:{args.port}: {exc.strerror or exc}", EXIT_FAULT)
     return 0
 
 
@@ -638,7 +577,8 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument("--json", action="store_true", help="print JSON")
 
     serve = command("serve", cmd_serve)
-    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default loopback)")
+    serve.add_argument("--host", default=None,
+                       help="interface to listen on (default ADVISOR_BIND_HOST, else loopback 127.0.0.1)")
     serve.add_argument("--port", type=_whole(1, 65535, "a port"), default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=_whole(1, 64, "a number of processes"), default=1,
                        help="server processes (default 1; they share one chat secret)")

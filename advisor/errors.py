@@ -53,7 +53,21 @@ class RunValidationError(AdvisorError, ValueError):
 
 
 class StoreError(AdvisorError):
-    "The run store cannot be opened, read or written (full disk, read-only, corrupt or foreign file)"
+    """The run store cannot be opened, read or written (full disk, read-only, corrupt or foreign file).
+
+    The message is for the operator (the CLI, the server log); `code` (a advisor.runs.faults.StoreFault) is what a
+    client is told, through that code's safe description, which never holds a path, URL, host or driver text."""
+
+    def __init__(self, message: str, code: str = "unavailable"):
+        super().__init__(message)
+        self.code = code
+
+
+class StoreTimeout(StoreError):
+    "The run store did not answer within its deadline (a frozen, partitioned or overloaded server)"
+
+    def __init__(self, message: str, code: str = "timeout"):
+        super().__init__(message, code)
 
 
 class RunPostError(AdvisorError):

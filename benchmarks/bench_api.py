@@ -1,9 +1,10 @@
 """Load test of POST /recommend: 32 concurrent keep-alive clients on loopback for 20 s against a real server.
 
 The server is started as an operator starts it (`advisor serve`: the request guard and the guarded HTTP protocol),
-or with --server uvicorn as `uvicorn --factory advisor.api:create_app`. The baseline, measured in the same run on
-the same server, is GET /livez (no work beyond the server, the guard and the framework), so the ratio is the cost
-of a recommendation over the floor.
+or with --server uvicorn as `uvicorn --factory advisor.api:create_app`. Two baselines are measured in the same run:
+a bare FastAPI app (one async endpoint returning a constant, served by uvicorn with the same workers) and GET
+/livez on the advisor's server (the server, the guard and the framework). Ratios are to the bare app's rate
+(issue 19: /recommend at least 0.15x of it; 0.05 before).
 Target (issue 5, 2-core machine): at least 500 requests/s with p95 at most 50 ms.
 Run: .venv/bin/python -m benchmarks.bench_api [--seconds 20] [--clients 32] [--workers 1] [--server serve|uvicorn]
 The clients share the machine with the server, so the figure includes their cost too.
@@ -19,6 +20,7 @@ import random
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,6 +59,41 @@ async def read_response(reader: asyncio.StreamReader) -> int:
 
 
 LIVEZ = [b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]
+BARE = [b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]
+
+
+def bare_app():
+    """The bare baseline: FastAPI with one async endpoint and nothing else."""
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/")
+    async def root() -> dict:
+        return {"status": "ok"}
+
+    return app
+
+
+def compact(requests: list[bytes]) -> list[bytes]:
+    """The same requests asking for the compact answer."""
+    return [r.replace(b"POST /recommend HTTP", b"POST /recommend?fields=compact HTTP") for r in requests]
+
+
+def _wait_for(port: int) -> None:
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
+def _line(name: str, latencies: list[float], errors: list[int], elapsed: float, bare_rate: float | None) -> str:
+    rate = len(latencies) / elapsed
+    ratio = f" ({rate / bare_rate:.3f}x the bare FastAPI rate)" if bare_rate else ""
+    return (f"{name}, {elapsed:.0f} s: {rate:.0f} requests/s{ratio}, p50 {percentile(latencies, 50):.1f} ms, "
+            f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, {len(errors)} non-200")
 
 
 async def client(port: int, requests: list[bytes], deadline: float, latencies: list[float], errors: list[int]):
@@ -95,36 +132,46 @@ def main() -> None:
     parser.add_argument("--server", choices=["serve", "uvicorn"], default="serve")
     args = parser.parse_args()
     port = free_port()
-    env = dict(os.environ, ADVISOR_CHAT_SECRET="b" * 32, PYTHONPATH=str(ROOT))
+    store = Path(tempfile.mkdtemp(prefix="advisor-bench-api-")) / "runs.sqlite"
+    env = dict(os.environ, ADVISOR_CHAT_SECRET="bench-api-" + "0123456789abcdefghijklmnop", PYTHONPATH=str(ROOT),
+               ADVISOR_RUNS_DB=str(store))
     if args.server == "serve":
         command = [sys.executable, "-m", "advisor", "serve", "--port", str(port), "--workers", str(args.workers)]
     else:
         command = [sys.executable, "-m", "uvicorn", "--factory", "advisor.api:create_app", "--host", "127.0.0.1",
                    "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    print(f"machine: {platform.node()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; "
-          f"server: {' '.join(command[1:4])}, {args.workers} worker(s)")
+    print(f"machine: {platform.node()}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
+          f"load {os.getloadavg()[0]:.2f}; server: {' '.join(command[1:4])}, {args.workers} worker(s)")
+    bare_port = free_port()
+    bare = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "benchmarks.bench_api:bare_app", "--host",
+                             "127.0.0.1", "--port", str(bare_port), "--workers", str(args.workers), "--log-level",
+                             "warning", "--no-access-log"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        _wait_for(bare_port)
+        asyncio.run(load(bare_port, 1, 4, BARE))
+        bare_lat, bare_err, bare_elapsed = asyncio.run(load(bare_port, max(5.0, args.seconds / 4), args.clients, BARE))
+    finally:
+        bare.terminate()
+        bare.wait(10)
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(port)
         asyncio.run(load(port, 2, 4))  # warm-up: imports and score caches
+        asyncio.run(load(port, 2, 4, compact(bodies(500))))
         base, base_errors, base_elapsed = asyncio.run(load(port, max(5.0, args.seconds / 4), args.clients, LIVEZ))
         latencies, errors, elapsed = asyncio.run(load(port, args.seconds, args.clients))
+        small, small_errors, small_elapsed = asyncio.run(load(port, args.seconds, args.clients, compact(bodies(500))))
     finally:
         server.terminate()
         server.wait(10)
-    base_rate, rate = len(base) / base_elapsed, len(latencies) / elapsed
-    print(f"baseline GET /livez, {args.clients} clients, {base_elapsed:.0f} s: {base_rate:.0f} requests/s, "
-          f"p50 {percentile(base, 50):.1f} ms, p95 {percentile(base, 95):.1f} ms, {len(base_errors)} non-200")
-    print(f"POST /recommend, {args.clients} clients, {elapsed:.0f} s: "
-          f"{rate:.0f} requests/s ({rate / base_rate:.2f}x the baseline's rate), "
-          f"p50 {percentile(latencies, 50):.1f} ms, "
-          f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
-          f"{len(errors)} non-200 (target >= 500 requests/s, p95 <= 50 ms)")
+    bare_rate = len(bare_lat) / bare_elapsed
+    print(_line(f"baseline: bare FastAPI GET /, {args.clients} clients", bare_lat, bare_err, bare_elapsed, None))
+    print(_line(f"GET /livez, {args.clients} clients", base, base_errors, base_elapsed, bare_rate))
+    print(_line(f"POST /recommend (full answer), {args.clients} clients", latencies, errors, elapsed, bare_rate)
+          + " (target >= 500 requests/s, p95 <= 50 ms)")
+    print(_line(f"POST /recommend?fields=compact, {args.clients} clients", small, small_errors, small_elapsed,
+                bare_rate) + " (issue 19 target: >= 0.15x the bare rate)")
 
 
 if __name__ == "__main__":

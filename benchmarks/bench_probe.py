@@ -10,6 +10,13 @@ the server closes one, as slowloris does), then after. Everything is bounded in 
 
 Run: .venv/bin/python -m benchmarks.bench_probe [--connections 400] [--seconds 20] [--interval 1.0] [--nofile 256]
      [--reconnect-after 0]
+
+--freeze (probe E3, issue 19): `advisor serve --workers 2` on a throwaway PostgreSQL cluster with
+ADVISOR_STORE_TIMEOUT_S (default 2 s); 8 clients call GET /runs, POST /runs, POST /recommend and /healthz while the
+postmaster and every backend are stopped (SIGSTOP) for --seconds, then continued. Prints each endpoint's answers
+by status and its slowest answer against the no-freeze median measured in the same run; the claim is that no
+request waits past the deadline (plus the server's own time).
+     .venv/bin/python -m benchmarks.bench_probe --freeze [--seconds 20] [--deadline 2]
 """
 from __future__ import annotations
 
@@ -176,8 +183,100 @@ def measure(kind: str, args, home: Path) -> dict:
             "answered": (len(answered_during), len(during["health"]))}
 
 
+def _freeze(args) -> None:
+    import json
+    import signal
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from tests.pg_cluster import start_cluster
+    from tests.sample_runs import valid_run
+
+    cluster = start_cluster()
+    url = cluster.create_database("freeze")
+    port = free_port()
+    env = dict(os.environ, ADVISOR_DATABASE_URL=url, ADVISOR_STORE_TIMEOUT_S=str(args.deadline),
+               ADVISOR_CHAT_SECRET="bench-probe-freeze-0123456789abcdefgh", PYTHONPATH=str(ROOT))
+    server = subprocess.Popen([sys.executable, "-m", "advisor", "serve", "--port", str(port), "--workers", "2"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def call(kind: str, i: int) -> tuple[int, float]:
+        if kind == "POST /runs":
+            request = urllib.request.Request(base + "/runs", data=json.dumps(valid_run(note=f"f{i}")).encode(),
+                                             headers={"Content-Type": "application/json"}, method="POST")
+        elif kind == "POST /recommend":
+            request = urllib.request.Request(base + "/recommend", data=b'{"evidence":"all"}',
+                                             headers={"Content-Type": "application/json"}, method="POST")
+        else:
+            request = urllib.request.Request(base + ("/runs" if kind == "GET /runs" else "/healthz"))
+        t0 = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=120) as r:
+                r.read()
+                status = r.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except OSError:
+            status = 0
+        return status, time.perf_counter() - t0
+
+    kinds = ["GET /runs", "POST /runs", "POST /recommend", "/healthz"]
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/livez", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        idle = {k: statistics.median(call(k, i)[1] for i in range(20)) for k in kinds}
+        pids = [int((cluster.folder / "data" / "postmaster.pid").read_text().split()[0])]
+        pids += [int(p) for p in subprocess.run(["pgrep", "-P", str(pids[0])], capture_output=True,
+                                                text=True).stdout.split()]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        results: dict[str, list] = {k: [] for k in kinds}
+        stop = time.monotonic() + args.seconds
+
+        def client(n: int) -> None:
+            i = 0
+            while time.monotonic() < stop:
+                kind = kinds[(n + i) % len(kinds)]
+                results[kind].append(call(kind, n * 100000 + i))
+                i += 1
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+        time.sleep(1)
+        after = {k: call(k, 999999 + i)[0] for i, k in enumerate(kinds)}
+        print(f"machine: {platform.node()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; PostgreSQL "
+              f"frozen (SIGSTOP, {len(pids)} processes) for {args.seconds:g} s; store deadline {args.deadline:g} s")
+        for kind in kinds:
+            answers = results[kind]
+            statuses: dict[int, int] = {}
+            for status, _ in answers:
+                statuses[status] = statuses.get(status, 0) + 1
+            worst = max((t for _, t in answers), default=0.0)
+            print(f"{kind}: {len(answers)} answers {dict(sorted(statuses.items()))}, slowest {worst:.2f} s "
+                  f"({worst / max(idle[kind], 1e-6):.0f}x the no-freeze median {idle[kind] * 1000:.1f} ms); "
+                  f"after: {after[kind]}")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+        cluster.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--freeze", action="store_true", help="freeze PostgreSQL instead (probe E3)")
+    parser.add_argument("--deadline", type=float, default=2.0, help="--freeze: ADVISOR_STORE_TIMEOUT_S")
     parser.add_argument("--connections", type=int, default=400)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between header bytes")
@@ -186,6 +285,8 @@ def main() -> None:
                         "--interval; 0: a reconnection storm)")
     parser.add_argument("--only", choices=["advisor serve", "uvicorn"], help="measure one server")
     args = parser.parse_args()
+    if args.freeze:
+        return _freeze(args)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < args.connections + 64:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, args.connections + 256), hard))

@@ -32,10 +32,51 @@ LEAK = re.compile(r"Traceback|File \"|site-packages|/work/|/tmp/|/root/|/home/|/
 
 def client(settings: ApiSettings | None = None, address: tuple[str, int] = LOCAL, **overrides) -> TestClient:
     """A test client on create_app(settings), as a client at `address`, addressing the server as localhost.
-    overrides: ApiSettings fields (the run store defaults to the test's private ADVISOR_RUNS_DB)."""
+    overrides: ApiSettings fields (the run store defaults to the test's private ADVISOR_RUNS_DB).
+
+    Every error body this client receives, in every test that uses it, is checked for the server's secrets and
+    places (error_secrets): the suite-wide scan of issue 19 (E1, E9)."""
     settings = settings or ApiSettings.from_env(**overrides)
-    return TestClient(create_app(settings), base_url="http://localhost", client=address,
-                      raise_server_exceptions=False)
+    api = TestClient(create_app(settings), base_url="http://localhost", client=address,
+                     raise_server_exceptions=False)
+    secrets = error_secrets(settings)
+
+    def scan(response):
+        if response.status_code >= 400:
+            response.read()
+            found = [s for s in secrets if s in response.text]
+            assert not found, f"an error body carries {found}: {response.text[:300]}"
+            ERROR_BODIES_SCANNED[0] += 1
+    api.event_hooks = {"request": [], "response": [scan]}
+    return api
+
+
+# How many error bodies client() has scanned in this process (the scan test asserts that it saw some).
+ERROR_BODIES_SCANNED = [0]
+
+
+def error_secrets(settings: ApiSettings) -> list[str]:
+    """What no error body may carry for these settings: the store's URL and each sensitive part (password, user,
+    host, database, query values), the store's path and folder, the data folder, and the home folder."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    out = []
+    target = settings.database_url or os.environ.get("ADVISOR_RUNS_DB") or ""
+    if "://" in target:
+        parts = urlsplit(target)
+        out += [target, parts.password or "", parts.username or "", parts.path.strip("/"),
+                *(v for _, v in parse_qsl(parts.query))]
+        if parts.hostname and parts.hostname not in ("localhost",):
+            out.append(parts.hostname)
+    elif target:
+        absolute = os.path.abspath(target)
+        out += [target, absolute, os.path.dirname(absolute)]
+    if settings.data_dir:
+        out.append(os.path.abspath(settings.data_dir))
+    home = os.path.expanduser("~")
+    if home != "/":
+        out.append(home + "/")
+    return [s for s in out if s and len(s) >= 4]
 
 
 def assert_no_leak(response) -> None:

@@ -183,3 +183,25 @@ def test_fuzz_no_endpoint_answers_500(case):
     response = case.call(headers=JSON)
     assert response.status_code < 500, (case.method, case.path, response.text[:300])
     assert_no_leak(response.text)
+
+
+@pytest.mark.parametrize("ask", [{"params": {"fields": "compact"}, "json": {}}, {"json": {"compact": True}}])
+def test_recommend_compact_answers_plan_rank_cost_score_and_reason_codes(ask):
+    api = client()
+    full = api.post("/recommend", json={}).json()
+    compact = api.post("/recommend", **ask)
+    assert compact.status_code == 200
+    body = compact.json()
+    assert [r["plan_id"] for r in body["recommendations"]] == [r["plan_id"] for r in full["recommendations"]]
+    first = body["recommendations"][0]
+    assert set(first) == {"plan_id", "rank", "monthly_cost_usd", "score", "reasons"}
+    assert first["reasons"] == [r["code"] for r in full["recommendations"][0]["reasons"]][:3]
+    assert len(compact.content) * 5 < len(api.post("/recommend", json={}).content)
+
+
+def test_recommend_answers_are_cached_per_workload_and_evidence():
+    api = client()
+    first = api.post("/recommend", json={"session_hours": 3}).content
+    assert api.post("/recommend", json={"session_hours": 3}).content == first
+    assert api.post("/recommend", json={"session_hours": 5}).content != first
+    assert api.post("/recommend", params={"fields": "bogus"}, json={}).status_code == 422

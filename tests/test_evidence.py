@@ -247,3 +247,84 @@ def test_cli_recommend_learns_from_the_local_store_unless_told_not_to(tmp_path):
     colab = next(r for r in learned["recommendations"] if r["plan_id"] == "colab-free")
     assert "t4 6 of 6" in colab["score"]["basis_detail"]
     assert run("--evidence", "shared")["evidence"]["runs_used"] == 0  # these runs are the user's own
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence that scales (issue 19): the tally folds to what build_evidence folds
+
+
+def _random_facts(seed: int, n: int):
+    import random
+
+    from advisor.runs.evidence import RunFact
+    from advisor.vocab import EvidenceSource
+
+    rng = random.Random(seed)
+    names = ["Tesla T4", "NVIDIA L4", "NVIDIA A100-SXM4-40GB", "Tesla K80", "NVIDIA A10G", "Mystery GPU", "Tesla P100"]
+    out = []
+    for i in range(n):
+        day = dt.datetime(2025, 6, 1, tzinfo=dt.UTC) + dt.timedelta(days=rng.randint(0, 400), hours=rng.random())
+        quick = rng.random() < 0.4
+        ai = rng.uniform(2000, 40000)
+        out.append(RunFact(i + 1, day, "quick" if quick else "full", "gpu" if rng.random() < 0.9 else "cpu",
+                           rng.choice(names), rng.choice([None, 15.0, 40.0]), None,
+                           rng.choice([None, "colab-free", "kaggle-free", "colab-pro"]), rng.random() < 0.1, ai,
+                           ai * 0.5 if rng.random() < 0.9 else None, ai * 0.5, f"p{rng.randint(0, 6)}",
+                           rng.choice([EvidenceSource.LOCAL, EvidenceSource.SHARED]),
+                           rng.uniform(0.02, 0.2) if quick else None))
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("choice, window", [("all", 180), ("shared", 30), ("local", 36_525)])
+def test_the_incremental_tally_folds_what_build_evidence_folds(seed, choice, window):
+    from advisor.catalog import load_catalog
+    from advisor.runs.tally import RunTally
+
+    catalog = load_catalog("2026-03-01")
+    facts = _random_facts(seed, 600)
+    tally = RunTally()
+    for f in facts:
+        tally.add(f)
+    want, got = build_evidence(facts, catalog, choice, window), tally.evidence(catalog, choice, window)
+    assert (want is None) == (got is None)
+    if want is None:
+        return
+    assert (got.runs_used, got.runs_left_out) == (want.runs_used, want.runs_left_out)
+    assert set(got.gpus) == set(want.gpus) and set(got.plans) == set(want.plans)
+    assert got.allocations.keys() == want.allocations.keys()
+    for key in want.allocations:
+        a, b = want.allocations[key], got.allocations[key]
+        assert (a.counts, a.other, a.sources) == (b.counts, b.other, b.sources)
+        assert [g for g, _ in a.weights] == [g for g, _ in b.weights]
+        assert [w for _, w in a.weights] == pytest.approx([w for _, w in b.weights])
+    for table in ("gpus", "plans"):
+        for key, m in getattr(want, table).items():
+            other = getattr(got, table)[key]
+            assert m.sources == other.sources
+            for g, h in zip(m.groups, other.groups, strict=True):
+                assert (g.mode, g.n, g.posters, g.first, g.last) == (h.mode, h.n, h.posters, h.first, h.last)
+                assert (g.mean, g.n_eff, g.spread_n_eff, g.log_error) == pytest.approx(
+                    (h.mean, h.n_eff, h.spread_n_eff, h.log_error), rel=1e-9)
+                assert (g.sd is None) == (h.sd is None) and (g.sd is None or g.sd == pytest.approx(h.sd, rel=1e-6))
+
+
+def test_the_evidence_cache_reads_only_new_runs(tmp_path):
+    """A new run is one query for the runs after the newest seen, not a refold of every run."""
+    from advisor.catalog import load_catalog
+    from advisor.runs.evidence import EvidenceCache
+    from advisor.runs.record import run_from_json
+    from advisor.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs.sqlite")
+    store.add_runs([run_from_json(valid_run(note=f"n{i}")) for i in range(5)])
+    cache = EvidenceCache(store)
+    catalog = load_catalog()
+    first = cache.get(catalog)
+    reads = []
+    original = store.fact_batches
+    store.fact_batches = lambda after_id=0, **kw: reads.append(after_id) or original(after_id, **kw)
+    store.add(run_from_json(valid_run(note="new")))
+    second = cache.get(catalog)
+    assert reads == [5] and cache.runs == 6
+    assert second.runs_used == first.runs_used + 1

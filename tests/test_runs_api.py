@@ -161,7 +161,7 @@ def test_two_apps_on_one_store_see_each_others_runs(tmp_path):
 def _uvicorn(port: int, workers: int = 1, **store) -> subprocess.Popen:
     """uvicorn's own command (its --workers starts separate worker processes on one socket) on the store given as
     ADVISOR_DATABASE_URL or ADVISOR_RUNS_DB; writes need the token 'tok-course'."""
-    env = dict(os.environ, ADVISOR_API_TOKEN="tok-course", ADVISOR_CHAT_SECRET="s" * 32, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, ADVISOR_API_TOKEN="tok-course", ADVISOR_CHAT_SECRET="s3cret-for-the-runs-api-tests-0123456789abc", PYTHONPATH=str(ROOT))
     env.pop("ADVISOR_DATABASE_URL", None)
     env.update(store)
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "advisor.api:create_app", "--host",

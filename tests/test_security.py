@@ -78,15 +78,28 @@ def _token_api():
 
 def test_token_rules():
     api = client(api_token=TOKEN)
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"bearer {TOKEN}"},
-                    {"Authorization": f"Bearer  {TOKEN}"}, {"Authorization": f"Bearer {TOKEN[:-1]}"},
-                    {"Authorization": f"Basic {TOKEN}"}, {"X-Api-Key": TOKEN}, {"Cookie": f"token={TOKEN}"}):
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Bearer {TOKEN[:-1]}"},
+                    {"Authorization": f"Basic {TOKEN}"}, {"Authorization": f"Bearer{TOKEN}"}, {"X-Api-Key": TOKEN},
+                    {"Cookie": f"token={TOKEN}"}, {"Authorization": f"Bearer {TOKEN}x"}):
         r = api.post("/runs", content=RUN, headers={**JSON, **headers})
         assert r.status_code == 401, headers
     assert api.post(f"/runs?token={TOKEN}", content=RUN, headers=JSON).status_code == 401
     # With a token, the client's address does not matter.
     remote = client(api_token=TOKEN, address=REMOTE)
     assert remote.post("/runs", content=RUN, headers={**JSON, "Authorization": f"Bearer {TOKEN}"}).status_code == 201
+
+
+@pytest.mark.parametrize("header", [
+    "bearer {}",  # RFC 7235: the scheme is case-insensitive
+    "BEARER {}",  # the same, upper case
+    "Bearer  {}",  # two spaces before the token
+    "Bearer {} ",  # a trailing space
+])
+def test_e22_the_bearer_scheme_is_case_insensitive_and_spaces_are_ignored(tmp_path, header):
+    api = client(ApiSettings(api_token=TOKEN, database_url=str(tmp_path / "runs.sqlite")))
+    run = json.dumps(valid_run(note=f"posted with {header!r}"))
+    r = api.post("/runs", content=run, headers={**JSON, "Authorization": header.format(TOKEN)})
+    assert r.status_code == 201, r.text
 
 
 def test_named_tokens_each_work():

@@ -9,13 +9,15 @@ ApiSettings object, read once, decides the security rules however the app is sta
 """
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from .._version import __version__
+from .deps import StoreGate
 from .docs import add_offline_docs
-from .errors import register
+from .errors import Redactor, register
 from .middleware import RequestGuard
 from .models import CORE_TO_API
 from .routers import catalog, chat, job, recommend, runs
@@ -32,14 +34,24 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """
     settings = settings or ApiSettings.from_env()
     app = FastAPI(title="GPU notebook advisor", version=__version__, docs_url=None, redoc_url=None,
-                  description="Ranks GPU notebook plans for a workload by price per AI Benchmark score.")
+                  description="Ranks GPU notebook plans for a workload by price per AI Benchmark score.",
+                  lifespan=_lifespan)
     app.state.settings = settings
     app.state.signer = StateSigner(settings.chat_secret or host_secret())
-    app.state.run_store = partial(_run_store, app)
     app.state.store = None
+    app.state.evidence_cache = None
+    app.state.gate = StoreGate(settings.store_timeout_s)
+    app.state.redactor = Redactor.for_settings(settings)
     register(app, CORE_TO_API)
-    for module in (catalog, recommend, chat, runs, job):
-        app.include_router(module.router)
+    routers = [
+        catalog.router,
+        recommend.router,
+        chat.router,
+        runs.router,
+        job.router,
+    ]
+    for router in routers:
+        app.include_router(router)
     add_offline_docs(app)
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
@@ -50,13 +62,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     return app
 
 
-def _run_store(app: FastAPI):
-    """The app's run store, opened on first use (so a broken store does not stop the catalog endpoints)."""
-    if app.state.store is None:
-        from ..runs.store import RunStore
-
-        app.state.store = RunStore(app.state.settings.database_url)
-    return app.state.store
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At shutdown the store is closed, which checkpoints SQLite: its file alone then holds every run (E10)."""
+    yield
+    if app.state.evidence_cache is not None:
+        app.state.evidence_cache.stop()
+    if app.state.store is not None:
+        app.state.store.close()
 
 
 def serve(settings: ApiSettings, port: int = 8000, workers: int = 1) -> None:

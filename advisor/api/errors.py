@@ -1,10 +1,17 @@
 """The API's error responses: every error is {"error": one line, "detail": ...} with the right status, and never
-shows a path, a trace or the environment."""
+shows a path, a URL, a host, a password, a trace or the environment.
+
+Two layers stop the whole class (probe E1, E9): a store fault is told by its code's safe sentence
+(advisor.runs.faults), never by the driver's message or the store's location; and every message passes
+`Redactor.clean`, which removes what the server's settings hold (the database URL and each of its parts, the
+data folder, the store's path) and cuts absolute paths to their last part, whatever raised it."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -49,6 +56,79 @@ def scrub_paths(message: str) -> str:
     return _PATH.sub(lambda m: m.group(1) or "(a folder)", message)
 
 
+class Redactor:
+    """Removes the server's own secrets and places from any text bound for a client: every part of the database
+    URL (password, user, host, port-and-host, database, query values), the store's path and the data folder with
+    each of their folders, and the home folder; then absolute paths (scrub_paths)."""
+
+    MIN_LEN = 3  # shorter values ('db', a port) would blank common words; they never appear alone in a message
+
+    def __init__(self, secrets: Iterable[str]):
+        kept = {s for s in secrets if s and len(s) >= self.MIN_LEN}
+        self.secrets = sorted(kept, key=len, reverse=True)
+
+    @classmethod
+    def for_settings(cls, settings) -> Redactor:
+        values: list[str] = []
+        target = settings.database_url
+        if target:
+            values.append(target)
+            if "://" in target:
+                from urllib.parse import parse_qsl, unquote, urlsplit
+
+                try:
+                    parts = urlsplit(target)
+                    values += [parts.netloc, parts.hostname or "", unquote(parts.password or ""),
+                               unquote(parts.username or ""), parts.path.strip("/"),
+                               *(v for _, v in parse_qsl(parts.query)), parts.query]
+                except ValueError:
+                    pass
+            else:
+                values += _path_parts(target)
+        if settings.data_dir:
+            values += _path_parts(settings.data_dir)
+        home = os.path.expanduser("~")
+        if home not in ("/", "~"):
+            values.append(home)
+        return cls(values)
+
+    def clean(self, message: str) -> str:
+        for secret in self.secrets:
+            if secret in message:
+                message = message.replace(secret, "(hidden)")
+        return scrub_paths(message)
+
+
+def _path_parts(path: str) -> list[str]:
+    """A path, its absolute form and every folder above it (but '/'), as text."""
+    out = [path]
+    try:
+        absolute = os.path.abspath(os.path.expanduser(path))
+    except (RuntimeError, ValueError):
+        return out
+    out.append(absolute)
+    head = os.path.dirname(absolute)
+    while head and head != "/":
+        out.append(head)
+        head = os.path.dirname(head)
+    return out
+
+
+def _clean(request: Request, message: str) -> str:
+    redactor = getattr(request.app.state, "redactor", None)
+    return redactor.clean(message) if redactor is not None else scrub_paths(message)
+
+
+def store_fault_body(exc: BaseException) -> tuple[str, str]:
+    """(code, sentence) a client is told for a store fault: from the fault's code only (see runs.faults)."""
+    from ..runs.faults import StoreFault, classify_sqlite, public_text
+
+    if isinstance(exc, StoreError):
+        return exc.code, public_text(exc.code)
+    fault = classify_sqlite(exc) or StoreFault.UNAVAILABLE
+    return str(fault), fault.public
+
+
 def error(status: int, message: str, detail: Any = None, headers: dict | None = None) -> JSONResponse:
     return JSONResponse({"error": message, "detail": detail}, status_code=status, headers=headers)
 
@@ -72,40 +152,37 @@ def register(app: FastAPI, field_names: dict[str, str]) -> None:
     @app.exception_handler(InvalidWorkloadError)
     async def _workload(request: Request, exc: InvalidWorkloadError):
         name = field_names.get(exc.field, exc.field)
-        return error(422, f"invalid request: {name}: {exc.message}", [{"field": name, "message": exc.message}])
+        message = _clean(request, exc.message)
+        return error(422, f"invalid request: {name}: {message}", [{"field": name, "message": message}])
 
     @app.exception_handler(UnknownPlanError)
     @app.exception_handler(UnknownGpuError)
     async def _unknown(request: Request, exc: AdvisorError):
-        return error(404, str(exc))
+        return error(404, _clean(request, str(exc)))
 
     @app.exception_handler(ChatStateError)
     async def _chat_state(request: Request, exc: ChatStateError):
-        return error(400, str(exc))
+        return error(400, _clean(request, str(exc)))
 
     @app.exception_handler(RunValidationError)
     async def _bad_run(request: Request, exc: RunValidationError):
-        return error(422, f"invalid run: {exc}")
+        return error(422, _clean(request, f"invalid run: {exc}"))
 
     @app.exception_handler(CatalogError)
     async def _catalog(request: Request, exc: CatalogError):
         log.error("catalog: %s", exc)
-        return error(503, f"the server's catalog is broken: {scrub_paths(str(exc))}; its maintainer must fix the "
-                          "data files", headers={"Retry-After": "60"})
+        return error(503, _clean(request, f"the server's catalog is broken: {exc}; its maintainer must fix the "
+                                          "data files"), headers={"Retry-After": "60"})
 
+    # A store fault, whether the store turned it into a StoreError or not (a sqlite3.Error from below it), is a
+    # fault of the server's store, not of the request: 503 with the fault's code and its safe sentence only.
     @app.exception_handler(StoreError)
-    async def _store(request: Request, exc: StoreError):
-        log.error("run store: %s", exc)
-        return error(503, f"the run store is unavailable: {scrub_paths(str(exc))}; the server's operator must "
-                          "check it", headers={"Retry-After": "30"})
-
-    # A store fault the store did not turn into a StoreError (a full disk, a corrupt or foreign file) is still a
-    # fault of the server's store, not of the request: 503 with SQLite's one-line reason.
     @app.exception_handler(sqlite3.Error)
-    async def _sqlite(request: Request, exc: sqlite3.Error):
+    async def _store(request: Request, exc: Exception):
         log.error("run store: %s", exc)
-        return error(503, f"the run store is unavailable: {scrub_paths(str(exc))}; the server's operator must "
-                          "check it", headers={"Retry-After": "30"})
+        code, sentence = store_fault_body(exc)
+        return error(503, f"the run store is unavailable: {sentence}; the server's operator must check it",
+                     {"code": code}, headers={"Retry-After": "30"})
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused):
@@ -116,11 +193,12 @@ def register(app: FastAPI, field_names: dict[str, str]) -> None:
         if exc.status_code == 400 and exc.detail == "There was an error parsing the body":  # FastAPI's own
             return error(422, "invalid request: body: not valid JSON", [{"field": "body", "message": "not valid JSON"}])
         messages = {404: "no such endpoint; see /docs", 405: "method not allowed on this endpoint"}
-        return error(exc.status_code, messages.get(exc.status_code, str(exc.detail)), headers=exc.headers)
+        return error(exc.status_code, _clean(request, messages.get(exc.status_code, str(exc.detail))),
+                     headers=exc.headers)
 
     @app.exception_handler(ValueError)
     async def _value(request: Request, exc: ValueError):
-        return error(422, f"invalid request: {exc}")
+        return error(422, _clean(request, f"invalid request: {exc}"))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # never a stack trace, path or environment

@@ -12,6 +12,8 @@ from .settings import ApiSettings
 
 # Methods that may change something, so a browser page on another site must not be able to send them.
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The only method with a body that any route takes; the others get 405 before their body is judged (E21).
+BODY_METHODS = frozenset({"POST"})
 JSON_TYPE = "application/json"
 
 
@@ -89,11 +91,22 @@ class RequestGuard:
             return await self.app(dict(scope, method="GET"), receive, _without_body(send))
         if method not in UNSAFE_METHODS:
             return await self.app(scope, receive, send)
+        if method not in BODY_METHODS:  # no route takes PUT, PATCH or DELETE: say so, whatever the body (E21)
+            return await send_error(send, 405, "method not allowed on this endpoint",
+                                    headers=[(b"allow", b"GET, HEAD, POST")])
         if not settings.origin_allowed(headers.get("origin")):
             return await send_error(send, 403, "requests from this web page's origin are refused; the server's "
                                                "operator can list the origin in ADVISOR_CORS_ORIGINS")
         if not _json_content_type(headers.get("content-type")):
             return await send_error(send, 415, "send the body as JSON with 'Content-Type: application/json'")
+        # Codings the server does not decode are refused, not ignored (E23): a body is read as sent, so a gzip
+        # body would be parsed as bytes it is not, and a proxy might read the framing otherwise.
+        coding = headers.get("content-encoding", "identity").strip().lower()
+        if coding not in ("", "identity"):
+            return await send_error(send, 415, "send the body without Content-Encoding (identity only)", close=True)
+        transfer = [t.strip().lower() for t in headers.get("transfer-encoding", "").split(",") if t.strip()]
+        if transfer and transfer != ["chunked"]:
+            return await send_error(send, 501, "Transfer-Encoding other than chunked is not supported", close=True)
         limit = settings.max_body_bytes
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
@@ -119,6 +132,10 @@ class RequestGuard:
         data = b"".join(chunks)
         try:
             data.decode("utf-8")
+            # JSON text never holds a raw NUL (it must be escaped in strings): one means UTF-16 or UTF-32, which
+            # json.loads would guess at, though RFC 8259 and the README say UTF-8 (E20).
+            if b"\x00" in data:
+                raise UnicodeDecodeError("utf-8", data, data.index(b"\x00"), data.index(b"\x00") + 1, "NUL byte")
         except UnicodeDecodeError:
             return await send_error(send, 422, "invalid request: body: not valid JSON (JSON must be UTF-8 text)")
         if json_depth(data) > settings.max_json_depth:

@@ -63,6 +63,8 @@ class RecommendRequest(_WorkloadFields):  # type: ignore[misc, valid-type]
                                             "with a token), all")] = "all"
     evidence_window_days: Annotated[int, Field(ge=1, le=3650, description="only runs started within this many days "
                                                "count for allocations and spreads")] = 180
+    compact: Annotated[bool, Field(description="answer with plan id, rank, cost, score and the top reason codes "
+                                   "only (the same as ?fields=compact)")] = False
 
     def to_workload(self) -> Workload:
         values: dict[str, Any] = {core: getattr(self, api) for api, core in API_FIELDS.items()}

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import SettingsError
 
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 MAX_BODY_BYTES = 1_000_000
 # Deeper JSON is refused before parsing: no run, workload or chat message nests more than a few levels.
 MAX_JSON_DEPTH = 32
@@ -34,6 +33,12 @@ HOSTNAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(
 ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@+-]{0,63}")
 MIN_SECRET_BYTES = 32
+# A chat secret must hold this many distinct bytes (E19): 32 x "a" is long enough and guessable.
+MIN_SECRET_DISTINCT = 12
+# Names the server records for its own writes; a token may not take them (E26).
+RESERVED_NAMES = frozenset({"local", "loopback", "import"})
+STORE_TIMEOUT_S = 10.0
+DB_POOL_SIZE = 5
 NEW_TOKEN = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
@@ -52,6 +57,20 @@ def is_loopback(host: str | None) -> bool:
 
 def _split(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (text or "").split(",") if part.strip())
+
+
+def _number(env: Mapping[str, str], name: str, default, kind):
+    """A number from the environment, or SettingsError naming the variable."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a {'whole ' if kind is int else ''}number, got {text[:20]!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise SettingsError(f"{name}: expected a finite number")
+    return value
 
 
 def _valid_host(host: str) -> bool:
@@ -90,6 +109,11 @@ class ApiSettings:
     body_timeout_s: seconds a client has to send a whole request body; head_timeout_s, max_head_bytes: the time
     (seconds) and size (bytes) a request head may take; keep_alive_s: seconds an idle connection stays open;
     max_connections: open connections per process. The last four bind `advisor serve`'s HTTP protocol.
+    store_timeout_s: every run store call's deadline, seconds (ADVISOR_STORE_TIMEOUT_S); a store that does not
+    answer within it gets 503. db_pool_size: pooled store connections per process (ADVISOR_DB_POOL_SIZE).
+    evidence_refresh_s: a worker reads the store for new runs at most this often for /recommend
+    (ADVISOR_EVIDENCE_REFRESH_S; default 0: every request sees every run; a run posted through a worker is
+    always seen at once by that worker).
     """
 
     bind_host: str = "127.0.0.1"
@@ -107,6 +131,9 @@ class ApiSettings:
     max_head_bytes: int = MAX_HEAD_BYTES
     keep_alive_s: float = KEEP_ALIVE_S
     max_connections: int = MAX_CONNECTIONS
+    store_timeout_s: float = STORE_TIMEOUT_S
+    db_pool_size: int = DB_POOL_SIZE
+    evidence_refresh_s: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.bind_host or not _valid_host(self.bind_host):
@@ -119,9 +146,25 @@ class ApiSettings:
             if not NAME.fullmatch(name):
                 raise SettingsError(f"ADVISOR_API_TOKENS: the name {name!r} must be 1-64 letters, digits, spaces "
                                     "or ._@+- (it is recorded with each write)")
+            if name.lower() in RESERVED_NAMES:
+                raise SettingsError(f"ADVISOR_API_TOKENS: the name {name!r} is reserved for the server's own writes "
+                                    f"({', '.join(sorted(RESERVED_NAMES))}); choose another")
         if self.chat_secret is not None and len(self.chat_secret) < MIN_SECRET_BYTES:
             raise SettingsError(f"ADVISOR_CHAT_SECRET: use at least {MIN_SECRET_BYTES} characters (a short secret "
                                 f"lets a client forge chat states); make one with {NEW_TOKEN}")
+        if self.database_url is not None:
+            from ..runs.location import check_target
+
+            try:
+                check_target(self.database_url)
+            except ValueError as exc:
+                raise SettingsError(f"ADVISOR_DATABASE_URL / ADVISOR_RUNS_DB: {exc}") from None
+        if not 0 < self.store_timeout_s <= 600:
+            raise SettingsError("ADVISOR_STORE_TIMEOUT_S: expected seconds above 0 and at most 600")
+        if not 0 <= self.evidence_refresh_s <= 60:
+            raise SettingsError("ADVISOR_EVIDENCE_REFRESH_S: expected seconds from 0 to 60")
+        if not 1 <= self.db_pool_size <= 1000:
+            raise SettingsError("ADVISOR_DB_POOL_SIZE: expected a whole number from 1 to 1000")
         for origin in self.cors_origins:
             if not ORIGIN.fullmatch(origin):
                 raise SettingsError(f"ADVISOR_CORS_ORIGINS: expected origins like https://course.example or "
@@ -140,22 +183,31 @@ class ApiSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> ApiSettings:
         """Settings from ADVISOR_* variables (see the class docstring), then `overrides`. Raises SettingsError."""
         env = os.environ if environ is None else environ
-        names = {}
+        names: dict[str, str] = {}
         for pair in _split(env.get("ADVISOR_API_TOKENS")):
             name, sep, token = pair.partition("=")
             if not sep or not name.strip() or not token.strip():
                 raise SettingsError("ADVISOR_API_TOKENS: expected name=token pairs separated by commas")
+            if token.strip() in names:  # E26: one token under two names would record the last, silently
+                raise SettingsError(f"ADVISOR_API_TOKENS: one token is listed twice (as {names[token.strip()]!r} and "
+                                    f"{name.strip()!r}); give each token one name")
             names[token.strip()] = name.strip()
         token = env.get("ADVISOR_API_TOKEN") or None
         if token and token not in names:
             names[token] = "default"
         secret = env.get("ADVISOR_CHAT_SECRET")
+        if secret and len(secret) >= MIN_SECRET_BYTES and len(set(secret)) < MIN_SECRET_DISTINCT:
+            raise SettingsError(f"ADVISOR_CHAT_SECRET: too little variety (under {MIN_SECRET_DISTINCT} distinct "
+                                f"characters) to be a secret; make one with {NEW_TOKEN}")
         values = dict(bind_host=env.get("ADVISOR_BIND_HOST") or "127.0.0.1", api_token=token, token_names=names,
                       chat_secret=secret.encode("utf-8", "surrogateescape") if secret else None,
                       cors_origins=_split(env.get("ADVISOR_CORS_ORIGINS")),
                       allowed_hosts=_split(env.get("ADVISOR_ALLOWED_HOSTS")),
                       data_dir=env.get("ADVISOR_DATA_DIR") or None,
-                      database_url=env.get("ADVISOR_DATABASE_URL") or env.get("ADVISOR_RUNS_DB") or None)
+                      database_url=env.get("ADVISOR_DATABASE_URL") or env.get("ADVISOR_RUNS_DB") or None,
+                      store_timeout_s=_number(env, "ADVISOR_STORE_TIMEOUT_S", STORE_TIMEOUT_S, float),
+                      db_pool_size=_number(env, "ADVISOR_DB_POOL_SIZE", DB_POOL_SIZE, int),
+                      evidence_refresh_s=_number(env, "ADVISOR_EVIDENCE_REFRESH_S", 0.0, float))
         values.update(overrides)
         return cls(**values)
 

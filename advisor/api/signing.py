@@ -40,7 +40,11 @@ def host_secret(folder: Path | None = None) -> bytes:
         return _process_secret(f"cannot read {path.name} in the data directory ({exc})")
     temporary = folder / f".chat-secret.{os.getpid()}.{secrets.token_hex(4)}"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        # The folder is the owner's alone whatever the umask (E19): another user could otherwise replace the
+        # secret or the run store in it.
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if folder.stat().st_mode & 0o022:
+            folder.chmod(folder.stat().st_mode & ~0o022 & 0o7777)
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
@@ -59,6 +63,10 @@ def host_secret(folder: Path | None = None) -> bytes:
 
 
 def _read_secret(path: Path) -> bytes:
+    mode = path.stat().st_mode
+    if mode & 0o077:  # E19: a secret others can read or write is no secret; made again, privately
+        raise ValueError(f"{path.name} is readable or writable by other users (mode {mode & 0o777:o}); remove it "
+                         "and a private one is made")
     text = path.read_text(encoding="ascii").strip()
     if len(text) < 32:
         raise ValueError(f"{path.name} holds fewer than 32 characters")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,29 +67,12 @@ def detect_gpus(nvml=None) -> tuple[list[NvmlGpu], str | None]:
             pass
 
 
-_NOISE = re.compile(r"\b(nvidia|tesla|quadro|geforce|pcie|sxm\d?|gpu|\d+\s*gb|-\d+gb|hbm\d?e?)\b")
-
-
-def _key(name: str) -> str:
-    text = _NOISE.sub(" ", name.lower().replace("_", " "))
-    return re.sub(r"[^a-z0-9]", "", text)
-
-
 def match_catalog_gpu(name: str, memory_gib: float | None, gpus: dict) -> str | None:
-    """The catalog gpu_id for an NVML name like 'Tesla T4' or 'NVIDIA A100-SXM4-40GB'; memory decides between
-    variants of one model (A100 40 GB and 80 GB). None when nothing matches."""
-    key = _key(name)
-    if not key:
-        return None
-    candidates = [g for g in gpus.values() if _key(g.name) == key or _key(g.gpu_id) == key]
-    if not candidates:
-        candidates = [g for g in gpus.values() if _key(g.name) and (_key(g.name) in key or key in _key(g.name))]
-    if not candidates:
-        return None
-    if memory_gib is not None and len(candidates) > 1:
-        # NVML reports usable memory a little under the spec sheet's (a T4 shows about 15 GiB of 16).
-        candidates.sort(key=lambda g: abs(g.memory_gib - memory_gib))
-    return candidates[0].gpu_id
+    """The catalog gpu_id for an NVML name like 'Tesla T4' or 'NVIDIA A100-SXM4-40GB' (advisor.catalog.match, the
+    rule the run store and the evidence use too); None when nothing matches. gpus: the catalog's GPUs by id."""
+    from ..catalog.match import match_gpu
+
+    return match_gpu(gpus.values(), name, memory_gib)
 
 
 def _cpuinfo(path: Path = Path("/proc/cpuinfo")) -> dict[str, str]:

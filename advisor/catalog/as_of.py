@@ -129,6 +129,12 @@ class Catalog:
             raise UnknownPlanError(f"unknown plan '{plan_id}'{did_you_mean(plan_id, self.raw.plans)}; "
                                    f"known plans: {', '.join(self.raw.plans)}") from None
 
+    def match_gpu(self, name: str, memory_gib: float | None = None) -> str | None:
+        """The gpu_id a device name (NVML's) names, or None (see advisor.catalog.match)."""
+        from .match import match_gpu
+
+        return match_gpu(self.gpus.values(), name, memory_gib)
+
     def gpu(self, name: str):
         """The GPU with this id or name, case, spacing and vendor words ignored. Raises UnknownGpuError."""
         text = str(name).strip()

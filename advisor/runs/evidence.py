@@ -81,26 +81,14 @@ def fact_from_row(row: tuple) -> RunFact:
                    training, poster, EvidenceSource(origin), _log_error(low, high))
 
 
-def fact_from_run(run_id: int, run, poster: str, origin: EvidenceSource) -> RunFact:
-    """A RunFact from a BenchmarkRun (for runs read from a server without storing them)."""
-    s = run.scores
-    return RunFact(run_id, run.started_at, run.mode, run.device.kind, run.device.name, run.device.gpu_id,
-                   run.device.memory_gib, run.platform, run.partial, s.ai, s.inference, s.training, poster,
-                   EvidenceSource(origin), _log_error(s.ai_low, s.ai_high))
-
-
 def match_gpu(catalog: Catalog, name: str, memory_gib: float | None, claimed: str | None) -> str | None:
-    """The catalog GPU a run measured. The NVML name decides (a claimed id that the name contradicts is ignored);
-    memory decides between variants of one model (A100 40 GB and 80 GB). None when nothing matches."""
-    key = gpu_name_key(name)
-    candidates = [g for g in catalog.gpus.values() if key and key in (gpu_name_key(g.name), gpu_name_key(g.gpu_id))]
-    if not candidates:
-        return claimed if claimed in catalog.gpus and not key else None
-    if claimed in {g.gpu_id for g in candidates}:
-        return claimed
-    if memory_gib is not None:
-        candidates.sort(key=lambda g: abs(g.memory_gib - memory_gib))
-    return candidates[0].gpu_id
+    """The catalog GPU a run measured: Catalog.match_gpu decides from the NVML name (a claimed id the name
+    contradicts is ignored); a claimed catalog id counts only when the name names no GPU the catalog knows and
+    carries no model at all (an empty name). None when nothing matches."""
+    found = catalog.match_gpu(name, memory_gib)
+    if found is not None:
+        return found
+    return claimed if claimed in catalog.gpus and not gpu_name_key(name) else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,13 +279,21 @@ class RunEvidence:
     def allocation(self, plan_id: str) -> Allocation | None:
         return self.allocations.get(plan_id)
 
-    def summary(self) -> dict:
-        """JSON-ready: what was folded in."""
-        posters = {s.source: s for m in self.gpus.values() for s in m.sources}
-        return {"choice": str(self.choice), "window_days": self.window_days, "as_of": self.as_of.isoformat(),
-                "runs_used": self.runs_used, "runs_left_out": self.runs_left_out,
-                "gpus_measured": sorted({g for g, _ in self.gpus}),
-                "plans_observed": sorted(self.allocations), "sources": sorted(str(s) for s in posters)}
+
+def evidence_bounds(as_of: dt.date, window_days: int) -> tuple[dt.datetime, dt.datetime]:
+    """(end, window start): runs count when started before end (midnight after as_of), and for spreads and
+    allocations from window start (window_days + 1 days before end). Both saturate at the calendar's ends, so a
+    catalog dated in year 1 or 9999 folds without an OverflowError (E11)."""
+    first = dt.datetime.min.replace(tzinfo=dt.UTC)
+    try:
+        end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), dt.UTC)
+    except OverflowError:
+        end = dt.datetime.max.replace(tzinfo=dt.UTC)
+    try:
+        start = end - dt.timedelta(days=window_days + 1)
+    except OverflowError:
+        start = first
+    return end, start
 
 
 def build_evidence(facts: Iterable[RunFact], catalog: Catalog, choice: EvidenceChoice | str = EvidenceChoice.ALL,
@@ -309,8 +305,7 @@ def build_evidence(facts: Iterable[RunFact], catalog: Catalog, choice: EvidenceC
         return None
     if not 1 <= int(window_days) <= 36_525:
         raise ValueError(f"window: expected 1 to 36,525 days, got {window_days}")
-    end = dt.datetime.combine(catalog.as_of + dt.timedelta(days=1), dt.time(), dt.UTC)
-    window_start = end - dt.timedelta(days=int(window_days) + 1)
+    end, window_start = evidence_bounds(catalog.as_of, int(window_days))
     matched: dict[tuple, str | None] = {}
     by_gpu: dict[str, list[RunFact]] = {}
     by_plan: dict[str, list[RunFact]] = {}
@@ -414,20 +409,80 @@ def posterior_shares(observed: Allocation, stated: tuple[tuple[str, float], ...]
 
 
 class EvidenceCache:
-    """Evidence folded from a run store, kept per (catalog, choice, window) and rebuilt only when the store's
-    generation changes (a run arrived, on this worker or any other worker or host sharing the store). Reading the
-    generation is one indexed query, so a recommendation with thousands of runs folded in costs about what a
-    catalog-only one does. Thread-safe."""
+    """Evidence folded from a run store and kept up to date incrementally: the runs are read once into a RunTally
+    (advisor.runs.tally), and afterwards, whenever the store's generation changes (a run arrived, on this worker
+    or any other worker or host sharing the store), only the runs added since are read and tallied. Folded
+    evidence is kept per (catalog, choice, window) until the tally changes.
 
-    def __init__(self, store, max_entries: int = 32):
+    min_refresh_s: while a refresh happened less than this many seconds ago, a changed generation is picked up
+    later (by the next request after it), so a steady stream of posts does not refold (and re-rank) on every
+    request; 0 (the default) picks every run up at once. Thread-safe."""
+
+    # A gap in the ids below the newest run seen may be a PostgreSQL transaction that took its id earlier and
+    # commits later; such ids are read again until this many seconds have passed (every transaction ends within
+    # the store's deadlines long before), then the gap is taken as an id that was never used.
+    GAP_SECONDS = 120.0
+    MISSING = object()
+
+    def __init__(self, store, max_entries: int = 32, min_refresh_s: float = 0.0):
         import threading
+
+        from .tally import RunTally
 
         self.store = store
         self.max_entries = max_entries
+        self.min_refresh_s = min_refresh_s
         self._lock = threading.Lock()
         self._generation: int | None = None
-        self._facts: list[RunFact] = []
+        self._refreshed_at = 0.0
+        self._tally = RunTally()
+        self._last_id = 0
+        self._gaps: dict[int, float] = {}
         self._folded: dict[tuple, RunEvidence | None] = {}
+
+    @property
+    def runs(self) -> int:
+        """Runs tallied so far."""
+        return self._tally.runs
+
+    def _read_new(self) -> None:
+        import time
+
+        now = time.monotonic()
+        self._gaps = {i: t for i, t in self._gaps.items() if now - t < self.GAP_SECONDS}
+        low = min(self._gaps) if self._gaps else None
+        for rows in self.store.fact_batches(self._last_id, min_id=low):
+            for row in rows:
+                run_id = int(row[0])
+                if run_id <= self._last_id:
+                    if self._gaps.pop(run_id, None) is None:
+                        continue  # read before
+                else:
+                    for missing in range(self._last_id + 1, min(run_id, self._last_id + 10_001)):
+                        self._gaps[missing] = now
+                    self._last_id = run_id
+                self._tally.add(fact_from_row(row))
+
+    def refresh(self, force: bool = False) -> bool:
+        """Reads what arrived since the last refresh; True when the tally changed. Raises StoreError."""
+        import time
+
+        now = time.monotonic()
+        if not force and self._generation is not None and now - self._refreshed_at < self.min_refresh_s:
+            return False
+        generation = self.store.generation()
+        with self._lock:
+            if generation == self._generation and not self._gaps:
+                self._refreshed_at = now
+                return False
+            before = self._tally.runs
+            self._read_new()
+            self._generation = generation
+            self._refreshed_at = now
+            changed = self._tally.runs != before
+            if changed:
+                self._folded.clear()
+            return changed
 
     def get(self, catalog: Catalog, choice: EvidenceChoice | str = EvidenceChoice.ALL,
             window_days: int = DEFAULT_WINDOW_DAYS) -> RunEvidence | None:
@@ -435,18 +490,37 @@ class EvidenceCache:
         choice = EvidenceChoice(choice)
         if not choice.origins:
             return None
-        generation = self.store.generation()
+        self.refresh()
         key = (catalog, choice, int(window_days))
         with self._lock:
-            if generation != self._generation:
-                self._facts = [fact_from_row(r) for r in self.store.facts()]
-                self._generation = generation
-                self._folded.clear()
             if key not in self._folded:
                 if len(self._folded) >= self.max_entries:
                     self._folded.pop(next(iter(self._folded)))
-                self._folded[key] = build_evidence(self._facts, catalog, choice, window_days)
+                self._folded[key] = self._tally.evidence(catalog, choice, window_days)
             return self._folded[key]
+
+    def peek(self, catalog: Catalog, choice: EvidenceChoice | str = EvidenceChoice.ALL,
+             window_days: int = DEFAULT_WINDOW_DAYS):
+        """The folded evidence without touching the store when it was refreshed less than min_refresh_s ago and
+        is folded for this key; else MISSING (then call get, which may read the store)."""
+        import time
+
+        if self._generation is None or time.monotonic() - self._refreshed_at >= self.min_refresh_s:
+            return self.MISSING
+        return self._folded.get((catalog, EvidenceChoice(choice), int(window_days)), self.MISSING)
+
+    def touch(self) -> None:
+        """A run was just written here: the next get reads the store whatever min_refresh_s says."""
+        self._refreshed_at = 0.0
+
+    def stop(self) -> None:
+        """Forgets what was tallied (the app calls it at shutdown)."""
+        from .tally import RunTally
+
+        with self._lock:
+            self._tally, self._last_id, self._generation = RunTally(), 0, None
+            self._gaps.clear()
+            self._folded.clear()
 
 
 def load_evidence(store, catalog: Catalog, choice: EvidenceChoice | str = EvidenceChoice.ALL,

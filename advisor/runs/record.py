@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import math
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -56,9 +57,15 @@ MAX_RUN_DURATION = dt.timedelta(days=7)
 # Ids: catalog plan and GPU ids (lower-case letters, digits, '+', '-').
 ID_PATTERN = r"^[a-z0-9][a-z0-9+-]*$"
 # Control (C0, DEL, C1) and invisible format characters (zero-width, bidi embeddings, overrides and isolates, BOM).
-_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+# Also the line and paragraph separators (U+2028, U+2029) and the noncharacters (U+FDD0-FDEF and the last two code
+# points of every plane): E24.
+_NONCHARACTERS = "\ufdd0-\ufdef\ufffe\uffff" + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}"
+                                                        for p in range(1, 17))
+_FORBIDDEN = re.compile(rf"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff"
+                        rf"{_NONCHARACTERS}]")
 # Free text (a note, an error message) may hold line breaks and tabs: TensorFlow's errors span lines.
-_FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_FORBIDDEN_IN_TEXT = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069"
+                                rf"\ufeff{_NONCHARACTERS}]")
 # A score beyond this multiple of the fastest device the catalog has measured is refused as implausible.
 PLAUSIBLE_MARGIN = 3.0
 # A full run's scores are recomputed from its times by AI Benchmark's rule; they must agree to within rounding.
@@ -327,6 +334,16 @@ def _where(loc: tuple) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))
 
 
+class _AnyPlan(frozenset):
+    """Plan ids that hold every plan: reading a stored run back does not check its plan again (E7)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+ANY_PLAN: frozenset[str] = _AnyPlan()
+
+
 def run_from_json(data: bytes | str | dict, plan_ids: frozenset[str] | None = None) -> BenchmarkRun:
     """A validated run from JSON text or a parsed dict. plan_ids: the catalog's plan ids (default: the shipped
     catalog's). Raises RunValidationError naming the field."""
@@ -375,11 +392,13 @@ def iter_runs_from_file(path: Path, plan_ids: frozenset[str] | None = None) -> I
     """Runs from a file of any size (D11): JSON Lines (one run per line, read line by line) or JSON (one run, a
     list, a GET /runs page). Each run is at most MAX_RUN_BYTES. Raises RunValidationError naming the line or run;
     callers that must be atomic collect everything before storing."""
-    with open(path, "rb") as f:
-        head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    with open_regular(path) as f:
+        # The first line decides, however long it is (E6: a full run is 8 KB on one line), up to one run's limit.
+        first = f.readline(MAX_RUN_BYTES + 1)
+        rest = f.read(1)
         f.seek(0)
-        if _looks_like_json_lines(head):
-            for number, line in enumerate(io.TextIOWrapper(f, encoding="utf-8", errors="strict"), start=1):
+        if _looks_like_json_lines(first, rest):
+            for number, line in enumerate(io.TextIOWrapper(f, encoding="utf-8-sig", errors="strict"), start=1):
                 if line.strip():
                     try:
                         yield run_from_json(parse_json(line, "line", MAX_RUN_BYTES), plan_ids)
@@ -390,15 +409,34 @@ def iter_runs_from_file(path: Path, plan_ids: frozenset[str] | None = None) -> I
     yield from runs_from_bytes(data, path.name, plan_ids, limit=None)
 
 
-def _looks_like_json_lines(head: bytes) -> bool:
-    first_line = head.split(b"\n", 1)
-    if not head.startswith(b"{") or len(first_line) < 2:
+def _looks_like_json_lines(first_line: bytes, rest: bytes) -> bool:
+    """True when the file's first line is a whole JSON object and more follows it: JSON Lines (a BOM allowed)."""
+    line = first_line.removeprefix(b"\xef\xbb\xbf").strip()
+    if not line.startswith(b"{") or not first_line.endswith(b"\n") or not rest:
         return False
     try:
-        json.loads(first_line[0])
-        return True
+        return isinstance(json.loads(line), dict)
     except ValueError:
         return False
+
+
+def open_regular(path: Path, max_bytes: int | None = None):
+    """`path` opened for reading in binary, or RunValidationError when it is no regular file (a FIFO would block
+    the open, a device would never end: E13, E16) or is over max_bytes. The open itself never blocks."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise RunValidationError(f"{Path(path).name}: cannot open ({exc.strerror})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise RunValidationError(f"{Path(path).name}: is not a regular file (a folder, device or pipe)")
+    if max_bytes is not None and info.st_size > max_bytes:
+        os.close(fd)
+        raise RunValidationError(f"{Path(path).name}: over {max_bytes} bytes")
+    return os.fdopen(fd, "rb")
 
 
 def runs_from_file(path: Path, plan_ids: frozenset[str] | None = None) -> list[BenchmarkRun]:

@@ -30,7 +30,8 @@ from sqlalchemy import exc as sa_exc
 
 from ..errors import RunValidationError, StoreError
 from ..vocab import EvidenceSource, RunOrder
-from .location import ENV_DATABASE_URL, ENV_STORE, default_target, is_postgres, sqlite_path
+from .faults import StoreFault, classify_os, classify_postgres, classify_sqlite
+from .location import ENV_DATABASE_URL, ENV_STORE, check_target, default_target, is_postgres, safe_location, sqlite_path
 
 if TYPE_CHECKING:  # the record (pydantic) loads only where runs are written or listed, not to fold evidence
     from .record import BenchmarkRun
@@ -43,8 +44,15 @@ HEAD_REVISION = "0002"
 LEGACY_REVISION = "0001"
 LEGACY_COLUMNS = {"id", "saved_at", "platform", "mode", "device", "ai", "record"}
 MAX_PAGE = 1000
-# Concurrent SQLite writers wait their turn this long instead of failing.
-SQLITE_BUSY_TIMEOUT_S = 60
+# Every store call has a deadline (seconds): SQLite writers wait this long for the write lock (busy timeout), and
+# PostgreSQL bounds connecting, each statement (server side: statement_timeout and lock_timeout) and every wait
+# for the server's answer (client side, so a frozen or partitioned server cannot hold a thread; see
+# _DeadlineConnection), and the wait for a pooled connection. ADVISOR_STORE_TIMEOUT_S changes it.
+STORE_TIMEOUT_S = 10.0
+SQLITE_BUSY_TIMEOUT_S = STORE_TIMEOUT_S
+# Pooled connections per process (ADVISOR_DB_POOL_SIZE): a PostgreSQL server with few slots for the app's user
+# needs fewer per worker (probe E27); waits beyond the pool are queued for at most the store's deadline.
+POOL_SIZE = 5
 # Any id above this is no run (SQLite and PostgreSQL integers are 64-bit; D14).
 MAX_RUN_ID = 2 ** 63 - 1
 POSTER_LOCAL = "local"
@@ -175,8 +183,11 @@ def decode_cursor(cursor: str, order: RunOrder) -> tuple[dt.datetime, int]:
         raise bad
     try:
         started, run_id, given_order = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        # Exact types: JSON's true is a Python int (E2), and a bool reached PostgreSQL as a bigint comparison.
+        if type(started) is not str or type(run_id) is not int or type(given_order) is not str:
+            raise bad
         when = dt.datetime.fromisoformat(started)
-        if when.tzinfo is None or not isinstance(run_id, int) or not 0 <= run_id <= MAX_RUN_ID:
+        if when.tzinfo is None or not 0 <= run_id <= MAX_RUN_ID:
             raise bad
         when = when.astimezone(dt.UTC)
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
@@ -192,24 +203,24 @@ def _roll_back_hot_journal(path: Path) -> bool:
     A read-write connection does, as SQLite's own recovery: True when there was one to roll back."""
     if not Path(f"{path}-journal").exists():
         return False
-    with closing(sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S)) as conn:
+    with closing(sqlite3.connect(path, timeout=STORE_TIMEOUT_S)) as conn:
         conn.execute("PRAGMA schema_version").fetchone()
     return True
 
 
-def _set_wal(connection: sqlite3.Connection) -> None:
+def _set_wal(connection: sqlite3.Connection, timeout_s: float = STORE_TIMEOUT_S) -> None:
     """Switches a SQLite database to write-ahead logging. The switch needs the database to itself, and SQLite
     answers "database is locked" at once, not after its busy timeout, while another process is switching or
     creating the schema (two processes opening a new store failed about one time in two): so retry, with backoff,
     up to the busy timeout."""
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    deadline = time.monotonic() + timeout_s
     delay = 0.005
     while True:
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
+            if classify_sqlite(exc) is not StoreFault.BUSY or time.monotonic() > deadline:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
@@ -218,28 +229,40 @@ def _set_wal(connection: sqlite3.Connection) -> None:
 class RunStore:
     """Runs in SQLite or PostgreSQL behind one interface; safe for several threads, processes and hosts."""
 
-    def __init__(self, target: Path | str | None = None):
+    def __init__(self, target: Path | str | None = None, timeout_s: float | None = None,
+                 pool_size: int | None = None):
+        """target: see the module docstring. timeout_s: every store call's deadline (default STORE_TIMEOUT_S or
+        ADVISOR_STORE_TIMEOUT_S). pool_size: pooled connections (default POOL_SIZE or ADVISOR_DB_POOL_SIZE).
+        Raises StoreError (code misconfigured) for a target no store can be at (see location.check_target)."""
         text = str(target) if target is not None and str(target) else default_target()
+        try:
+            text = check_target(text)
+        except ValueError as exc:
+            raise StoreError(f"the run store setting cannot be used: {exc}", StoreFault.MISCONFIGURED) from None
+        self.timeout_s = float(timeout_s or _env_number("ADVISOR_STORE_TIMEOUT_S", STORE_TIMEOUT_S))
+        self.pool_size = int(pool_size or _env_number("ADVISOR_DB_POOL_SIZE", POOL_SIZE))
         self.is_postgres = is_postgres(text)
         self.path: Path | None = None
+        self.url: sa.URL | None = None
         if self.is_postgres:
             url = sa.engine.make_url(text)
             self.url = url.set(drivername="postgresql+psycopg")
         else:
             self.path = sqlite_path(text)
-            self.url = None
         self._reader: sa.Engine | None = None
         self._writer: sa.Engine | None = None
         self._schema_ok = False
+        self._wrote = False
         self._lock = threading.Lock()
 
     # --- where and what ------------------------------------------------------------------------
 
     @property
     def location(self) -> str:
-        """The store for messages: the SQLite path, or the PostgreSQL URL without its password."""
+        """The store for the operator's messages (CLI, log): the SQLite path, or the PostgreSQL URL without its
+        password and query (which may hold one). Never sent to an HTTP client (see faults.StoreFault.public)."""
         if self.is_postgres:
-            return self.url.set(drivername="postgresql").render_as_string(hide_password=True)
+            return safe_location(self.url)
         return str(self.path)
 
     def __repr__(self) -> str:
@@ -251,9 +274,42 @@ class RunStore:
         if self._writer is None:
             with self._lock:
                 if self._writer is None:
-                    self._writer = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=5,
-                                                    connect_args={"connect_timeout": 10})
+                    self._writer = self._make_pg_engine()
         return self._writer
+
+    def _make_pg_engine(self) -> sa.Engine:
+        import psycopg
+        from psycopg.conninfo import make_conninfo
+
+        timeout_ms = int(self.timeout_s * 1000)
+        url = self.url.set(drivername="postgresql")
+        query = dict(url.query)
+        # Server-side bounds: a statement, a lock wait and an idle transaction each end within the deadline.
+        options = " ".join(filter(None, [str(query.pop("options", "") or ""),
+                                         f"-c statement_timeout={timeout_ms}", f"-c lock_timeout={timeout_ms}",
+                                         f"-c idle_in_transaction_session_timeout={max(timeout_ms * 6, 60_000)}"]))
+        conninfo = make_conninfo(url.set(query=query).render_as_string(hide_password=False),
+                                 connect_timeout=max(1, int(round(self.timeout_s))), options=options,
+                                 tcp_user_timeout=timeout_ms, keepalives=1, keepalives_idle=max(1, timeout_ms // 2000))
+        io_timeout = self.timeout_s + 1.0
+
+        class _DeadlineConnection(psycopg.Connection):
+            """A psycopg connection whose every wait for the server is bounded (client side): a frozen server,
+            or one behind a partition, gets no more than the deadline; the connection is then closed."""
+
+            def wait(self, gen, interval=0.1, timeout=None):
+                try:
+                    return super().wait(gen, interval=interval, timeout=io_timeout if timeout is None else timeout)
+                except psycopg.errors._WaitTimeout:
+                    self.pgconn.finish()
+                    raise psycopg.OperationalError("the server did not answer within the deadline") from None
+
+        def connect():
+            return _DeadlineConnection.connect(conninfo)
+
+        return sa.create_engine("postgresql+psycopg://", creator=connect, pool_pre_ping=True,
+                                pool_size=self.pool_size, max_overflow=self.pool_size, pool_timeout=self.timeout_s,
+                                pool_recycle=1800)
 
     def _sqlite_engine(self, write: bool) -> sa.Engine:
         attr = "_writer" if write else "_reader"
@@ -265,14 +321,15 @@ class RunStore:
 
     def _make_sqlite_engine(self, write: bool) -> sa.Engine:
         path = self.path
+        busy_s = self.timeout_s
 
         def connect():
+            _refuse_special_file(path)
             if write:
-                return sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None,
-                                       check_same_thread=False)
+                return sqlite3.connect(path, timeout=busy_s, isolation_level=None, check_same_thread=False)
             # Read-only: never creates the file.
             uri = path.resolve().as_uri()
-            conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None,
+            conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=busy_s, isolation_level=None,
                                    check_same_thread=False)
             try:
                 conn.execute("PRAGMA schema_version").fetchone()
@@ -282,21 +339,21 @@ class RunStore:
                 if os.access(path.parent, os.W_OK):
                     if not _roll_back_hot_journal(path):
                         raise
-                    return sqlite3.connect(uri + "?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT_S,
+                    return sqlite3.connect(uri + "?mode=ro", uri=True, timeout=busy_s,
                                            isolation_level=None, check_same_thread=False)
             # On read-only media a WAL database whose -shm file is missing cannot be opened read-only; there it is
             # opened as immutable, which is safe because nobody can be writing to it.
-            return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=SQLITE_BUSY_TIMEOUT_S,
+            return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=busy_s,
                                    isolation_level=None, check_same_thread=False)
 
-        engine = sa.create_engine("sqlite+pysqlite://", creator=connect, poolclass=sa.pool.QueuePool, pool_size=5,
-                                  max_overflow=10)
+        engine = sa.create_engine("sqlite+pysqlite://", creator=connect, poolclass=sa.pool.QueuePool,
+                                  pool_size=self.pool_size, max_overflow=self.pool_size * 2, pool_timeout=busy_s)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection, record):
-            dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+            dbapi_connection.execute(f"PRAGMA busy_timeout = {int(busy_s * 1000)}")
             if write:  # persistent and a no-op once set: readers never block the writer, nor it them
-                _set_wal(dbapi_connection)
+                _set_wal(dbapi_connection, busy_s)
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection):
@@ -309,45 +366,63 @@ class RunStore:
     # --- faults --------------------------------------------------------------------------------
 
     def _fault(self, exc: BaseException, action: str) -> StoreError:
-        """One line naming the cause and what to do (D16)."""
+        """One StoreError naming the cause and what to do (D16), with its fault code. The cause is told by the
+        driver's SQLSTATE, SQLite result code or errno (faults.py), never by the wording of its message; the
+        message (for the operator) adds the driver's first line, the code's text is what a client sees."""
         raw = str(getattr(exc, "orig", None) or exc).strip()
-        text = raw.splitlines()[0] if raw else type(exc).__name__
+        text = raw.splitlines()[0][:300] if raw else type(exc).__name__
         where = self.location
-        lower = text.lower()
+        if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free within the deadline
+            return StoreError(f"no free connection to the run store {where} within {self.timeout_s:g} s; raise "
+                              "ADVISOR_DB_POOL_SIZE or the database's connection limit", StoreFault.OVERLOADED)
         if self.is_postgres:
-            if "connection refused" in lower or "could not translate host" in lower or "timeout expired" in lower:
-                return StoreError(f"cannot reach the PostgreSQL server of {where} ({text}); start it or fix "
-                                  f"{ENV_DATABASE_URL}")
-            if "password authentication failed" in lower or "no password supplied" in lower:
-                return StoreError(f"PostgreSQL refused the user of {where} (authentication failed); fix the user or "
-                                  f"password in {ENV_DATABASE_URL}")
-            if "does not exist" in lower and "database" in lower:
-                return StoreError(f"the database of {where} does not exist; create it (createdb) or fix "
-                                  f"{ENV_DATABASE_URL}")
-            if "no space left" in lower or "disk full" in lower:
-                return StoreError(f"the PostgreSQL server of {where} is out of disk space; nothing was saved")
-            if "read-only" in lower:
-                return StoreError(f"{where} is read-only; writes need a primary server")
-            return StoreError(f"cannot {action} the run store {where}: {text}")
+            fault = classify_os(exc) if isinstance(exc, OSError) else classify_postgres(exc)
+            message = {
+                StoreFault.UNREACHABLE: f"cannot reach the PostgreSQL server of {where} ({text}); start it or fix "
+                                        f"{ENV_DATABASE_URL}",
+                StoreFault.TIMEOUT: f"the PostgreSQL server of {where} did not answer within {self.timeout_s:g} s "
+                                    "(frozen, partitioned or overloaded); nothing was saved",
+                StoreFault.AUTH: f"PostgreSQL refused the user of {where} (authentication failed); fix the user or "
+                                 f"password in {ENV_DATABASE_URL}",
+                StoreFault.NO_DATABASE: f"the database of {where} does not exist; create it (createdb) or fix "
+                                        f"{ENV_DATABASE_URL}",
+                StoreFault.DISK_FULL: f"the PostgreSQL server of {where} is out of disk space; nothing was saved",
+                StoreFault.READ_ONLY: f"{where} is read-only for this user ({text}); writes need a primary server "
+                                      "and INSERT rights",
+                StoreFault.OVERLOADED: f"the PostgreSQL server of {where} has no free connection ({text}); lower "
+                                       "ADVISOR_DB_POOL_SIZE or raise its max_connections",
+            }.get(fault, f"cannot {action} the run store {where}: {text}")
+            return StoreError(message, fault)
         path = self.path
         if path.is_dir():
-            return StoreError(f"the run store {where} is a folder, not a file; point {ENV_STORE} at a file path")
+            return StoreError(f"the run store {where} is a folder, not a file; point {ENV_STORE} at a file path",
+                              StoreFault.BAD_PATH)
         parent = next((p for p in path.parents if p.exists()), None)
         if parent is not None and not parent.is_dir():
             return StoreError(f"cannot create the run store {where}: {parent} is a file, not a folder; point "
-                              f"{ENV_STORE} elsewhere")
-        if "readonly" in lower or "read-only" in lower or isinstance(exc, PermissionError) \
-                or (not path.exists() and parent is not None and not os.access(parent, os.W_OK)):
+                              f"{ENV_STORE} elsewhere", StoreFault.BAD_PATH)
+        fault = classify_os(exc) if isinstance(exc, OSError) else classify_sqlite(exc)
+        if fault is None:
+            code = getattr(getattr(exc, "orig", None) or exc, "sqlite_errorcode", None)
+            io_error = code is not None and code & 0xFF == 10
+            fault = StoreFault.DISK_FULL if io_error and _disk_nearly_full(path) else StoreFault.UNAVAILABLE
+        if fault in (StoreFault.READ_ONLY, StoreFault.BAD_PATH) or (
+                not path.exists() and parent is not None and not os.access(parent, os.W_OK)):
+            if fault is StoreFault.BAD_PATH and (path.exists() or parent is None or os.access(parent, os.W_OK)):
+                return StoreError(f"cannot open the run store {where} ({text}); check the path and its "
+                                  "permissions", StoreFault.BAD_PATH)
             return StoreError(f"the run store {where} is read-only ({text}); make it writable or point {ENV_STORE} "
-                              "at a writable file (listing still works)")
-        if "full" in lower or "no space" in lower or ("disk i/o" in lower and _disk_nearly_full(path)):
-            return StoreError(f"the disk holding {where} is full; free some space and try again (nothing was saved)")
-        if "not a database" in lower or "malformed" in lower or "file is encrypted" in lower:
+                              "at a writable file (listing still works)", StoreFault.READ_ONLY)
+        if fault is StoreFault.DISK_FULL:
+            return StoreError(f"the disk holding {where} is full; free some space and try again (nothing was saved)",
+                              fault)
+        if fault is StoreFault.DAMAGED:
             return StoreError(f"the run store {where} is damaged or not a SQLite database ({text}); move it aside "
-                              "and a new store is started on the next save")
-        if "unable to open" in lower:
-            return StoreError(f"cannot open the run store {where} ({text}); check the path and its permissions")
-        return StoreError(f"cannot {action} the run store {where}: {text}")
+                              "and a new store is started on the next save", fault)
+        if fault is StoreFault.BUSY:
+            return StoreError(f"the run store {where} stayed locked by another writer for {self.timeout_s:g} s "
+                              "(a long import?); try again when it is done", fault)
+        return StoreError(f"cannot {action} the run store {where}: {text}", fault)
 
     def _guard(self, action: str):
         return _Guard(self, action)
@@ -361,7 +436,8 @@ class RunStore:
         try:
             if self.path.is_dir():
                 raise StoreError(f"the run store {self.location} is a folder, not a file; point {ENV_STORE} at a "
-                                 "file path")
+                                 "file path", StoreFault.BAD_PATH)
+            _refuse_special_file(self.path)
             return self.path.exists()
         except OSError:
             return False
@@ -372,6 +448,9 @@ class RunStore:
         names = set(sa.inspect(conn).get_table_names())
         if "alembic_version" in names:
             row = conn.execute(sa.text("SELECT version_num FROM alembic_version")).first()
+            if row is None and "runs" in names:  # E25: a stamp emptied by hand over a store that holds runs
+                raise StoreError(f"the run store {self.location} holds runs but its alembic_version table is "
+                                 "empty; stamp it (alembic stamp 0002) or restore it", StoreFault.FOREIGN_SCHEMA)
             return None if row is None else row[0]
         if "runs" in names:
             return {c["name"] for c in sa.inspect(conn).get_columns("runs")}
@@ -385,10 +464,10 @@ class RunStore:
         if isinstance(found, set) and found != LEGACY_COLUMNS:
             raise StoreError(f"{self.location} holds a 'runs' table this advisor did not create (columns "
                              f"{', '.join(sorted(found))[:200]}); point {ENV_STORE} or {ENV_DATABASE_URL} at another "
-                             "store")
+                             "store", StoreFault.FOREIGN_SCHEMA)
         if isinstance(found, str) and found not in (LEGACY_REVISION, HEAD_REVISION):
             raise StoreError(f"the run store {self.location} was made by a newer advisor (schema revision {found}); "
-                             "upgrade the advisor")
+                             "upgrade the advisor", StoreFault.NEWER_SCHEMA)
         return False
 
     def _migrate(self, conn: sa.Connection) -> None:
@@ -442,7 +521,7 @@ class RunStore:
                     cause = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
                     raise StoreError(f"the run store {self.location} has an older advisor's layout and cannot be "
                                      f"upgraded here ({cause}); open it once with write access (`advisor runs` "
-                                     "upgrades it)") from None
+                                     "upgrades it)", StoreFault.OLD_SCHEMA) from None
                 current = True
         self._schema_ok = current
         return current
@@ -462,11 +541,12 @@ class RunStore:
     def _refuse_bad_path(self) -> None:
         if self.path.is_dir():
             raise StoreError(f"the run store {self.location} is a folder, not a file; point {ENV_STORE} at a file "
-                             "path")
+                             "path", StoreFault.BAD_PATH)
+        _refuse_special_file(self.path)
         parent = next((p for p in self.path.parents if p.exists()), None)
         if parent is not None and not parent.is_dir():
             raise StoreError(f"cannot create the run store {self.location}: {parent} is a file, not a folder; point "
-                             f"{ENV_STORE} elsewhere")
+                             f"{ENV_STORE} elsewhere", StoreFault.BAD_PATH)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -500,7 +580,24 @@ class RunStore:
                 if result.added:
                     conn.execute(store_state.update().where(store_state.c.id == 1)
                                  .values(generation=store_state.c.generation + 1))
+        self._wrote = self._wrote or bool(result.added)
         return result
+
+    def add_batch(self, items: list[tuple[BenchmarkRun, str, EvidenceSource]]) -> list[tuple[int, bool]]:
+        """Stores runs of several posters in one transaction (the API's group commit: one commit, one fsync,
+        for every post that arrived meanwhile): (id, True) for each new run, (existing id, False) for a run
+        stored before. All or none. Raises StoreError."""
+        out: list[tuple[int, bool]] = []
+        engine = self._write_engine()
+        with self._guard("write to"):
+            with engine.begin() as conn:
+                for run, poster, origin in items:
+                    out.append(self._insert(conn, row_values(run, poster, origin)))
+                if any(new for _, new in out):
+                    conn.execute(store_state.update().where(store_state.c.id == 1)
+                                 .values(generation=store_state.c.generation + 1))
+        self._wrote = self._wrote or any(new for _, new in out)
+        return out
 
     def add_run(self, run: BenchmarkRun, poster: str = POSTER_LOCAL,
                 origin: EvidenceSource = EvidenceSource.LOCAL) -> tuple[int, bool]:
@@ -530,12 +627,12 @@ class RunStore:
             clauses.append(runs.c.origin.in_([str(o) for o in f.origins]))
         return clauses
 
-    def _stored(self, row, plan_ids: frozenset[str] | None = None) -> StoredRun | None:
-        from .record import run_from_json
+    def _stored(self, row) -> StoredRun | None:
+        from .record import ANY_PLAN, run_from_json
 
         try:
             # Stored records passed the full parse on the way in; a plain parse is enough to read them back.
-            run = run_from_json(json.loads(row.record), plan_ids)
+            run = run_from_json(json.loads(row.record), ANY_PLAN)
         except (RunValidationError, ValueError, RecursionError) as exc:
             log.warning("run %s in %s no longer validates and is left out: %s", row.id, self.location, exc)
             return None
@@ -569,10 +666,9 @@ class RunStore:
                 conn.rollback()
         more = len(rows) > limit
         rows = rows[:limit]
-        from .record import known_plan_ids
-
-        plan_ids = known_plan_ids() if rows else None
-        stored = [self._stored(r, plan_ids) for r in rows]
+        # Every stored run is listed (E7): its plan was checked against the writer's catalog when it was accepted,
+        # and a reader's catalog (another ADVISOR_DATA_DIR, an older release) must not hide an acknowledged write.
+        stored = [self._stored(r) for r in rows]
         valid = [s for s in stored if s is not None]
         next_cursor = encode_cursor(rows[-1].started_at, int(rows[-1].id), order) if more and rows else None
         return RunPage(valid, next_cursor, len(stored) - len(valid))
@@ -613,6 +709,28 @@ class RunStore:
                                    .where(runs.c.id == run_id)).first()
                 conn.rollback()
         return None if row is None else self._stored(row)
+
+    def fact_batches(self, after_id: int = 0, batch: int = 20_000, min_id: int | None = None) -> Iterator[list[tuple]]:
+        """The FACT_COLUMNS of runs with id > after_id (or >= min_id when given, to re-read gaps), in id order and
+        in batches of `batch` rows, each batch one short query within the store's deadline (so a store of a
+        million runs is read without one long statement). Raises StoreError."""
+        engine = self._read_engine()
+        if engine is None:
+            return
+        low = after_id if min_id is None else min_id - 1
+        while True:
+            query = sa.select(*(runs.c[name] for name in FACT_COLUMNS)).where(runs.c.id > low) \
+                .order_by(runs.c.id).limit(batch)
+            with self._guard("read"):
+                with engine.connect() as conn:
+                    rows = [tuple(r) for r in conn.execute(query)]
+                    conn.rollback()
+            if not rows:
+                return
+            yield rows
+            if len(rows) < batch:
+                return
+            low = rows[-1][0]
 
     def facts(self, until: dt.datetime | None = None, origins: tuple[EvidenceSource, ...] = ()) -> list[tuple]:
         """The columns evidence is folded from (FACT_COLUMNS), for runs started before `until`, without parsing
@@ -665,15 +783,67 @@ class RunStore:
                     verdict = conn.exec_driver_sql("PRAGMA quick_check(1)").scalar()
                     if verdict != "ok":
                         raise StoreError(f"the run store {self.location} is damaged ({verdict}); restore it from a "
-                                         "backup or move it aside")
+                                         "backup or move it aside", StoreFault.DAMAGED)
+                elif not conn.execute(sa.text(
+                        "SELECT has_table_privilege('runs', 'INSERT') AND has_table_privilege('store_state', "
+                        "'UPDATE') AND NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'"
+                )).scalar():  # E25: a server that takes no writes is not ready, though it answers reads
+                    raise StoreError(f"the run store {self.location} cannot be written by this user (a standby, a "
+                                     "read-only user or missing INSERT rights)", StoreFault.READ_ONLY)
                 conn.rollback()
+        if not self.is_postgres:
+            self._check_writable()
+
+    def _check_writable(self) -> None:
+        """Raises StoreError when a SQLite store's writes would fail: a read-only file or folder, or a disk with
+        under a megabyte free (E25: readiness must not say ok while every post fails)."""
+        path = self.path
+        target = path if path.exists() else next((p for p in path.parents if p.exists()), None)
+        if target is None:
+            return
+        if not os.access(target, os.W_OK) or (path.exists() and not os.access(path.parent, os.W_OK)):
+            raise StoreError(f"the run store {self.location} is read-only; make it writable or point {ENV_STORE} at "
+                             "a writable file (listing still works)", StoreFault.READ_ONLY)
+        if _disk_nearly_full(path):
+            raise StoreError(f"the disk holding {self.location} is full; free some space", StoreFault.DISK_FULL)
 
     def close(self) -> None:
+        """Closes every connection. A SQLite store that was written is checkpointed first, so after a clean stop
+        the .sqlite file alone holds every run (E10: a copy of it without its -wal file is complete)."""
+        if not self.is_postgres and self._writer is not None and self._wrote:
+            try:
+                with self._writer.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            except (sa_exc.SQLAlchemyError, sqlite3.Error, OSError) as exc:  # a checkpoint is an optimisation
+                log.debug("run store: no checkpoint at close (%s)", type(exc).__name__)
         for engine in (self._reader, self._writer):
             if engine is not None:
                 engine.dispose()
         self._reader = self._writer = None
         self._schema_ok = False
+
+
+def _env_number(name: str, default: float) -> float:
+    """A positive number from the environment (settings validate it at start; here a bad one gives the default)."""
+    try:
+        value = float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+    return value if 0 < value <= 3600 else default
+
+
+def _refuse_special_file(path: Path) -> None:
+    """Raises StoreError for a store path that exists and is no regular file (a FIFO would block the open forever,
+    a device or socket is no database: E13)."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # missing (created on the first write) or unreadable (the open reports it)
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise StoreError(f"the run store {path} is not a regular file (a FIFO, device or socket); point "
+                         f"{ENV_STORE} at a file path", StoreFault.BAD_PATH)
 
 
 def _disk_nearly_full(path: Path) -> bool:

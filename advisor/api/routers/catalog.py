@@ -13,7 +13,8 @@ from ..._version import __version__
 from ...catalog import Catalog, load_catalog, parse_date
 from ...errors import CatalogError, StoreError
 from ...present.json import gpu_json, plan_json, plans_json
-from ..errors import ErrorBody, scrub_paths
+from ..deps import GateDep, StoreGate
+from ..errors import ErrorBody, store_fault_body
 from ..models import DATE_PATTERN
 
 log = logging.getLogger("advisor.api")
@@ -45,26 +46,39 @@ async def livez() -> dict:
     return {"status": "ok", "version": __version__}
 
 
-def _check(what: str, probe) -> str:
-    """'ok', or one line saying what is wrong with `what` (paths cut to file names) and what to do."""
+def _catalog_check(request: Request) -> str:
+    """'ok', or one line saying what is wrong with the catalog (secrets and paths removed) and what to do."""
     try:
-        probe()
+        catalog_for(request, None)
     except CatalogError as exc:
-        return f"broken: {scrub_paths(str(exc))}; its maintainer must fix the data files"
-    except (StoreError, sqlite3.Error, OSError) as exc:
-        return f"unavailable: {scrub_paths(str(exc))}; the server's operator must check the {what}"
+        return f"broken: {request.app.state.redactor.clean(str(exc))}; its maintainer must fix the data files"
     except Exception:  # readiness must answer whatever broke; the log has the trace
-        log.exception("health check of the %s", what)
+        log.exception("health check of the catalog")
+        return "unavailable: unexpected error; the server log has the details"
+    return "ok"
+
+
+async def _store_check(request: Request, store_dep, gate: StoreGate) -> str:
+    """'ok', or the store fault's safe sentence (within the store's deadline: a frozen store is not ready, E3)."""
+    try:
+        store = store_dep(request)
+        await gate.call(store.ping)
+    except (StoreError, sqlite3.Error) as exc:
+        log.error("health check of the run store: %s", exc)
+        return f"unavailable: {store_fault_body(exc)[1]}; the server's operator must check the run store"
+    except Exception:  # readiness must answer whatever broke; the log has the trace
+        log.exception("health check of the run store")
         return "unavailable: unexpected error; the server log has the details"
     return "ok"
 
 
 @router.get("/healthz", responses={503: {"model": ErrorBody}})
-def healthz(request: Request):
-    """Readiness: the catalog loads and the run store answers. 503 with {"error": ..., "catalog": ...,
-    "store": ...} naming what is broken and what to do."""
-    checks = {"catalog": _check("catalog", lambda: catalog_for(request, None)),
-              "store": _check("run store", lambda: request.app.state.run_store().ping())}
+async def healthz(request: Request, gate: GateDep):
+    """Readiness: the catalog loads and the run store answers and takes writes, within its deadline. 503 with
+    {"error": ..., "catalog": ..., "store": ...} naming what is broken and what to do."""
+    from ..deps import get_store
+
+    checks = {"catalog": _catalog_check(request), "store": await _store_check(request, get_store, gate)}
     ok = all(v == "ok" for v in checks.values())
     body = {"status": "ok" if ok else "unavailable", "version": __version__, **checks}
     if not ok:

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
-from ...bench.reference import run_reference
-from ...runs.record import check_plausible, known_plan_ids, run_from_json
 from ...vocab import BenchMode, EvidenceSource, RunOrder
+from ..deps import BatcherDep, EvidenceDep, GateDep, SettingsDep, StoreDep
 from ..errors import ErrorBody, Refused
 from ..settings import is_loopback
 from .catalog import catalog_for
@@ -26,41 +25,60 @@ router = APIRouter()
 POSTER_LOOPBACK = "loopback"
 
 
+@dataclass(frozen=True)
+class Writer:
+    """Who writes: the name recorded with the run (a token's name, or 'loopback') and whose evidence it is. The
+    origin is decided here, from how the client proved itself, never from the name (E26)."""
 
-def writer_name(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
-    """The name recorded for this write's token ('loopback' without one). Raises Refused (401, 403, 415)."""
-    settings = request.app.state.settings
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        raise Refused(415, "send the run as JSON with 'Content-Type: application/json'")
-    if not settings.origin_allowed(request.headers.get("origin")):
-        raise Refused(403, "writes from this web page's origin are refused; list it in ADVISOR_CORS_ORIGINS")
+    poster: str
+    origin: EvidenceSource
+
+
+def _bearer(authorization: str | None) -> bytes | None:
+    """The credentials of an 'Authorization: Bearer <token>' header; the scheme is case-insensitive (RFC 7235
+    section 2.1) and surrounding spaces are ignored (E22)."""
+    scheme, _, credentials = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip().encode("utf-8", "surrogateescape")
+
+
+def writer(request: Request, settings: SettingsDep,
+           authorization: Annotated[str | None, Header()] = None) -> Writer:
+    """Who may write (Content-Type and Origin were checked by RequestGuard). Raises Refused (401, 403)."""
     if settings.tokens:
-        given = (authorization or "").encode("utf-8", "surrogateescape")
-        for token, name in settings.tokens.items():
-            if hmac.compare_digest(given, f"Bearer {token}".encode("utf-8", "surrogateescape")):
-                return name
-        raise Refused(401, "send 'Authorization: Bearer <token>' with a token of this server (ADVISOR_API_TOKEN)",
-                      {"WWW-Authenticate": "Bearer"})
+        given = _bearer(authorization) or b""
+        found = None
+        for token, name in settings.tokens.items():  # every token compared, in constant time each
+            if hmac.compare_digest(given, token.encode("utf-8", "surrogateescape")):
+                found = name
+        if found is None:
+            raise Refused(401, "send 'Authorization: Bearer <token>' with a token of this server (ADVISOR_API_TOKEN)",
+                          {"WWW-Authenticate": "Bearer"})
+        return Writer(found, EvidenceSource.SHARED)
+    # Without a token only this machine's own user may write, whatever interface the server listens on (E14).
     client = request.client.host if request.client else None
-    if not settings.bound_to_loopback or not is_loopback(client):
+    if not is_loopback(client):
         raise Refused(403, "writing is disabled: this server has no ADVISOR_API_TOKEN, so only a client on the same "
-                           "machine may write to a server that listens on loopback")
-    return POSTER_LOOPBACK
+                           "machine may write")
+    return Writer(POSTER_LOOPBACK, EvidenceSource.LOCAL)
 
 
 @router.post("/runs", status_code=201, responses={200: {"description": "the same run was stored before"},
                                                   401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                                                   413: {"model": ErrorBody}, 415: {"model": ErrorBody},
                                                   422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
-async def post_run(request: Request, poster: str = Depends(writer_name)):
-    """Stores one run. 201 {"id", "duplicate": false}; 200 {"id", "duplicate": true} when it was stored before."""
-    settings = request.app.state.settings
-    run = run_from_json(await request.body(), known_plan_ids(settings.data_dir))
-    check_plausible(run, catalog_for(request, None), run_reference())
-    # A loopback write without a token is the machine's own user; a token's writes are shared evidence.
-    origin = EvidenceSource.LOCAL if poster == POSTER_LOOPBACK else EvidenceSource.SHARED
-    run_id, created = await run_in_threadpool(request.app.state.run_store().add_run, run, poster, origin)
+async def post_run(request: Request, settings: SettingsDep, store: StoreDep, batcher: BatcherDep,
+                   cache: EvidenceDep, who: Annotated[Writer, Depends(writer)]):
+    """Stores one run. 201 {"id", "duplicate": false}; 200 {"id", "duplicate": true} when it was stored before.
+    The answer comes after the commit: an acknowledged run is in every listing."""
+    from ...bench.reference import run_reference
+    from ...runs.ingest import checked, parse_run
+
+    run = checked(parse_run(await request.body(), settings.data_dir), catalog_for(request, None), run_reference())
+    run_id, created = await batcher.add(store, run, who.poster, who.origin)
+    if created:
+        cache.touch()  # this worker's next recommendation counts the run
     return JSONResponse({"id": run_id, "duplicate": not created}, status_code=201 if created else 200)
 
 
@@ -82,7 +100,7 @@ def _moment(text: str | None, name: str) -> dt.datetime | None:
 
 
 @router.get("/runs", responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
-def get_runs(request: Request,
+async def get_runs(store: StoreDep, gate: GateDep,
              plan: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z0-9][a-z0-9+-]*$")] = None,
              platform: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z0-9][a-z0-9+-]*$",
                                                    description="the same as plan")] = None,
@@ -100,5 +118,5 @@ def get_runs(request: Request,
 
     filters = RunFilter(plan=plan or platform, gpu=gpu, mode=None if mode is None else str(mode),
                         since=_moment(since, "since"), until=_moment(until, "until"))
-    page = request.app.state.run_store().page(filters, limit, cursor, order)
+    page = await gate.call(store.page, filters, limit, cursor, order)
     return {"runs": [r.to_dict() for r in page.runs], "next_cursor": page.next_cursor, "skipped_invalid": page.skipped}

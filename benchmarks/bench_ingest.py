@@ -1,0 +1,88 @@
+"""Ingest throughput: N valid, plausible runs (default 5,000) posted to POST /runs of `uvicorn --workers 2` on a
+throwaway PostgreSQL (or --sqlite), by --clients keep-alive client processes; issue 19's target is at least 1,000
+runs a second with 2 workers. The same-run baseline is GET /livez on the same server with the same clients, so
+the ratio is the cost of storing a run over the server's floor on this machine today.
+
+    .venv/bin/python -m benchmarks.bench_ingest [--runs 5000] [--clients 4] [--sqlite]
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from benchmarks.bench_evidence import TOKEN, _post_chunk, make_runs
+from benchmarks.common import ROOT, fingerprint, free_port
+
+
+def _get_chunk(args) -> tuple[int, float]:
+    port, n = args
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        conn.request("GET", "/livez")
+        conn.getresponse().read()
+    return n, time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--sqlite", action="store_true", help="a SQLite store instead of a PostgreSQL cluster")
+    args = parser.parse_args()
+    cluster = None
+    if args.sqlite:
+        url = str(Path(tempfile.mkdtemp(prefix="advisor-ingest-")) / "runs.sqlite")
+    else:
+        from tests.pg_cluster import start_cluster
+
+        cluster = start_cluster()
+        url = cluster.create_database("ingest")
+    port = free_port()
+    env = dict(os.environ, ADVISOR_DATABASE_URL=url, ADVISOR_API_TOKEN=TOKEN, PYTHONPATH=str(ROOT),
+               ADVISOR_CHAT_SECRET="bench-ingest-0123456789abcdefghijklmn")
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "advisor.api:create_app", "--host",
+                               "127.0.0.1", "--port", str(port), "--workers", "2", "--log-level", "warning",
+                               "--no-access-log"], cwd=ROOT, env=env, start_new_session=True)
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        print(f"machine: {fingerprint()}")
+        print(f"server: uvicorn, 2 workers, {'SQLite' if args.sqlite else 'PostgreSQL'}")
+        bodies = make_runs(args.runs)
+        with multiprocessing.Pool(args.clients) as pool:
+            pool.map(_post_chunk, [(port, bodies[:20][k::args.clients]) for k in range(args.clients)])  # warm-up
+            base = pool.map(_get_chunk, [(port, 2000)] * args.clients)
+            t0 = time.perf_counter()
+            results = pool.map(_post_chunk, [(port, bodies[20:][k::args.clients]) for k in range(args.clients)])
+            wall = time.perf_counter() - t0
+        base_rate = sum(n for n, _ in base) / max(t for _, t in base)
+        ok = sum(r[0] for r in results)
+        failed = sum(r[1] for r in results)
+        rate = ok / wall
+        print(f"baseline GET /livez, {args.clients} clients: {base_rate:,.0f} requests/s")
+        print(f"POST /runs: {ok:,} stored, {failed} failed in {wall:.1f} s: {rate:,.0f} runs/s "
+              f"({rate / base_rate:.3f}x the baseline's rate; target >= 1,000 runs/s), load "
+              f"{os.getloadavg()[0]:.2f}")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+        if cluster is not None:
+            cluster.stop()
+
+
+if __name__ == "__main__":
+    main()

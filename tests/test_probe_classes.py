@@ -1,0 +1,536 @@
+"""The second reliability probe (2026-12), E1-E27, pinned as classes: each test is named after the defect it pins
+and exercises the class's defence (codes instead of driver text, deadlines, bounded reads, settings checked at
+start) with a new variant, not only the probe's own case. Slow variants (freezes under load) live in
+benchmarks/bench_probe.py."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import http.server
+import json
+import os
+import socket
+import sqlite3
+import stat
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from pg_cluster import free_port
+from probe_helpers import JSON, LOCAL, REMOTE, assert_no_leak, client
+from sample_runs import valid_run
+
+from advisor.api.settings import ApiSettings
+from advisor.errors import RunPostError, RunValidationError, SettingsError, StoreError
+from advisor.runs.faults import StoreFault, public_text
+from advisor.runs.record import run_from_json, runs_from_file
+from advisor.runs.store import RunStore, decode_cursor
+from advisor.vocab import RunOrder
+
+SECRET = "s3cr3t-pw-Zq9"
+SECRET_SETTINGS = dict(chat_secret=b"0123456789abcdef0123456789abcdef")
+
+
+def _cursor(payload) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+def _run(note: str = "", **changes) -> bytes:
+    return json.dumps(valid_run(note=note, **changes)).encode()
+
+
+class _Silent:
+    """A TCP server on loopback that accepts connections and never answers: a frozen or partitioned database
+    (the kernel completes the handshake, nothing more comes)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def close(self):
+        self.stopped = True
+        for c in self.held:
+            c.close()
+        self.sock.close()
+
+
+def _answers_within(fn, limit_s: float = 60.0):
+    """fn()'s result, or AssertionError when it has not answered within limit_s (far above any deadline here,
+    so this asserts 'did not hang', not a time)."""
+    out: dict = {}
+
+    def call():
+        try:
+            out["r"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            out["e"] = exc
+
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    worker.join(limit_s)
+    assert out, f"no answer within {limit_s} s: the request hung"
+    if "e" in out:
+        raise out["e"]
+    return out["r"]
+
+
+# ---------------------------------------------------------------------------------------------
+# E1, E9: no error body carries the store's URL, password, host or path
+
+
+def test_e1_no_error_body_or_evidence_problem_carries_the_database_url_password_or_host():
+    port = free_port()  # nothing listens there: every store call fails
+    url = f"postgresql://app:{SECRET}@127.0.0.1:{port}/advapp?password={SECRET}&application_name=adv-name"
+    api = client(ApiSettings(database_url=url, store_timeout_s=2, **SECRET_SETTINGS))
+    answers = [api.get("/runs"), api.post("/runs", content=_run(), headers=JSON), api.get("/healthz"),
+               api.get("/runs", params={"cursor": _cursor(["2026-11-20T10:00:00+00:00", True, "newest"])}),
+               api.post("/recommend", json={"evidence": "all"})]
+    for r in answers:
+        for secret in (SECRET, "advapp", f"127.0.0.1:{port}", str(port), "adv-name", "app:", "postgresql"):
+            assert secret not in r.text, (r.status_code, secret, r.text[:300])
+    assert answers[0].status_code == 503 and answers[0].json()["detail"]["code"] in ("unreachable", "timeout")
+    recommended = answers[-1]
+    assert recommended.status_code == 200 and recommended.json()["evidence"]["problem"]
+
+
+def test_e9_a_store_path_with_spaces_never_reaches_a_client(tmp_path):
+    folder = tmp_path / "My Documents" / "advisor store"
+    folder.mkdir(parents=True)
+    store = folder / "runs.sqlite"
+    store.write_bytes(os.urandom(8192))  # damaged
+    api = client(ApiSettings(database_url=str(store), **SECRET_SETTINGS))
+    for r in (api.get("/runs"), api.post("/runs", content=_run(), headers=JSON), api.get("/healthz"),
+              api.post("/recommend", json={"evidence": "all"})):
+        assert "Documents" not in r.text and "advisor store" not in r.text and str(tmp_path) not in r.text, r.text
+    r = api.get("/runs")
+    assert r.status_code == 503 and r.json()["detail"] == {"code": "damaged"}
+    assert public_text("damaged") in r.json()["error"]
+
+
+def test_e1_every_fault_code_has_a_safe_sentence():
+    for fault in StoreFault:
+        text = fault.public
+        assert text and "/" not in text and "://" not in text and "\n" not in text
+    assert public_text("no-such-code") == StoreFault.UNAVAILABLE.public
+
+
+# ---------------------------------------------------------------------------------------------
+# E2: exact types in cursors
+
+
+@pytest.mark.parametrize("payload", [
+    ["2026-11-20T10:00:00+00:00", True, "newest"],  # the probe's: JSON true is a Python int
+    ["2026-11-20T10:00:00+00:00", 1.0, "newest"],  # a float id
+    ["2026-11-20T10:00:00+00:00", "1", "newest"],  # an id as text
+    [20261120, 1, "newest"],  # a date as a number
+    ["2026-11-20T10:00:00+00:00", 1, ["newest"]],  # an order as a list
+])
+def test_e2_a_cursor_of_the_wrong_types_is_422_not_a_store_fault(tmp_path, payload):
+    with pytest.raises(ValueError, match="not a cursor"):
+        decode_cursor(_cursor(payload), RunOrder.NEWEST)
+    api = client(ApiSettings(database_url=str(tmp_path / "runs.sqlite"), **SECRET_SETTINGS))
+    r = api.get("/runs", params={"cursor": _cursor(payload)})
+    assert r.status_code == 422 and "cursor" in r.json()["error"]
+
+
+# ---------------------------------------------------------------------------------------------
+# E3, E13, E5: deadlines
+
+
+def test_e3_a_frozen_database_answers_503_within_the_deadline_and_healthz_is_not_ready():
+    frozen = _Silent()
+    try:
+        url = f"postgresql://app@127.0.0.1:{frozen.port}/advapp"
+        api = client(ApiSettings(database_url=url, store_timeout_s=1, **SECRET_SETTINGS))
+        for call in (lambda: api.get("/runs"), lambda: api.post("/runs", content=_run(), headers=JSON),
+                     lambda: api.get("/healthz")):
+            r = _answers_within(call)
+            assert r.status_code == 503, r.text
+            assert r.json().get("detail", {}) in (None, {"code": "timeout"}, {"code": "unreachable"})
+        r = _answers_within(lambda: api.post("/recommend", json={"evidence": "all"}))
+        assert r.status_code == 200 and r.json()["evidence"]["used"] == "catalog"  # the catalog still answers
+    finally:
+        frozen.close()
+
+
+def test_e3_a_store_call_past_its_deadline_is_abandoned_with_503(tmp_path):
+    """The gate's own deadline, whatever the store does: a call that never returns still gets its 503."""
+    api = client(ApiSettings(database_url=str(tmp_path / "runs.sqlite"), store_timeout_s=1, **SECRET_SETTINGS))
+    release = threading.Event()
+    api.app.state.store = RunStore(tmp_path / "runs.sqlite")
+    api.app.state.store.page = lambda *a, **k: release.wait(120)  # a store call that hangs
+    try:
+        r = _answers_within(lambda: api.get("/runs"))
+        assert r.status_code == 503 and r.json()["detail"] == {"code": "timeout"}
+    finally:
+        release.set()
+
+
+def test_e13_a_fifo_as_the_store_is_refused_at_start_and_503_when_it_appears_later(tmp_path):
+    fifo = tmp_path / "runs.sqlite"
+    os.mkfifo(fifo)
+    with pytest.raises(SettingsError, match="ADVISOR_RUNS_DB") as caught:
+        ApiSettings(database_url=str(fifo))
+    assert str(tmp_path) not in str(caught.value)
+    fifo.unlink()
+    api = client(ApiSettings(database_url=str(fifo), store_timeout_s=1, **SECRET_SETTINGS))
+    os.mkfifo(fifo)  # appears after the start
+    for call in (lambda: api.get("/runs"), lambda: api.post("/runs", content=_run(), headers=JSON),
+                 lambda: api.get("/healthz")):
+        r = _answers_within(call)
+        assert r.status_code == 503 and r.json().get("detail") in (None, {"code": "bad_path"}, {"code": "misconfigured"}), r.text
+    with pytest.raises(RunValidationError, match="not a regular file"):
+        runs_from_file(fifo)  # the CLI's import reads through the same check (E16's class)
+
+
+def test_e16_devices_are_never_read_as_run_files():
+    with pytest.raises(RunValidationError, match="not a regular file"):
+        runs_from_file(Path("/dev/zero"))
+
+
+def test_e5_a_held_write_lock_bounds_writers_and_never_stops_readers(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    api = client(ApiSettings(database_url=str(path), store_timeout_s=1, **SECRET_SETTINGS))
+    assert api.post("/runs", content=_run("first"), headers=JSON).status_code == 201
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # what a long `advisor import` does
+    try:
+        results: list = []
+        writers = [threading.Thread(target=lambda i=i: results.append(
+            api.post("/runs", content=_run(f"w{i}"), headers=JSON).status_code)) for i in range(12)]
+        for w in writers:
+            w.start()
+        # While writers wait for the lock, reads answer (WAL readers are not blocked, and writers hold only
+        # their own threads).
+        listing = _answers_within(lambda: api.get("/runs"))
+        health = _answers_within(lambda: api.get("/healthz"))
+        assert listing.status_code == 200 and len(listing.json()["runs"]) == 1
+        assert health.status_code == 200
+        for w in writers:
+            w.join(60)
+        assert results and all(s == 503 for s in results), results
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert api.post("/runs", content=_run("after"), headers=JSON).status_code == 201
+
+
+# ---------------------------------------------------------------------------------------------
+# E6, E7, E10: acknowledged writes can be read back everywhere
+
+
+def test_e6_a_jsonl_export_whose_first_line_is_long_imports_with_or_without_a_bom(tmp_path):
+    from probe_helpers import ROOT
+
+    full = json.loads((ROOT / "benchmarks/validation/cpu_full_run_2026-11-28.json").read_text())
+    lines = [json.dumps(full, separators=(",", ":")), json.dumps(valid_run(note="short"))]
+    assert len(lines[0]) > 4096  # the probe's case: the first line is longer than any fixed window
+    for name, prefix in (("plain.jsonl", b""), ("bom.jsonl", b"\xef\xbb\xbf")):
+        path = tmp_path / name
+        path.write_bytes(prefix + "\n".join(lines).encode() + b"\n")
+        assert [r.note for r in runs_from_file(path)] == [full.get("note"), "short"]
+
+
+def test_e7_runs_of_plans_from_another_catalog_are_listed_and_exported(tmp_path):
+    store = RunStore(tmp_path / "runs.sqlite")
+    mine = run_from_json(valid_run(platform="my-lab", note="lab"), frozenset({"my-lab"}))
+    shipped = run_from_json(valid_run(note="shipped"))
+    store.add_runs([mine, shipped])
+    page = store.page()
+    assert {s.run.platform for s in page.runs} == {"my-lab", shipped.platform} and page.skipped == 0
+    assert [s.run.platform for s in store.page(__import__("advisor.runs.store", fromlist=["RunFilter"])
+                                               .RunFilter(plan="my-lab")).runs] == ["my-lab"]
+
+
+def test_e10_after_a_clean_stop_the_sqlite_file_alone_holds_every_run(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with client(ApiSettings(database_url=str(path), **SECRET_SETTINGS)) as api:  # the context runs the lifespan
+        for i in range(5):
+            assert api.post("/runs", content=_run(f"r{i}"), headers=JSON).status_code == 201
+    copy = tmp_path / "copy.sqlite"
+    copy.write_bytes(path.read_bytes())  # the file alone, without its -wal
+    with sqlite3.connect(copy) as db:
+        assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 5
+
+
+# ---------------------------------------------------------------------------------------------
+# E11, E12: dates and settings
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "0001-01-09", "1970-01-01"])
+def test_e11_recommend_at_the_calendars_start_with_runs_is_not_500(tmp_path, as_of):
+    api = client(ApiSettings(database_url=str(tmp_path / "runs.sqlite"), **SECRET_SETTINGS))
+    assert api.post("/runs", content=_run(), headers=JSON).status_code == 201
+    r = api.post("/recommend", json={"as_of": as_of, "evidence": "all"})
+    assert r.status_code in (200, 422), r.text
+    assert_no_leak(r)
+
+
+def test_e11_evidence_bounds_saturate_at_both_ends():
+    from advisor.runs.evidence import evidence_bounds
+
+    end, start = evidence_bounds(dt.date(1, 1, 1), 180)
+    assert start == dt.datetime.min.replace(tzinfo=dt.UTC) and end.date() == dt.date(1, 1, 2)
+    end, _ = evidence_bounds(dt.date(9999, 12, 31), 180)
+    assert end == dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("value", [
+    "postgresql://u:p@127.0.0.1:notaport/db",  # a port that is no number
+    "postgresql://[::1",  # an unclosed address
+    "postgresql://u@127.0.0.1:5432",  # no database
+    "~nosuchuser-zz/x.sqlite",  # a home that does not exist
+    "x" * 5000,  # a path no file system takes
+    ":memory:",  # acknowledged runs would vanish
+    "sqlite:///:memory:",  # the same as a URL
+    "mysql://u@h/db",  # another database
+    "http://example.com/db",  # no database at all
+    " ",  # blank
+])
+def test_e12_unusable_store_settings_stop_the_start_with_one_line_naming_the_variable(value):
+    with pytest.raises(SettingsError) as caught:
+        ApiSettings.from_env({"ADVISOR_RUNS_DB": value})
+    message = str(caught.value)
+    assert "ADVISOR_RUNS_DB" in message and "\n" not in message
+    assert ":p@" not in message and "nosuchuser" not in message and "example.com" not in message
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("ADVISOR_STORE_TIMEOUT_S", "soon"), ("ADVISOR_STORE_TIMEOUT_S", "0"), ("ADVISOR_STORE_TIMEOUT_S", "nan"),
+    ("ADVISOR_DB_POOL_SIZE", "0"), ("ADVISOR_DB_POOL_SIZE", "five"),
+])
+def test_e27_pool_and_deadline_settings_are_checked_at_start(variable, value):
+    with pytest.raises(SettingsError, match=variable):
+        ApiSettings.from_env({variable: value})
+    settings = ApiSettings.from_env({"ADVISOR_DB_POOL_SIZE": "2", "ADVISOR_STORE_TIMEOUT_S": "3"})
+    assert settings.db_pool_size == 2 and settings.store_timeout_s == 3
+
+
+def test_e27_no_free_pooled_connection_is_503_overloaded(tmp_path):
+    store = RunStore(tmp_path / "runs.sqlite", timeout_s=0.5, pool_size=1)
+    store.add(run_from_json(valid_run()))
+    engine = store._read_engine()
+    held = [engine.connect() for _ in range(3)]  # pool_size 1 + overflow 2: every connection taken
+    try:
+        with pytest.raises(StoreError) as caught:
+            store.page()
+        assert caught.value.code == StoreFault.OVERLOADED
+    finally:
+        for c in held:
+            c.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# E8, E15: the /runs client trusts no server
+
+
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    seen: list = []
+    answer: dict = {}
+
+    def log_message(self, *args):
+        pass
+
+    def _reply(self):
+        type(self).seen.append({"method": self.command, "path": self.path, "auth": self.headers.get("Authorization")})
+        status, headers, body = type(self).answer.get(self.path.split("?")[0], (404, {}, b"{}"))
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _reply
+
+
+@pytest.fixture
+def hostile():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Hostile.seen, _Hostile.answer = [], {}
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Hostile
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_e8_a_post_never_follows_a_redirect_nor_sends_the_token_on(hostile, status):
+    from advisor.runs.remote import post_run
+
+    url, handler = hostile
+    handler.answer = {"/x/runs": (status, {"Location": f"{url}/capture/runs"}, b"{}")}
+    with pytest.raises(RunPostError, match="redirect"):
+        post_run(f"{url}/x", run_from_json(valid_run()), token="secret-token-123")
+    assert [s["path"] for s in handler.seen] == ["/x/runs"]  # nothing went to /capture
+
+
+@pytest.mark.parametrize("answer", [b"{}", b'{"id": null}', b'{"id": true}', b'{"id": -1}', b"[]"])
+def test_e8_a_post_succeeds_only_with_a_run_id(hostile, answer):
+    from advisor.runs.remote import post_run
+
+    url, handler = hostile
+    handler.answer = {"/runs": (201, {"Content-Type": "application/json"}, answer)}
+    with pytest.raises(RunPostError):
+        post_run(url, run_from_json(valid_run()))
+
+
+def _page(runs=(), cursor="SAME", skipped=0) -> bytes:
+    return json.dumps({"runs": list(runs), "next_cursor": cursor, "skipped_invalid": skipped}).encode()
+
+
+@pytest.mark.parametrize("body, problem", [
+    (_page([{"id": 1, "run": valid_run(), "poster": "p"}], "SAME"), "repeated"),  # a cursor that never advances
+    (_page([], "NEXT"), "repeated"),  # an empty page that promises more
+    (_page([], None, 1e400), "skipped_invalid"),  # a count of infinity (JSON 1e400)
+    (_page([], None, -5), "skipped_invalid"),  # a negative count
+    (_page([], None, "many"), "skipped_invalid"),  # a count as text
+    (_page([], {"x": 1}), "next_cursor"),  # a cursor as an object
+])
+def test_e15_a_listing_stops_on_a_server_that_never_ends_or_sends_bad_counts(hostile, body, problem):
+    from advisor.runs.remote import RemoteRuns
+    from advisor.runs.store import RunFilter
+
+    url, handler = hostile
+    handler.answer = {"/runs": (200, {"Content-Type": "application/json"}, body.replace(b"1e+400", b"1e400"))}
+    remote = RemoteRuns(url)
+    with pytest.raises(RunPostError, match=problem):
+        cursor = None
+        for _ in range(50):
+            page = remote.page(RunFilter(), 1, cursor, "newest")
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+
+
+# ---------------------------------------------------------------------------------------------
+# E14, E19, E26: who may write
+
+
+def test_e14_without_a_token_this_machine_may_write_whatever_the_bind_host(tmp_path):
+    settings = ApiSettings(bind_host="0.0.0.0", database_url=str(tmp_path / "runs.sqlite"), allowed_hosts=("*",),
+                           **SECRET_SETTINGS)
+    assert client(settings, address=LOCAL).post("/runs", content=_run(), headers=JSON).status_code == 201
+    assert client(settings, address=REMOTE).post("/runs", content=_run("r"), headers=JSON).status_code == 403
+
+
+def test_e14_serve_takes_its_host_from_the_environment_unless_given():
+    from advisor.cli import build_parser
+
+    assert build_parser().parse_args(["serve"]).host is None  # then ADVISOR_BIND_HOST, else 127.0.0.1
+
+
+def test_e19_a_weak_chat_secret_and_a_shared_secret_file_are_refused(tmp_path):
+    from advisor.api.signing import host_secret
+
+    with pytest.raises(SettingsError, match="ADVISOR_CHAT_SECRET"):
+        ApiSettings.from_env({"ADVISOR_CHAT_SECRET": "a" * 40})
+    folder = tmp_path / "data"
+    old = os.umask(0)
+    try:
+        first = host_secret(folder)
+    finally:
+        os.umask(old)
+    assert not folder.stat().st_mode & 0o022 and not (folder / "chat-secret").stat().st_mode & 0o077
+    (folder / "chat-secret").chmod(0o644)
+    assert host_secret(folder) != first  # a world-readable secret is not used (a process secret replaces it)
+
+
+@pytest.mark.parametrize("tokens", ["loopback=tok-aaa", "local=tok-aaa", "Import=tok-aaa", "ci=tok-a,lab=tok-a"])
+def test_e26_reserved_names_and_a_token_under_two_names_are_refused(tokens):
+    with pytest.raises(SettingsError, match="ADVISOR_API_TOKENS"):
+        ApiSettings.from_env({"ADVISOR_API_TOKENS": tokens})
+
+
+# ---------------------------------------------------------------------------------------------
+# E20, E21, E23, E24: HTTP conformance
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_e20_json_in_utf16_or_utf32_without_a_bom_is_refused(tmp_path, encoding):
+    api = client(ApiSettings(database_url=str(tmp_path / "runs.sqlite"), **SECRET_SETTINGS))
+    r = api.post("/recommend", content=json.dumps({"evidence": "catalog"}).encode(encoding), headers=JSON)
+    assert r.status_code == 422 and "UTF-8" in r.json()["error"]
+
+
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "PATCH"])
+@pytest.mark.parametrize("path", ["/livez", "/runs", "/recommend", "/nowhere"])
+def test_e21_methods_no_route_takes_get_405(tmp_path, method, path):
+    api = client(ApiSettings(database_url=str(tmp_path / "runs.sqlite"), **SECRET_SETTINGS))
+    r = api.request(method, path, content=b"x", headers={"Content-Type": "text/plain"})
+    assert r.status_code == 405 and "GET" in r.headers.get("allow", "")
+
+
+@pytest.mark.parametrize("headers, status", [
+    ({"Content-Encoding": "gzip"}, 415),
+    ({"Content-Encoding": "br"}, 415),
+    ({"Transfer-Encoding": "gzip, chunked"}, 501),
+    ({"Transfer-Encoding": "identity, chunked"}, 501),
+])
+def test_e23_codings_the_server_does_not_decode_are_refused(tmp_path, headers, status):
+    api = client(ApiSettings(database_url=str(tmp_path / "runs.sqlite"), **SECRET_SETTINGS))
+    r = api.post("/recommend", content=b'{"evidence":"catalog"}', headers={**JSON, **headers})
+    assert r.status_code == status, r.text
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\ufffe", "\uffff", "\ufdd0", "\U0001fffe"])
+def test_e24_names_refuse_separators_and_noncharacters(tmp_path, char):
+    api = client(ApiSettings(database_url=str(tmp_path / "runs.sqlite"), **SECRET_SETTINGS))
+    run = valid_run()
+    run["device"]["name"] = f"Tesla{char}T4"
+    r = api.post("/runs", content=json.dumps(run), headers=JSON)
+    assert r.status_code == 422, r.text
+
+
+# ---------------------------------------------------------------------------------------------
+# E25: readiness means writes work
+
+
+def test_e25_an_emptied_schema_stamp_over_stored_runs_is_not_ready(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    api = client(ApiSettings(database_url=str(path), **SECRET_SETTINGS))
+    assert api.post("/runs", content=_run(), headers=JSON).status_code == 201
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM alembic_version")
+    fresh = client(ApiSettings(database_url=str(path), **SECRET_SETTINGS))
+    health = fresh.get("/healthz")
+    assert health.status_code == 503 and "did not create" in health.json()["store"]
+    assert fresh.get("/runs").status_code == 503  # not an empty listing
+
+
+def test_e25_a_store_on_a_read_only_folder_is_not_ready(tmp_path):
+    path = tmp_path / "ro" / "runs.sqlite"
+    path.parent.mkdir()
+    RunStore(path).add(run_from_json(valid_run()))
+    path.parent.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        if os.access(path.parent, os.W_OK):
+            pytest.skip("running as a user that may write anywhere (root); the check cannot be seen here")
+        with pytest.raises(StoreError) as caught:
+            RunStore(path).ping()
+        assert caught.value.code == StoreFault.READ_ONLY
+    finally:
+        path.parent.chmod(0o755)
+
+
+def test_e3_the_deadline_is_the_stores_own_too():
+    store = RunStore("postgresql://u@127.0.0.1:1/db", timeout_s=1.5)
+    assert store.timeout_s == 1.5 and "password" not in store.location
+    started = time.monotonic()
+    with pytest.raises(StoreError):
+        _answers_within(store.count)
+    assert time.monotonic() - started < 60
