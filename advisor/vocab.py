@@ -7,6 +7,7 @@ so a new member (a need, a metric) is one edit here. Values are plain strings: J
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any, Self
 
 # Time: one month is an average calendar month, used for every conversion (quotas, rates, bounds).
 DAYS_PER_MONTH = 365.25 / 12
@@ -19,7 +20,11 @@ STALE_AFTER_DAYS = 180
 class _Labelled(StrEnum):
     """A string enum whose members carry a human label: Metric.AI == "ai", Metric.AI.label == "AI score"."""
 
-    def __new__(cls, value: str, label: str, *extra):
+    # Set per member by __new__ (annotations only: an annotated name without a value is not a member).
+    label: str
+    _extra: tuple[Any, ...]
+
+    def __new__(cls, value: str, label: str, *extra: Any) -> Self:
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label
