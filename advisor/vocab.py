@@ -7,7 +7,7 @@ so a new member (a need, a metric) is one edit here. Values are plain strings: J
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Self, overload
 
 # Time: one month is an average calendar month, used for every conversion (quotas, rates, bounds).
 DAYS_PER_MONTH = 365.25 / 12
@@ -24,11 +24,19 @@ class _Labelled(StrEnum):
     label: str
     _extra: tuple[Any, ...]
 
-    def __new__(cls, value: str, label: str, *extra: Any) -> Self:
+    # Two ways in: `Kind("training")` looks a member up by its value (the enum machinery answers it, after
+    # class creation this __new__ is no longer called), and each member's tuple defines it (value, label, extras).
+    @overload
+    def __new__(cls, value: str, /) -> Self: ...
+
+    @overload
+    def __new__(cls, value: str, label: str, /, *extra: Any) -> Self: ...
+
+    def __new__(cls, value: str, /, *label_and_extra: Any) -> Self:
         member = str.__new__(cls, value)
         member._value_ = value
-        member.label = label
-        member._extra = extra
+        member.label = label_and_extra[0]
+        member._extra = label_and_extra[1:]
         return member
 
     @classmethod
