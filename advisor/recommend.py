@@ -243,6 +243,13 @@ class Recommendation:
         """True when the plan asks for a payment card (so it is not 'free' in the plain sense)."""
         return bool(self.plan.fact(PlanField.REQUIRES_CARD))
 
+    @property
+    def scored(self) -> ScoreSummary:
+        """The score of a feasible plan (check_score makes a plan without one infeasible)."""
+        if self.score is None:
+            raise ValueError(f"{self.plan_id} has no score: it is not feasible")
+        return self.score
+
 
 # ---------------------------------------------------------------------------------------------
 # Hard constraints: each yields the reasons a plan option fails (README rule 1).
