@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .catalog import load_catalog, parse_date
@@ -19,6 +20,9 @@ from .errors import AdvisorError, InvalidWorkloadError, RunPostError, StoreError
 from .present.text import safe
 from .vocab import BenchMode, EvidenceChoice, EvidenceSource, Kind, RunOrder
 from .workload import BOUNDS, FIELDS, FieldSpec, Workload
+
+if TYPE_CHECKING:
+    from .runs.store import StoredRun
 
 EXIT_USAGE = 2
 EXIT_FAULT = 1
@@ -271,7 +275,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     export = args.json or args.jsonl
     limit = args.limit if args.limit is not None else (None if export or args.all or args.save or args.post else 50)
     source = _remote(args.source) if args.source else _local_store(args.store)
-    runs, cursor, skipped = [], args.cursor, 0
+    runs: list[StoredRun] = []
+    cursor, skipped = args.cursor, 0
     stream = export and limit is None
     if stream:
         print("[" if args.json else "", end="")
@@ -458,11 +463,10 @@ def _choices(spec: FieldSpec):
     return parse
 
 
-def _workload_options(parser: argparse.ArgumentParser) -> None:
+def _workload_options(parser: argparse.ArgumentParser) -> argparse._MutuallyExclusiveGroup:
     """One option per workload field, from its declaration: type, bounds, choices, default and help. The reference
-    device options (a GPU, a score or a benchmarked run) share a mutually exclusive group."""
+    device options (a GPU, a score or a benchmarked run) share a mutually exclusive group, which is returned."""
     group = parser.add_mutually_exclusive_group()
-    parser._advisor_reference_group = group  # type: ignore[attr-defined]
     for spec in FIELDS:
         target = group if spec.name in ("reference_gpu", "reference_score") else parser
         shown_default = "" if spec.default in (None, frozenset(), False) else f" (default {spec.default:g})" \
@@ -481,6 +485,7 @@ def _workload_options(parser: argparse.ArgumentParser) -> None:
         else:
             target.add_argument(spec.flag, dest=spec.name, type=_field_number(spec.name), default=spec.default,
                                 help=help_text)
+    return group
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -499,8 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
     plans.add_argument("--json", action="store_true", help="print JSON")
 
     rec = command("recommend", cmd_recommend)
-    _workload_options(rec)
-    ref = rec._advisor_reference_group  # the reference device: a GPU, a score or a benchmarked run
+    ref = _workload_options(rec)  # the reference device: a GPU, a score or a benchmarked run
     ref.add_argument("--reference-run", type=_whole(1, MAX_RUN_ID, "a run id"),
                      help="the reference device is a benchmarked machine: its run id from `advisor runs`")
     rec.add_argument("--store", help="the run store, for --reference-run and --evidence: a SQLite file or a "
@@ -586,8 +590,8 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="check the catalog in data/",
                           description="Commands on the catalog in data/: `advisor data check`.")
     data_sub = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
-    check = data_sub.add_parser("check", help=cmd_data_check.__doc__.strip().splitlines()[0],
-                                description=cmd_data_check.__doc__.strip(),
+    check_doc = (cmd_data_check.__doc__ or "").strip()
+    check = data_sub.add_parser("check", help=check_doc.splitlines()[0], description=check_doc,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     check.set_defaults(handler=cmd_data_check)
     check.add_argument("--json", action="store_true", help="print JSON")
@@ -619,7 +623,8 @@ def workload_from_args(args: argparse.Namespace) -> Workload:
 
 def _value_options(parser: argparse.ArgumentParser) -> tuple[set[str], set[str]]:
     """(options that take a value, every option string) over the parser and its sub-commands."""
-    takes, every = set(), set()
+    takes: set[str] = set()
+    every: set[str] = set()
     stack = [parser]
     while stack:
         p = stack.pop()

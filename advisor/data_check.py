@@ -190,7 +190,7 @@ def _pool_gaps(catalog, raw, add) -> None:
     """Availability is kept per GPU pool, so the plans of one pool cannot disagree. What can still go wrong is a
     plan left out of the pool it draws on: a plan of the same platform offering the same GPU, with no availability
     observation of its own pool while a sibling pool has one."""
-    observed = {}
+    observed: dict[str, set[str]] = {}
     for a in raw.availability:
         if a.provenance.usable and a.provenance.as_of <= catalog.as_of:
             observed.setdefault(a.gpu_pool, set()).add(a.option)

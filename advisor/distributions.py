@@ -273,17 +273,18 @@ class ScoreBook:
             tf = f", TensorFlow {', '.join(versions)}" if versions else ""
             return GpuScore(gpu_id, metric, mean, sd, n, False, None,
                             f"measured (n={n}{tf}); {spread}; {'; '.join(sources)}", sources, versions)
-        mean = self.model.predict(gpu_id, metric)
-        if mean is None:
+        predicted = self.model.predict(gpu_id, metric)
+        if predicted is None:
             return None
         anchored = any((gpu_id, m) in self.model.measured_ for m in Metric)
         how = "from its measured scores and" if anchored else "from"
         error = self.model.loo_error_pct_
+        assert error is not None, "a model that predicts is fitted, with its leave-one-GPU-out error"
         beyond = ""
         if self.model.extrapolated(gpu_id):
             error *= EXTRAPOLATION_WIDEN
             beyond = f", widened x{EXTRAPOLATION_WIDEN:g}: its spec lies outside the measured GPUs' range"
-        return GpuScore(gpu_id, metric, mean, self.run_to_run_cv * mean, 0, True, error,
+        return GpuScore(gpu_id, metric, predicted, self.run_to_run_cv * predicted, 0, True, error,
                         f"estimated {how} its spec sheet (±{error:.0f}% leave-one-GPU-out error{beyond})")
 
     def option_score(self, plan: Plan, option: GpuOption, metric: Metric,
@@ -320,7 +321,10 @@ class ScoreBook:
         summary = self._catalog_option_score(plan, option, metric, multi, direct=False)
         if summary is None:
             return None
+        # Only called for an option _observed_option updated: there is evidence, with an allocation for the plan.
+        assert self.evidence is not None
         seen = self.evidence.allocation(plan.plan_id)
+        assert seen is not None
         direct = self.evidence.plan(plan.plan_id, metric)
         detail = (f"{summary.basis_detail}; allocation: the catalog's updated by {seen.text()} sessions in runs "
                   f"({'; '.join(s.text() for s in seen.sources)})")
@@ -360,13 +364,13 @@ class ScoreBook:
     def _catalog_option_score(self, plan: Plan, option: GpuOption, metric: Metric, multi: bool,
                               direct: bool = True) -> ScoreSummary | None:
         scale = option.gpu_count if multi else 1
-        components = []
+        found = []
         for gpu_id, share in option.shares:
             score = self.gpu_score(gpu_id, metric)
             if score is None:
                 return None
-            components.append(Component(gpu_id, share, score.mean * scale, score.sd * scale, score.estimated))
-        components = tuple(components)
+            found.append(Component(gpu_id, share, score.mean * scale, score.sd * scale, score.estimated))
+        components = tuple(found)
         scaling = (f"; {scale} GPUs, assuming perfect scaling (an upper bound: AI Benchmark uses one GPU)"
                    if multi else "")
         # Direct platform runs count only when made under the allocation now in force, on one GPU.

@@ -129,6 +129,7 @@ class SpecScoreModel:
             pass  # a read-only home only costs the refit next time
 
     def _linear(self, features: list[float]) -> float:
+        assert self.coef_ is not None and self.intercept_ is not None, "called on a fitted model"
         return self.intercept_ + sum(c * x for c, x in zip(self.coef_, features))
 
     def predict(self, gpu_id: str, metric: Metric) -> float | None:

@@ -243,6 +243,13 @@ class Recommendation:
         """True when the plan asks for a payment card (so it is not 'free' in the plain sense)."""
         return bool(self.plan.fact(PlanField.REQUIRES_CARD))
 
+    @property
+    def scored(self) -> ScoreSummary:
+        """The score of a feasible plan (check_score makes a plan without one infeasible)."""
+        if self.score is None:
+            raise ValueError(f"{self.plan_id} has no score: it is not feasible")
+        return self.score
+
 
 # ---------------------------------------------------------------------------------------------
 # Hard constraints: each yields the reasons a plan option fails (README rule 1).
@@ -465,8 +472,9 @@ def caveat_prices(c: _Context) -> Iterator[Caveat]:
                                               f"{c.cost.unused_units_per_month:.0f} units a month go unused")
     if c.plan.fact(PlanField.PRICE_VOLATILE):
         lowest = [c.catalog.rate(c.plan, g, RateStatistic.MINIMUM) for g in c.option.gpu_ids]
-        low = "" if None in lowest else f" (lowest seen ${min(r.rate for r in lowest):.2f}/h on " \
-                                        f"{lowest[0].provenance.as_of})"
+        known = [r for r in lowest if r is not None]
+        low = "" if len(known) < len(lowest) else f" (lowest seen ${min(r.rate for r in known):.2f}/h on " \
+                                                  f"{known[0].provenance.as_of})"
         yield Caveat(CaveatCode.VOLATILE_PRICE, f"a marketplace: prices change by the hour; the median is used{low}")
 
 
@@ -634,7 +642,8 @@ def _judge(catalog: Catalog, book: ScoreBook, plan: Plan, option: GpuOption, wor
     """One option judged. plan_reasons: the plan-level checks' reasons (PLAN_CHECKS), when already known."""
     score = book.option_score(plan, option, workload.metric, workload.multi_gpu)
     ref_hours = None
-    if ref_score is not None and score is not None and score.mean > 0:
+    # (a reference device comes with its hours: Workload checks both are given)
+    if ref_score is not None and workload.reference_hours is not None and score is not None and score.mean > 0:
         ref_hours = workload.reference_hours * ref_score / score.mean
     memory = book.memory_probability(option, workload.gpu_memory_gib, workload.memory_spread, plan)
     job = None if estimate is None else job_on_option(catalog, plan, option, workload, estimate, session)
@@ -712,7 +721,7 @@ def _offers(catalog: Catalog, plan_id: str) -> tuple[_Offer, ...]:
         single = len({g for g, _ in option.shares}) == 1
         gpu_id = option.shares[0][0] if single else None
         out.append(_Offer(option, hourly_price(catalog, plan, option), None if seen is None else seen.availability,
-                          option.gpu_count, gpu_id, catalog.gpus[gpu_id].usable_memory_gib if single else None))
+                          option.gpu_count, gpu_id, None if gpu_id is None else catalog.gpus[gpu_id].usable_memory_gib))
     return tuple(out)
 
 
@@ -736,16 +745,18 @@ def _prescreened(catalog: Catalog, book: ScoreBook, plan: Plan, workload: Worklo
     preference, metric, plan_id, free_only = workload.preference, workload.metric, plan.plan_id, workload.free_only
     predictions = None if estimate is None else estimate.predictions
     max_hours = HOURS_PER_MONTH * 64
-    best = best_miss = None
+    best: tuple[tuple, GpuOption] | None = None
+    best_miss: tuple[tuple, GpuOption] | None = None
     for offer in offers:
-        option = offer.option
+        option, price = offer.option, offer.price
+        assert price is not None, "options without an hourly price returned above"
         job_hours = None
         if predictions is not None:
             t = predictions.get(offer.gpu_id)
             if t is None:
                 return plan.options
             job_hours = None if t.hours is None else t.hours / (offer.gpu_count if multi else 1)
-        cost = offer.price.total_usd(hours if job_hours is None else min(job_hours, max_hours))
+        cost = price.total_usd(hours if job_hours is None else min(job_hours, max_hours))
         score = book.option_score(plan, option, metric, multi)
         scarce = offer.availability is Availability.SCARCE
         misses = (offer.availability is Availability.UNAVAILABLE) + (multi and offer.gpu_count < 2) \
@@ -761,6 +772,8 @@ def _prescreened(catalog: Catalog, book: ScoreBook, plan: Plan, workload: Worklo
         risks = scarce + dynamic
         tier = base_tier + (risks > 0 and (cost > 0 or dependable))
         ranked_on = None if score is None else (score.p10 if prefer else score.mean)
+        speed: float | None
+        value: float | None
         if job_hours is not None and job_hours > 0:
             speed, value = 1000 / job_hours, cost
         else:
@@ -773,6 +786,7 @@ def _prescreened(catalog: Catalog, book: ScoreBook, plan: Plan, workload: Worklo
             best_miss = (miss, option)
     # The best option that passes every option-level check; and the nearest miss, which represents the plan when a
     # plan-level check fails them all.
+    assert best_miss is not None, "a plan has at least one option"
     if best is None or best[1] is best_miss[1]:
         return (best_miss[1],)
     return best[1], best_miss[1]
@@ -852,10 +866,10 @@ def recommend(catalog: Catalog, workload: Workload, evidence: RunEvidence | None
                         if check.__name__ in PLAN_CHECKS}
         judged = [first] + [_judge(catalog, book, plan, option, workload, ref_score, session, estimate, plan_reasons,
                                    first.nice_met) for option in options[1:]]
-        feasible = [v for v in judged if not v.reasons]
+        fitting = [v for v in judged if not v.reasons]
         # A plan that fits is represented by its best option; one that does not, by its nearest miss (the fewest
         # reasons, then the cheapest: the option a user could stretch to).
-        chosen = min(feasible, key=_Verdict.key) if feasible else min(judged, key=lambda v: (
+        chosen = min(fitting, key=_Verdict.key) if fitting else min(judged, key=lambda v: (
             len(v.reasons), math.inf if v.context.cost.total_usd is None else v.context.cost.total_usd, v.key()))
         # Caveats and stale facts are looked up once per plan, for the option that represents it.
         best.append(_recommendation(chosen))

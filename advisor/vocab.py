@@ -7,6 +7,7 @@ so a new member (a need, a metric) is one edit here. Values are plain strings: J
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any, Self, overload
 
 # Time: one month is an average calendar month, used for every conversion (quotas, rates, bounds).
 DAYS_PER_MONTH = 365.25 / 12
@@ -19,11 +20,23 @@ STALE_AFTER_DAYS = 180
 class _Labelled(StrEnum):
     """A string enum whose members carry a human label: Metric.AI == "ai", Metric.AI.label == "AI score"."""
 
-    def __new__(cls, value: str, label: str, *extra):
+    # Set per member by __new__ (annotations only: an annotated name without a value is not a member).
+    label: str
+    _extra: tuple[Any, ...]
+
+    # Two ways in: `Kind("training")` looks a member up by its value (the enum machinery answers it, after
+    # class creation this __new__ is no longer called), and each member's tuple defines it (value, label, extras).
+    @overload
+    def __new__(cls, value: str, /) -> Self: ...
+
+    @overload
+    def __new__(cls, value: str, label: str, /, *extra: Any) -> Self: ...
+
+    def __new__(cls, value: str, /, *label_and_extra: Any) -> Self:
         member = str.__new__(cls, value)
         member._value_ = value
-        member.label = label
-        member._extra = extra
+        member.label = label_and_extra[0]
+        member._extra = label_and_extra[1:]
         return member
 
     @classmethod

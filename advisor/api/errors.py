@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -129,7 +129,7 @@ def store_fault_body(exc: BaseException) -> tuple[str, str]:
     return str(fault), fault.public
 
 
-def error(status: int, message: str, detail: Any = None, headers: dict | None = None) -> JSONResponse:
+def error(status: int, message: str, detail: Any = None, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": message, "detail": detail}, status_code=status, headers=headers)
 
 

@@ -10,6 +10,7 @@ advisor.api.server:GuardedHttpProtocol --factory advisor.api:create_app` uses it
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -40,7 +41,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.waiting_since = 0.0
         self.head_bytes = 0  # bytes received while waiting for the head
         self.head_size = 0  # the request line and headers parsed so far
-        self.head_timer = None
+        self.head_timer: asyncio.TimerHandle | None = None
         self.refused = False
 
     # The head: from the connection (or the end of the previous response) to the end of the headers.
@@ -77,7 +78,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self._await_head()
         if len(self.connections) > self.cap:
-            waiting = [c for c in self.connections if c is not self and getattr(c, "waiting_for_head", False)]
+            waiting = [c for c in self.connections
+                       if isinstance(c, GuardedHttpProtocol) and c is not self and c.waiting_for_head]
             if waiting:  # the connection that has waited longest for a head makes room for this one
                 min(waiting, key=lambda c: c.waiting_since).refuse(503, "too many open connections")
             else:

@@ -185,13 +185,13 @@ class ApiSettings:
         env = os.environ if environ is None else environ
         names: dict[str, str] = {}
         for pair in _split(env.get("ADVISOR_API_TOKENS")):
-            name, sep, token = pair.partition("=")
-            if not sep or not name.strip() or not token.strip():
+            name, sep, named = pair.partition("=")
+            if not sep or not name.strip() or not named.strip():
                 raise SettingsError("ADVISOR_API_TOKENS: expected name=token pairs separated by commas")
-            if token.strip() in names:  # E26: one token under two names would record the last, silently
-                raise SettingsError(f"ADVISOR_API_TOKENS: one token is listed twice (as {names[token.strip()]!r} and "
+            if named.strip() in names:  # E26: one token under two names would record the last, silently
+                raise SettingsError(f"ADVISOR_API_TOKENS: one token is listed twice (as {names[named.strip()]!r} and "
                                     f"{name.strip()!r}); give each token one name")
-            names[token.strip()] = name.strip()
+            names[named.strip()] = name.strip()
         token = env.get("ADVISOR_API_TOKEN") or None
         if token and token not in names:
             names[token] = "default"
@@ -242,7 +242,7 @@ class ApiSettings:
         if origin in self.cors_origins:
             return True
         match = ORIGIN.fullmatch(origin)
-        return bool(match) and is_loopback(match.group(1))
+        return match is not None and is_loopback(match.group(1))
 
     def connection_cap(self) -> int:
         """max_connections, or fewer where this process may open fewer files (keeping 64 for the store, the

@@ -100,7 +100,7 @@ def stats(times: list[float]) -> tuple[float, float]:
 
 def subtest_ids(test) -> list[tuple[str, str, object]]:
     """(id, kind, library SubTest) of a test's sub-tests, numbered as the library prints them."""
-    out = []
+    out: list[tuple[str, str, object]] = []
     for kind, subs in (("inference", test.inference), ("training", test.training)):
         for sub in subs:
             out.append((f"{test.id}.{len(out) + 1}", kind, sub))

@@ -231,7 +231,9 @@ def _expected_columns(name: str, columns: tuple[str, ...], text: str) -> tuple[s
     header = {h.strip().strip('"') for h in first.split(",")}
     for column, older in OPTIONAL_COLUMNS.get(name, {}).items():
         if column not in header and (older is None or older in header):
-            columns = tuple(older if c == column else c for c in columns if older is not None or c != column)
+            # the older header has `older` in the column's place, or (older None) lacks the column
+            columns = tuple(c for c in columns if c != column) if older is None else \
+                tuple(older if c == column else c for c in columns)
     return columns
 
 
@@ -447,10 +449,10 @@ def _with_usable_memory(gpus: dict[str, Gpu], observations: tuple[UsableMemory, 
     ratio = statistics.median(ratios) if ratios else 1.0
     out = {}
     for gpu_id, gpu in gpus.items():
-        obs = sourced.get(gpu_id)
-        if obs is not None:
-            out[gpu_id] = replace(gpu, usable_memory_gib=float(obs.usable_memory_gib), usable_memory_estimated=False,
-                                  usable_memory_source=obs.provenance)
+        found = sourced.get(gpu_id)
+        if found is not None:
+            out[gpu_id] = replace(gpu, usable_memory_gib=float(found.usable_memory_gib), usable_memory_estimated=False,
+                                  usable_memory_source=found.provenance)
         else:
             out[gpu_id] = replace(gpu, usable_memory_gib=round(gpu.memory_gib * ratio, 2),
                                   usable_memory_estimated=True, usable_memory_source=None)

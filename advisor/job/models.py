@@ -78,7 +78,7 @@ def find_model(name: str, data_dir: str = str(DATA_DIR)) -> ModelSpec:
     for spec in models.values():
         if wanted in {_key(spec.model_id), _key(spec.name), *(_key(a) for a in spec.aliases)}:
             return spec
-    spellings = {}
+    spellings: dict[str, str] = {}
     for spec in models.values():
         for spelling in (spec.model_id, spec.name, *spec.aliases):
             spellings.setdefault(spelling.lower(), spec.name)

@@ -55,8 +55,11 @@ def _utilisations(model: ThroughputModel, data_dir: str) -> dict[tuple[Family, J
             continue
         spec_id, seq = CALIBRATION_MODELS[m.model]
         spec = models[spec_id]
-        flops = (training_flops_per_token(spec.params_billion * 1e9, Method.FULL) * seq if seq
-                 else per_sample_flops(spec.forward_gmacs, Method.FULL))
+        if seq:
+            flops = training_flops_per_token(spec.params_billion * 1e9, Method.FULL) * seq
+        else:
+            assert spec.forward_gmacs is not None, f"{spec_id} is priced per sample: data/models.csv gives its GMACs"
+            flops = per_sample_flops(spec.forward_gmacs, Method.FULL)
         speed = model.speed(m.gpu_id, m.family, m.precision)
         if speed.log_speed is None:
             continue
@@ -75,6 +78,7 @@ def _model_spec(catalog, job: Job, data_dir: str) -> ModelSpec:
     if job.model is not None:
         return find_model(job.model, data_dir)
     family = job.family or Family.TRANSFORMER
+    assert job.params_billion is not None, "called for a job with a model name or params_billion"
     return ModelSpec("custom", f"a {job.params_billion:g}B-parameter model", (), family, job.params_billion,
                      None, None, None, None, None, None, None, "given by the user", "")
 
@@ -131,22 +135,23 @@ def estimate_job(catalog, job: Job, data_dir=DATA_DIR) -> JobEstimate:
     predictions: dict[str, GpuTime] = {}
     if job.by_reference:
         ref = catalog.gpu(job.reference_gpu)
-        ref_speed = speeds[ref.gpu_id]
-        if not ref_speed.supported:
+        ref_speed, ref_hours = speeds[ref.gpu_id], job.reference_hours
+        assert ref_hours is not None, "Job.__post_init__: a reference job has both the GPU and the hours"
+        if not ref_speed.supported or ref_speed.log_speed is None:  # (unsupported: no log speed)
             raise InvalidWorkloadError("precision", f"{ref_speed.basis}; pick another precision or reference GPU")
         # A reference predicted from its spec sheet errs the other way round: if its speed is overestimated, every
         # other GPU's hours are too. Its held-out interval (for its own hours) is flipped for the others' hours.
         ref_lo, ref_hi = (0.0, 0.0) if ref_speed.measured else _interval(model, ref_speed)
         ref_interval = (-ref_hi, -ref_lo)
         for g, s in speeds.items():
-            if not s.supported:
+            if not s.supported or s.log_speed is None:
                 predictions[g] = _unsupported(g, s)
                 continue
             if g == ref.gpu_id:
                 predictions[g] = GpuTime(g, job.reference_hours, job.reference_hours, job.reference_hours,
                                          "your measurement", True, fits[g] is not False, False, fits[g])
                 continue
-            hours = job.reference_hours * math.exp(ref_speed.log_speed - s.log_speed)
+            hours = ref_hours * math.exp(ref_speed.log_speed - s.log_speed)
             # The held-out pools were measured on pairs of one GPU from its spec sheet and one anchored GPU: a
             # spec-sheet reference with an anchored target is such a pair (the reference's pool, flipped), not the
             # sum of two pools.
@@ -160,6 +165,7 @@ def estimate_job(catalog, job: Job, data_dir=DATA_DIR) -> JobEstimate:
         return JobEstimate(predictions, memory, breakdown, derived, None)
 
     # A model job: its work in FLOPs, at a utilisation calibrated on Lambda's BERT and ResNet-50 runs.
+    assert spec is not None, "Job.__post_init__: a job not by reference names a model or params_billion"
     flops, what = _work(spec, job, method, family, seq_len)
     util_family = Family.CNN if FAMILY_PROXY[family] == (Family.CNN,) else Family.TRANSFORMER
     if family is Family.DIFFUSION:
@@ -170,14 +176,14 @@ def estimate_job(catalog, job: Job, data_dir=DATA_DIR) -> JobEstimate:
         raise InvalidWorkloadError("family", f"no calibration rows for {util_family.value} at {precision.value}")
     weight_bytes = spec.params_billion * 1e9 * (0.516 if method is Method.QLORA else BYTES_PER_PARAM[precision])
     for g, s in speeds.items():
-        if not s.supported:
+        if not s.supported or s.log_speed is None:
             predictions[g] = _unsupported(g, s)
             continue
         hours = flops / math.exp(util.log_k + s.log_speed) / 3600
         basis = s.basis
         if decoding:
             # Token by token, every weight is read once per step of the batch: a floor at full memory bandwidth.
-            tokens = job.tokens if job.tokens is not None else job.samples * (seq_len or DEFAULT_SEQ_LEN)
+            tokens = job.tokens if job.tokens is not None else _samples(job) * (seq_len or DEFAULT_SEQ_LEN)
             floor = tokens * job.epochs / (job.batch or 1) * weight_bytes / (catalog.gpus[g].memory_bandwidth_gbps
                                                                            * 1e9) / 3600
             if floor > hours:
@@ -191,6 +197,12 @@ def estimate_job(catalog, job: Job, data_dir=DATA_DIR) -> JobEstimate:
                f"needs {memory:.1f} GiB ({memory_note or 'weights, gradients, optimizer, activations'})"
                if memory is not None else f"{what}: {flops:.3g} FLOPs")
     return JobEstimate(predictions, memory, breakdown, derived, float(flops))
+
+
+def _samples(job: Job) -> float:
+    """The samples of a model job given no tokens (Job.__post_init__ requires one of the two)."""
+    assert job.samples is not None, "a model job has tokens or samples"
+    return job.samples
 
 
 def _work(spec: ModelSpec, job: Job, method: Method, family: Family, seq_len: int | None) -> tuple[float, str]:
@@ -207,7 +219,8 @@ def _work(spec: ModelSpec, job: Job, method: Method, family: Family, seq_len: in
     if job.tokens is not None:
         tokens, how = job.tokens, f"{job.tokens:,.0f} tokens"
     else:
-        tokens, how = job.samples * seq_len, f"{job.samples:,.0f} examples x {seq_len} tokens"
+        assert seq_len is not None, "estimate_job sets seq_len for a model priced per token"
+        tokens, how = _samples(job) * seq_len, f"{job.samples:,.0f} examples x {seq_len} tokens"
     rule = {Method.FULL: "6", Method.LORA: "4", Method.QLORA: "6 (with recomputation)", Method.INFERENCE: "2"}[method]
     return (per_token * tokens * job.epochs,
             f"{spec.name}, {label}, {how}{epochs}: {rule} x {spec.params_billion:g}B params x tokens")

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, overload
 
 from ..catalog import DATA_DIR, Gpu
 from ..catalog.records import Provenance, TensorSpecs
@@ -109,6 +110,15 @@ def features(gpu: Gpu, precision: JobPrecision, names: tuple[str, ...] | None = 
     return tuple(math.log(values[n]) for n in (names or FEATURES))
 
 
+def _fitted_features(gpu: Gpu, precision: JobPrecision) -> tuple[float, ...]:
+    """features() of a GPU the fit kept at `precision`: ThroughputModel.fit keeps only rows whose GPU computes in
+    their precision, so it is defined there."""
+    x = features(gpu, precision)
+    if x is None:
+        raise ValueError(f"{gpu.gpu_id} cannot compute in {precision}: no fitted row stands on it")
+    return x
+
+
 def design(x: tuple[float, ...], family: Family) -> tuple[float, ...]:
     """The features placed in the family's block (one slope per feature and measured family)."""
     i = FITTED_FAMILIES.index(family)
@@ -144,7 +154,15 @@ def _read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
         raise CatalogError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
 
 
-def _number(name: str, line: int, row: dict, column: str, required: bool = True) -> float | None:
+@overload
+def _number(name: str, line: int, row: dict[str, str], column: str, required: Literal[True] = True) -> float: ...
+
+
+@overload
+def _number(name: str, line: int, row: dict[str, str], column: str, required: bool) -> float | None: ...
+
+
+def _number(name: str, line: int, row: dict[str, str], column: str, required: bool = True) -> float | None:
     raw = (row.get(column) or "").strip()
     if not raw:
         if required:
@@ -186,14 +204,18 @@ def load_extra_gpus(data_dir: Path = DATA_DIR) -> dict[str, Gpu]:
     name = EXTRA_GPUS_FILE
     gpus = {}
     for line, row in _read_csv(data_dir / name):
-        num = lambda c, req=True, line=line, row=row: _number(name, line, row, c, req)  # noqa: E731
-        tensor = TensorSpecs(num("tensor_fp16_tflops", False), num("tensor_tf32_tflops", False),
-                             num("tensor_bf16_tflops", False), num("int8_tops", False), num("fp8_tflops", False),
-                             num("power_w", False), row["source"])
+        def num(c: str, line: int = line, row: dict[str, str] = row) -> float:  # a required figure
+            return _number(name, line, row, c)
+
+        def opt(c: str, line: int = line, row: dict[str, str] = row) -> float | None:  # an optional figure
+            return _number(name, line, row, c, False)
+
+        tensor = TensorSpecs(opt("tensor_fp16_tflops"), opt("tensor_tf32_tflops"), opt("tensor_bf16_tflops"),
+                             opt("int8_tops"), opt("fp8_tflops"), opt("power_w"), row["source"])
         prov = Provenance(row["source"], dt.date.fromisoformat(row["as_of"]), Confidence(row["confidence"]),
                           row.get("note") or "", file=name, line=line)
         gpus[row["gpu_id"]] = Gpu(row["gpu_id"], row["name"], row["vendor"], num("memory_gib"), num("fp32_tflops"),
-                                  num("fp16_tflops", False), num("memory_bandwidth_gbps"), prov, tensor=tensor)
+                                  opt("fp16_tflops"), num("memory_bandwidth_gbps"), prov, tensor=tensor)
     return gpus
 
 
@@ -280,7 +302,7 @@ class _LogLinear:
     def __init__(self, rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], alpha: float = RIDGE_ALPHA):
         groups: dict[tuple, list[tuple[tuple[float, ...], float]]] = {}
         for m, y in rows:
-            groups.setdefault(m.group, []).append((design(features(gpus[m.gpu_id], m.precision), m.family), y))
+            groups.setdefault(m.group, []).append((design(_fitted_features(gpus[m.gpu_id], m.precision), m.family), y))
         k = len(FEATURES) * len(FITTED_FAMILIES)
         xtx = [[alpha if i == j else 0.0 for j in range(k)] for i in range(k)]
         xty = [0.0] * k
@@ -315,7 +337,7 @@ class _Roofline:
     def __init__(self, rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu]):
         self.gpus = gpus
         self._caps: dict[tuple[str, JobPrecision], tuple[float, float, float] | None] = {}
-        capacities = self._capacities
+        capacities = self._fitted_capacities
         groups: dict[tuple, list[tuple[tuple[float, float, float], float]]] = {}
         for m, y in rows:
             groups.setdefault(m.group, []).append((capacities(m.gpu_id, m.precision), y))
@@ -342,6 +364,13 @@ class _Roofline:
         if key not in self._caps:
             self._caps[key] = capacities(self.gpus[gpu_id], precision)
         return self._caps[key]
+
+    def _fitted_capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, float, float]:
+        """_capacities of a fitted row's GPU, which computes in the row's precision (ThroughputModel.fit)."""
+        caps = self._capacities(gpu_id, precision)
+        if caps is None:
+            raise ValueError(f"{gpu_id} cannot compute in {precision}: no fitted row stands on it")
+        return caps
 
     def __call__(self, gpu_id: str, family: Family, precision: JobPrecision) -> float | None:
         cls = PRECISION_CLASS[precision]
@@ -414,6 +443,15 @@ def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str
                 shrink={} if shrink == "none" else _shrinkage(residual_rows, pooled=shrink == "pooled"))
 
 
+def _shape_at(fit: _Fit, gpu_id: str, family: Family, precision: JobPrecision) -> float:
+    """The fit's log speed where it is defined: a GPU that computes in the precision, of a family the fit has a
+    shape for (every fitted row's, and every measured family's)."""
+    s = fit.shape(gpu_id, family, precision)
+    if s is None:
+        raise ValueError(f"no fitted {family} shape for {gpu_id} in {precision}")
+    return s
+
+
 def _residual(fit: _Fit, gpu_id: str, family: Family, precision: JobPrecision,
               leave_out_model: str | None = None) -> tuple[float, int] | None:
     """A GPU's mean residual for a family (at the precision class, else any measured precision), leaving one
@@ -431,7 +469,7 @@ def _residual(fit: _Fit, gpu_id: str, family: Family, precision: JobPrecision,
 
 def _outside(fit: _Fit, x: tuple[float, ...], precision: JobPrecision) -> bool:
     cls = PRECISION_CLASS[precision]
-    seen = [features(fit.gpus[g], cls) for g in sorted(fit.ranges.get(cls, ()))]
+    seen = [_fitted_features(fit.gpus[g], cls) for g in sorted(fit.ranges.get(cls, ()))]
     if not seen:
         return True
     return any(x[j] < min(s[j] for s in seen) - 1e-9 or x[j] > max(s[j] for s in seen) + 1e-9 for j in range(len(x)))
@@ -505,8 +543,8 @@ class ThroughputModel:
         def seen_fit(model: str) -> _Fit:
             key = model if leave_model_out else None
             if key not in seen_fits:
-                seen_fits[key] = _fit([row for row in self.rows_ if kin(row[0].model) != kin(key)], self.gpus_,
-                                      self.shape, self.shrink)
+                seen_fits[key] = _fit([row for row in self.rows_ if key is None or kin(row[0].model) != kin(key)],
+                                      self.gpus_, self.shape, self.shrink)
             return seen_fits[key]
 
         out = []
@@ -522,22 +560,22 @@ class ThroughputModel:
                                       if row[0].gpu_id != g and (key is None or kin(row[0].model) != kin(key))],
                                      self.gpus_, self.shape, self.shrink)
                 fit, full = fits[key], seen_fit(m.model)
-                s_g = fit.shape(g, m.family, m.precision)
-                outside = _outside(fit, features(self.gpus_[g], m.precision), m.precision)
-                full_g = full.shape(g, m.family, m.precision)
+                s_g = _shape_at(fit, g, m.family, m.precision)
+                outside = _outside(fit, _fitted_features(self.gpus_[g], m.precision), m.precision)
+                full_g = _shape_at(full, g, m.family, m.precision)
                 res_g_full = _residual(full, g, m.family, m.precision, leave_out_model=m.model)
                 for r, (y_r, _) in members.items():
                     if r == g:
                         continue
                     res_r = _residual(fit, r, m.family, m.precision, leave_out_model=m.model)
-                    pred = s_g - fit.shape(r, m.family, m.precision) - (res_r[0] if res_r else 0.0)
+                    pred = s_g - _shape_at(fit, r, m.family, m.precision) - (res_r[0] if res_r else 0.0)
                     true = y_g - y_r  # log(speed_g / speed_r) = log(hours_r / hours_g)
                     base = {"gpu": g, "ref": r, "model": m.model, "family": m.family, "precision": m.precision,
                             "series": m.series}
                     out.append({**base, "pool": "extrapolated" if outside else "spec", "error": true - pred})
                     if res_g_full is not None:
                         res_r_full = _residual(full, r, m.family, m.precision, leave_out_model=m.model)
-                        pred_m = (full_g - full.shape(r, m.family, m.precision) + res_g_full[0]
+                        pred_m = (full_g - _shape_at(full, r, m.family, m.precision) + res_g_full[0]
                                   - (res_r_full[0] if res_r_full else 0.0))
                         out.append({**base, "pool": "measured", "error": true - pred_m})
         return out
@@ -579,16 +617,17 @@ class ThroughputModel:
             return Speed(gpu_id, math.log(gpu.memory_bandwidth_gbps), False, False, True,
                          "token-by-token decoding is bound by memory bandwidth: scaled by the spec sheet's GB/s; "
                          "no measured decoding point, so the interval is the widest held-out one", calibrated=False)
-        parts = []  # (log speed, residual or None) per family standing in for this one
-        for f in FAMILY_PROXY[family]:
-            parts.append((self.shape_(gpu_id, f, precision), _residual(self.fit_, gpu_id, f, precision)))
+        # (log speed, residual or None) per family standing in for this one
+        parts = [(_shape_at(self.fit_, gpu_id, f, precision), _residual(self.fit_, gpu_id, f, precision))
+                 for f in FAMILY_PROXY[family]]
         extrapolated = _outside(self.fit_, x, precision)
-        measured = all(r is not None for _, r in parts)
-        log_speed = sum(lin + (r[0] if measured else 0.0) for lin, r in parts) / len(parts)
+        anchors = [r for _, r in parts if r is not None]
+        measured = len(anchors) == len(parts)
+        log_speed = sum(lin + (r[0] if measured and r is not None else 0.0) for lin, r in parts) / len(parts)
         names = "/".join(f.value for f in FAMILY_PROXY[family])
         borrowed = "" if FAMILY_PROXY[family] == (family,) else f" (no {family.value} model is measured; from {names})"
         if measured:
-            n = sum(r[1] for _, r in parts)
+            n = sum(r[1] for r in anchors)
             return Speed(gpu_id, log_speed, True, extrapolated, True,
                          f"anchored on {n} measured {names} point(s) of this GPU{borrowed}", n,
                          families=FAMILY_PROXY[family])

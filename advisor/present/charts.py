@@ -35,10 +35,10 @@ def distribution_rows(recs: list[Recommendation], limit: int = 8) -> list[dict]:
     plan's narrow spike and a lottery's wide humps are drawn at the same height, so neither flattens the other
     (a shared density scale drew the lottery as a flat line)."""
     rows = []
-    for r in [r for r in recs if r.score is not None][:limit]:
-        points = density_points(r.score)
+    for r, score in [(r, r.score) for r in recs if r.score is not None][:limit]:
+        points = density_points(score)
         top = max(y for _, y in points) or 1.0
-        rows += [{"plan": _label(r), "score": x, "density": y / top, "basis": str(r.score.basis)} for x, y in points]
+        rows += [{"plan": _label(r), "score": x, "density": y / top, "basis": str(score.basis)} for x, y in points]
     return rows
 
 
@@ -116,10 +116,10 @@ def price_score_chart(recs: list[Recommendation]):
 def price_score_rows(recs: list[Recommendation]) -> list[dict]:
     """One row per distinct (monthly cost, expected score) point of the plans that fit: the plans there, a short
     label ('Colab Pro +1 more'), and whether it is on the cheapest-for-speed frontier."""
-    feasible = [r for r in recs if r.feasible and r.score is not None and r.monthly_cost_usd is not None]
     groups: dict[tuple[float, float], list[str]] = {}
-    for r in feasible:
-        groups.setdefault((round(r.monthly_cost_usd, 2), round(r.score.mean)), []).append(_label(r))
+    for r in recs:
+        if r.feasible and r.score is not None and r.monthly_cost_usd is not None:
+            groups.setdefault((round(r.monthly_cost_usd, 2), round(r.score.mean)), []).append(_label(r))
     points = [(" / ".join(names), cost, score) for (cost, score), names in groups.items()]
     best = frontier(points)
     rows = []

@@ -79,7 +79,7 @@ def why_text(catalog: Catalog, rec: Recommendation, workload: Workload, n_feasib
     """One sentence on a plan's rank, or why it does not fit."""
     if not rec.feasible:
         return "Not suitable: " + reasons_text(rec) + "."
-    score = rec.score
+    score = rec.scored
     label = workload.metric.label
     estimated = f" (estimated, ±{score.error_pct:.0f}%)" if score.estimated else ""
     cost = cost_phrase(rec) if not rec.monthly_cost_usd else f"{cost_phrase(rec)} ({_per_1k(rec)} per 1,000 points)"
@@ -127,6 +127,8 @@ def hours_text(hours: float) -> str:
 def job_phrase(rec: Recommendation) -> str:
     """'about 3.2 h (p10-p90 2.1-4.8 h) in 1 session, $1.10' for the user's job on a plan."""
     job = rec.job
+    if job is None:
+        raise ValueError(f"{rec.plan_id}: no job to describe")
     sessions = f"in {job.sessions} session{'s' if job.sessions != 1 else ''}"
     cost = "free" if job.cost_usd == 0 else money(job.cost_usd)
     return f"about {hours_text(job.hours)} (p10-p90 {hours_text(job.low)}-{hours_text(job.high)}) {sessions}, {cost}"

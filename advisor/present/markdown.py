@@ -29,7 +29,7 @@ def to_markdown(catalog: Catalog, workload: Workload, recs: list[Recommendation]
              f"| # | plan | GPU | $/month | {metric} (mean ± sd) | p10–p90 | $ per 1,000 points | basis |",
              "|---|---|---|---|---|---|---|---|"]
     for r in feasible:
-        s = r.score
+        s = r.scored
         lines.append(f"| {r.rank} | {r.plan.label} | {gpu_text(catalog, r.option)} | {money(r.monthly_cost_usd)} | "
                      f"{score_text(s)} | {s.p10:,.0f}–{s.p90:,.0f} | "
                      f"{'-' if r.usd_per_1k_score is None else f'${r.usd_per_1k_score:.3f}'} | {basis_text(s)} |")

@@ -21,6 +21,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..catalog import Catalog, gpu_name_key
 from ..vocab import EvidenceChoice, EvidenceSource, Metric
@@ -106,7 +107,7 @@ def poster_weights(posters: list[str], cap_runs: int = POSTER_CAP_RUNS) -> list[
     for p, w in zip(posters, weights, strict=True):
         totals[p] = totals.get(p, 0.0) + w
     if len(totals) >= 2:
-        top = max(totals, key=totals.get)
+        top = max(totals, key=totals.__getitem__)
         rest = sum(totals.values()) - totals[top]
         if totals[top] > rest:  # only the heaviest poster can outweigh the rest
             weights = [w * rest / totals[top] if p == top else w for p, w in zip(posters, weights, strict=True)]
@@ -224,10 +225,16 @@ def _sources(facts: list[RunFact]) -> tuple[SourceCount, ...]:
     return tuple(out)
 
 
+def _known_score(fact: RunFact, metric: Metric) -> float:
+    score = fact.score(metric)
+    assert score is not None, "_measurement keeps only the facts with a score for the metric"
+    return score
+
+
 def _group(mode: str, facts: list[RunFact], metric: Metric, window_start: dt.datetime) -> Group | None:
     if not facts:
         return None
-    values = [f.score(metric) for f in facts]
+    values = [_known_score(f, metric) for f in facts]
     mean, _, n_eff = weighted_stats(values, poster_weights([f.poster for f in facts]))
     recent = [(f, v) for f, v in zip(facts, values, strict=True) if f.started_at >= window_start]
     sd, spread_n = None, 0.0
@@ -532,8 +539,9 @@ def load_evidence(store, catalog: Catalog, choice: EvidenceChoice | str = Eviden
 def evidence_json(evidence: RunEvidence | None, choice: EvidenceChoice | str, problem: str | None = None) -> dict:
     """What a recommendation learned from runs, JSON-ready: the choice asked for, what was used, how many runs
     counted, and a problem (a store fault: the catalog alone was used)."""
-    out = {"choice": str(EvidenceChoice(choice)), "used": "catalog" if evidence is None else "catalog and runs",
-           "runs_used": 0 if evidence is None else evidence.runs_used, "problem": problem}
+    out: dict[str, Any] = {
+        "choice": str(EvidenceChoice(choice)), "used": "catalog" if evidence is None else "catalog and runs",
+        "runs_used": 0 if evidence is None else evidence.runs_used, "problem": problem}
     if evidence is not None:
         out.update(window_days=evidence.window_days, runs_left_out=evidence.runs_left_out,
                    gpus_measured=sorted({g for g, _ in evidence.gpus}), plans_observed=sorted(evidence.allocations))

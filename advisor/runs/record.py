@@ -13,11 +13,11 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
@@ -33,7 +33,7 @@ from pydantic import (
 
 from ..errors import RunValidationError
 
-RUN_SCHEMA = "advisor.run/1"
+RUN_SCHEMA: Final = "advisor.run/1"
 # One run (a POST body, a pasted run) is at most 1 MB; a file (an export) may hold any number of runs.
 MAX_RUN_BYTES = 1_000_000
 # A run nests four levels (run > tests > test > value); an export adds one or two. Deeper is not a run.
@@ -297,6 +297,7 @@ def _depth(value: Any) -> int:
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        items: Iterable[Any]
         if isinstance(item, dict):
             items = item.values()
         elif isinstance(item, list):

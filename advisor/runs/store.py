@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import datetime as dt
 import json
 import logging
@@ -34,6 +35,8 @@ from .faults import StoreFault, classify_os, classify_postgres, classify_sqlite
 from .location import ENV_DATABASE_URL, ENV_STORE, check_target, default_target, is_postgres, safe_location, sqlite_path
 
 if TYPE_CHECKING:  # the record (pydantic) loads only where runs are written or listed, not to fold evidence
+    from sqlalchemy.sql.expression import Executable
+
     from .record import BenchmarkRun
 
 log = logging.getLogger("advisor.runs")
@@ -268,6 +271,18 @@ class RunStore:
     def __repr__(self) -> str:
         return f"RunStore({self.location!r})"
 
+    @property
+    def _file(self) -> Path:
+        """The SQLite file: asked for only on SQLite paths (a PostgreSQL store has a URL instead)."""
+        assert self.path is not None, "a SQLite store has a path"
+        return self.path
+
+    @property
+    def _url(self) -> sa.URL:
+        """The PostgreSQL URL: asked for only on PostgreSQL paths."""
+        assert self.url is not None, "a PostgreSQL store has a URL"
+        return self.url
+
     # --- engines -------------------------------------------------------------------------------
 
     def _pg_engine(self) -> sa.Engine:
@@ -282,7 +297,7 @@ class RunStore:
         from psycopg.conninfo import make_conninfo
 
         timeout_ms = int(self.timeout_s * 1000)
-        url = self.url.set(drivername="postgresql")
+        url = self._url.set(drivername="postgresql")
         query = dict(url.query)
         # Server-side bounds: a statement, a lock wait and an idle transaction each end within the deadline.
         options = " ".join(filter(None, [str(query.pop("options", "") or ""),
@@ -320,7 +335,7 @@ class RunStore:
         return getattr(self, attr)
 
     def _make_sqlite_engine(self, write: bool) -> sa.Engine:
-        path = self.path
+        path = self._file
         busy_s = self.timeout_s
 
         def connect():
@@ -393,7 +408,7 @@ class RunStore:
                                        "ADVISOR_DB_POOL_SIZE or raise its max_connections",
             }.get(fault, f"cannot {action} the run store {where}: {text}")
             return StoreError(message, fault)
-        path = self.path
+        path = self._file
         if path.is_dir():
             return StoreError(f"the run store {where} is a folder, not a file; point {ENV_STORE} at a file path",
                               StoreFault.BAD_PATH)
@@ -401,8 +416,10 @@ class RunStore:
         if parent is not None and not parent.is_dir():
             return StoreError(f"cannot create the run store {where}: {parent} is a file, not a folder; point "
                               f"{ENV_STORE} elsewhere", StoreFault.BAD_PATH)
-        fault = classify_os(exc) if isinstance(exc, OSError) else classify_sqlite(exc)
-        if fault is None:
+        found = classify_os(exc) if isinstance(exc, OSError) else classify_sqlite(exc)
+        if found is not None:
+            fault = found
+        else:
             code = getattr(getattr(exc, "orig", None) or exc, "sqlite_errorcode", None)
             io_error = code is not None and code & 0xFF == 10
             fault = StoreFault.DISK_FULL if io_error and _disk_nearly_full(path) else StoreFault.UNAVAILABLE
@@ -434,11 +451,11 @@ class RunStore:
         if self.is_postgres:
             return True
         try:
-            if self.path.is_dir():
+            if self._file.is_dir():
                 raise StoreError(f"the run store {self.location} is a folder, not a file; point {ENV_STORE} at a "
                                  "file path", StoreFault.BAD_PATH)
-            _refuse_special_file(self.path)
-            return self.path.exists()
+            _refuse_special_file(self._file)
+            return self._file.exists()
         except OSError:
             return False
 
@@ -496,6 +513,8 @@ class RunStore:
         if not write and not exists:
             return False
         with self._guard("open"):
+            reader: sa.Engine | None
+            writer: sa.Engine | None
             if self.is_postgres:
                 reader = writer = self._pg_engine()
             else:
@@ -510,8 +529,9 @@ class RunStore:
             if not current and (write or found is not None):
                 if not self.is_postgres:
                     self._refuse_bad_path()
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    self._file.parent.mkdir(parents=True, exist_ok=True)
                     writer = self._sqlite_engine(write=True)
+                assert writer is not None, "the PostgreSQL engine, or the SQLite writer just made"
                 try:
                     with writer.begin() as conn:
                         self._migrate(conn)
@@ -539,11 +559,11 @@ class RunStore:
         return self._pg_engine() if self.is_postgres else self._sqlite_engine(write=False)
 
     def _refuse_bad_path(self) -> None:
-        if self.path.is_dir():
+        if self._file.is_dir():
             raise StoreError(f"the run store {self.location} is a folder, not a file; point {ENV_STORE} at a file "
                              "path", StoreFault.BAD_PATH)
-        _refuse_special_file(self.path)
-        parent = next((p for p in self.path.parents if p.exists()), None)
+        _refuse_special_file(self._file)
+        parent = next((p for p in self._file.parents if p.exists()), None)
         if parent is not None and not parent.is_dir():
             raise StoreError(f"cannot create the run store {self.location}: {parent} is a file, not a folder; point "
                              f"{ENV_STORE} elsewhere", StoreFault.BAD_PATH)
@@ -552,16 +572,20 @@ class RunStore:
 
     def _insert(self, conn: sa.Connection, values: dict) -> tuple[int, bool]:
         """(id, True) for a new run, (existing id, False) for one already stored."""
+        stmt: Executable
         if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+            stmt = pg_insert(runs).values(**values).on_conflict_do_nothing(index_elements=["content_hash"]) \
+                .returning(runs.c.id)
         else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(runs).values(**values).on_conflict_do_nothing(index_elements=["content_hash"]) \
-            .returning(runs.c.id)
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+            stmt = sqlite_insert(runs).values(**values).on_conflict_do_nothing(index_elements=["content_hash"]) \
+                .returning(runs.c.id)
         new_id = conn.execute(stmt).scalar()
         if new_id is not None:
             return int(new_id), True
         existing = conn.execute(sa.select(runs.c.id).where(runs.c.content_hash == values["content_hash"])).scalar()
+        assert existing is not None, "the insert conflicted on this content hash, so its row is there"
         return int(existing), False
 
     def add_runs(self, items: Iterable[BenchmarkRun], poster: str = POSTER_LOCAL,
@@ -710,7 +734,9 @@ class RunStore:
                 conn.rollback()
         return None if row is None else self._stored(row)
 
-    def fact_batches(self, after_id: int = 0, batch: int = 20_000, min_id: int | None = None) -> Iterator[list[tuple]]:
+    # (builtins.list: inside the class, `list` is the method RunStore.list)
+    def fact_batches(self, after_id: int = 0, batch: int = 20_000,
+                     min_id: int | None = None) -> Iterator[builtins.list[tuple]]:
         """The FACT_COLUMNS of runs with id > after_id (or >= min_id when given, to re-read gaps), in id order and
         in batches of `batch` rows, each batch one short query within the store's deadline (so a store of a
         million runs is read without one long statement). Raises StoreError."""
@@ -732,7 +758,7 @@ class RunStore:
                 return
             low = rows[-1][0]
 
-    def facts(self, until: dt.datetime | None = None, origins: tuple[EvidenceSource, ...] = ()) -> list[tuple]:
+    def facts(self, until: dt.datetime | None = None, origins: tuple[EvidenceSource, ...] = ()) -> builtins.list[tuple]:
         """The columns evidence is folded from (FACT_COLUMNS), for runs started before `until`, without parsing
         records. Raises StoreError."""
         engine = self._read_engine()
@@ -764,7 +790,7 @@ class RunStore:
             return 0
         with self._guard("read"):
             with engine.connect() as conn:
-                value = conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar()
+                value = conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar_one()
                 conn.rollback()
         return int(value)
 
@@ -797,7 +823,7 @@ class RunStore:
     def _check_writable(self) -> None:
         """Raises StoreError when a SQLite store's writes would fail: a read-only file or folder, or a disk with
         under a megabyte free (E25: readiness must not say ok while every post fails)."""
-        path = self.path
+        path = self._file
         target = path if path.exists() else next((p for p in path.parents if p.exists()), None)
         if target is None:
             return

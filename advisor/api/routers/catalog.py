@@ -80,7 +80,7 @@ async def healthz(request: Request, gate: GateDep):
 
     checks = {"catalog": _catalog_check(request), "store": await _store_check(request, get_store, gate)}
     ok = all(v == "ok" for v in checks.values())
-    body = {"status": "ok" if ok else "unavailable", "version": __version__, **checks}
+    body: dict[str, str | None] = {"status": "ok" if ok else "unavailable", "version": __version__, **checks}
     if not ok:
         body["error"] = "; ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok")
         body["detail"] = None

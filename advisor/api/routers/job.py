@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 from starlette.concurrency import run_in_threadpool
 
 from ...errors import UnknownModelError
@@ -21,8 +22,9 @@ router = APIRouter()
 _NAME = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
-def _positive(upper: float, description: str, kind=float):
-    return Annotated[kind, Field(gt=0, le=upper, allow_inf_nan=False, description=description)]
+def _positive(upper: float, description: str) -> FieldInfo:
+    """The constraint on a positive figure: above 0, at most `upper`, finite."""
+    return Field(gt=0, le=upper, allow_inf_nan=False, description=description)
 
 
 class JobRequest(BaseModel):
@@ -31,18 +33,20 @@ class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     reference_gpu: _NAME | None = None
-    reference_hours: _positive(bounds.MAX_HOURS, "hours the job takes on reference_gpu") | None = None
+    reference_hours: Annotated[float, _positive(bounds.MAX_HOURS, "hours the job takes on reference_gpu")] | None = None
     model: _NAME | None = None
-    params_billion: _positive(bounds.MAX_PARAMS_BILLION, "the model's parameters, billions") | None = None
-    method: Literal[Method.values()] | None = None
-    tokens: _positive(bounds.MAX_TOKENS, "tokens per epoch") | None = None
-    samples: _positive(bounds.MAX_SAMPLES, "examples per epoch") | None = None
-    seq_len: _positive(bounds.MAX_SEQ_LEN, "tokens per example", int) | None = None
-    epochs: _positive(bounds.MAX_EPOCHS, "epochs") = 1.0
-    batch: _positive(bounds.MAX_BATCH, "examples per step (memory only)", int) | None = None
-    workload: Literal[JobKind.values()] = "training"
-    precision: Literal[JobPrecision.values()] | None = None
-    family: Literal[Family.values()] | None = None
+    params_billion: Annotated[float, _positive(bounds.MAX_PARAMS_BILLION, "the model's parameters, billions")] | None \
+        = None
+    # The choices are the vocabulary's values, built when the model is (a Literal mypy cannot read statically).
+    method: Literal[Method.values()] | None = None  # type: ignore[valid-type]
+    tokens: Annotated[float, _positive(bounds.MAX_TOKENS, "tokens per epoch")] | None = None
+    samples: Annotated[float, _positive(bounds.MAX_SAMPLES, "examples per epoch")] | None = None
+    seq_len: Annotated[int, _positive(bounds.MAX_SEQ_LEN, "tokens per example")] | None = None
+    epochs: Annotated[float, _positive(bounds.MAX_EPOCHS, "epochs")] = 1.0
+    batch: Annotated[int, _positive(bounds.MAX_BATCH, "examples per step (memory only)")] | None = None
+    workload: Literal[JobKind.values()] = "training"  # type: ignore[valid-type]  # (dynamic Literal, as above)
+    precision: Literal[JobPrecision.values()] | None = None  # type: ignore[valid-type]  # (dynamic Literal)
+    family: Literal[Family.values()] | None = None  # type: ignore[valid-type]  # (dynamic Literal)
     as_of: IsoDate | None = None
 
     def to_job(self) -> Job:

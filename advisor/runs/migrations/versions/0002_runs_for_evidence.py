@@ -71,8 +71,9 @@ def _row(old, sqlite: bool) -> dict:
         digest = hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     except ValueError:
         record, digest = {}, hashlib.sha256(str(old.record).encode()).hexdigest()
-    device = record.get("device") if isinstance(record.get("device"), dict) else {}
-    scores = record.get("scores") if isinstance(record.get("scores"), dict) else {}
+    found_device, found_scores = record.get("device"), record.get("scores")
+    device: dict = found_device if isinstance(found_device, dict) else {}
+    scores: dict = found_scores if isinstance(found_scores, dict) else {}
     started = _when(record.get("started_at"), saved)
 
     def stamp(value):  # SQLite keeps UTC text without an offset, as the store's UtcDateTime type writes it
