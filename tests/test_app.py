@@ -347,19 +347,20 @@ def test_a_form_error_leaves_no_stale_ranking_under_it():
 def test_the_reference_job_shows_in_the_ranking_in_the_same_rerun():
     # UX probe defect 16: the job's hours appeared one interaction late (after the next message).
     at = chat(app(), *ANSWERS)
-    assert "your job (h)" not in table(at, "$/month").columns
+    assert "your job" not in table(at, "$/month").columns
     at.number_input(key="chat-ref-hours").set_value(10.0)
     at.selectbox(key="chat-ref-device").set_value(next(o for o in at.selectbox(key="chat-ref-device").options
                                                         if "T4" in o))
     at.run()
     assert not at.exception, at.exception
-    assert "your job (h)" in table(at, "$/month").columns
+    # A reference GPU is timed by the job model: hours with their p10-p90 and sessions on each plan.
+    assert "your job" in table(at, "$/month").columns and "p10-p90" in table(at, "$/month")["your job"].iloc[0]
 
 
 def test_the_chat_said_reference_job_reaches_the_ranking():
     # "my epoch takes 20 minutes on Colab's T4" said in the chat is the reference job of the ranking.
     at = chat(app(), *ANSWERS, "my epoch takes 20 minutes on Colab's T4")
-    assert "your job (h)" in table(at, "$/month").columns
+    assert "your job" in table(at, "$/month").columns
 
 
 def test_a_model_named_shows_what_was_derived_and_the_job_on_every_plan():
