@@ -349,8 +349,8 @@ MONTHLY_CUES = ("gpu hours", "in total", "total", "a month", "per month", "month
                 "in a month", "in one month", "hours a month", "usage", "use", "per week", "a week", "a day",
                 "per day", "each day", "every day", "weekly", "daily")
 
-NOTEBOOK_NOUNS = ("notebook", "notebooks", "notebok", "kernels", "kernel", "instances", "instance", "sessions",
-                  "tabs", "machines")
+NOTEBOOK_NOUNS = ("notebook", "notebooks", "notebok", "nb", "nbs", "kernels", "kernel", "instances", "instance",
+                  "sessions", "tabs", "machines")
 # A field named before a bare number sets it ("set notebooks to 2", "memory: 24"): field -> its names, and the
 # words that may link the name to the number.
 FIELD_NAMES = {"notebooks_at_once": ("notebook", "notebooks", "notebok", "kernels", "instances"),

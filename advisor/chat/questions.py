@@ -88,6 +88,7 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
         return r.clause_has(q.start, phrases)
 
     previous: Quantity | None = None
+    listing, last = _listing(r), None
     foreign_at = [x.end for x in r.quantities if attach(r, x).field == "foreign"]
     for q in r.quantities:
         target = None
@@ -108,6 +109,7 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
         if a.field is not None and (a.field not in QUESTION_FIELDS or q.dim in ("memory", "number")):
             if a.field != "reference_hours":
                 out.setdefault(a.field, []).append(q)
+                last = a.field
                 continue
         if q.dim == "memory":
             target = "gpu_memory_gib"
@@ -125,7 +127,10 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
                     asking == "gpu_hours_per_month" and cue(q, lx.SESSION_CUES)):
                 target = asking
             elif cue(q, lx.SESSION_CUES) or q.idiom and asking not in ("gpu_hours_per_month",) or \
-                    cue(q, ("up to", "long", "hours long", "at a time")) or r.has(lx.SESSION_CUES[:6]):
+                    cue(q, ("up to", "long", "hours long", "at a time")) or r.has(lx.SESSION_CUES[:6]) or \
+                    listing and _alone(r, q):
+                # In a list of answers ("training, 16gb, 4 h, 20 h a month") a duration without a period is the
+                # longest run: GPU time is said with its period.
                 target = "session_hours"
         elif q.dim == "number":
             after = words[q.end:q.end + 3]
@@ -148,9 +153,28 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
                 target = "gpu_memory_gib"
             elif asking in ("gpu_memory_gib", "session_hours", "notebooks_at_once", "budget_usd_per_month"):
                 target = asking
+            elif listing and _alone(r, q) and last in QUESTION_FIELDS[:-1]:
+                # A bare number alone in a list of answers answers the question after the one answered just before
+                # it ("mixed, 8gb, 2h, 20h a month, 1": one notebook), as the questionnaire asks them.
+                following = QUESTION_FIELDS[QUESTION_FIELDS.index(last) + 1]
+                if following == "budget_usd_per_month" or following == "notebooks_at_once" and \
+                        BOUNDS["notebooks_at_once"].accepts(q.value) and q.value == int(q.value):
+                    target = following
         if target:
             out.setdefault(target, []).append(q)
+            last = target
     return out
+
+
+def _listing(r: Reading) -> bool:
+    """True for a message that lists several answers, one per clause ("training, 16gb, 4 h, one notebook")."""
+    return len(set(r.clause)) >= 3 and len(r.quantities) >= 2
+
+
+def _alone(r: Reading, q: Quantity) -> bool:
+    """True when a quantity is all its clause says, give or take a filler or two ("4 h", "and maybe 1")."""
+    words = [w for w in r.clause_words(q.start) if w.isalnum() or w in lx.CURRENCY_SYMBOLS]
+    return len(words) - (q.end - q.start) <= 2
 
 
 def _named_field(words: list[str], start: int) -> str | None:
@@ -457,7 +481,7 @@ def parse_budget(ctx: Context) -> Finding | None:
                                                              "budget; what is the most you'd pay in a month")
             q = Quantity("money", q.value * hours, q.start, q.end, currency=q.currency)
         if q.monthly == 0:
-            return Finding(name, {"free_only": True, name: None}, "free plans only")
+            return Finding(name, {"free_only": True, name: 0.0}, "free plans only")
         amount = q.monthly
         said_rate = _rate_words(q)
         code = q.currency or "USD"
@@ -486,7 +510,7 @@ def parse_budget(ctx: Context) -> Finding | None:
         amount = round(budget * float(scaled[0].label), 2)
         return Finding(name, {name: amount, "free_only": False}, f"a budget of {money(amount)} a month")
     if free_words:
-        return Finding(name, {"free_only": True, name: None}, "free plans only")
+        return Finding(name, {"free_only": True, name: 0.0}, "free plans only")
     unlimited = r.find(lx.BUDGET_NO_LIMIT)
     # Out of turn, only in a clause about money ("20 a month, money's no problem").
     if unlimited and (current or any(r.clause_has(m.start, lx.MONEY_TOPIC) for m in unlimited)):
