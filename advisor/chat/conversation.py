@@ -332,7 +332,7 @@ def _again(t: _Turn) -> str:
 
 
 def handle_answer(t: _Turn):
-    found = t.findings
+    found = _to_last_fact(t, t.findings)
     if not found:
         return None
     if t.reading.is_question and t.reading.has(lx.CLARIFY[-3:]):
@@ -348,7 +348,6 @@ def handle_answer(t: _Turn):
     if current == "gpu_memory_gib" and params is not None and all(f.question != current for f in found) \
             and not any(k == "gpu_memory_gib" for f in found for k in f.changes):
         return None  # "it's a 7B model": the memory it needs is explained (handle_unknown), not guessed
-    found = _to_last_fact(t, found)
     before = dict(t.state.answers)
     t.state.remember()
     denied = denied_values(t.reading)
@@ -400,10 +399,11 @@ def _to_last_fact(t: _Turn, found: list[Finding]) -> list[Finding]:
     message reads as an answer to that fact's question too."""
     r = t.reading
     current = t.state.asking
-    cue = [m for m in r.find(lx.CORRECTION_CUES) if " ".join(r.words[m.start:m.end]) != "actually"]
-    cue = cue or _leading_no(r)
+    cue = r.find(lx.CORRECTION_CUES) or _leading_no(r)
     last = t.state.last_changed()
-    if not cue or current is None or not last or not any(f.question == current for f in found):
+    # Only a message that reads as nothing, or only as an answer to the question being asked ("no wait, 20" at
+    # the predictability question, "ugh sorry, 15 actually", "make it 40" after the ranking), is read again.
+    if not cue or not last or any(f.question != current for f in found if f.changes):
         return found
     q = next((q for q in QUESTIONS if set(q.sets) & set(last)), None)
     if q is None or q.name == current:
@@ -426,16 +426,14 @@ def _answer_intent(t: _Turn, found: list[Finding], before: dict, denied: list[fl
     'answer' (new facts)."""
     r = t.reading
     changed = {k for f in found for k, v in f.changes.items() if before.get(k) is not None and before.get(k) != v}
+    # Only words that say so make a change of mind; "actually", "make it", "sorry" fix what was said ("actually i
+    # can do $10", "actually no, i want it fast").
     if r.has(lx.CHANGE_OF_MIND_CUES):
         return "change_of_mind"
-    cue = [m for m in r.find(lx.CORRECTION_CUES)]
-    if denied or any(" ".join(r.words[m.start:m.end]) != "actually" for m in cue) or _leading_no(r) and changed:
+    if denied or r.has(lx.CORRECTION_CUES) or _leading_no(r) and changed:
         return "correction"
-    if cue or changed and r.has(lx.CHANGE_CUES + ("instead",)):
-        wishes = {"needs", "nice_to_have", "free_only", "budget_usd_per_month", "prefer", "predictability",
-                  "cannot_provide", "education"}
-        keys = {k for f in found for k in f.changes}
-        return "change_of_mind" if keys <= wishes else "correction"
+    if changed and r.has(lx.CHANGE_CUES + ("instead",)):
+        return "correction"
     return "answer"
 
 

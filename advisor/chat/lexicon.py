@@ -147,6 +147,9 @@ NEGATORS = frozenset({"no", "not", "never", "without", "none", "nothing", "neith
                       "excluding", "minus_word"})
 # How many tokens after a negator it reaches ("I do not need a private notebook": not -> private is 3 tokens).
 NEGATION_REACH = 4
+# Words that open a subordinate clause: a negation does not reach past them ("I don't care if speed varies": the
+# speed varying is not negated).
+NEGATION_STOPS = frozenset({"if", "whether", "when", "whenever"})
 # Intensifiers a phrase may hold without changing its meaning ("does not really matter" is "does not matter").
 PHRASE_FILLERS = frozenset({"really", "actually", "honestly", "truly", "totally", "particularly", "especially",
                             "exactly"})
@@ -205,6 +208,9 @@ WHAT_IF = ("what if", "suppose", "supposing", "hypothetically", "what would chan
 QUESTION_OPENERS = ("what", "why", "how", "is", "are", "does", "do", "can", "could", "which", "who", "where",
                     "when", "explain", "tell me", "what about", "how about", "and", "hmm", "so", "wait", "will",
                     "would", "should")
+# Openers that only lead into a question ("hmm, what is ...", "so how does ..."); alone they open statements too.
+WEAK_OPENERS = frozenset({"hmm", "hm", "so", "and", "wait", "ok", "okay", "well", "um", "uh", "oh", "ah", "also",
+                          "but"})
 # Questions about the question being asked: the chat explains its question.
 CLARIFY = ("what do you mean", "what does that mean", "what is that", "i do not understand", "meaning",
            "per month or total", "monthly or total", "per month or in total", "total or per month",
@@ -414,7 +420,8 @@ PREDICT_REQUIRE = ("must", "need", "needs", "required", "require", "essential", 
                    "a must", "must have", "very", "extremely", "really important", "of course", "steady",
                    "stable", "guaranteed", "yes it matters", "it matters", "a lot", "lots")
 # Words for unpredictability: denied, they mean 'require'; accepted, 'any'.
-PREDICT_ANTI = ("lottery", "lotteries", "roulette", "gpu roulette", "luck of the draw", "pot luck", "potluck",
+PREDICT_ANTI = ("up and down", "goes up and down", "go up and down", "ups and downs", "slowing down", "slows down",
+                "lottery", "lotteries", "roulette", "gpu roulette", "luck of the draw", "pot luck", "potluck",
                 "dice roll", "roll of the dice", "surprise", "surprises", "random", "randomly", "vary", "varies",
                 "varying", "variable", "variance", "slower", "slow", "fluctuate", "fluctuates", "fluctuating",
                 "inconsistent", "unpredictable", "different gpus", "different speeds", "gamble")
@@ -422,7 +429,15 @@ PREDICT_ANTI = ("lottery", "lotteries", "roulette", "gpu roulette", "luck of the
 PREDICT_AVERSION = ("hate", "avoid", "dislike", "annoying", "afraid", "worried", "worry", "fear", "cannot stand",
                     "can not stand", "bad", "problem")
 PREDICT_ACCEPT = ("fine", "ok", "okay", "do not mind", "not mind", "can", "acceptable", "alright", "no problem",
-                  "does not matter", "whatever", "can live with")
+                  "does not matter", "whatever", "can live with", "not bother", "not bother me", "does not bother",
+                  "not bothered", "do not care", "not care", "no worries", "all good", "no big deal", "not a problem",
+                  "not an issue", "no issue", "happy with", "fine by me", "fine with", "ok with", "okay with",
+                  "who cares", "not a big deal", "i can deal", "can handle", "can wait", "tolerable")
+# Said beside a word for unpredictability, these make the clause about the speed varying ("slow sometimes",
+# "slower at times", "slow some days"), not about what comes first.
+VARIABILITY_QUALIFIERS = ("sometimes", "at times", "some days", "occasionally", "now and then", "from time to time",
+                          "every now and then", "on some days", "some sessions", "now and again", "randomly",
+                          "some of the time", "once in a while", "on and off", "here and there")
 PREDICT_WORDS = ("predictability", "predictable", "predictible", "same speed", "consistent", "consistency",
                  "steadiness", "stability", "stable speed", "same gpu", "reliable performance",
                  "gpu lottery", "lottery", "gpu roulette", "roulette", "speed", "steady", "variance", "spread")

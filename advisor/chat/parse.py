@@ -584,8 +584,14 @@ class Reading:
         if self.text.rstrip().endswith("?"):
             return True
         words = self.content_words
-        opener = self.find(lx.QUESTION_OPENERS)
-        return bool(words) and bool(opener) and opener[0].start == 0 and words[1:2] != ["not"]
+        # A weak opener ("hmm", "so", "and", "wait") opens a question only before a question word ("hmm, what is
+        # a lottery"): "hmm changed my mind" is a statement.
+        start = 0
+        while start < len(self.tokens) and (self.tokens[start].text in lx.WEAK_OPENERS
+                                            or not self.tokens[start].text.isalnum()):
+            start += 1
+        opener = [m for m in self.find(lx.QUESTION_OPENERS) if m.start == start]
+        return bool(words) and bool(opener) and self.words[start + 1:start + 2] != ["not"]
 
 
 def _end_with_fillers(words: list[str], i: int, phrase: tuple[str, ...]) -> int | None:
@@ -652,7 +658,7 @@ def _negation(tokens: list[Token], breaks: list[bool]) -> list[bool]:
             continue
         for j in range(i + 1, min(len(tokens), i + 1 + lx.NEGATION_REACH)):
             if breaks[j] or tokens[j].text == "and" and j > i + 1 \
-                    and tokens[j - 1].text not in lx.NEGATORS:
+                    and tokens[j - 1].text not in lx.NEGATORS or tokens[j].text in lx.NEGATION_STOPS:
                 break
             out[j] = True
     return out

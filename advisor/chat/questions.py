@@ -525,11 +525,15 @@ def parse_predictability(ctx: Context) -> Finding | None:
     if r.has(("than price", "than the price", "than cost", "than money", "over price", "over cost", "than speed",
               "over speed")):
         return None  # "speed matters more than price": what comes first (prefer), not the GPU lottery
-    if not current and not r.has(lx.PREDICT_WORDS) and not r.has(("no surprises", "same speed")):
+    # "slow sometimes", "slower at times": the speed varying, said without naming it
+    qualifiers = r.find(lx.VARIABILITY_QUALIFIERS)
+    varying = {r.clause[m.start] for m in r.find(lx.PREDICT_ANTI) if any(r.clause[q.start] == r.clause[m.start]
+                                                                         for q in qualifiers)}
+    if not current and not r.has(lx.PREDICT_WORDS) and not r.has(("no surprises", "same speed")) and not varying:
         return None
     found = r.match({"any": lx.PREDICT_ANY, "prefer": lx.PREDICT_PREFER, "require": lx.PREDICT_REQUIRE,
                      "anti": lx.PREDICT_ANTI, "accept": lx.PREDICT_ACCEPT, "mild": lx.PREDICT_MILD})
-    topic = {r.clause[m.start] for m in r.find(lx.PREDICT_WORDS + ("no surprises",))}
+    topic = {r.clause[m.start] for m in r.find(lx.PREDICT_WORDS + ("no surprises",))} | varying
     if not current:
         # Only the clauses that talk about predictability count ("must be predictable, and I need background").
         found = [m for m in found if r.clause[m.start] in topic]
@@ -542,6 +546,14 @@ def parse_predictability(ctx: Context) -> Finding | None:
         if any(r.clause[a.start] == r.clause[m.start] and 0 < m.start - a.start <= lx.NEGATION_REACH + 1
                for a in aversions):
             found = [Match(x.start, x.end, x.label, True) if x is m else x for x in found]
+    # A varying speed accepted ("slow sometimes is fine", "speed can go up and down, no problem") is no preference,
+    # whatever hedge it holds ("a bit slower at times is ok"); a qualifier of the variation is no hedge either.
+    accepted = [m for m in found if m.label == "anti" and not m.negated] and \
+        [m for m in found if m.label == "accept" and not m.negated]
+    said_anti = {r.clause[m.start] for m in found if m.label == "anti"}
+    found = [m for m in found if not (m.label in ("prefer", "mild") and (accepted or r.clause[m.start] in said_anti
+                                                                         and any(q.start == m.start
+                                                                                 for q in qualifiers)))]
     prefer = [m for m in found if m.label == "prefer" and not m.negated]
     require = [m for m in found if m.label == "require" and not m.negated] + \
         [m for m in found if m.label == "anti" and m.negated]
