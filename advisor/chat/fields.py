@@ -297,22 +297,24 @@ def parse_counts(ctx) -> object | None:
 
 def parse_reference(ctx) -> object | None:
     """'my epoch takes 20 minutes on Colab's T4': the job's hours on a named GPU."""
+    from .nouns import gpu_names
     r = ctx.reading
     words = r.words
     gpu = None
-    for i in range(len(words)):
-        for n in (3, 2, 1):
-            name = " ".join(words[i:i + n])
-            if any(c.isdigit() for c in name) and ctx.gpu_id(name):
-                gpu = ctx.gpu_id(name)
-                gpu_at = i
-                break
+    for start, _end, names in gpu_names(words):
+        gpu = next((g for g in map(ctx.gpu_id, names) if g), None)
         if gpu:
+            gpu_at = start
             break
-    if gpu is None or not r.has(("takes", "took", "take", "taking", "runs in", "ran in", "finishes in")):
+    if gpu is None:
         return None
-    times = [q for q in r.quantities if q.dim == "time" and q.per_month is None
-             and r.clause[q.start] == r.clause[gpu_at]]
+    # "an epoch is 40 min on a t4": a duration said with the GPU it ran on, with or without a verb
+    on_gpu = [q for q in r.quantities if q.dim == "time" and q.per_month is None and words[q.end:q.end + 1] == ["on"]
+              and 0 < gpu_at - q.end <= 3]
+    if not on_gpu and not r.has(("takes", "took", "take", "taking", "runs in", "ran in", "finishes in")):
+        return None
+    times = on_gpu or [q for q in r.quantities if q.dim == "time" and q.per_month is None
+                       and r.clause[q.start] == r.clause[gpu_at]]
     times = times or [q for q in r.quantities if q.dim == "time" and q.per_month is None]
     if not times:
         return None

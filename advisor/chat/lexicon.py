@@ -6,6 +6,8 @@ written with an apostrophe works too. Needs take their words from advisor.vocab.
 """
 from __future__ import annotations
 
+import re
+
 from ..vocab import DAYS_PER_MONTH, HOURS_PER_MONTH, WEEKS_PER_MONTH
 
 # ---------------------------------------------------------------------------------------------
@@ -56,6 +58,17 @@ NUMBER_IDIOMS: dict[str, float] = {
     "a pair of": 2, "a pair": 2, "pair of": 2, "a few": 3, "few": 3, "several": 3, "a handful of": 3,
     "a handful": 3, "both": 2,
 }
+# A GPU's name as one token ("a100", "h100", "t4", "l40s", "rtx4090", "a10g") or a consumer card's number ("3060",
+# "4090"): a memory size after it names the card's variant ("a100 80gb"), not the job's memory, and the number is no
+# quantity.
+GPU_NAME = re.compile(r"^(?:[ahlptvkm]\d{1,4}[a-z]?s?|rtx\d{3,4}(?:ti|super)?|gtx\d{3,4}(?:ti)?|mi\d{3}x?)$")
+GPU_NUMBER = re.compile(r"^[1-5]0[5-9]0$")
+GPU_BRANDS = frozenset({"rtx", "gtx", "geforce", "quadro", "tesla", "radeon", "rx", "arc"})
+# Things counted in millions ("200M tokens", "2m images"): after a number, 'm' is a million before these, else
+# minutes.
+COUNT_NOUNS = frozenset({"tokens", "token", "params", "parameters", "examples", "samples", "rows", "images",
+                         "sentences", "words", "documents", "docs", "records", "pairs", "texts", "pictures",
+                         "photos", "pics", "files", "steps", "lines", "clips", "users", "requests"})
 # Words that make the following number negative ("-5 hours", "minus 20", "negative two hours").
 MINUS_WORDS = ("-", "minus", "negative")
 # Words that may stand between a number and its hour unit ("100 gpu hours", "50 compute hours").
@@ -340,6 +353,13 @@ FORGET_CUES = ("change", "change the", "change my", "redo", "re do", "forget", "
                "reset the", "clear", "clear the", "edit", "edit the", "fix the", "update the", "ask again about",
                "let me change", "i want to change", "can i change")
 
+# Said of a quantity's clause, these make it what the job needs, or what a computer or card has (GPU memory).
+NEED_VERBS = ("need", "needs", "needed", "require", "requires", "required", "uses", "use", "takes", "at least",
+              "minimum", "eats", "wants", "must have")
+OWN_VERBS = ("have", "has", "got", "own", "owns", "mine", "at home", "i bought", "comes with")
+# Computers whose RAM is no GPU memory ("my laptop has 16gb ram").
+COMPUTER_WORDS = ("laptop", "pc", "computer", "desktop", "mac", "macbook", "system", "cpu", "machine", "server",
+                  "workstation")
 MEMORY_WORDS = ("memory", "vram", "gpu memory", "ram", "gpu ram", "video memory")
 MEMORY_NONE = ("no idea", "do not know", "not sure", "no clue", "unsure", "does not matter", "not much", "tiny",
                "small", "no special requirement", "no particular", "no requirement", "nothing special",

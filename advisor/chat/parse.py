@@ -27,7 +27,8 @@ MAX_TOKENS = 400
 
 _CONTRACTIONS = tuple((re.compile(p), r) for p, r in lx.CONTRACTIONS)
 # Model names such as "a100", "t4", "rtx4090" stay one word unless a number comes first ("2h30" is 2 h 30).
-_TOKEN = re.compile(r"(?<![a-z])[a-z]{1,2}\$(?=\s*(?:\d|$))|\d+(?:[.,]\d+)*|(?<!\d)[a-z]+\d+[a-z\d]*|[a-z]+"
+_TOKEN = re.compile(r"(?<![a-z])[a-z]{1,2}\$(?=\s*(?:\d|$))|\d+(?:[.,]\d+)*|(?<!\d)[a-z]+\d+(?:\.\d+(?!\.?\d))?[a-z\d]*"
+                    r"|[a-z]+"
                     r"|[$€£¥₹%~+/:;,.!?±&=<>()-]|[^\s\w]")
 _MARKUP = re.compile(r"<script.*?</script>|<[^>]{0,200}>|\]\([^)]{0,500}\)|[*_`#>\[\]]", re.S)
 
@@ -44,6 +45,9 @@ def normalise(text: str) -> str:
     for pattern, repl in _CONTRACTIONS:
         t = pattern.sub(repl, t)
     t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)
+    # A name's parts ("a100-80gb", "rtx-4090", "phi-3", "qwen2.5-7b"): a hyphen after a word is no minus sign.
+    t = re.sub(r"(?<=[a-z])-(?=\d)|(?<=\b[a-z]\d)-(?=\d)|(?<=[a-z]\d\d)-(?=\d)|(?<=[a-z]\d\d\d)-(?=\d)", " ", t)
+    t = re.sub(r"(?<=[a-z]\d\.\d)-(?=\d)", " ", t)
     return t
 
 
@@ -261,7 +265,7 @@ class _Scanner:
         """(value, end, idiom, negative) of a number starting at i."""
         negative = False
         if self.word(i) in lx.MINUS_WORDS and (i == 0 or self.t[i - 1].num is None) \
-                and self.word(i - 1) not in _HOUR_WORDS:
+                and self.word(i - 1) not in _HOUR_WORDS and not lx.GPU_NAME.match(self.word(i - 1)):
             negative, i = True, i + 1
         if self.word(i) == "~":
             i += 1
@@ -272,6 +276,9 @@ class _Scanner:
             value, end, idiom = self.t[i].num, i + 1, not self.w[i][0].isdigit()
             if self.word(end) == "k" and self.word(end + 1) not in _CURRENCY_WORDS:
                 value, end = value * 1000, end + 1
+            elif self.word(end) in ("million", "mil", "mln") or self.word(end) == "m" and self.word(end + 1) in \
+                    lx.COUNT_NOUNS:
+                value, end = value * 1e6, end + 1  # "200M tokens", "2 million images"; "200m" alone is minutes
         else:
             return None
         if self.w[end:end + 3] == ["and", "a", "half"] and self.word(end + 3) in lx.UNITS:

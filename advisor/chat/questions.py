@@ -14,7 +14,7 @@ from ..vocab import DAYS_PER_MONTH, HOURS_PER_MONTH, WEEKS_PER_MONTH, Kind, Need
 from ..workload import BOUNDS
 from . import lexicon as lx
 from .fields import SIDE_FIELD_PARSERS
-from .nouns import attach, noun_fields
+from .nouns import attach, gpu_names, noun_fields
 from .parse import Match, Quantity, Reading
 
 # The fields the questionnaire asks about (the quantity router's own); other fields take only attached quantities.
@@ -89,7 +89,8 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
 
     previous: Quantity | None = None
     listing, last = _listing(r), None
-    foreign_at = [x.end for x in r.quantities if attach(r, x).field == "foreign"]
+    foreign_at = [x.end for x in r.quantities if attach(r, x).field == "foreign"
+                  and attach(r, x).noun not in ("gpu name", "gpu variant")]
     for q in r.quantities:
         target = None
         a = attach(r, q)
@@ -279,15 +280,25 @@ def parse_memory(ctx: Context) -> Finding | None:
             return Finding("gpu_memory_gib", problem=_out_of_range("gpu_memory_gib", bad[0].value, "GPU memory"))
         # "at least 24GB, ideally 48": the need is the plain figure, a hedged one is a wish.
         plain = [q for q in qs if not any(w in _HEDGED for w in r.words[max(0, q.start - 2):q.start])] or qs
+        # "my gpu has 24gb but the model needs 10": what the job needs, not what a card has.
+        needed = [q for q in plain if r.clause_has(q.start, lx.NEED_VERBS)]
+        owned = [q for q in plain if r.clause_has(q.start, lx.OWN_VERBS)]
+        plain = needed or [q for q in plain if q not in owned] or plain
         value = round(_largest(plain), 2)
         return Finding("gpu_memory_gib", {"gpu_memory_gib": value}, f"{value:g} GB of GPU memory")
     if ctx.current("gpu_memory_gib"):
-        # "whatever a T4 has": the memory of a GPU the catalog knows
-        sizes = [m for m in (ctx.gpu_memory(w) for w in r.words if any(c.isdigit() for c in w) and w[0].isalpha())
-                 if m]
+        # "whatever a T4 has", "an a100 80gb": the memory of a GPU the catalog knows
+        sizes = [m for m in (next((x for x in map(ctx.gpu_memory, names) if x), None)
+                             for _, _, names in gpu_names(r.words)) if m]
         if sizes:
             value = max(sizes)
             return Finding("gpu_memory_gib", {"gpu_memory_gib": value}, f"{value:g} GB of GPU memory (that GPU's)")
+        # "16gb ram" at the memory question: RAM said alone, with no computer named, is taken for the GPU's
+        ram = [a.quantity for a in map(lambda q: attach(r, q), r.quantities) if a.noun == "ram" and not a.denied]
+        if ram and not r.has(lx.COMPUTER_WORDS):
+            value = round(max(q.value for q in ram), 2)
+            if BOUNDS["gpu_memory_gib"].accepts(value):
+                return Finding("gpu_memory_gib", {"gpu_memory_gib": value}, f"{value:g} GB of GPU memory")
     unknown = r.find(lx.MEMORY_NONE)
     if unknown and (ctx.current("gpu_memory_gib") or r.has(lx.MEMORY_WORDS)) and not any(
             q.dim == "params" for q in r.quantities):
