@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..vocab import Family, JobPrecision, Method, Preference, Requirement
 from ..workload import BOUNDS, FIELD_SPECS, FIELDS
-from .parse import Quantity, Reading, _key
+from .parse import Match, Quantity, Reading, _key
 
 # What dimension of quantity a field's declared `dimension` takes.
 _DIMENSIONS = {"data size": ("memory",), "duration": ("time",), "hours per period": ("time",),
@@ -107,7 +107,8 @@ _PREDICT_TOPIC = ("same speed", "steady", "varies", "vary", "variance", "predict
 
 
 @lru_cache(maxsize=4)
-def _model_rows(path: str, stamp: float) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _model_rows(path: str, stamp: float) -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    """(name, aliases, model id) of each model in force."""
     with open(path, newline="", encoding="utf-8") as f:
         rows = []
         for row in csv.DictReader(f):
@@ -115,8 +116,67 @@ def _model_rows(path: str, stamp: float) -> tuple[tuple[str, tuple[str, ...]], .
             if not name or (row.get("status") or "").strip() in ("retired", "withdrawn"):
                 continue
             aliases = tuple(a.strip() for a in (row.get("aliases") or "").split(";") if a.strip())
-            rows.append((name, aliases))
+            model_id = (row.get("model_id") or "").strip()
+            rows.append((name, aliases, model_id))
     return tuple(rows)
+
+
+def _compact(text: str) -> str:
+    """A model name without case, spaces or punctuation: "Qwen2.5-7B", "qwen 2.5 7b" and "qwen2.5 7b" are one."""
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def _compact_models(data_dir: Path | None = None) -> dict[str, str]:
+    """Compact name, alias or id -> the model's name ({} when data/models.csv is absent)."""
+    from ..catalog import DATA_DIR
+    path = Path(data_dir or DATA_DIR) / "models.csv"
+    try:
+        return _compact_table(str(path), path.stat().st_mtime)
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return {}
+
+
+@lru_cache(maxsize=4)
+def _compact_table(path: str, stamp: float) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, aliases, model_id in _model_rows(path, stamp):
+        for phrase in (name, *aliases, model_id):
+            if len(_compact(phrase)) >= 3:
+                out.setdefault(_compact(phrase), name)
+    return out
+
+
+# Tokens a model's name may hold between its words ("vit-b/16", "sd 1.5").
+_NAME_JOINS = frozenset({"-", "/", ".", "_"})
+
+
+def model_matches(r: Reading) -> list[Match]:
+    """Models named in a message, leftmost-longest, words as typed and compared compactly (case, spaces and
+    punctuation ignored: "qwen2.5 7b", "Qwen-2.5-7B"); a name never runs across a comma or a sentence."""
+    table = _compact_models()
+    if not table:
+        return []
+    words = [t.typed or t.text for t in r.tokens]
+    out, i = [], 0
+    while i < len(words):
+        best = None
+        if words[i].replace(".", "").isalnum():
+            key = ""
+            for j in range(i, min(len(words), i + 8)):
+                w = words[j]
+                if w in _NAME_JOINS:
+                    continue
+                if not w.replace(".", "").isalnum():
+                    break
+                key += _compact(w)
+                if key in table:
+                    best = (j + 1, table[key])
+        if best:
+            out.append(Match(i, best[0], best[1], r.negated[i]))
+            i = best[0]
+        else:
+            i += 1
+    return out
 
 
 def model_phrases(data_dir: Path | None = None) -> dict[str, tuple[str, ...]]:
@@ -132,7 +192,7 @@ def model_phrases(data_dir: Path | None = None) -> dict[str, tuple[str, ...]]:
 @lru_cache(maxsize=4)
 def _phrases(path: str, stamp: float) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((name, tuple(dict.fromkeys(_key(p) for p in (name, *aliases) if _key(p))))
-                 for name, aliases in _model_rows(path, stamp))
+                 for name, aliases, _id in _model_rows(path, stamp))
 
 
 def _typed(r: Reading) -> Reading:
@@ -147,10 +207,7 @@ def _typed(r: Reading) -> Reading:
 
 def model_spans(r: Reading) -> list[tuple[int, int]]:
     """Token spans that name a model ("llama 3 8b", "resnet50"): numbers inside them are no quantities."""
-    spans = []
-    table = model_phrases()
-    if table:
-        spans += [(m.start, m.end) for m in _typed(r).match(table)]
+    spans = [(m.start, m.end) for m in model_matches(r)]
     qs = r.quantities
     for a, b in zip(qs, qs[1:], strict=False):
         if a.dim == "number" and b.dim == "params" and a.end == b.start and a.start > 0 \
@@ -168,11 +225,9 @@ _NOT_NAMES = frozenset({"tune", "tuning", "train", "training", "finetune", "fine
 def find_model(r: Reading) -> str | None:
     """The model a message names: the longest match in the model table, else a size said with its name in the
     user's own words ("falcon 7b"), else None."""
-    table = model_phrases()
-    if table:
-        found = [m for m in _typed(r).match(table) if not m.negated]
-        if found:
-            return max(found, key=lambda m: (m.end - m.start, -m.start)).label
+    found = [m for m in model_matches(r) if not m.negated]
+    if found:
+        return max(found, key=lambda m: (m.end - m.start, -m.start)).label
     params = next((q for q in r.quantities if q.dim == "params"), None)
     if params is None or params.start == 0:
         return None
@@ -239,7 +294,22 @@ def _choice_parser(name: str, enum) -> Callable:
     return parse
 
 
-parse_method = _choice_parser("method", Method)
+_parse_method_words = _choice_parser("method", Method)
+
+
+def parse_method(ctx) -> object | None:
+    """The method: its words ("with qlora", "full fine-tune"), else inference for a named model whose work is
+    inference ("transcribing with whisper small", "phi-3 mini inference for a bot")."""
+    found = _parse_method_words(ctx)
+    if found is not None:
+        return found
+    from .questions import parse_kind
+    kind = parse_kind(ctx)
+    if kind is None or kind.changes.get("kind") != "inference" or not find_model(ctx.reading):
+        return None
+    return _finding()("method", {"method": str(Method.INFERENCE)}, f"method: {Method.INFERENCE.label}")
+
+
 parse_precision = _choice_parser("precision", JobPrecision)
 parse_family = _choice_parser("family", Family)
 
