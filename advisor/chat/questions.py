@@ -102,7 +102,8 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
             {"session_hours", "gpu_hours_per_month"} & set(noun_fields(a.noun)))
         # A bare number soon after a number of something no field takes counts the same thing ("1 replica for
         # now, maybe 2 later"): it is asked about, not guessed.
-        counted = counted or q.dim == "number" and a.noun is None and any(0 < q.start - e <= 6 for e in foreign_at)
+        counted = counted or q.dim == "number" and a.noun is None and any(0 < q.start - e <= 6 for e in foreign_at) \
+            and not cue(q, lx.NEED_VERBS)  # "32 GB RAM but the gpu part needs 8": the 8 is what the job needs
         if a.denied or a.field == "foreign" or counted_period or counted:
             # "3 runs a week" counts runs: it is no run length
             # "not 384", "6 GB is not enough", "384px", "2-3 runs a week" (a period, not a week-long run)
