@@ -233,7 +233,10 @@ def parse_kind(ctx: Context) -> Finding | None:
         found = [m for m in found if " ".join(r.words[m.start:m.end]) not in _NEED_PHRASES]
         explicit = r.has(lx.CHANGE_CUES) or len(set(r.clause)) >= 3 or len(r.content_words) <= 3
         found = [m for m in found if m.label == "d" or explicit or _statement(r, m)]
-        found = [m for m in found if m.label != "m" or r.has(("mixed", "mix", "a mix"))]
+        # "both" out of turn is the kind of work only beside a kind word ("i'll train a bit too, so both")
+        kinds = any(m.label in ("t", "i") for m in found)
+        found = [m for m in found if m.label != "m" or r.has(("mixed", "mix", "a mix")) or kinds
+                 and r.words[m.start] == "both"]
     denials = r.find(lx.KIND_DENIALS)
     denied = {m.start for m in found if m.label in ("t", "i") and
               any(r.clause[d.start] == r.clause[m.start] and 0 <= d.start - m.end <= 1 for d in denials)}
@@ -254,10 +257,15 @@ def parse_kind(ctx: Context) -> Finding | None:
     def dominant(ms: list[Match]) -> bool:
         return any(d.label == "d" and 0 <= m.start - d.end <= 1 for m in ms for d in found)
 
+    # "i'll train a bit too", "serving it as well": the other kind of work added to the one said before
+    before = ctx.values.get("kind")
+    added = r.has(("too", "also", "as well", "aswell", "in addition", "on top")) and (
+        train and before == str(Kind.INFERENCE) or infer and before == str(Kind.TRAINING))
     if train and infer:
         kind = Kind.TRAINING if dominant(train) and not dominant(infer) else \
             Kind.INFERENCE if dominant(infer) and not dominant(train) else Kind.MIXED
-    elif mixed and not (train or infer) or mixed and train and infer:
+    elif mixed and not (train or infer) or mixed and train and infer or added or \
+            mixed and not dominant(train + infer):
         kind = Kind.MIXED
     elif train:
         kind = Kind.TRAINING
@@ -689,10 +697,16 @@ def parse_education(ctx: Context) -> Finding | None:
 
 
 def parse_multi_gpu(ctx: Context) -> Finding | None:
-    found = ctx.reading.find(lx.MULTI_GPU)
-    if not found:
+    r = ctx.reading
+    found = r.find(lx.MULTI_GPU)
+    # "needs 4 gpus at once", "sharded over 8 cards": a count of GPUs above one
+    counted = [a for a in map(lambda q: attach(r, q), r.quantities) if a.quantity.dim == "number"
+               and a.noun_after and a.noun in ("gpus", "cards", "gpu", "graphics cards") and a.quantity.value >= 2
+               and not a.denied and (r.clause_has(a.quantity.start, lx.NEED_VERBS)
+                                     or not r.clause_has(a.quantity.start, lx.OWN_VERBS))]
+    if not found and not counted:
         return None
-    value = not found[0].negated
+    value = not found[0].negated if found else not r.negated[counted[0].quantity.start]
     return Finding("multi_gpu", {"multi_gpu": value}, "your job uses every GPU of a machine" if value else
                    "your job uses one GPU")
 
