@@ -195,8 +195,15 @@ def _answers_besides(t: _Turn, phrases: list) -> bool:
 
 
 def handle_greeting(t: _Turn):
-    if not t.reading.is_only(lx.GREETINGS, fillers=("there", "please", "!", "everyone", "all", "again")):
-        return None
+    r = t.reading
+    if not r.is_only(lx.GREETINGS, fillers=("there", "please", "!", "everyone", "all", "again")):
+        # "hey whats up", "heya, thx for helping": greetings and thanks, give or take small words, and no answer
+        said = r.find(lx.GREETINGS + lx.GREETING_THANKS)
+        covered = {i for m in said for i in range(m.start, m.end)}
+        rest = [w for i, w in enumerate(r.words) if i not in covered and w.isalnum() and w not in lx.GREETING_FILLERS]
+        real = [m for m in said if " ".join(r.words[m.start:m.end]) not in lx.WEAK_GREETINGS]
+        if rest or not real or any(f.changes for f in t.findings):
+            return None
     return _reply("greeting", "Hello! " + (_prompt(t.state) or "Ask 'why not Colab?', 'what if I had $20?', or "
                                                                  "change an answer."))
 

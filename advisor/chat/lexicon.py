@@ -192,11 +192,37 @@ REQUIREMENT_CUES = ("need", "needs", "must", "required", "require", "requires", 
 GREETINGS = ("hi", "hello", "hey", "hey there", "hi there", "hello there", "yo", "hiya", "howdy", "greetings",
              "good morning", "good afternoon", "good evening", "morning", "sup", "what is up", "hallo", "hola",
              "bonjour", "thanks", "thank you", "ok", "okay", "cool", "great", "nice one")
+def _wipe_all() -> tuple[str, ...]:
+    """'wipe all my answers', 'clear everything', 'delete my answers', 'scrap it all': every answer forgotten."""
+    verbs = ("wipe", "clear", "erase", "delete", "reset", "forget", "scrap", "drop", "remove", "discard", "trash",
+             "throw away", "throw out", "undo")
+    things = ("all", "everything", "it all", "all of it", "all of that", "all answers", "all my answers",
+              "all the answers", "all of my answers", "my answers", "the answers", "every answer",
+              "everything i said", "all i said", "everything so far", "all that", "all of this", "the whole thing")
+    return tuple(f"{v} {t}" for v in verbs for t in things) + (
+        "start anew", "start afresh", "clean slate", "fresh start", "start from zero",
+        "begin from zero", "from square one", "back to square one", "start from the beginning", "new start",
+        "restart from scratch", "from scratch again", "start again from scratch", "let us begin again")
+
+
+# Thanks said with a greeting ("heya, thx for helping"), the words that may come with them, and greeting words that
+# are also answers ("ok", "cool"): a message of these alone is small talk.
+GREETING_THANKS = ("thanks", "thank you", "thx", "ty", "thank u", "cheers", "thanks a lot", "many thanks",
+                   "heya", "hey hey", "hii", "hiii", "helloo", "how are you", "how is it going", "how are things",
+                   "what is new", "good day", "nice to meet you", "whats up", "wassup", "what is good")
+GREETING_FILLERS = frozenset({"for", "helping", "help", "the", "your", "you", "so", "much", "a", "lot", "there",
+                              "all", "again", "everyone", "guys", "bot", "advisor", "friend", "buddy", "mate",
+                              "folks", "doing", "today", "in", "advance", "please", "oh", "well", "hmm", "and",
+                              "just", "really", "very"})
+WEAK_GREETINGS = frozenset({"ok", "okay", "cool", "great", "nice one", "morning"})
 START_OVER = ("start over", "start again", "restart", "reset", "begin again", "from the beginning", "new workload",
               "forget all that", "forget everything", "forget it all", "clear everything", "start from scratch",
               "start fresh", "new conversation", "reset everything", "let us start over", "redo everything",
               "start all over", "start it all over", "start everything over", "begin all over", "start over again",
-              "all over again", "from the top", "wipe everything", "clear all answers", "clear my answers")
+              "all over again", "from the top", "wipe everything", "clear all answers", "clear my answers") + \
+    _wipe_all()
+
+
 UNDO = ("undo", "undo that", "go back", "revert", "revert that", "previous question", "back", "take that back",
         "go back one step", "go back a step", "back one", "one back", "go back one question", "undo one",
         "that was wrong", "oops", "last question", "one step back", "step back", "cancel that", "scratch that",
