@@ -12,7 +12,8 @@ from ..recommend import Recommendation, recommend
 from ..vocab import WEEKS_PER_MONTH, Need, PlanField
 from ..workload import FIELD_SPECS, FIELDS, Workload
 from . import lexicon as lx
-from .nouns import denied_values
+from .fields import find_model, model_size
+from .nouns import denied_values, gpu_names
 from .parse import Reading, read
 from .questions import QUESTION_BY_NAME, QUESTIONS, SIDE_PARSERS, Context, Finding, describe
 from .state import ANSWER_FIELDS, ChatState, workload_from_answers
@@ -78,6 +79,12 @@ class _Turn:
     def context(self, hypothetical: bool = False) -> Context:
         return Context(self.reading, None if hypothetical else self.state.asking, self.state.answers, self._usd,
                        hypothetical, self._gpu_memory, self._gpu_id)
+
+    def _gpu(self, name: str):
+        try:
+            return self.catalog.gpu(name)
+        except AdvisorError:
+            return None
 
     def _gpu_id(self, name: str) -> str | None:
         try:
@@ -571,13 +578,34 @@ def handle_pick(t: _Turn):
     return _reply("question", text + ". Ask 'why not ...?' about any other plan.", topic="pick")
 
 
+def handle_gpu_question(t: _Turn):
+    """'does the L4 have 24 GB?', 'how much memory is on a t4?': a question about a GPU the catalog knows, answered
+    from its spec sheet; nothing said in it is an answer."""
+    r = t.reading
+    if not r.is_question:
+        return None
+    gpus = []
+    for _, _, names in gpu_names(r.words):
+        gpu = next((g for g in map(t._gpu, names) if g is not None), None)
+        if gpu is not None and gpu not in gpus:
+            gpus.append(gpu)
+    if not gpus:
+        return None
+    text = "; ".join(f"the {g.name} has {g.memory_gib:g} GB of GPU memory" for g in gpus)
+    return _reply("question", text[0].upper() + text[1:] + " (its spec sheet)." + _again(t), topic="gpu")
+
+
 def handle_model_memory(t: _Turn):
-    """'how much memory does a 7b model need?': the weights' memory, answered without changing anything."""
+    """'how much memory does a 7b model need?', 'how much vram does sdxl need?': the weights' memory, answered
+    without changing anything."""
     r = t.reading
     params = next((q for q in r.quantities if q.dim == "params"), None)
-    if params is None or not r.is_question or not r.has(lx.MEMORY_WORDS + ("vram", "fit", "need", "gb")):
+    if not r.is_question or not r.has(lx.MEMORY_WORDS + ("vram", "fit", "need", "gb")):
         return None
-    billions = params.value / 1e9
+    named = model_size(find_model(r)) if params is None else None
+    if params is None and named is None:
+        return None
+    billions = params.value / 1e9 if params is not None else named
     method = next((m.label for m in r.match({"qlora": ("qlora", "4 bit"), "lora": ("lora",)})), None)
     size = {"qlora": 0.5, "lora": 2.0}.get(method or "", 2.0) * billions
     text = f"A {billions:g}B-parameter model's weights take about {size:g} GB " + \
@@ -627,8 +655,8 @@ def handle_unknown(t: _Turn):
 
 HANDLERS: tuple[Callable[[_Turn], dict | None], ...] = (
     handle_empty, handle_blank, handle_start_over, handle_undo, handle_greeting, handle_skip_exact,
-    handle_what_if, handle_question, handle_pick, handle_forget, handle_model_memory, handle_denial, handle_answer,
-    handle_thanks, handle_other_question, handle_skip, handle_unknown,
+    handle_what_if, handle_question, handle_pick, handle_forget, handle_gpu_question, handle_model_memory,
+    handle_denial, handle_answer, handle_thanks, handle_other_question, handle_skip, handle_unknown,
 )
 
 

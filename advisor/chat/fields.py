@@ -131,6 +131,30 @@ def _model_rows(path: str, stamp: float) -> tuple[tuple[str, tuple[str, ...], st
     return tuple(rows)
 
 
+def model_size(name: str | None, data_dir: Path | None = None) -> float | None:
+    """A model's parameters in billions, from data/models.csv (None when unknown)."""
+    from ..catalog import DATA_DIR
+    if not name:
+        return None
+    path = Path(data_dir or DATA_DIR) / "models.csv"
+    try:
+        return _sizes(str(path), path.stat().st_mtime).get(name)
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return None
+
+
+@lru_cache(maxsize=4)
+def _sizes(path: str, stamp: float) -> dict[str, float]:
+    with open(path, newline="", encoding="utf-8") as f:
+        out = {}
+        for row in csv.DictReader(f):
+            try:
+                out[(row.get("name") or "").strip()] = float(row.get("params_billion") or "")
+            except ValueError:
+                continue
+    return out
+
+
 def _compact(text: str) -> str:
     """A model name without case, spaces or punctuation: "Qwen2.5-7B", "qwen 2.5 7b" and "qwen2.5 7b" are one."""
     return "".join(c for c in text.lower() if c.isalnum())
