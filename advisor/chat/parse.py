@@ -598,7 +598,12 @@ class Reading:
                                             or not self.tokens[start].text.isalnum()):
             start += 1
         opener = [m for m in self.find(lx.QUESTION_OPENERS) if m.start == start]
-        return bool(words) and bool(opener) and self.words[start + 1:start + 2] != ["not"]
+        after = self.words[start + 1:start + 3]
+        # "would be nice to ...", "would like private notebooks": a wish, said with a modal
+        wish = self.words[start:start + 1] in (["would"], ["could"], ["will"]) and (
+            after[:1] in (["like"], ["love"], ["prefer"]) or after[:1] == ["be"] and after[1:] and
+            after[1] in lx.WISH_BEFORE_IF)
+        return bool(words) and bool(opener) and after[:1] != ["not"] and not wish
 
 
 def _end_with_fillers(words: list[str], i: int, phrase: tuple[str, ...]) -> int | None:

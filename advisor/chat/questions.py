@@ -489,6 +489,10 @@ def parse_budget(ctx: Context) -> Finding | None:
         if bad:
             return Finding(name, problem=_out_of_range(name, bad[0].value, "a budget"))
         distinct = {round(q.monthly, 6) for q in qs}
+        monthly = [q for q in qs if q.per_month is not None and not q.period_apart]
+        if len(distinct) > 1 and len({round(q.monthly, 6) for q in monthly}) == 1:
+            # "my laptop cost 1200 bucks, so 10 a month": the amount said per month is the budget
+            qs, distinct = monthly, {round(monthly[0].monthly, 6)}
         if len(distinct) > 1:
             amounts = " and ".join(f"{q.value:g}" for q in qs)
             return Finding(name, ambiguous=True, problem=f"I see two amounts ({amounts}); which one is your monthly "
@@ -618,6 +622,10 @@ def parse_needs(ctx: Context) -> Finding | None:
              if not m.label.startswith("~") or m.negated]
     mentions = [m for m in found if not m.label.startswith("_")]
     hedged = {r.clause[m.start] for m in found if m.label == "_hedge" and not m.negated}
+    # "background is just nice to have": a hedge right after 'just' or 'only' speaks of the clause before it
+    named = {r.clause[m.start] for m in mentions}
+    hedged |= {c - 1 for c in hedged if c not in named and c - 1 in named
+               and any(r.clause[i] == c and w in ("just", "only") for i, w in enumerate(r.words))}
     post_negated = {r.clause[m.start] for m in found if m.label == "_post"}
     cued = {r.clause[m.start] for m in found if m.label in ("_cue", "_hedge")}
     listing = len(set(r.clause)) >= 3 or len(r.content_words) <= 3
