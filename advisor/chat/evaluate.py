@@ -178,11 +178,15 @@ def run_case(catalog: Catalog, case: dict) -> Outcome:
 
 
 def _kept(name: str, before, turn) -> bool:
-    """True when a turn left an answer as it was. Two answers count as the same: free only with no budget and free
-    only with a budget of 0 (one workload: the convention changed from the first to the second in 2026-12); and
-    after a start over, a forgotten answer (the message gave it no value of its own: "begin again from zero")."""
+    """True when a turn left an answer as it was. Answers that make the same workload count as the same: free only
+    with no budget and free only with a budget of 0 (the convention changed from the first to the second in
+    2026-12), and a list of needs or wishes unsaid or empty ("would be nice to pick the timeout" at the needs
+    question answers it with no hard need); and after a start over, a forgotten answer (the message gave it no value
+    of its own: "begin again from zero")."""
     after = turn.answers.get(name)
     if _same(before, after) or before == after:
+        return True
+    if name in ("needs", "nice_to_have") and not before and not after:
         return True
     if name == "budget_usd_per_month" and turn.answers.get("free_only") is True and before in (None, 0) \
             and after in (None, 0):
