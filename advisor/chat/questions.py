@@ -130,9 +130,10 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
                 target = asking
             elif cue(q, lx.SESSION_CUES) or q.idiom and asking not in ("gpu_hours_per_month",) or \
                     cue(q, ("up to", "long", "hours long", "at a time")) or r.has(lx.SESSION_CUES[:6]) or \
-                    listing and _alone(r, q):
-                # In a list of answers ("training, 16gb, 4 h, 20 h a month") a duration without a period is the
-                # longest run: GPU time is said with its period.
+                    listing and _alone(r, q) or asking != "gpu_hours_per_month" and any(
+                        x.dim == "time" and x.per_month is not None and not x.period_apart for x in r.quantities):
+                # In a list of answers ("training, 16gb, 4 h, 20 h a month") or beside GPU time said with its period
+                # ("6h 40h per month"), a duration without a period is the longest run.
                 target = "session_hours"
         elif q.dim == "number":
             after = words[q.end:q.end + 3]
@@ -481,8 +482,10 @@ def parse_budget(ctx: Context) -> Finding | None:
     free_words = r.find(lx.BUDGET_FREE)
     free_words = [m for m in free_words if not m.negated or r.words[m.start] in lx.NEGATORS]
     if not current and not ctx.hypothetical:
+        # Out of turn, 'free' is the budget said as free only, or alone in a list of answers ("...; 1; free").
         free_words = [m for m in free_words if r.words[m.start] != "free" or r.has(("only", "plans", "free only",
-                                                                                     "free please", "free pls"))]
+                                                                                     "free please", "free pls"))
+                      or _listing(r) and len([w for w in r.clause_words(m.start) if w.isalnum()]) <= 2]
         free_words = [m for m in free_words if " ".join(r.words[m.start:m.end]) not in ("nothing", "zero", "any")]
     if qs:
         bad = _negatives(qs)
