@@ -444,7 +444,8 @@ def _answer_intent(t: _Turn, found: list[Finding], before: dict, denied: list[fl
     # can do $10", "actually no, i want it fast").
     if r.has(lx.CHANGE_OF_MIND_CUES):
         return "change_of_mind"
-    if denied or r.has(lx.CORRECTION_CUES) or _leading_no(r) and changed:
+    strong = [m for m in r.find(lx.CORRECTION_CUES) if " ".join(r.words[m.start:m.end]) not in lx.WEAK_CORRECTION_CUES]
+    if denied or strong or (r.has(lx.CORRECTION_CUES) or _leading_no(r)) and changed:
         return "correction"
     if changed and r.has(lx.CHANGE_CUES + ("instead",)):
         return "correction"

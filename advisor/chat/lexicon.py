@@ -163,6 +163,8 @@ NEGATION_REACH = 4
 # Words that open a subordinate clause: a negation does not reach past them ("I don't care if speed varies": the
 # speed varying is not negated).
 NEGATION_STOPS = frozenset({"if", "whether", "when", "whenever"})
+# Verbs of attitude: a negation ends with them ("I don't mind the lottery": the lottery is not denied).
+ATTITUDE_VERBS = frozenset({"mind", "care", "bother", "bothers", "worry", "matter", "matters", "fuss"})
 # Intensifiers a phrase may hold without changing its meaning ("does not really matter" is "does not matter").
 PHRASE_FILLERS = frozenset({"really", "actually", "honestly", "truly", "totally", "particularly", "especially",
                             "exactly"})
@@ -348,6 +350,8 @@ CORRECTION_CUES = ("no wait", "wait", "i meant", "i mean", "scratch that", "make
                    "no no", "oops", "i said", "sorry", "actually", "not what i said", "that is wrong",
                    "that was wrong", "that is not right", "you misunderstood", "misunderstood", "i misspoke",
                    "let me correct", "to correct", "correct that", "change that to", "should have said")
+# Cues that correct only when a value said before is replaced ("none, sorry" at a new question is an answer).
+WEAK_CORRECTION_CUES = frozenset({"sorry", "actually", "oops", "make it", "no no"})
 CHANGE_OF_MIND_CUES = ("changed my mind", "change of plans", "change of plan", "on second thought",
                        "on second thoughts", "second thought", "forget", "never mind", "nevermind", "after all",
                        "anymore", "any more", "i decided", "decided", "come to think of it", "thinking about it",
@@ -419,7 +423,8 @@ BUDGET_WORDS = ("budget", "spend", "pay", "afford", "cost", "costs", "price", "m
 # Words that put a clause about money ("money is no problem", "whatever it costs").
 MONEY_TOPIC = ("budget", "money", "spend", "spending", "cost", "costs", "price", "prices", "pay", "paying", "funds",
                "cash", "dollars", "bucks", "expense", "expenses")
-BUDGET_FREE = ("free", "free only", "only free", "free plans only", "only free plans", "free plans", "nothing",
+BUDGET_FREE = ("none", "zip", "nil", "zero bucks", "0 bucks", "nothing to spend", "no spending money",
+               "free", "free only", "only free", "free plans only", "only free plans", "free plans", "nothing",
                "zero", "no money", "broke", "i am broke", "can not pay", "can not afford", "not money",
                "have not money", "no cash", "poor", "free tier", "free stuff", "nada", "zilch", "0 dollars",
                "not a cent", "no funds", "student budget of 0", "nothing at all", "not paying", "no paid",
@@ -466,12 +471,16 @@ PREDICT_REQUIRE = ("must", "need", "needs", "required", "require", "essential", 
                    "a must", "must have", "very", "extremely", "really important", "of course", "steady",
                    "stable", "guaranteed", "yes it matters", "it matters", "a lot", "lots")
 # Words for unpredictability: denied, they mean 'require'; accepted, 'any'.
-PREDICT_ANTI = ("up and down", "goes up and down", "go up and down", "ups and downs", "slowing down", "slows down",
+PREDICT_ANTI = ("changes", "changing", "differs", "different every time", "up and down", "goes up and down",
+                "go up and down", "ups and downs", "slowing down", "slows down",
                 "lottery", "lotteries", "roulette", "gpu roulette", "luck of the draw", "pot luck", "potluck",
                 "dice roll", "roll of the dice", "surprise", "surprises", "random", "randomly", "vary", "varies",
                 "varying", "variable", "variance", "slower", "slow", "fluctuate", "fluctuates", "fluctuating",
                 "inconsistent", "unpredictable", "different gpus", "different speeds", "gamble")
 # Said before a word for unpredictability, these make it a requirement ("I'd hate to get a slow GPU").
+# Require-words that only strengthen another word ("I really don't care"): alone they answer ("really!").
+PREDICT_INTENSIFIERS = frozenset({"really", "very", "so much", "a lot", "lots", "extremely", "definitely",
+                                  "absolutely"})
 PREDICT_AVERSION = ("hate", "avoid", "dislike", "annoying", "afraid", "worried", "worry", "fear", "cannot stand",
                     "can not stand", "bad", "problem")
 PREDICT_ACCEPT = ("fine", "ok", "okay", "do not mind", "not mind", "can", "acceptable", "alright", "no problem",

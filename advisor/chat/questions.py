@@ -486,7 +486,8 @@ def parse_budget(ctx: Context) -> Finding | None:
         free_words = [m for m in free_words if r.words[m.start] != "free" or r.has(("only", "plans", "free only",
                                                                                      "free please", "free pls"))
                       or _listing(r) and len([w for w in r.clause_words(m.start) if w.isalnum()]) <= 2]
-        free_words = [m for m in free_words if " ".join(r.words[m.start:m.end]) not in ("nothing", "zero", "any")]
+        free_words = [m for m in free_words if " ".join(r.words[m.start:m.end]) not in ("nothing", "zero", "any",
+                                                                                         "none", "zip", "nil")]
     if qs:
         bad = _negatives(qs)
         if bad:
@@ -568,6 +569,13 @@ def parse_predictability(ctx: Context) -> Finding | None:
         # Clauses about needs are not about predictability ("doesn't matter; I need private notebooks").
         others = {r.clause[m.start] for m in r.match(_NEED_TABLES)} - topic
         found = [m for m in found if r.clause[m.start] not in others]
+    # "I don't mind the lottery", "don't care about the speed varying": the negation is of the attitude, not of the
+    # variation after it.
+    words = r.words
+    found = [Match(m.start, m.end, m.label, False) if m.label == "anti" and m.negated and any(
+        w in lx.ATTITUDE_VERBS for w in words[max(0, m.start - lx.NEGATION_REACH):m.start]) else m for m in found]
+    found = [m for m in found if " ".join(r.words[m.start:m.end]) not in lx.PREDICT_INTENSIFIERS
+             or not any(x.label != m.label and r.clause[x.start] == r.clause[m.start] for x in found)]
     aversions = r.find(lx.PREDICT_AVERSION)
     for m in [m for m in found if m.label == "anti" and not m.negated]:
         if any(r.clause[a.start] == r.clause[m.start] and 0 < m.start - a.start <= lx.NEGATION_REACH + 1
