@@ -321,7 +321,11 @@ KIND_INFERENCE = ("inference", "inferences", "inferencing", "infer", "prediction
                   "pre trained model", "already trained", "trained it", "run it", "run the model",
                   "running the model", "use the model", "using the model", "transcribe", "transcribing",
                   "generate", "generating", "generation", "embeddings", "classify", "classifying", "scoring",
-                  "run a trained model", "batch predictions", "testing the model", "test the model")
+                  "run a trained model", "batch predictions", "testing the model", "test the model",
+                  "transcription", "transcriptions", "transcribes", "make pictures", "make images", "create images",
+                  "create pictures", "image generation", "text generation", "generates", "captioning",
+                  "speech to text", "text to speech", "summarize", "summarizing", "summarization", "translate",
+                  "translating", "translation", "run inference", "running inference")
 # Verbs that mean training when a model is their object ("I fit gradient boosted models", "teaching a model to spot
 # defects"); alone they mean something else ("it fits in 6 GB").
 TRAINING_VERBS = ("fit", "fits", "fitting", "teach", "teaches", "teaching", "taught")
