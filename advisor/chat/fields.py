@@ -64,7 +64,9 @@ CHAT_FIELDS: dict[str, ChatField] = {
                            "speed matters more", "speed matters most", "speed is more important", "speed over price",
                            "speed over cost", "performance matters", "faster is better", "speed is what matters",
                            "speed matters most", "the faster the better", "quickly", "high performance",
-                           "maximum speed", "max speed", "top speed", "in a hurry"),
+                           "maximum speed", "max speed", "top speed", "in a hurry", "sort by speed",
+                           "order by speed", "rank by speed", "by speed", "fastest first", "fastest on top",
+                           "regardless of price", "regardless of cost"),
         Preference.COST: ("price matters more", "cost matters more", "price matters most", "cost matters most",
                           "price is more important", "price over speed", "cost over speed", "cheapest", "cheap",
                           "cheaper", "lowest price", "lowest cost", "least money",
@@ -286,11 +288,15 @@ def _finding():
     return Finding
 
 
+def prefer_matches(r: Reading) -> list:
+    """Phrases of what comes first ("cheapest first", "speed per dollar"), not negated."""
+    words = CHAT_FIELDS["prefer"].words
+    return [m for m in r.match({str(k): v for k, v in words.items()}) if not m.negated]
+
+
 def parse_prefer(ctx) -> object | None:
     r = ctx.reading
-    words = CHAT_FIELDS["prefer"].words
-    found = [m for m in r.match({str(k): v for k, v in words.items()}) if not m.negated
-             and not r.clause_has(m.start, _PREDICT_TOPIC)]
+    found = [m for m in prefer_matches(r) if not r.clause_has(m.start, _PREDICT_TOPIC)]
     if not found:
         return None
     labels = {m.label for m in found}

@@ -13,7 +13,7 @@ from ..present.labels import money
 from ..vocab import DAYS_PER_MONTH, HOURS_PER_MONTH, WEEKS_PER_MONTH, Kind, Need, Predictability
 from ..workload import BOUNDS
 from . import lexicon as lx
-from .fields import SIDE_FIELD_PARSERS
+from .fields import SIDE_FIELD_PARSERS, prefer_matches
 from .nouns import attach, gpu_names, noun_fields
 from .parse import Match, Quantity, Reading
 
@@ -542,6 +542,10 @@ def parse_budget(ctx: Context) -> Finding | None:
     if free_words:
         return Finding(name, {"free_only": True, name: 0.0}, "free plans only")
     unlimited = r.find(lx.BUDGET_NO_LIMIT)
+    if not current:
+        # "lowest price first", "cheapest please" after the budget is said: what comes first, not the budget
+        first = {i for m in prefer_matches(r) for i in range(m.start, m.end)}
+        unlimited = [m for m in unlimited if m.start not in first]
     # Out of turn, only in a clause about money ("20 a month, money's no problem").
     if unlimited and (current or any(r.clause_has(m.start, lx.MONEY_TOPIC) for m in unlimited)):
         # An explicit answer: any price goes, so not free-only either (free_only False, no budget).
@@ -563,7 +567,11 @@ def parse_predictability(ctx: Context) -> Finding | None:
         return None
     found = r.match({"any": lx.PREDICT_ANY, "prefer": lx.PREDICT_PREFER, "require": lx.PREDICT_REQUIRE,
                      "anti": lx.PREDICT_ANTI, "accept": lx.PREDICT_ACCEPT, "mild": lx.PREDICT_MILD})
-    topic = {r.clause[m.start] for m in r.find(lx.PREDICT_WORDS + ("no surprises",))} | varying
+    # "speed per dollar", "sort by speed": speed as what comes first, not its steadiness
+    first = {i for m in prefer_matches(r) for i in range(m.start, m.end)}
+    topic = {r.clause[m.start] for m in r.find(lx.PREDICT_WORDS + ("no surprises",)) if m.start not in first} | varying
+    if not current and not topic:
+        return None
     if not current:
         # Only the clauses that talk about predictability count ("must be predictable, and I need background").
         found = [m for m in found if r.clause[m.start] in topic]
