@@ -163,6 +163,10 @@ NEGATION_REACH = 4
 # Words that open a subordinate clause: a negation does not reach past them ("I don't care if speed varies": the
 # speed varying is not negated).
 NEGATION_STOPS = frozenset({"if", "whether", "when", "whenever"})
+# After "no" these make it an interjection, not a negator ("no wait", "hmm no actually steady speed matters", "no i
+# meant 20").
+INTERJECTION_NEXT = frozenset({"actually", "wait", "sorry", "i", "we", "it", "that", "this", "no", "make", "scratch",
+                               "thanks", "thank", "you", "my", "oops", "hold", "hang", "ugh", "lol", "haha"})
 # Verbs of attitude: a negation ends with them ("I don't mind the lottery": the lottery is not denied).
 ATTITUDE_VERBS = frozenset({"mind", "care", "bother", "bothers", "worry", "matter", "matters", "fuss"})
 # Intensifiers a phrase may hold without changing its meaning ("does not really matter" is "does not matter").

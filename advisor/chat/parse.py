@@ -660,6 +660,12 @@ def _clauses(tokens: list[Token], breaks: list[bool]) -> list[int]:
     return out
 
 
+def interjection(tokens: list[Token], i: int) -> bool:
+    """True for a 'no' that answers or corrects rather than negates ("no wait", "hmm no, actually ...")."""
+    return tokens[i].text in ("no", "nope", "nah") and i + 1 < len(tokens) and \
+        tokens[i + 1].text in lx.INTERJECTION_NEXT
+
+
 def _negation(tokens: list[Token], breaks: list[bool]) -> list[bool]:
     """True for tokens within a negator's reach in its clause ("no training, only inference": training only)."""
     out = [False] * len(tokens)
@@ -667,6 +673,8 @@ def _negation(tokens: list[Token], breaks: list[bool]) -> list[bool]:
         if t.text not in lx.NEGATORS:
             continue
         if t.text == "not" and i + 1 < len(tokens) and tokens[i + 1].text in ("only", "just"):
+            continue
+        if interjection(tokens, i):
             continue
         for j in range(i + 1, min(len(tokens), i + 1 + lx.NEGATION_REACH)):
             if breaks[j] or tokens[j].text == "and" and j > i + 1 \

@@ -15,7 +15,7 @@ from ..workload import BOUNDS
 from . import lexicon as lx
 from .fields import SIDE_FIELD_PARSERS, prefer_matches
 from .nouns import attach, gpu_names, noun_fields
-from .parse import Match, Quantity, Reading
+from .parse import Match, Quantity, Reading, interjection
 
 # The fields the questionnaire asks about (the quantity router's own); other fields take only attached quantities.
 QUESTION_FIELDS = ("kind", "gpu_memory_gib", "session_hours", "gpu_hours_per_month", "notebooks_at_once",
@@ -665,7 +665,8 @@ def parse_needs(ctx: Context) -> Finding | None:
             status[m.label] = "nice"
         else:
             status[m.label] = "need"
-    nothing = [m for m in found if m.label == "_none" and not (m.negated and r.words[m.start] not in lx.NEGATORS)]
+    nothing = [m for m in found if m.label == "_none" and not (m.negated and r.words[m.start] not in lx.NEGATORS)
+               and not interjection(r.tokens, m.start)]
     # Out of turn, "none" counts only when it names the needs ("no special needs", "no features").
     named = [m for m in nothing if {"needs", "features", "need"} & set(r.words[m.start:m.end + 1])]
     if not status and not ((current or ctx.hypothetical) and nothing or named):
