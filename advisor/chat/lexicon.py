@@ -206,7 +206,7 @@ def _wipe_all() -> tuple[str, ...]:
               "all the answers", "all of my answers", "my answers", "the answers", "every answer",
               "everything i said", "all i said", "everything so far", "all that", "all of this", "the whole thing")
     return tuple(f"{v} {t}" for v in verbs for t in things) + (
-        "start anew", "start afresh", "clean slate", "fresh start", "start from zero",
+        "start anew", "begin anew", "start afresh", "clean slate", "fresh start", "start from zero",
         "begin from zero", "from square one", "back to square one", "start from the beginning", "new start",
         "restart from scratch", "from scratch again", "start again from scratch", "let us begin again")
 
@@ -364,7 +364,9 @@ CHANGE_OF_MIND_CUES = ("changed my mind", "change of plans", "change of plan", "
                        "on second thoughts", "second thought", "forget", "never mind", "nevermind", "after all",
                        "anymore", "any more", "i decided", "decided", "come to think of it", "thinking about it",
                        "thinking again", "on reflection", "i have reconsidered", "reconsidered", "new plan",
-                       "i changed")
+                       "i changed", "no longer", "not any longer", "i have decided", "decided against",
+                       "rethinking", "rethought", "thought about it", "thought it over", "now i think",
+                       "changed my plans", "plans changed", "my plans changed")
 # A question asked with a value in it ("is there anything faster under $20?"): answered as a what-if.
 ASKING_OPENERS = ("is there", "are there", "which", "what is the", "what would", "would", "could i", "can i",
                   "do any", "does any", "is any", "will", "how much would", "how much is", "how fast",
