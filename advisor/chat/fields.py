@@ -405,6 +405,11 @@ def parse_counts(ctx) -> object | None:
     return _finding()(next(iter(changes)), changes, "; ".join(said))
 
 
+# A time said with a GPU and one of these, without a verb, is a reference time ("an epoch is 40 min on a t4"); a run's
+# length on a GPU ("runs of 6 hours on a t4") stays the longest run.
+_EPOCH_WORDS = ("epoch", "epochs", "step", "steps", "iteration", "iterations", "one pass")
+
+
 def parse_reference(ctx) -> object | None:
     """'my epoch takes 20 minutes on Colab's T4': the job's hours on a named GPU."""
     from .nouns import gpu_names
@@ -420,7 +425,11 @@ def parse_reference(ctx) -> object | None:
         return None
     # "an epoch is 40 min on a t4": a duration said with the GPU it ran on, with or without a verb
     on_gpu = [q for q in r.quantities if q.dim == "time" and q.per_month is None and words[q.end:q.end + 1] == ["on"]
-              and 0 < gpu_at - q.end <= 3]
+              and 0 < gpu_at - q.end <= 3 and r.clause_has(q.start, _EPOCH_WORDS)]
+    if not on_gpu and "on" in words[max(0, gpu_at - 3):gpu_at]:
+        # "on an l4 one epoch is 25 minutes": the GPU first, then the time of an epoch in the same clause
+        on_gpu = [q for q in r.quantities if q.dim == "time" and q.per_month is None and q.start > gpu_at
+                  and r.clause[q.start] == r.clause[gpu_at] and r.clause_has(q.start, _EPOCH_WORDS)]
     if not on_gpu and not r.has(("takes", "took", "take", "taking", "runs in", "ran in", "finishes in")):
         return None
     times = on_gpu or [q for q in r.quantities if q.dim == "time" and q.per_month is None

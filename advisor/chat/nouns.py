@@ -136,7 +136,8 @@ def attach(r: Reading, q: Quantity) -> Attached:
     words = r.words
     noun = field = None
     i = q.end
-    while i < len(words) and i < q.end + 3 and words[i] in ("of", "the", "my", "our", "for", "-", "in", "gpu's"):
+    while i < len(words) and i < q.end + 3 and words[i] in ("of", "the", "my", "our", "for", "-", "in", "gpu's",
+                                                           "on"):
         i += 1
     hit = _noun_at(words, i) if i < len(words) else None
     after = hit is not None
