@@ -45,6 +45,9 @@ def normalise(text: str) -> str:
     for pattern, repl in _CONTRACTIONS:
         t = pattern.sub(repl, t)
     t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)
+    # A dash with spaces around it after a word separates answers ("mixed - 10 GB - 2h"); "5 - 6" is a range, "-5" a
+    # minus sign.
+    t = re.sub(r"(?<=[a-z$%)])\s+-+\s+", " , ", t)
     # A name's parts ("a100-80gb", "rtx-4090", "phi-3", "qwen2.5-7b"): a hyphen after a word is no minus sign.
     t = re.sub(r"(?<=[a-z])-(?=\d)|(?<=\b[a-z]\d)-(?=\d)|(?<=[a-z]\d\d)-(?=\d)|(?<=[a-z]\d\d\d)-(?=\d)", " ", t)
     t = re.sub(r"(?<=[a-z]\d\.\d)-(?=\d)", " ", t)
