@@ -133,6 +133,37 @@ def findings(ctx: Context) -> list[Finding]:
     if reference is not None:
         # "my epoch takes 20 minutes on a T4" is the job's time on a reference GPU, not the longest run.
         out = [f for f in out if abs((f.changes.get("session_hours") or -1) - reference) > 1e-3]
+    return out + _list_tail(ctx, out)
+
+
+def _list_tail(ctx: Context, found: list[Finding]) -> list[Finding]:
+    """The clauses after the last quantity of a list of answers ("..., $10, doesn't matter, nothing"), each read as
+    the answer to the next question in the questionnaire's order (predictability, then needs)."""
+    r = ctx.reading
+    if ctx.hypothetical or len(set(r.clause)) < 4 or len(r.quantities) < 2:
+        return []
+    names = [q.name for q in QUESTIONS]
+    said = {f.question for f in found if f.changes}
+    answered = [n for n in names if n in said]
+    if not answered or answered[-1] != "budget_usd_per_month":
+        return []
+    last_clause = max(r.clause[q.start] for q in r.quantities)
+    tail = sorted({c for c in r.clause if c > last_clause})
+    out, at = [], names.index("budget_usd_per_month") + 1
+    for c in tail:
+        words = [t.text for t, k in zip(r.tokens, r.clause, strict=True) if k == c and t.text.isalnum()]
+        if not words or at >= len(names):
+            continue
+        name = names[at]
+        at += 1
+        if name in said:  # this clause said it already, in words of its own ("steady speed needed")
+            continue
+        q = QUESTION_BY_NAME[name]
+        finding = q.parse(Context(read(" ".join(words)), name, ctx.values, ctx.usd, False, ctx.gpu_memory,
+                                  ctx.gpu_id))
+        if finding is None or not finding.changes:
+            break
+        out.append(finding)
     return out
 
 

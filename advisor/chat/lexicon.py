@@ -303,6 +303,8 @@ EXPLAIN_TOPICS: dict[str, tuple[str, ...]] = {
     "needs": tuple(dict.fromkeys(("selectable timeout", "background execution", "deployment as a service",
                                   "private notebooks", "private notebook", "background", "deployment",
                                   "timeout", "needs", "features", "feature", "special needs"))),
+    "kind": ("training and inference", "inference and training", "training vs inference", "inference vs training",
+             "training or inference", "inference or training", "training versus inference"),
     "budget": ("budget", "per month or total", "monthly or total", "per month or in total", "monthly budget"),
     "how_it_works": _how_it_works() + ("how do you rank", "how does the ranking work",
                      "how do you choose", "how do you decide", "how are they ranked", "how it works", "help",
