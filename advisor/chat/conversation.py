@@ -144,8 +144,7 @@ def _list_tail(ctx: Context, found: list[Finding]) -> list[Finding]:
         return []
     names = [q.name for q in QUESTIONS]
     said = {f.question for f in found if f.changes}
-    answered = [n for n in names if n in said]
-    if not answered or answered[-1] != "budget_usd_per_month":
+    if "budget_usd_per_month" not in said:
         return []
     last_clause = max(r.clause[q.start] for q in r.quantities)
     tail = sorted({c for c in r.clause if c > last_clause})
