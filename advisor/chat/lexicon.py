@@ -318,7 +318,8 @@ EXPLAIN_TOPICS: dict[str, tuple[str, ...]] = {
 KIND_TRAINING = ("train", "training", "trains", "finetune", "finetuning", "finetunes", "fine tune", "fine tuning",
                  "fine tunes", "pretrain", "pretraining", "pre train", "pre training", "retrain", "retraining",
                  "train from scratch", "from scratch", "lora", "qlora", "trainer", "learning a model", "rlhf",
-                 "do the training", "model training", "teach the model", "teach a model", "teach it")
+                 "do the training", "model training", "teach the model", "teach a model", "teach it", "dreambooth",
+                 "textual inversion", "sft", "dpo", "instruction tuning", "instruction tune")
 KIND_INFERENCE = ("inference", "inferences", "inferencing", "infer", "predictions", "prediction", "predict",
                   "predicting", "serve", "serving", "serves", "deploy", "deploying", "deployment", "evaluate",
                   "evaluating", "evaluation", "eval", "evals", "trained model", "pretrained model",
@@ -435,7 +436,8 @@ BUDGET_WORDS = ("budget", "spend", "pay", "afford", "cost", "costs", "price", "m
 # Words that put a clause about money ("money is no problem", "whatever it costs").
 MONEY_TOPIC = ("budget", "money", "spend", "spending", "cost", "costs", "price", "prices", "pay", "paying", "funds",
                "cash", "dollars", "bucks", "expense", "expenses")
-BUDGET_FREE = ("none", "zip", "nil", "zero bucks", "0 bucks", "nothing to spend", "no spending money",
+BUDGET_FREE = ("none", "zip", "nil", "no funding", "zero funding", "no funds at all", "unfunded", "no money at all",
+               "zero bucks", "0 bucks", "nothing to spend", "no spending money",
                "free", "free only", "only free", "free plans only", "only free plans", "free plans", "nothing",
                "zero", "no money", "broke", "i am broke", "can not pay", "can not afford", "not money",
                "have not money", "no cash", "poor", "free tier", "free stuff", "nada", "zilch", "0 dollars",
