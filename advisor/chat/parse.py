@@ -679,7 +679,11 @@ def _negation(tokens: list[Token], breaks: list[bool]) -> list[bool]:
             continue
         if interjection(tokens, i):
             continue
-        for j in range(i + 1, min(len(tokens), i + 1 + lx.NEGATION_REACH)):
+        # "does not have to be the same gpu": a negated 'have to' / 'need to' reaches over its infinitive
+        reach = lx.NEGATION_REACH + (3 if [x.text for x in tokens[i + 1:i + 3]] in (["have", "to"], ["has", "to"],
+                                                                                     ["need", "to"], ["needs", "to"])
+                                     else 0)
+        for j in range(i + 1, min(len(tokens), i + 1 + reach)):
             if breaks[j] or tokens[j].text == "and" and j > i + 1 \
                     and tokens[j - 1].text not in lx.NEGATORS or tokens[j].text in lx.NEGATION_STOPS:
                 break

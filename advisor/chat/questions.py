@@ -586,6 +586,10 @@ def parse_predictability(ctx: Context) -> Finding | None:
         w in lx.ATTITUDE_VERBS for w in words[max(0, m.start - lx.NEGATION_REACH):m.start]) else m for m in found]
     found = [m for m in found if " ".join(r.words[m.start:m.end]) not in lx.PREDICT_INTENSIFIERS
              or not any(x.label != m.label and r.clause[x.start] == r.clause[m.start] for x in found)]
+    # "steady isn't necessary", "consistency is not important": a denied predicate denies the require-word before it
+    denials = [m for m in found if m.label == "any" and "not" in r.words[m.start:m.end]]
+    found = [m for m in found if not (m.label == "require" and any(r.clause[d.start] == r.clause[m.start]
+                                                                    and d.start > m.start for d in denials))]
     aversions = r.find(lx.PREDICT_AVERSION)
     for m in [m for m in found if m.label == "anti" and not m.negated]:
         if any(r.clause[a.start] == r.clause[m.start] and 0 < m.start - a.start <= lx.NEGATION_REACH + 1
