@@ -443,10 +443,13 @@ def _to_last_fact(t: _Turn, found: list[Finding]) -> list[Finding]:
     message reads as an answer to that fact's question too."""
     r = t.reading
     current = t.state.asking
-    cue = r.find(lx.CORRECTION_CUES) or _leading_no(r)
+    strong = [m for m in r.find(lx.CORRECTION_CUES) if " ".join(r.words[m.start:m.end]) not in lx.WEAK_CORRECTION_CUES]
+    # A weak cue ("sorry", "actually", "make it") reads a message again only when it answers nothing as it stands
+    # ("ugh sorry, 15 actually" at the predictability question); "actually 2" at the notebooks question is 2 notebooks.
+    cue = strong or _leading_no(r) or r.has(lx.CORRECTION_CUES) and not any(f.changes for f in found)
     last = t.state.last_changed()
     # Only a message that reads as nothing, or only as an answer to the question being asked ("no wait, 20" at
-    # the predictability question, "ugh sorry, 15 actually", "make it 40" after the ranking), is read again.
+    # the predictability question, "make it 40" after the ranking), is read again.
     if not cue or not last or any(f.question != current for f in found if f.changes):
         return found
     q = next((q for q in QUESTIONS if set(q.sets) & set(last)), None)

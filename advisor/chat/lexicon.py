@@ -348,7 +348,7 @@ KIND_DENIALS = ("is not", "are not", "not for me", "is not for me", "not needed"
                 "is not needed", "not my thing", "is not my thing", "not anymore")
 KIND_MIXED = ("both", "mix", "mixed", "mixture", "a mix", "a bit of both", "bit of both", "some of each",
               "a bit of each", "half and half", "equally", "both equally", "combination", "a combination",
-              "each", "all of it", "a little of both", "50/50", "50 50")
+              "all of it", "a little of both", "50/50", "50 50", "a bit of each", "little of each")
 KIND_DOMINANT = ("mostly", "mainly", "primarily", "largely", "chiefly", "predominantly", "only", "just", "all",
                  "purely", "exclusively")
 # Words that say an earlier answer is being changed ("change it to training", "switch to inference").
@@ -362,7 +362,7 @@ CORRECTION_CUES = ("no wait", "wait", "i meant", "i mean", "scratch that", "make
                    "that was wrong", "that is not right", "you misunderstood", "misunderstood", "i misspoke",
                    "let me correct", "to correct", "correct that", "change that to", "should have said")
 # Cues that correct only when a value said before is replaced ("none, sorry" at a new question is an answer).
-WEAK_CORRECTION_CUES = frozenset({"sorry", "actually", "oops", "make it", "no no"})
+WEAK_CORRECTION_CUES = frozenset({"sorry", "actually", "oops", "no no"})
 CHANGE_OF_MIND_CUES = ("changed my mind", "change of plans", "change of plan", "on second thought",
                        "on second thoughts", "second thought", "forget", "never mind", "nevermind", "after all",
                        "anymore", "any more", "i decided", "decided", "come to think of it", "thinking about it",
