@@ -17,7 +17,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from text_to_num import text2num
 
-from ..vocab import DAYS_PER_MONTH, Need
+from ..vocab import DAYS_PER_MONTH, WEEKS_PER_MONTH, Need
 from . import lexicon as lx
 
 MAX_TOKENS = 400
@@ -488,6 +488,12 @@ class _Scanner:
         rate = self.rate_at(q.end)
         if rate and q.dim in ("time", "money", "number"):
             q.per_month, q.end = rate
+            # "5 hours a day on weekdays", "a day during the week": only the days named count
+            days = {"weekdays": 5, "workdays": 5, "weekday": 5, "weekends": 2, "weekend": 2}
+            if abs(q.per_month - DAYS_PER_MONTH) < 1e-9 and self.word(q.end) in ("on", "during", "over") and \
+                    self.word(q.end + 1 + (self.word(q.end + 1) == "the")) in days:
+                k = q.end + 1 + (self.word(q.end + 1) == "the")
+                q.per_month, q.end = WEEKS_PER_MONTH * days[self.word(k)], k + 1
         elif self.word(q.end) == "/" and self.word(q.end + 1) == "m" and q.dim != "time":
             q.per_month, q.end = 1.0, q.end + 2
         return q
