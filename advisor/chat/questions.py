@@ -131,7 +131,8 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
             elif cue(q, lx.SESSION_CUES) or q.idiom and asking not in ("gpu_hours_per_month",) or \
                     cue(q, ("up to", "long", "hours long", "at a time")) or r.has(lx.SESSION_CUES[:6]) or \
                     listing and _alone(r, q) or asking != "gpu_hours_per_month" and any(
-                        x.dim == "time" and x.per_month is not None and not x.period_apart for x in r.quantities):
+                        x.dim == "time" and x.per_month is not None and not x.period_apart for x in r.quantities) or \
+                    asking in ("kind", "gpu_memory_gib") and len(set(r.clause)) >= 2 and _alone(r, q):
                 # In a list of answers ("training, 16gb, 4 h, 20 h a month") or beside GPU time said with its period
                 # ("6h 40h per month"), a duration without a period is the longest run.
                 target = "session_hours"
