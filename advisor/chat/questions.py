@@ -653,7 +653,7 @@ def parse_needs(ctx: Context) -> Finding | None:
     hedged |= {c - 1 for c in hedged if c not in named and c - 1 in named
                and any(r.clause[i] == c and w in ("just", "only") for i, w in enumerate(r.words))}
     post_negated = {r.clause[m.start] for m in found if m.label == "_post"}
-    cued = {r.clause[m.start] for m in found if m.label in ("_cue", "_hedge")}
+    cued = {r.clause[m.start] for m in found if m.label in ("_cue", "_hedge")} | hedged
     listing = len(set(r.clause)) >= 3 or len(r.content_words) <= 3
     status: dict[str, str] = {}
     everything = [m for m in found if m.label == "_all" and (r.words[m.start] != "all" or len(r.content_words) <= 3)]
