@@ -332,7 +332,8 @@ KIND_INFERENCE = ("inference", "inferences", "inferencing", "infer", "prediction
                   "transcription", "transcriptions", "transcribes", "make pictures", "make images", "create images",
                   "create pictures", "image generation", "text generation", "generates", "captioning",
                   "speech to text", "text to speech", "summarize", "summarizing", "summarization", "translate",
-                  "translating", "translation", "run inference", "running inference")
+                  "translating", "translation", "run inference", "running inference", "gen images", "image gen",
+                  "generating images", "make art", "making images")
 # Verbs that mean training when a model is their object ("I fit gradient boosted models", "teaching a model to spot
 # defects"); alone they mean something else ("it fits in 6 GB").
 TRAINING_VERBS = ("fit", "fits", "fitting", "teach", "teaches", "teaching", "taught")

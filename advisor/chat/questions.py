@@ -230,7 +230,8 @@ def parse_kind(ctx: Context) -> Finding | None:
     found = r.match({"t": lx.KIND_TRAINING, "i": lx.KIND_INFERENCE, "w": lx.KIND_INFERENCE_WEAK,
                      "m": lx.KIND_MIXED, "d": lx.KIND_DOMINANT})
     # "a translation model", "an image generation model": what the model does, not the kind of work
-    found = [m for m in found if m.label != "i" or r.words[m.end:m.end + 1] not in [[w] for w in lx.MODEL_NOUNS]]
+    found = [m for m in found if m.label != "i" or r.words[m.end:m.end + 1] not in [[w] for w in lx.MODEL_NOUNS]
+             or not r.words[m.end - 1].endswith(("tion", "tions", "ence", "captioning"))]
     found = sorted(found + _training_verbs(r), key=lambda m: m.start)
     if not ctx.current("kind") and not ctx.hypothetical:
         # Out of turn, deployment words are about needs ("I'd like to deploy it"), not the kind of work.
