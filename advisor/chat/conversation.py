@@ -424,8 +424,8 @@ def handle_answer(t: _Turn):
 def handle_denial(t: _Turn):
     """'no, not 384', '384 is wrong': an answer holding a denied number is taken back and asked again."""
     denied = denied_values(t.reading)
-    if not denied or any(f.changes for f in t.findings):
-        return None
+    if not denied or any(f.changes for f in _to_last_fact(t, t.findings)):
+        return None  # "wait, not 30, 25": the new value is taken by the answer handler
     wrong = [name for name, v in t.state.answers.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
              and any(abs(v - d) < 1e-9 for d in denied)]
     if not wrong:
@@ -464,7 +464,8 @@ def _to_last_fact(t: _Turn, found: list[Finding]) -> list[Finding]:
 
 def _leading_no(r: Reading) -> bool:
     """'no, 6 hours', 'nope, 2 notebooks': a message that opens with 'no' and gives a quantity corrects."""
-    return bool(r.quantities) and r.content_words[:1] in (["no"], ["nope"], ["nah"])
+    words = [w for w in r.content_words if w not in lx.WEAK_OPENERS]  # "hmm no, just one"
+    return bool(r.quantities) and words[:1] in (["no"], ["nope"], ["nah"])
 
 
 def _answer_intent(t: _Turn, found: list[Finding], before: dict, denied: list[float]) -> str:
