@@ -637,10 +637,13 @@ def handle_model_memory(t: _Turn):
     params = next((q for q in r.quantities if q.dim == "params"), None)
     if not r.is_question or not r.has(lx.MEMORY_WORDS + ("vram", "fit", "need", "gb")):
         return None
-    named = model_size(find_model(r)) if params is None else None
-    if params is None and named is None:
+    named = model_size(find_model(r))
+    if params is not None:
+        billions = params.value / 1e9
+    elif named is not None:
+        billions = named
+    else:
         return None
-    billions = params.value / 1e9 if params is not None else named
     method = next((m.label for m in r.match({"qlora": ("qlora", "4 bit"), "lora": ("lora",)})), None)
     size = {"qlora": 0.5, "lora": 2.0}.get(method or "", 2.0) * billions
     text = f"A {billions:g}B-parameter model's weights take about {size:g} GB " + \

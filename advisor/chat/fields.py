@@ -328,10 +328,14 @@ def _choice_parser(name: str, enum) -> Callable:
                  if not m.negated]
         if not found:
             return None
-        value = enum(found[0].label)
-        return _finding()(name, {name: str(value)}, f"{FIELD_SPECS[name].label}: {value.label}")
+        return _choice_finding(name, enum(found[0].label))
     parse.__name__ = f"parse_{name}"
     return parse
+
+
+def _choice_finding(name: str, value) -> object:
+    """The finding that sets a choice field, said back with the field's and the value's labels."""
+    return _finding()(name, {name: str(value)}, f"{FIELD_SPECS[name].label}: {value.label}")
 
 
 _parse_method_words = _choice_parser("method", Method)
@@ -347,7 +351,7 @@ def parse_method(ctx) -> object | None:
     kind = parse_kind(ctx)
     if kind is None or kind.changes.get("kind") != "inference" or not find_model(ctx.reading):
         return None
-    return _finding()("method", {"method": str(Method.INFERENCE)}, f"method: {Method.INFERENCE.label}")
+    return _choice_finding("method", Method.INFERENCE)
 
 
 parse_precision = _choice_parser("precision", JobPrecision)

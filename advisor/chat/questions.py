@@ -650,8 +650,8 @@ def parse_needs(ctx: Context) -> Finding | None:
     mentions = [m for m in found if not m.label.startswith("_")]
     hedged = {r.clause[m.start] for m in found if m.label == "_hedge" and not m.negated}
     # "background is just nice to have": a hedge right after 'just' or 'only' speaks of the clause before it
-    named = {r.clause[m.start] for m in mentions}
-    hedged |= {c - 1 for c in hedged if c not in named and c - 1 in named
+    mentioned = {r.clause[m.start] for m in mentions}
+    hedged |= {c - 1 for c in hedged if c not in mentioned and c - 1 in mentioned
                and any(r.clause[i] == c and w in ("just", "only") for i, w in enumerate(r.words))}
     post_negated = {r.clause[m.start] for m in found if m.label == "_post"}
     cued = {r.clause[m.start] for m in found if m.label in ("_cue", "_hedge")} | hedged
