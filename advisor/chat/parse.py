@@ -685,10 +685,10 @@ def _negation(tokens: list[Token], breaks: list[bool]) -> list[bool]:
             continue
         if interjection(tokens, i):
             continue
-        # "does not have to be the same gpu": a negated 'have to' / 'need to' reaches over its infinitive
-        reach = lx.NEGATION_REACH + (3 if [x.text for x in tokens[i + 1:i + 3]] in (["have", "to"], ["has", "to"],
-                                                                                     ["need", "to"], ["needs", "to"])
-                                     else 0)
+        # "does not have to be the same gpu", "i don't need it to be stable": a negated 'have to', 'need', 'want'
+        # reaches over its infinitive
+        reach = lx.NEGATION_REACH + (3 if any(x.text in ("need", "needs", "have", "has", "want", "require")
+                                              for x in tokens[i + 1:i + 3]) else 0)
         for j in range(i + 1, min(len(tokens), i + 1 + reach)):
             if breaks[j] or tokens[j].text == "and" and j > i + 1 \
                     and tokens[j - 1].text not in lx.NEGATORS or tokens[j].text in lx.NEGATION_STOPS:

@@ -588,6 +588,12 @@ def parse_predictability(ctx: Context) -> Finding | None:
         w in lx.ATTITUDE_VERBS for w in words[max(0, m.start - lx.NEGATION_REACH):m.start]) else m for m in found]
     found = [m for m in found if " ".join(r.words[m.start:m.end]) not in lx.PREDICT_INTENSIFIERS
              or not any(x.label != m.label and r.clause[x.start] == r.clause[m.start] for x in found)]
+    # "same speed every time? nah": the question echoed, then answered in the negative
+    words = r.words
+    if "?" in words:
+        after = words[len(words) - words[::-1].index("?"):]
+        if after and " ".join(w for w in after if w.isalnum()) in ("nah", "no", "nope", "not really", "meh"):
+            found = [m for m in found if m.label not in ("require", "prefer", "mild") or m.start > words.index("?")]
     # "steady isn't necessary", "consistency is not important": a denied predicate denies the require-word before it
     denials = [m for m in found if m.label == "any" and "not" in r.words[m.start:m.end]]
     found = [m for m in found if not (m.label == "require" and any(r.clause[d.start] == r.clause[m.start]
