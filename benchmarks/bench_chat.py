@@ -2,7 +2,8 @@
 
 Prints the accuracy per question (or intent) and the misses on each corpus (every tests/chat_*.toml:
 chat_corpus.toml, the development corpus; chat_heldout.toml, written independently of it; chat_fresh.toml, written
-after the held-out set's fixes; chat_conversations.toml, multi-turn regression conversations), with conversations
+after the held-out set's fixes; chat_conversations.toml, multi-turn regression conversations; chat_blind_2026-12.toml,
+a blind set of cases and conversations), with conversations
 scored per category (turns right), then every corpus's accuracy (cases and turns) and the total; then the
 median time of a chat turn beside a bare
 `recommend` call measured in the same run, and the import time of the parsing libraries beside a bare

@@ -548,3 +548,57 @@ def test_the_why_not_quick_reply_moves_on_once_asked(today_world):
     asked = next(q for q in turn.quick_replies if q.startswith("Why not"))
     again = chat_turn(today_world, turn.state, asked)
     assert asked not in again.quick_replies
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules the blind set of 2026-12 taught (tests/chat_blind_2026-12.toml pins its own sentences; these pin the
+# rules on other words)
+
+@pytest.mark.parametrize(("text", "expect"), [
+    # a negation stops at 'if' and at an attitude verb: the variation is accepted, not denied
+    ("i really don't care whether the speed changes", "any"),
+    ("don't mind the gpu lottery", "any"),
+    # a varying speed accepted is no preference, whatever hedge it holds
+    ("a bit slower now and then is ok", "any"),
+    # ... and a varying speed feared is still a requirement
+    ("i'd hate it if the speed varies", "require"),
+])
+def test_an_accepted_variation_is_any(today_world, text, expect):
+    turn = chat_turn(today_world, start_state("predictability"), text)
+    assert turn.answers["predictability"] == expect
+
+
+@pytest.mark.parametrize(("text", "expect"), [
+    ("my pc has 64gb of ram, the model needs maybe 12gb", 12),    # RAM is the computer's
+    ("i have a 4070 with 12 gb, but the model wants 16", 16),     # a card one has is not the need
+    ("checkpoints take 50gb on disk, the model fits in 12gb", 12),  # disk is not GPU memory
+    ("an a100 80gb", 80),                                          # a GPU named with its memory is that GPU
+])
+def test_the_memory_the_job_needs_is_not_a_computers(today_world, text, expect):
+    turn = chat_turn(today_world, start_state("gpu_memory_gib"), text)
+    assert turn.answers["gpu_memory_gib"] == expect
+
+
+def test_a_list_of_answers_fills_the_questions_in_order(today_world):
+    # A bare duration beside GPU time said per period is the longest run; a bare number after the GPU time is the
+    # notebooks; the clauses after the budget answer predictability and needs.
+    turn = chat_turn(today_world, None, "inference, 16 gb, 2 hrs, 50 hours per month, 1, 10 dollars, doesn't "
+                                        "matter, nothing")
+    a = turn.answers
+    assert (a["session_hours"], a["gpu_hours_per_month"], a["notebooks_at_once"], a["budget_usd_per_month"]) == \
+        (2, 50, 1, 10) and a["predictability"] == "any" and a["needs"] == [] and turn.done
+
+
+def test_model_names_are_matched_without_spaces_or_punctuation(today_world):
+    for text in ("lora on qwen 2.5 7b", "Qwen2.5-7B lora", "qwen2.5 7b with lora"):
+        assert chat_turn(today_world, None, text).answers["model"] == "Qwen 2.5 7B", text
+
+
+def test_a_question_about_a_gpu_stores_nothing(today_world):
+    turn = chat_turn(today_world, start_state("gpu_memory_gib"), "is the a10 24gb?")
+    assert turn.intent == "question" and turn.answers["gpu_memory_gib"] is None
+
+
+def test_free_is_a_budget_of_zero(today_world):
+    turn = chat_turn(today_world, start_state("budget_usd_per_month"), "we have no funding at all")
+    assert turn.answers["budget_usd_per_month"] == 0 and turn.answers["free_only"] is True

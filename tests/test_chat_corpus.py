@@ -3,7 +3,9 @@ the shipped catalog, must be understood as its corpus says (intent, topic, the f
 never store and the ones it leaves alone). tests/chat_corpus.toml is the development corpus;
 tests/chat_heldout.toml was written independently of it and of the parser; tests/chat_fresh.toml was written after
 the held-out set's fixes and before its own first run; the three are frozen regression sets.
-tests/chat_conversations.toml holds multi-turn regression conversations (corrections, changes of mind, what-ifs)."""
+tests/chat_conversations.toml holds multi-turn regression conversations (corrections, changes of mind, what-ifs).
+tests/chat_blind_2026-12.toml was written blind (without the parser or the other corpora) and scored before any fix
+(its header gives the first-run figure); it is a frozen regression set since."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -81,6 +83,7 @@ def test_corpus_is_large_and_split():
 def test_heldout_and_fresh_sets_are_whole():
     # The independent sets keep every utterance written for them; none is dropped to make the rest pass.
     assert len(CORPORA["heldout"]) == 280 and len(CORPORA["fresh"]) == 60
+    assert len(CORPORA["blind_2026-12"]) == 215 and len(CONVERSATIONS["blind_2026-12"]) == 53
 
 
 @pytest.mark.parametrize("corpus", list(CORPORA))

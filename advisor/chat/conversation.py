@@ -12,7 +12,8 @@ from ..recommend import Recommendation, recommend
 from ..vocab import WEEKS_PER_MONTH, Need, PlanField
 from ..workload import FIELD_SPECS, FIELDS, Workload
 from . import lexicon as lx
-from .nouns import denied_values
+from .fields import find_model, model_size
+from .nouns import denied_values, gpu_names
 from .parse import Reading, read
 from .questions import QUESTION_BY_NAME, QUESTIONS, SIDE_PARSERS, Context, Finding, describe
 from .state import ANSWER_FIELDS, ChatState, workload_from_answers
@@ -79,6 +80,12 @@ class _Turn:
         return Context(self.reading, None if hypothetical else self.state.asking, self.state.answers, self._usd,
                        hypothetical, self._gpu_memory, self._gpu_id)
 
+    def _gpu(self, name: str):
+        try:
+            return self.catalog.gpu(name)
+        except AdvisorError:
+            return None
+
     def _gpu_id(self, name: str) -> str | None:
         try:
             return self.catalog.gpu(name).gpu_id
@@ -126,6 +133,36 @@ def findings(ctx: Context) -> list[Finding]:
     if reference is not None:
         # "my epoch takes 20 minutes on a T4" is the job's time on a reference GPU, not the longest run.
         out = [f for f in out if abs((f.changes.get("session_hours") or -1) - reference) > 1e-3]
+    return out + _list_tail(ctx, out)
+
+
+def _list_tail(ctx: Context, found: list[Finding]) -> list[Finding]:
+    """The clauses after the last quantity of a list of answers ("..., $10, doesn't matter, nothing"), each read as
+    the answer to the next question in the questionnaire's order (predictability, then needs)."""
+    r = ctx.reading
+    if ctx.hypothetical or len(set(r.clause)) < 4 or len(r.quantities) < 2:
+        return []
+    names = [q.name for q in QUESTIONS]
+    said = {f.question for f in found if f.changes}
+    if "budget_usd_per_month" not in said:
+        return []
+    last_clause = max(r.clause[q.start] for q in r.quantities)
+    tail = sorted({c for c in r.clause if c > last_clause})
+    out, at = [], names.index("budget_usd_per_month") + 1
+    for c in tail:
+        words = [t.text for t, k in zip(r.tokens, r.clause, strict=True) if k == c and t.text.isalnum()]
+        if not words or at >= len(names):
+            continue
+        name = names[at]
+        at += 1
+        if name in said:  # this clause said it already, in words of its own ("steady speed needed")
+            continue
+        q = QUESTION_BY_NAME[name]
+        finding = q.parse(Context(read(" ".join(words)), name, ctx.values, ctx.usd, False, ctx.gpu_memory,
+                                  ctx.gpu_id))
+        if finding is None or not finding.changes:
+            break
+        out.append(finding)
     return out
 
 
@@ -195,8 +232,15 @@ def _answers_besides(t: _Turn, phrases: list) -> bool:
 
 
 def handle_greeting(t: _Turn):
-    if not t.reading.is_only(lx.GREETINGS, fillers=("there", "please", "!", "everyone", "all", "again")):
-        return None
+    r = t.reading
+    if not r.is_only(lx.GREETINGS, fillers=("there", "please", "!", "everyone", "all", "again")):
+        # "hey whats up", "heya, thx for helping": greetings and thanks, give or take small words, and no answer
+        said = r.find(lx.GREETINGS + lx.GREETING_THANKS)
+        covered = {i for m in said for i in range(m.start, m.end)}
+        rest = [w for i, w in enumerate(r.words) if i not in covered and w.isalnum() and w not in lx.GREETING_FILLERS]
+        real = [m for m in said if " ".join(r.words[m.start:m.end]) not in lx.WEAK_GREETINGS]
+        if rest or not real or any(f.changes for f in t.findings):
+            return None
     return _reply("greeting", "Hello! " + (_prompt(t.state) or "Ask 'why not Colab?', 'what if I had $20?', or "
                                                                  "change an answer."))
 
@@ -332,7 +376,7 @@ def _again(t: _Turn) -> str:
 
 
 def handle_answer(t: _Turn):
-    found = t.findings
+    found = _to_last_fact(t, t.findings)
     if not found:
         return None
     if t.reading.is_question and t.reading.has(lx.CLARIFY[-3:]):
@@ -348,7 +392,6 @@ def handle_answer(t: _Turn):
     if current == "gpu_memory_gib" and params is not None and all(f.question != current for f in found) \
             and not any(k == "gpu_memory_gib" for f in found for k in f.changes):
         return None  # "it's a 7B model": the memory it needs is explained (handle_unknown), not guessed
-    found = _to_last_fact(t, found)
     before = dict(t.state.answers)
     t.state.remember()
     denied = denied_values(t.reading)
@@ -381,8 +424,8 @@ def handle_answer(t: _Turn):
 def handle_denial(t: _Turn):
     """'no, not 384', '384 is wrong': an answer holding a denied number is taken back and asked again."""
     denied = denied_values(t.reading)
-    if not denied or any(f.changes for f in t.findings):
-        return None
+    if not denied or any(f.changes for f in _to_last_fact(t, t.findings)):
+        return None  # "wait, not 30, 25": the new value is taken by the answer handler
     wrong = [name for name, v in t.state.answers.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
              and any(abs(v - d) < 1e-9 for d in denied)]
     if not wrong:
@@ -400,10 +443,14 @@ def _to_last_fact(t: _Turn, found: list[Finding]) -> list[Finding]:
     message reads as an answer to that fact's question too."""
     r = t.reading
     current = t.state.asking
-    cue = [m for m in r.find(lx.CORRECTION_CUES) if " ".join(r.words[m.start:m.end]) != "actually"]
-    cue = cue or _leading_no(r)
+    strong = [m for m in r.find(lx.CORRECTION_CUES) if " ".join(r.words[m.start:m.end]) not in lx.WEAK_CORRECTION_CUES]
+    # A weak cue ("sorry", "actually", "make it") reads a message again only when it answers nothing as it stands
+    # ("ugh sorry, 15 actually" at the predictability question); "actually 2" at the notebooks question is 2 notebooks.
+    cue = strong or _leading_no(r) or r.has(lx.CORRECTION_CUES) and not any(f.changes for f in found)
     last = t.state.last_changed()
-    if not cue or current is None or not last or not any(f.question == current for f in found):
+    # Only a message that reads as nothing, or only as an answer to the question being asked ("no wait, 20" at
+    # the predictability question, "make it 40" after the ranking), is read again.
+    if not cue or not last or any(f.question != current for f in found if f.changes):
         return found
     q = next((q for q in QUESTIONS if set(q.sets) & set(last)), None)
     if q is None or q.name == current:
@@ -417,7 +464,8 @@ def _to_last_fact(t: _Turn, found: list[Finding]) -> list[Finding]:
 
 def _leading_no(r: Reading) -> bool:
     """'no, 6 hours', 'nope, 2 notebooks': a message that opens with 'no' and gives a quantity corrects."""
-    return bool(r.quantities) and r.content_words[:1] in (["no"], ["nope"], ["nah"])
+    words = [w for w in r.content_words if w not in lx.WEAK_OPENERS]  # "hmm no, just one"
+    return bool(r.quantities) and words[:1] in (["no"], ["nope"], ["nah"])
 
 
 def _answer_intent(t: _Turn, found: list[Finding], before: dict, denied: list[float]) -> str:
@@ -426,16 +474,15 @@ def _answer_intent(t: _Turn, found: list[Finding], before: dict, denied: list[fl
     'answer' (new facts)."""
     r = t.reading
     changed = {k for f in found for k, v in f.changes.items() if before.get(k) is not None and before.get(k) != v}
+    # Only words that say so make a change of mind; "actually", "make it", "sorry" fix what was said ("actually i
+    # can do $10", "actually no, i want it fast").
     if r.has(lx.CHANGE_OF_MIND_CUES):
         return "change_of_mind"
-    cue = [m for m in r.find(lx.CORRECTION_CUES)]
-    if denied or any(" ".join(r.words[m.start:m.end]) != "actually" for m in cue) or _leading_no(r) and changed:
+    strong = [m for m in r.find(lx.CORRECTION_CUES) if " ".join(r.words[m.start:m.end]) not in lx.WEAK_CORRECTION_CUES]
+    if denied or strong or (r.has(lx.CORRECTION_CUES) or _leading_no(r)) and changed:
         return "correction"
-    if cue or changed and r.has(lx.CHANGE_CUES + ("instead",)):
-        wishes = {"needs", "nice_to_have", "free_only", "budget_usd_per_month", "prefer", "predictability",
-                  "cannot_provide", "education"}
-        keys = {k for f in found for k in f.changes}
-        return "change_of_mind" if keys <= wishes else "correction"
+    if changed and r.has(lx.CHANGE_CUES + ("instead",)):
+        return "correction"
     return "answer"
 
 
@@ -566,13 +613,37 @@ def handle_pick(t: _Turn):
     return _reply("question", text + ". Ask 'why not ...?' about any other plan.", topic="pick")
 
 
+def handle_gpu_question(t: _Turn):
+    """'does the L4 have 24 GB?', 'how much memory is on a t4?': a question about a GPU the catalog knows, answered
+    from its spec sheet; nothing said in it is an answer."""
+    r = t.reading
+    if not r.is_question:
+        return None
+    gpus = []
+    for _, _, names in gpu_names(r.words):
+        gpu = next((g for g in map(t._gpu, names) if g is not None), None)
+        if gpu is not None and gpu not in gpus:
+            gpus.append(gpu)
+    if not gpus:
+        return None
+    text = "; ".join(f"the {g.name} has {g.memory_gib:g} GB of GPU memory" for g in gpus)
+    return _reply("question", text[0].upper() + text[1:] + " (its spec sheet)." + _again(t), topic="gpu")
+
+
 def handle_model_memory(t: _Turn):
-    """'how much memory does a 7b model need?': the weights' memory, answered without changing anything."""
+    """'how much memory does a 7b model need?', 'how much vram does sdxl need?': the weights' memory, answered
+    without changing anything."""
     r = t.reading
     params = next((q for q in r.quantities if q.dim == "params"), None)
-    if params is None or not r.is_question or not r.has(lx.MEMORY_WORDS + ("vram", "fit", "need", "gb")):
+    if not r.is_question or not r.has(lx.MEMORY_WORDS + ("vram", "fit", "need", "gb")):
         return None
-    billions = params.value / 1e9
+    named = model_size(find_model(r))
+    if params is not None:
+        billions = params.value / 1e9
+    elif named is not None:
+        billions = named
+    else:
+        return None
     method = next((m.label for m in r.match({"qlora": ("qlora", "4 bit"), "lora": ("lora",)})), None)
     size = {"qlora": 0.5, "lora": 2.0}.get(method or "", 2.0) * billions
     text = f"A {billions:g}B-parameter model's weights take about {size:g} GB " + \
@@ -622,8 +693,8 @@ def handle_unknown(t: _Turn):
 
 HANDLERS: tuple[Callable[[_Turn], dict | None], ...] = (
     handle_empty, handle_blank, handle_start_over, handle_undo, handle_greeting, handle_skip_exact,
-    handle_what_if, handle_question, handle_pick, handle_forget, handle_model_memory, handle_denial, handle_answer,
-    handle_thanks, handle_other_question, handle_skip, handle_unknown,
+    handle_what_if, handle_question, handle_pick, handle_forget, handle_gpu_question, handle_model_memory,
+    handle_denial, handle_answer, handle_thanks, handle_other_question, handle_skip, handle_unknown,
 )
 
 

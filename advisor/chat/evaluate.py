@@ -172,9 +172,26 @@ def run_case(catalog: Catalog, case: dict) -> Outcome:
             problems.append(f"{name} = {got.get(name)!r}, expected {want!r}")
     problems += _never(catalog, case.get("never", {}), got)
     for name in case.get("unchanged", []):
-        if not _same(before.get(name), turn.answers.get(name)) and before.get(name) != turn.answers.get(name):
+        if not _kept(name, before.get(name), turn):
             problems.append(f"{name} changed from {before.get(name)!r} to {turn.answers.get(name)!r}")
     return Outcome(case, not problems, problems, turn.reply)
+
+
+def _kept(name: str, before, turn) -> bool:
+    """True when a turn left an answer as it was. Answers that make the same workload count as the same: free only
+    with no budget and free only with a budget of 0 (the convention changed from the first to the second in
+    2026-12), and a list of needs or wishes unsaid or empty ("would be nice to pick the timeout" at the needs
+    question answers it with no hard need); and after a start over, a forgotten answer (the message gave it no value
+    of its own: "begin again from zero")."""
+    after = turn.answers.get(name)
+    if _same(before, after) or before == after:
+        return True
+    if name in ("needs", "nice_to_have") and not before and not after:
+        return True
+    if name == "budget_usd_per_month" and turn.answers.get("free_only") is True and before in (None, 0) \
+            and after in (None, 0):
+        return True
+    return turn.intent == "start_over" and after is None
 
 
 def _never(catalog: Catalog, never: dict, got: dict) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..vocab import Family, JobPrecision, Method, Preference, Requirement
 from ..workload import BOUNDS, FIELD_SPECS, FIELDS
-from .parse import Quantity, Reading, _key
+from .parse import Match, Quantity, Reading, _key
 
 # What dimension of quantity a field's declared `dimension` takes.
 _DIMENSIONS = {"data size": ("memory",), "duration": ("time",), "hours per period": ("time",),
@@ -50,7 +50,11 @@ CHAT_FIELDS: dict[str, ChatField] = {
                                     "data set", "test set", "validation set", "dataset size", "data size"),
                              examples=("my dataset is 40 GB",)),
     "samples": ChatField(nouns=("example", "sample", "image", "photos", "pictures", "records", "clips", "texts",
-                                "prompts", "pairs"), examples=("on 20k examples",)),
+                                "prompts", "pairs", "pics", "pic", "imgs", "img", "selfies", "drawings", "renders",
+                                "scans", "recordings", "utterances", "dialogues", "conversations", "reviews",
+                                "tweets", "emails", "articles", "songs", "videos", "paintings", "artworks",
+                                "screenshots", "audio files", "transcripts", "questions"),
+                         examples=("on 20k examples",)),
     "epochs": ChatField(examples=("3 epochs",)),
     "batch": ChatField(nouns=("batch size", "batchsize", "bs"), examples=("batch size 32",)),
     "tokens": ChatField(nouns=("token",), examples=("1B tokens",)),
@@ -60,15 +64,23 @@ CHAT_FIELDS: dict[str, ChatField] = {
                            "speed matters more", "speed matters most", "speed is more important", "speed over price",
                            "speed over cost", "performance matters", "faster is better", "speed is what matters",
                            "speed matters most", "the faster the better", "quickly", "high performance",
-                           "maximum speed", "max speed", "top speed", "in a hurry"),
+                           "maximum speed", "max speed", "top speed", "in a hurry", "sort by speed",
+                           "order by speed", "rank by speed", "by speed", "fastest first", "fastest on top",
+                           "regardless of price", "regardless of cost"),
         Preference.COST: ("price matters more", "cost matters more", "price matters most", "cost matters most",
                           "price is more important", "price over speed", "cost over speed", "cheapest", "cheap",
                           "cheaper", "lowest price", "lowest cost", "least money",
                           "save money", "as cheap as possible", "cost first", "the cheaper the better",
-                          "minimum cost", "inexpensive", "budget friendly", "low cost"),
+                          "minimum cost", "inexpensive", "budget friendly", "low cost", "sort by price",
+                          "sort by cost", "order by price", "order by cost", "by price", "lowest first",
+                          "cheapest first", "lowest price first", "cheapest on top", "price ascending",
+                          "cheapest one", "least expensive", "lowest cost first"),
         Preference.VALUE: ("best value", "value for money", "bang for the buck", "bang for my buck",
                            "price performance", "cost performance", "best deal", "good value", "most for my money",
-                           "price to performance", "good deal")}),
+                           "price to performance", "good deal", "per dollar", "per buck",
+                           "for the money", "for my money", "for the price", "per $",
+                           "performance per", "speed per", "perf per", "bang for buck", "value for the money",
+                           "price performance ratio", "cost effective", "cost efficient", "worth the money")}),
     "cannot_provide": ChatField(examples=("I don't have a credit card",), words={
         Requirement.CARD: ("credit card", "credit cards", "debit card", "payment card", "card", "cards",
                            "a card", "visa", "mastercard",
@@ -107,7 +119,8 @@ _PREDICT_TOPIC = ("same speed", "steady", "varies", "vary", "variance", "predict
 
 
 @lru_cache(maxsize=4)
-def _model_rows(path: str, stamp: float) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _model_rows(path: str, stamp: float) -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    """(name, aliases, model id) of each model in force."""
     with open(path, newline="", encoding="utf-8") as f:
         rows = []
         for row in csv.DictReader(f):
@@ -115,8 +128,91 @@ def _model_rows(path: str, stamp: float) -> tuple[tuple[str, tuple[str, ...]], .
             if not name or (row.get("status") or "").strip() in ("retired", "withdrawn"):
                 continue
             aliases = tuple(a.strip() for a in (row.get("aliases") or "").split(";") if a.strip())
-            rows.append((name, aliases))
+            model_id = (row.get("model_id") or "").strip()
+            rows.append((name, aliases, model_id))
     return tuple(rows)
+
+
+def model_size(name: str | None, data_dir: Path | None = None) -> float | None:
+    """A model's parameters in billions, from data/models.csv (None when unknown)."""
+    from ..catalog import DATA_DIR
+    if not name:
+        return None
+    path = Path(data_dir or DATA_DIR) / "models.csv"
+    try:
+        return _sizes(str(path), path.stat().st_mtime).get(name)
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return None
+
+
+@lru_cache(maxsize=4)
+def _sizes(path: str, stamp: float) -> dict[str, float]:
+    with open(path, newline="", encoding="utf-8") as f:
+        out = {}
+        for row in csv.DictReader(f):
+            try:
+                out[(row.get("name") or "").strip()] = float(row.get("params_billion") or "")
+            except ValueError:
+                continue
+    return out
+
+
+def _compact(text: str) -> str:
+    """A model name without case, spaces or punctuation: "Qwen2.5-7B", "qwen 2.5 7b" and "qwen2.5 7b" are one."""
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def _compact_models(data_dir: Path | None = None) -> dict[str, str]:
+    """Compact name, alias or id -> the model's name ({} when data/models.csv is absent)."""
+    from ..catalog import DATA_DIR
+    path = Path(data_dir or DATA_DIR) / "models.csv"
+    try:
+        return _compact_table(str(path), path.stat().st_mtime)
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return {}
+
+
+@lru_cache(maxsize=4)
+def _compact_table(path: str, stamp: float) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, aliases, model_id in _model_rows(path, stamp):
+        for phrase in (name, *aliases, model_id):
+            if len(_compact(phrase)) >= 3:
+                out.setdefault(_compact(phrase), name)
+    return out
+
+
+# Tokens a model's name may hold between its words ("vit-b/16", "sd 1.5").
+_NAME_JOINS = frozenset({"-", "/", ".", "_"})
+
+
+def model_matches(r: Reading) -> list[Match]:
+    """Models named in a message, leftmost-longest, words as typed and compared compactly (case, spaces and
+    punctuation ignored: "qwen2.5 7b", "Qwen-2.5-7B"); a name never runs across a comma or a sentence."""
+    table = _compact_models()
+    if not table:
+        return []
+    words = [t.typed or t.text for t in r.tokens]
+    out, i = [], 0
+    while i < len(words):
+        best = None
+        if words[i].replace(".", "").isalnum():
+            key = ""
+            for j in range(i, min(len(words), i + 8)):
+                w = words[j]
+                if w in _NAME_JOINS:
+                    continue
+                if not w.replace(".", "").isalnum():
+                    break
+                key += _compact(w)
+                if key in table:
+                    best = (j + 1, table[key])
+        if best:
+            out.append(Match(i, best[0], best[1], r.negated[i]))
+            i = best[0]
+        else:
+            i += 1
+    return out
 
 
 def model_phrases(data_dir: Path | None = None) -> dict[str, tuple[str, ...]]:
@@ -132,7 +228,7 @@ def model_phrases(data_dir: Path | None = None) -> dict[str, tuple[str, ...]]:
 @lru_cache(maxsize=4)
 def _phrases(path: str, stamp: float) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((name, tuple(dict.fromkeys(_key(p) for p in (name, *aliases) if _key(p))))
-                 for name, aliases in _model_rows(path, stamp))
+                 for name, aliases, _id in _model_rows(path, stamp))
 
 
 def _typed(r: Reading) -> Reading:
@@ -147,10 +243,7 @@ def _typed(r: Reading) -> Reading:
 
 def model_spans(r: Reading) -> list[tuple[int, int]]:
     """Token spans that name a model ("llama 3 8b", "resnet50"): numbers inside them are no quantities."""
-    spans = []
-    table = model_phrases()
-    if table:
-        spans += [(m.start, m.end) for m in _typed(r).match(table)]
+    spans = [(m.start, m.end) for m in model_matches(r)]
     qs = r.quantities
     for a, b in zip(qs, qs[1:], strict=False):
         if a.dim == "number" and b.dim == "params" and a.end == b.start and a.start > 0 \
@@ -168,11 +261,9 @@ _NOT_NAMES = frozenset({"tune", "tuning", "train", "training", "finetune", "fine
 def find_model(r: Reading) -> str | None:
     """The model a message names: the longest match in the model table, else a size said with its name in the
     user's own words ("falcon 7b"), else None."""
-    table = model_phrases()
-    if table:
-        found = [m for m in _typed(r).match(table) if not m.negated]
-        if found:
-            return max(found, key=lambda m: (m.end - m.start, -m.start)).label
+    found = [m for m in model_matches(r) if not m.negated]
+    if found:
+        return max(found, key=lambda m: (m.end - m.start, -m.start)).label
     params = next((q for q in r.quantities if q.dim == "params"), None)
     if params is None or params.start == 0:
         return None
@@ -197,11 +288,15 @@ def _finding():
     return Finding
 
 
+def prefer_matches(r: Reading) -> list:
+    """Phrases of what comes first ("cheapest first", "speed per dollar"), not negated."""
+    words = CHAT_FIELDS["prefer"].words
+    return [m for m in r.match({str(k): v for k, v in words.items()}) if not m.negated]
+
+
 def parse_prefer(ctx) -> object | None:
     r = ctx.reading
-    words = CHAT_FIELDS["prefer"].words
-    found = [m for m in r.match({str(k): v for k, v in words.items()}) if not m.negated
-             and not r.clause_has(m.start, _PREDICT_TOPIC)]
+    found = [m for m in prefer_matches(r) if not r.clause_has(m.start, _PREDICT_TOPIC)]
     if not found:
         return None
     labels = {m.label for m in found}
@@ -233,13 +328,32 @@ def _choice_parser(name: str, enum) -> Callable:
                  if not m.negated]
         if not found:
             return None
-        value = enum(found[0].label)
-        return _finding()(name, {name: str(value)}, f"{FIELD_SPECS[name].label}: {value.label}")
+        return _choice_finding(name, enum(found[0].label))
     parse.__name__ = f"parse_{name}"
     return parse
 
 
-parse_method = _choice_parser("method", Method)
+def _choice_finding(name: str, value) -> object:
+    """The finding that sets a choice field, said back with the field's and the value's labels."""
+    return _finding()(name, {name: str(value)}, f"{FIELD_SPECS[name].label}: {value.label}")
+
+
+_parse_method_words = _choice_parser("method", Method)
+
+
+def parse_method(ctx) -> object | None:
+    """The method: its words ("with qlora", "full fine-tune"), else inference for a named model whose work is
+    inference ("transcribing with whisper small", "phi-3 mini inference for a bot")."""
+    found = _parse_method_words(ctx)
+    if found is not None:
+        return found
+    from .questions import parse_kind
+    kind = parse_kind(ctx)
+    if kind is None or kind.changes.get("kind") != "inference" or not find_model(ctx.reading):
+        return None
+    return _choice_finding("method", Method.INFERENCE)
+
+
 parse_precision = _choice_parser("precision", JobPrecision)
 parse_family = _choice_parser("family", Family)
 
@@ -295,24 +409,35 @@ def parse_counts(ctx) -> object | None:
     return _finding()(next(iter(changes)), changes, "; ".join(said))
 
 
+# A time said with a GPU and one of these, without a verb, is a reference time ("an epoch is 40 min on a t4"); a run's
+# length on a GPU ("runs of 6 hours on a t4") stays the longest run.
+_EPOCH_WORDS = ("epoch", "epochs", "step", "steps", "iteration", "iterations", "one pass")
+
+
 def parse_reference(ctx) -> object | None:
     """'my epoch takes 20 minutes on Colab's T4': the job's hours on a named GPU."""
+    from .nouns import gpu_names
     r = ctx.reading
     words = r.words
     gpu = None
-    for i in range(len(words)):
-        for n in (3, 2, 1):
-            name = " ".join(words[i:i + n])
-            if any(c.isdigit() for c in name) and ctx.gpu_id(name):
-                gpu = ctx.gpu_id(name)
-                gpu_at = i
-                break
+    for start, _end, names in gpu_names(words):
+        gpu = next((g for g in map(ctx.gpu_id, names) if g), None)
         if gpu:
+            gpu_at = start
             break
-    if gpu is None or not r.has(("takes", "took", "take", "taking", "runs in", "ran in", "finishes in")):
+    if gpu is None:
         return None
-    times = [q for q in r.quantities if q.dim == "time" and q.per_month is None
-             and r.clause[q.start] == r.clause[gpu_at]]
+    # "an epoch is 40 min on a t4": a duration said with the GPU it ran on, with or without a verb
+    on_gpu = [q for q in r.quantities if q.dim == "time" and q.per_month is None and words[q.end:q.end + 1] == ["on"]
+              and 0 < gpu_at - q.end <= 3 and r.clause_has(q.start, _EPOCH_WORDS)]
+    if not on_gpu and "on" in words[max(0, gpu_at - 3):gpu_at]:
+        # "on an l4 one epoch is 25 minutes": the GPU first, then the time of an epoch in the same clause
+        on_gpu = [q for q in r.quantities if q.dim == "time" and q.per_month is None and q.start > gpu_at
+                  and r.clause[q.start] == r.clause[gpu_at] and r.clause_has(q.start, _EPOCH_WORDS)]
+    if not on_gpu and not r.has(("takes", "took", "take", "taking", "runs in", "ran in", "finishes in")):
+        return None
+    times = on_gpu or [q for q in r.quantities if q.dim == "time" and q.per_month is None
+                       and r.clause[q.start] == r.clause[gpu_at]]
     times = times or [q for q in r.quantities if q.dim == "time" and q.per_month is None]
     if not times:
         return None

@@ -6,6 +6,8 @@ written with an apostrophe works too. Needs take their words from advisor.vocab.
 """
 from __future__ import annotations
 
+import re
+
 from ..vocab import DAYS_PER_MONTH, HOURS_PER_MONTH, WEEKS_PER_MONTH
 
 # ---------------------------------------------------------------------------------------------
@@ -56,6 +58,17 @@ NUMBER_IDIOMS: dict[str, float] = {
     "a pair of": 2, "a pair": 2, "pair of": 2, "a few": 3, "few": 3, "several": 3, "a handful of": 3,
     "a handful": 3, "both": 2,
 }
+# A GPU's name as one token ("a100", "h100", "t4", "l40s", "rtx4090", "a10g") or a consumer card's number ("3060",
+# "4090"): a memory size after it names the card's variant ("a100 80gb"), not the job's memory, and the number is no
+# quantity.
+GPU_NAME = re.compile(r"^(?:[ahlptvkm]\d{1,4}[a-z]?s?|rtx\d{3,4}(?:ti|super)?|gtx\d{3,4}(?:ti)?|mi\d{3}x?)$")
+GPU_NUMBER = re.compile(r"^[1-5]0[5-9]0$")
+GPU_BRANDS = frozenset({"rtx", "gtx", "geforce", "quadro", "tesla", "radeon", "rx", "arc"})
+# Things counted in millions ("200M tokens", "2m images"): after a number, 'm' is a million before these, else
+# minutes.
+COUNT_NOUNS = frozenset({"tokens", "token", "params", "parameters", "examples", "samples", "rows", "images",
+                         "sentences", "words", "documents", "docs", "records", "pairs", "texts", "pictures",
+                         "photos", "pics", "files", "steps", "lines", "clips", "users", "requests"})
 # Words that make the following number negative ("-5 hours", "minus 20", "negative two hours").
 MINUS_WORDS = ("-", "minus", "negative")
 # Words that may stand between a number and its hour unit ("100 gpu hours", "50 compute hours").
@@ -147,6 +160,15 @@ NEGATORS = frozenset({"no", "not", "never", "without", "none", "nothing", "neith
                       "excluding", "minus_word"})
 # How many tokens after a negator it reaches ("I do not need a private notebook": not -> private is 3 tokens).
 NEGATION_REACH = 4
+# Words that open a subordinate clause: a negation does not reach past them ("I don't care if speed varies": the
+# speed varying is not negated).
+NEGATION_STOPS = frozenset({"if", "whether", "when", "whenever"})
+# After "no" these make it an interjection, not a negator ("no wait", "hmm no actually steady speed matters", "no i
+# meant 20").
+INTERJECTION_NEXT = frozenset({"actually", "wait", "sorry", "i", "we", "it", "that", "this", "no", "make", "scratch",
+                               "thanks", "thank", "you", "my", "oops", "hold", "hang", "ugh", "lol", "haha"})
+# Verbs of attitude: a negation ends with them ("I don't mind the lottery": the lottery is not denied).
+ATTITUDE_VERBS = frozenset({"mind", "care", "bother", "bothers", "worry", "matter", "matters", "fuss"})
 # Intensifiers a phrase may hold without changing its meaning ("does not really matter" is "does not matter").
 PHRASE_FILLERS = frozenset({"really", "actually", "honestly", "truly", "totally", "particularly", "especially",
                             "exactly"})
@@ -176,11 +198,37 @@ REQUIREMENT_CUES = ("need", "needs", "must", "required", "require", "requires", 
 GREETINGS = ("hi", "hello", "hey", "hey there", "hi there", "hello there", "yo", "hiya", "howdy", "greetings",
              "good morning", "good afternoon", "good evening", "morning", "sup", "what is up", "hallo", "hola",
              "bonjour", "thanks", "thank you", "ok", "okay", "cool", "great", "nice one")
+def _wipe_all() -> tuple[str, ...]:
+    """'wipe all my answers', 'clear everything', 'delete my answers', 'scrap it all': every answer forgotten."""
+    verbs = ("wipe", "clear", "erase", "delete", "reset", "forget", "scrap", "drop", "remove", "discard", "trash",
+             "throw away", "throw out", "undo")
+    things = ("all", "everything", "it all", "all of it", "all of that", "all answers", "all my answers",
+              "all the answers", "all of my answers", "my answers", "the answers", "every answer",
+              "everything i said", "all i said", "everything so far", "all that", "all of this", "the whole thing")
+    return tuple(f"{v} {t}" for v in verbs for t in things) + (
+        "start anew", "begin anew", "start afresh", "clean slate", "fresh start", "start from zero",
+        "begin from zero", "from square one", "back to square one", "start from the beginning", "new start",
+        "restart from scratch", "from scratch again", "start again from scratch", "let us begin again")
+
+
+# Thanks said with a greeting ("heya, thx for helping"), the words that may come with them, and greeting words that
+# are also answers ("ok", "cool"): a message of these alone is small talk.
+GREETING_THANKS = ("thanks", "thank you", "thx", "ty", "thank u", "cheers", "thanks a lot", "many thanks",
+                   "heya", "hey hey", "hii", "hiii", "helloo", "how are you", "how is it going", "how are things",
+                   "what is new", "good day", "nice to meet you", "whats up", "wassup", "what is good")
+GREETING_FILLERS = frozenset({"for", "helping", "help", "the", "your", "you", "so", "much", "a", "lot", "there",
+                              "all", "again", "everyone", "guys", "bot", "advisor", "friend", "buddy", "mate",
+                              "folks", "doing", "today", "in", "advance", "please", "oh", "well", "hmm", "and",
+                              "just", "really", "very"})
+WEAK_GREETINGS = frozenset({"ok", "okay", "cool", "great", "nice one", "morning"})
 START_OVER = ("start over", "start again", "restart", "reset", "begin again", "from the beginning", "new workload",
               "forget all that", "forget everything", "forget it all", "clear everything", "start from scratch",
               "start fresh", "new conversation", "reset everything", "let us start over", "redo everything",
               "start all over", "start it all over", "start everything over", "begin all over", "start over again",
-              "all over again", "from the top", "wipe everything", "clear all answers", "clear my answers")
+              "all over again", "from the top", "wipe everything", "clear all answers", "clear my answers") + \
+    _wipe_all()
+
+
 UNDO = ("undo", "undo that", "go back", "revert", "revert that", "previous question", "back", "take that back",
         "go back one step", "go back a step", "back one", "one back", "go back one question", "undo one",
         "that was wrong", "oops", "last question", "one step back", "step back", "cancel that", "scratch that",
@@ -205,6 +253,9 @@ WHAT_IF = ("what if", "suppose", "supposing", "hypothetically", "what would chan
 QUESTION_OPENERS = ("what", "why", "how", "is", "are", "does", "do", "can", "could", "which", "who", "where",
                     "when", "explain", "tell me", "what about", "how about", "and", "hmm", "so", "wait", "will",
                     "would", "should")
+# Openers that only lead into a question ("hmm, what is ...", "so how does ..."); alone they open statements too.
+WEAK_OPENERS = frozenset({"hmm", "hm", "so", "and", "wait", "ok", "okay", "well", "um", "uh", "oh", "ah", "also",
+                          "but"})
 # Questions about the question being asked: the chat explains its question.
 CLARIFY = ("what do you mean", "what does that mean", "what is that", "i do not understand", "meaning",
            "per month or total", "monthly or total", "per month or in total", "total or per month",
@@ -252,6 +303,8 @@ EXPLAIN_TOPICS: dict[str, tuple[str, ...]] = {
     "needs": tuple(dict.fromkeys(("selectable timeout", "background execution", "deployment as a service",
                                   "private notebooks", "private notebook", "background", "deployment",
                                   "timeout", "needs", "features", "feature", "special needs"))),
+    "kind": ("training and inference", "inference and training", "training vs inference", "inference vs training",
+             "training or inference", "inference or training", "training versus inference"),
     "budget": ("budget", "per month or total", "monthly or total", "per month or in total", "monthly budget"),
     "how_it_works": _how_it_works() + ("how do you rank", "how does the ranking work",
                      "how do you choose", "how do you decide", "how are they ranked", "how it works", "help",
@@ -265,7 +318,8 @@ EXPLAIN_TOPICS: dict[str, tuple[str, ...]] = {
 KIND_TRAINING = ("train", "training", "trains", "finetune", "finetuning", "finetunes", "fine tune", "fine tuning",
                  "fine tunes", "pretrain", "pretraining", "pre train", "pre training", "retrain", "retraining",
                  "train from scratch", "from scratch", "lora", "qlora", "trainer", "learning a model", "rlhf",
-                 "do the training", "model training", "teach the model", "teach a model", "teach it")
+                 "do the training", "model training", "teach the model", "teach a model", "teach it", "dreambooth",
+                 "textual inversion", "sft", "dpo", "instruction tuning", "instruction tune")
 KIND_INFERENCE = ("inference", "inferences", "inferencing", "infer", "predictions", "prediction", "predict",
                   "predicting", "serve", "serving", "serves", "deploy", "deploying", "deployment", "evaluate",
                   "evaluating", "evaluation", "eval", "evals", "trained model", "pretrained model",
@@ -274,7 +328,12 @@ KIND_INFERENCE = ("inference", "inferences", "inferencing", "infer", "prediction
                   "pre trained model", "already trained", "trained it", "run it", "run the model",
                   "running the model", "use the model", "using the model", "transcribe", "transcribing",
                   "generate", "generating", "generation", "embeddings", "classify", "classifying", "scoring",
-                  "run a trained model", "batch predictions", "testing the model", "test the model")
+                  "run a trained model", "batch predictions", "testing the model", "test the model",
+                  "transcription", "transcriptions", "transcribes", "make pictures", "make images", "create images",
+                  "create pictures", "image generation", "text generation", "generates", "captioning",
+                  "speech to text", "text to speech", "summarize", "summarizing", "summarization", "translate",
+                  "translating", "translation", "run inference", "running inference", "gen images", "image gen",
+                  "generating images", "make art", "making images")
 # Verbs that mean training when a model is their object ("I fit gradient boosted models", "teaching a model to spot
 # defects"); alone they mean something else ("it fits in 6 GB").
 TRAINING_VERBS = ("fit", "fits", "fitting", "teach", "teaches", "teaching", "taught")
@@ -290,7 +349,7 @@ KIND_DENIALS = ("is not", "are not", "not for me", "is not for me", "not needed"
                 "is not needed", "not my thing", "is not my thing", "not anymore")
 KIND_MIXED = ("both", "mix", "mixed", "mixture", "a mix", "a bit of both", "bit of both", "some of each",
               "a bit of each", "half and half", "equally", "both equally", "combination", "a combination",
-              "each", "all of it", "a little of both", "50/50", "50 50")
+              "all of it", "a little of both", "50/50", "50 50", "a bit of each", "little of each")
 KIND_DOMINANT = ("mostly", "mainly", "primarily", "largely", "chiefly", "predominantly", "only", "just", "all",
                  "purely", "exclusively")
 # Words that say an earlier answer is being changed ("change it to training", "switch to inference").
@@ -303,11 +362,15 @@ CORRECTION_CUES = ("no wait", "wait", "i meant", "i mean", "scratch that", "make
                    "no no", "oops", "i said", "sorry", "actually", "not what i said", "that is wrong",
                    "that was wrong", "that is not right", "you misunderstood", "misunderstood", "i misspoke",
                    "let me correct", "to correct", "correct that", "change that to", "should have said")
+# Cues that correct only when a value said before is replaced ("none, sorry" at a new question is an answer).
+WEAK_CORRECTION_CUES = frozenset({"sorry", "actually", "oops", "no no"})
 CHANGE_OF_MIND_CUES = ("changed my mind", "change of plans", "change of plan", "on second thought",
                        "on second thoughts", "second thought", "forget", "never mind", "nevermind", "after all",
                        "anymore", "any more", "i decided", "decided", "come to think of it", "thinking about it",
                        "thinking again", "on reflection", "i have reconsidered", "reconsidered", "new plan",
-                       "i changed")
+                       "i changed", "no longer", "not any longer", "i have decided", "decided against",
+                       "rethinking", "rethought", "thought about it", "thought it over", "now i think",
+                       "changed my plans", "plans changed", "my plans changed")
 # A question asked with a value in it ("is there anything faster under $20?"): answered as a what-if.
 ASKING_OPENERS = ("is there", "are there", "which", "what is the", "what would", "would", "could i", "can i",
                   "do any", "does any", "is any", "will", "how much would", "how much is", "how fast",
@@ -334,6 +397,13 @@ FORGET_CUES = ("change", "change the", "change my", "redo", "re do", "forget", "
                "reset the", "clear", "clear the", "edit", "edit the", "fix the", "update the", "ask again about",
                "let me change", "i want to change", "can i change")
 
+# Said of a quantity's clause, these make it what the job needs, or what a computer or card has (GPU memory).
+NEED_VERBS = ("need", "needs", "needed", "require", "requires", "required", "uses", "use", "takes", "at least",
+              "minimum", "eats", "wants", "must have")
+OWN_VERBS = ("have", "has", "got", "own", "owns", "mine", "at home", "i bought", "comes with")
+# Computers whose RAM is no GPU memory ("my laptop has 16gb ram").
+COMPUTER_WORDS = ("laptop", "pc", "computer", "desktop", "mac", "macbook", "system", "cpu", "machine", "server",
+                  "workstation")
 MEMORY_WORDS = ("memory", "vram", "gpu memory", "ram", "gpu ram", "video memory")
 MEMORY_NONE = ("no idea", "do not know", "not sure", "no clue", "unsure", "does not matter", "not much", "tiny",
                "small", "no special requirement", "no particular", "no requirement", "nothing special",
@@ -349,8 +419,8 @@ MONTHLY_CUES = ("gpu hours", "in total", "total", "a month", "per month", "month
                 "in a month", "in one month", "hours a month", "usage", "use", "per week", "a week", "a day",
                 "per day", "each day", "every day", "weekly", "daily")
 
-NOTEBOOK_NOUNS = ("notebook", "notebooks", "notebok", "kernels", "kernel", "instances", "instance", "sessions",
-                  "tabs", "machines")
+NOTEBOOK_NOUNS = ("notebook", "notebooks", "notebok", "nb", "nbs", "kernels", "kernel", "instances", "instance",
+                  "sessions", "tabs", "machines")
 # A field named before a bare number sets it ("set notebooks to 2", "memory: 24"): field -> its names, and the
 # words that may link the name to the number.
 FIELD_NAMES = {"notebooks_at_once": ("notebook", "notebooks", "notebok", "kernels", "instances"),
@@ -367,7 +437,9 @@ BUDGET_WORDS = ("budget", "spend", "pay", "afford", "cost", "costs", "price", "m
 # Words that put a clause about money ("money is no problem", "whatever it costs").
 MONEY_TOPIC = ("budget", "money", "spend", "spending", "cost", "costs", "price", "prices", "pay", "paying", "funds",
                "cash", "dollars", "bucks", "expense", "expenses")
-BUDGET_FREE = ("free", "free only", "only free", "free plans only", "only free plans", "free plans", "nothing",
+BUDGET_FREE = ("none", "zip", "nil", "no funding", "zero funding", "no funds at all", "unfunded", "no money at all",
+               "zero bucks", "0 bucks", "nothing to spend", "no spending money",
+               "free", "free only", "only free", "free plans only", "only free plans", "free plans", "nothing",
                "zero", "no money", "broke", "i am broke", "can not pay", "can not afford", "not money",
                "have not money", "no cash", "poor", "free tier", "free stuff", "nada", "zilch", "0 dollars",
                "not a cent", "no funds", "student budget of 0", "nothing at all", "not paying", "no paid",
@@ -414,15 +486,28 @@ PREDICT_REQUIRE = ("must", "need", "needs", "required", "require", "essential", 
                    "a must", "must have", "very", "extremely", "really important", "of course", "steady",
                    "stable", "guaranteed", "yes it matters", "it matters", "a lot", "lots")
 # Words for unpredictability: denied, they mean 'require'; accepted, 'any'.
-PREDICT_ANTI = ("lottery", "lotteries", "roulette", "gpu roulette", "luck of the draw", "pot luck", "potluck",
+PREDICT_ANTI = ("changes", "changing", "differs", "different every time", "up and down", "goes up and down",
+                "go up and down", "ups and downs", "slowing down", "slows down",
+                "lottery", "lotteries", "roulette", "gpu roulette", "luck of the draw", "pot luck", "potluck",
                 "dice roll", "roll of the dice", "surprise", "surprises", "random", "randomly", "vary", "varies",
                 "varying", "variable", "variance", "slower", "slow", "fluctuate", "fluctuates", "fluctuating",
                 "inconsistent", "unpredictable", "different gpus", "different speeds", "gamble")
 # Said before a word for unpredictability, these make it a requirement ("I'd hate to get a slow GPU").
+# Require-words that only strengthen another word ("I really don't care"): alone they answer ("really!").
+PREDICT_INTENSIFIERS = frozenset({"really", "very", "so much", "a lot", "lots", "extremely", "definitely",
+                                  "absolutely"})
 PREDICT_AVERSION = ("hate", "avoid", "dislike", "annoying", "afraid", "worried", "worry", "fear", "cannot stand",
                     "can not stand", "bad", "problem")
 PREDICT_ACCEPT = ("fine", "ok", "okay", "do not mind", "not mind", "can", "acceptable", "alright", "no problem",
-                  "does not matter", "whatever", "can live with")
+                  "does not matter", "whatever", "can live with", "not bother", "not bother me", "does not bother",
+                  "not bothered", "do not care", "not care", "no worries", "all good", "no big deal", "not a problem",
+                  "not an issue", "no issue", "happy with", "fine by me", "fine with", "ok with", "okay with",
+                  "who cares", "not a big deal", "i can deal", "can handle", "can wait", "tolerable")
+# Said beside a word for unpredictability, these make the clause about the speed varying ("slow sometimes",
+# "slower at times", "slow some days"), not about what comes first.
+VARIABILITY_QUALIFIERS = ("sometimes", "at times", "some days", "occasionally", "now and then", "from time to time",
+                          "every now and then", "on some days", "some sessions", "now and again", "randomly",
+                          "some of the time", "once in a while", "on and off", "here and there")
 PREDICT_WORDS = ("predictability", "predictable", "predictible", "same speed", "consistent", "consistency",
                  "steadiness", "stability", "stable speed", "same gpu", "reliable performance",
                  "gpu lottery", "lottery", "gpu roulette", "roulette", "speed", "steady", "variance", "spread")

@@ -11,13 +11,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..workload import FIELDS
+from . import lexicon as lx
 from .parse import Quantity, Reading, _key
 
 # What a quantity may measure that is no workload field: image sizes, experience, people, layers, ...
 FOREIGN_NOUNS = ("px", "pixel", "pixels", "resolution", "year", "years", "experience", "people", "users",
                  "layers", "classes", "labels", "bit", "bits", "percent", "cores", "cpus", "cpu", "threads",
                  "replicas", "replica", "kids", "members", "team", "persons", "employees", "times", "steps",
-                 "hz", "fps", "dpi", "k80", "lira", "features", "columns", "gpus")
+                 "hz", "fps", "dpi", "k80", "lira", "features", "columns", "gpus", "cards", "yr", "yrs",
+                 # the computer's own memory and disk are not the GPU's ("my laptop has 32 GB RAM")
+                 "ram", "system ram", "cpu ram", "laptop ram", "system memory", "disk", "disk space", "storage",
+                 "ssd", "hdd", "hard drive", "hard disk", "drive", "space")
 # Words that may stand between a noun and its number ("dataset is 40 GB", "vram: 24", "a class of 30").
 LINKS = frozenset({"is", "are", "was", "be", "of", "=", ":", "about", "around", "like", "maybe", "roughly", "to",
                    "the", "my", "our", "a", "an", "approx", "approximately", "~", "just", "only", "at", "least",
@@ -64,12 +68,39 @@ def noun_table() -> dict[tuple[str, ...], tuple[str, ...]]:
 
 
 def _noun_at(words: list[str], i: int) -> tuple[str, tuple[str, ...]] | None:
-    for phrase, names in noun_table().items():
-        got = tuple(words[i:i + len(phrase)])
-        if got == phrase or len(phrase) == 1 and len(got) == 1 and len(got[0]) > 3 and got[0].endswith("s") \
-                and got[0][:-1] == phrase[0]:
-            return " ".join(got), names
+    """The longest noun at i; a word said exactly wins over a plural read as its singular ("gpus" is a count of
+    cards, not "gpu" memory)."""
+    table = noun_table()
+    for phrase, names in table.items():
+        if tuple(words[i:i + len(phrase)]) == phrase:
+            return " ".join(phrase), names
+    word = words[i] if i < len(words) else ""
+    if len(word) > 3 and word.endswith("s") and (word[:-1],) in table:
+        return word, table[(word[:-1],)]
     return None
+
+
+def gpu_names(words: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
+    """GPUs named in a message: (start, end, names to look up, most specific first). "a100 80gb" is tried as
+    "a100-80gb" before "a100"; "rtx 4090" as "rtx4090"."""
+    out = []
+    for i, w in enumerate(words):
+        if not gpu_named_at(words, i) or i > 0 and words[i - 1] in lx.GPU_BRANDS and not w.isdigit():
+            continue
+        start = i - 1 if w.isdigit() and i > 0 and words[i - 1] in lx.GPU_BRANDS else i
+        base = "".join(words[start:i + 1])
+        end, names = i + 1, [base]
+        if i + 2 < len(words) and words[i + 1].isdigit() and words[i + 2] in ("gb", "g", "gig", "gigs", "gib"):
+            end, names = i + 3, [f"{base}-{words[i + 1]}gb", base]
+        out.append((start, end, tuple(names)))
+    return out
+
+
+def gpu_named_at(words: list[str], i: int) -> bool:
+    """True when the word at i names a GPU ("a100", "t4", "rtx 4090", "a 3060")."""
+    w = words[i] if 0 <= i < len(words) else ""
+    return bool(lx.GPU_NAME.match(w)) or bool(lx.GPU_NUMBER.match(w)) or \
+        w.isdigit() and i > 0 and words[i - 1] in lx.GPU_BRANDS
 
 
 def noun_fields(noun: str | None) -> tuple[str, ...]:
@@ -101,39 +132,56 @@ def _denied(r: Reading, q: Quantity) -> bool:
 def attach(r: Reading, q: Quantity) -> Attached:
     """The noun a quantity measures: the words right after it ("40 GB of data", "20k examples", "384px") win over
     the words before it in its clause ("my dataset is 40 GB", "vram: 24", "class of 30")."""
+    from .fields import accepts, model_spans
     words = r.words
     noun = field = None
     i = q.end
-    while i < len(words) and i < q.end + 3 and words[i] in ("of", "the", "my", "our", "for", "-", "in", "gpu's"):
+    while i < len(words) and i < q.end + 3 and words[i] in ("of", "the", "my", "our", "for", "-", "in", "gpu's",
+                                                           "on"):
         i += 1
     hit = _noun_at(words, i) if i < len(words) else None
     after = hit is not None
+    if hit is not None and after and not any(accepts(n, q) for n in hit[1]) and hit[1] != ("foreign",):
+        # "disk needs 200 GB for checkpoints": a noun after that no field of this dimension takes leaves the say to
+        # the noun before ("disk")
+        before = _noun_before(r, q)
+        if before is not None and before[1] == ("foreign",):
+            hit, after = before, False
     if hit is None:
-        j = q.start - 1
-        while j >= 0 and q.start - j <= 4 and r.clause[j] == r.clause[q.start]:
-            for k in range(max(0, j - 2), j + 1):
-                found = _noun_at(words, k)
-                if found and k + len(found[0].split()) - 1 == j:
-                    hit = found
-                    break
-            if hit or words[j] not in LINKS:
-                break
-            j -= 1
+        hit = _noun_before(r, q)
     if i < len(words) and words[q.end:q.end + 1] in (["x"], ["×"], ["by"]) and q.end + 1 < len(words) \
             and words[q.end + 1][:1].isdigit():
         hit = ("dimensions", ("foreign",))  # "640x640", "1024 by 768": an image size
     if q.start >= 2 and words[q.start - 1] in ("x", "×") and words[q.start - 2][:1].isdigit():
         hit = ("dimensions", ("foreign",))
-    from .fields import model_spans
+    if q.dim == "memory" and (gpu_named_at(words, q.start - 1) or words[q.start - 1:q.start] == ["-"]
+                              and gpu_named_at(words, q.start - 2)):
+        hit = ("gpu variant", ("foreign",))  # "an a100 80gb", "rtx 4090 24gb": the card's memory, said in its name
+    if q.dim == "number" and q.low is None and gpu_named_at(words, q.start) and q.end == q.start + 1:
+        hit = ("gpu name", ("foreign",))  # "a 3060", "rtx 4090"
     if any(start <= q.start and q.end <= end for start, end in model_spans(r)) and q.dim in ("number", "params"):
         hit = ("model name", ("foreign",)) if q.dim == "number" else hit
     if hit:
-        from .fields import accepts
         noun = hit[0]
         names = hit[1]
         field = "foreign" if names == ("foreign",) else next((n for n in names if accepts(n, q)), None)
     surface = " ".join(words[q.start:q.end])
     return Attached(q, surface, noun, field, _denied(r, q), after)
+
+
+def _noun_before(r: Reading, q: Quantity) -> tuple[str, tuple[str, ...]] | None:
+    """The noun before a quantity in its clause, over linking words only ("disk needs 200 GB")."""
+    words = r.words
+    j = q.start - 1
+    while j >= 0 and q.start - j <= 4 and r.clause[j] == r.clause[q.start]:
+        for k in range(max(0, j - 2), j + 1):
+            found = _noun_at(words, k)
+            if found and k + len(found[0].split()) - 1 == j:
+                return found
+        if words[j] not in LINKS:
+            return None
+        j -= 1
+    return None
 
 
 def attached(r: Reading) -> list[Attached]:

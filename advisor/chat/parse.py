@@ -17,7 +17,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from text_to_num import text2num
 
-from ..vocab import DAYS_PER_MONTH, Need
+from ..vocab import DAYS_PER_MONTH, WEEKS_PER_MONTH, Need
 from . import lexicon as lx
 
 MAX_TOKENS = 400
@@ -27,7 +27,8 @@ MAX_TOKENS = 400
 
 _CONTRACTIONS = tuple((re.compile(p), r) for p, r in lx.CONTRACTIONS)
 # Model names such as "a100", "t4", "rtx4090" stay one word unless a number comes first ("2h30" is 2 h 30).
-_TOKEN = re.compile(r"(?<![a-z])[a-z]{1,2}\$(?=\s*(?:\d|$))|\d+(?:[.,]\d+)*|(?<!\d)[a-z]+\d+[a-z\d]*|[a-z]+"
+_TOKEN = re.compile(r"(?<![a-z])[a-z]{1,2}\$(?=\s*(?:\d|$))|\d+(?:[.,]\d+)*|(?<!\d)[a-z]+\d+(?:\.\d+(?!\.?\d))?[a-z\d]*"
+                    r"|[a-z]+"
                     r"|[$€£¥₹%~+/:;,.!?±&=<>()-]|[^\s\w]")
 _MARKUP = re.compile(r"<script.*?</script>|<[^>]{0,200}>|\]\([^)]{0,500}\)|[*_`#>\[\]]", re.S)
 
@@ -44,6 +45,12 @@ def normalise(text: str) -> str:
     for pattern, repl in _CONTRACTIONS:
         t = pattern.sub(repl, t)
     t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)
+    # A dash with spaces around it after a word separates answers ("mixed - 10 GB - 2h"); "5 - 6" is a range, "-5" a
+    # minus sign.
+    t = re.sub(r"(?<=[a-z$%)])\s+-+\s+", " , ", t)
+    # A name's parts ("a100-80gb", "rtx-4090", "phi-3", "qwen2.5-7b"): a hyphen after a word is no minus sign.
+    t = re.sub(r"(?<=[a-z])-(?=\d)|(?<=\b[a-z]\d)-(?=\d)|(?<=[a-z]\d\d)-(?=\d)|(?<=[a-z]\d\d\d)-(?=\d)", " ", t)
+    t = re.sub(r"(?<=[a-z]\d\.\d)-(?=\d)", " ", t)
     return t
 
 
@@ -261,7 +268,7 @@ class _Scanner:
         """(value, end, idiom, negative) of a number starting at i."""
         negative = False
         if self.word(i) in lx.MINUS_WORDS and (i == 0 or self.t[i - 1].num is None) \
-                and self.word(i - 1) not in _HOUR_WORDS:
+                and self.word(i - 1) not in _HOUR_WORDS and not lx.GPU_NAME.match(self.word(i - 1)):
             negative, i = True, i + 1
         if self.word(i) == "~":
             i += 1
@@ -272,6 +279,9 @@ class _Scanner:
             value, end, idiom = self.t[i].num, i + 1, not self.w[i][0].isdigit()
             if self.word(end) == "k" and self.word(end + 1) not in _CURRENCY_WORDS:
                 value, end = value * 1000, end + 1
+            elif self.word(end) in ("million", "mil", "mln") or self.word(end) == "m" and self.word(end + 1) in \
+                    lx.COUNT_NOUNS:
+                value, end = value * 1e6, end + 1  # "200M tokens", "2 million images"; "200m" alone is minutes
         else:
             return None
         if self.w[end:end + 3] == ["and", "a", "half"] and self.word(end + 3) in lx.UNITS:
@@ -478,6 +488,12 @@ class _Scanner:
         rate = self.rate_at(q.end)
         if rate and q.dim in ("time", "money", "number"):
             q.per_month, q.end = rate
+            # "5 hours a day on weekdays", "a day during the week": only the days named count
+            days = {"weekdays": 5, "workdays": 5, "weekday": 5, "weekends": 2, "weekend": 2}
+            if abs(q.per_month - DAYS_PER_MONTH) < 1e-9 and self.word(q.end) in ("on", "during", "over") and \
+                    self.word(q.end + 1 + (self.word(q.end + 1) == "the")) in days:
+                k = q.end + 1 + (self.word(q.end + 1) == "the")
+                q.per_month, q.end = WEEKS_PER_MONTH * days[self.word(k)], k + 1
         elif self.word(q.end) == "/" and self.word(q.end + 1) == "m" and q.dim != "time":
             q.per_month, q.end = 1.0, q.end + 2
         return q
@@ -584,8 +600,19 @@ class Reading:
         if self.text.rstrip().endswith("?"):
             return True
         words = self.content_words
-        opener = self.find(lx.QUESTION_OPENERS)
-        return bool(words) and bool(opener) and opener[0].start == 0 and words[1:2] != ["not"]
+        # A weak opener ("hmm", "so", "and", "wait") opens a question only before a question word ("hmm, what is
+        # a lottery"): "hmm changed my mind" is a statement.
+        start = 0
+        while start < len(self.tokens) and (self.tokens[start].text in lx.WEAK_OPENERS
+                                            or not self.tokens[start].text.isalnum()):
+            start += 1
+        opener = [m for m in self.find(lx.QUESTION_OPENERS) if m.start == start]
+        after = self.words[start + 1:start + 3]
+        # "would be nice to ...", "would like private notebooks": a wish, said with a modal
+        wish = self.words[start:start + 1] in (["would"], ["could"], ["will"]) and (
+            after[:1] in (["like"], ["love"], ["prefer"]) or after[:1] == ["be"] and after[1:] and
+            after[1] in lx.WISH_BEFORE_IF)
+        return bool(words) and bool(opener) and after[:1] != ["not"] and not wish
 
 
 def _end_with_fillers(words: list[str], i: int, phrase: tuple[str, ...]) -> int | None:
@@ -642,6 +669,12 @@ def _clauses(tokens: list[Token], breaks: list[bool]) -> list[int]:
     return out
 
 
+def interjection(tokens: list[Token], i: int) -> bool:
+    """True for a 'no' that answers or corrects rather than negates ("no wait", "hmm no, actually ...")."""
+    return tokens[i].text in ("no", "nope", "nah") and i + 1 < len(tokens) and \
+        tokens[i + 1].text in lx.INTERJECTION_NEXT
+
+
 def _negation(tokens: list[Token], breaks: list[bool]) -> list[bool]:
     """True for tokens within a negator's reach in its clause ("no training, only inference": training only)."""
     out = [False] * len(tokens)
@@ -650,9 +683,15 @@ def _negation(tokens: list[Token], breaks: list[bool]) -> list[bool]:
             continue
         if t.text == "not" and i + 1 < len(tokens) and tokens[i + 1].text in ("only", "just"):
             continue
-        for j in range(i + 1, min(len(tokens), i + 1 + lx.NEGATION_REACH)):
+        if interjection(tokens, i):
+            continue
+        # "does not have to be the same gpu", "i don't need it to be stable": a negated 'have to', 'need', 'want'
+        # reaches over its infinitive
+        reach = lx.NEGATION_REACH + (3 if any(x.text in ("need", "needs", "have", "has", "want", "require")
+                                              for x in tokens[i + 1:i + 3]) else 0)
+        for j in range(i + 1, min(len(tokens), i + 1 + reach)):
             if breaks[j] or tokens[j].text == "and" and j > i + 1 \
-                    and tokens[j - 1].text not in lx.NEGATORS:
+                    and tokens[j - 1].text not in lx.NEGATORS or tokens[j].text in lx.NEGATION_STOPS:
                 break
             out[j] = True
     return out

@@ -13,9 +13,9 @@ from ..present.labels import money
 from ..vocab import DAYS_PER_MONTH, HOURS_PER_MONTH, WEEKS_PER_MONTH, Kind, Need, Predictability
 from ..workload import BOUNDS
 from . import lexicon as lx
-from .fields import SIDE_FIELD_PARSERS
-from .nouns import attach, noun_fields
-from .parse import Match, Quantity, Reading
+from .fields import SIDE_FIELD_PARSERS, prefer_matches
+from .nouns import attach, gpu_names, noun_fields
+from .parse import Match, Quantity, Reading, interjection
 
 # The fields the questionnaire asks about (the quantity router's own); other fields take only attached quantities.
 QUESTION_FIELDS = ("kind", "gpu_memory_gib", "session_hours", "gpu_hours_per_month", "notebooks_at_once",
@@ -88,7 +88,9 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
         return r.clause_has(q.start, phrases)
 
     previous: Quantity | None = None
-    foreign_at = [x.end for x in r.quantities if attach(r, x).field == "foreign"]
+    listing, last = _listing(r), None
+    foreign_at = [x.end for x in r.quantities if attach(r, x).field == "foreign"
+                  and attach(r, x).noun not in ("gpu name", "gpu variant")]
     for q in r.quantities:
         target = None
         a = attach(r, q)
@@ -100,7 +102,8 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
             {"session_hours", "gpu_hours_per_month"} & set(noun_fields(a.noun)))
         # A bare number soon after a number of something no field takes counts the same thing ("1 replica for
         # now, maybe 2 later"): it is asked about, not guessed.
-        counted = counted or q.dim == "number" and a.noun is None and any(0 < q.start - e <= 6 for e in foreign_at)
+        counted = counted or q.dim == "number" and a.noun is None and any(0 < q.start - e <= 6 for e in foreign_at) \
+            and not cue(q, lx.NEED_VERBS)  # "32 GB RAM but the gpu part needs 8": the 8 is what the job needs
         if a.denied or a.field == "foreign" or counted_period or counted:
             # "3 runs a week" counts runs: it is no run length
             # "not 384", "6 GB is not enough", "384px", "2-3 runs a week" (a period, not a week-long run)
@@ -108,6 +111,7 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
         if a.field is not None and (a.field not in QUESTION_FIELDS or q.dim in ("memory", "number")):
             if a.field != "reference_hours":
                 out.setdefault(a.field, []).append(q)
+                last = a.field
                 continue
         if q.dim == "memory":
             target = "gpu_memory_gib"
@@ -125,7 +129,12 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
                     asking == "gpu_hours_per_month" and cue(q, lx.SESSION_CUES)):
                 target = asking
             elif cue(q, lx.SESSION_CUES) or q.idiom and asking not in ("gpu_hours_per_month",) or \
-                    cue(q, ("up to", "long", "hours long", "at a time")) or r.has(lx.SESSION_CUES[:6]):
+                    cue(q, ("up to", "long", "hours long", "at a time")) or r.has(lx.SESSION_CUES[:6]) or \
+                    listing and _alone(r, q) or asking != "gpu_hours_per_month" and any(
+                        x.dim == "time" and x.per_month is not None and not x.period_apart for x in r.quantities) or \
+                    asking in ("kind", "gpu_memory_gib") and len(set(r.clause)) >= 2 and _alone(r, q):
+                # In a list of answers ("training, 16gb, 4 h, 20 h a month") or beside GPU time said with its period
+                # ("6h 40h per month"), a duration without a period is the longest run.
                 target = "session_hours"
         elif q.dim == "number":
             after = words[q.end:q.end + 3]
@@ -148,9 +157,28 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
                 target = "gpu_memory_gib"
             elif asking in ("gpu_memory_gib", "session_hours", "notebooks_at_once", "budget_usd_per_month"):
                 target = asking
+            elif listing and _alone(r, q) and last in QUESTION_FIELDS[:-1]:
+                # A bare number alone in a list of answers answers the question after the one answered just before
+                # it ("mixed, 8gb, 2h, 20h a month, 1": one notebook), as the questionnaire asks them.
+                following = QUESTION_FIELDS[QUESTION_FIELDS.index(last) + 1]
+                if following == "budget_usd_per_month" or following == "notebooks_at_once" and \
+                        BOUNDS["notebooks_at_once"].accepts(q.value) and q.value == int(q.value):
+                    target = following
         if target:
             out.setdefault(target, []).append(q)
+            last = target
     return out
+
+
+def _listing(r: Reading) -> bool:
+    """True for a message that lists several answers, one per clause ("training, 16gb, 4 h, one notebook")."""
+    return len(set(r.clause)) >= 3 and len(r.quantities) >= 2
+
+
+def _alone(r: Reading, q: Quantity) -> bool:
+    """True when a quantity is all its clause says, give or take a filler or two ("4 h", "and maybe 1")."""
+    words = [w for w in r.clause_words(q.start) if w.isalnum() or w in lx.CURRENCY_SYMBOLS]
+    return len(words) - (q.end - q.start) <= 2
 
 
 def _named_field(words: list[str], start: int) -> str | None:
@@ -201,13 +229,19 @@ def parse_kind(ctx: Context) -> Finding | None:
     r = ctx.reading
     found = r.match({"t": lx.KIND_TRAINING, "i": lx.KIND_INFERENCE, "w": lx.KIND_INFERENCE_WEAK,
                      "m": lx.KIND_MIXED, "d": lx.KIND_DOMINANT})
+    # "a translation model", "an image generation model": what the model does, not the kind of work
+    found = [m for m in found if m.label != "i" or r.words[m.end:m.end + 1] not in [[w] for w in lx.MODEL_NOUNS]
+             or not r.words[m.end - 1].endswith(("tion", "tions", "ence", "captioning"))]
     found = sorted(found + _training_verbs(r), key=lambda m: m.start)
     if not ctx.current("kind") and not ctx.hypothetical:
         # Out of turn, deployment words are about needs ("I'd like to deploy it"), not the kind of work.
         found = [m for m in found if " ".join(r.words[m.start:m.end]) not in _NEED_PHRASES]
         explicit = r.has(lx.CHANGE_CUES) or len(set(r.clause)) >= 3 or len(r.content_words) <= 3
         found = [m for m in found if m.label == "d" or explicit or _statement(r, m)]
-        found = [m for m in found if m.label != "m" or r.has(("mixed", "mix", "a mix"))]
+        # "both" out of turn is the kind of work only beside a kind word ("i'll train a bit too, so both")
+        kinds = any(m.label in ("t", "i") for m in found)
+        found = [m for m in found if m.label != "m" or r.has(("mixed", "mix", "a mix")) or kinds
+                 and r.words[m.start] == "both"]
     denials = r.find(lx.KIND_DENIALS)
     denied = {m.start for m in found if m.label in ("t", "i") and
               any(r.clause[d.start] == r.clause[m.start] and 0 <= d.start - m.end <= 1 for d in denials)}
@@ -228,10 +262,15 @@ def parse_kind(ctx: Context) -> Finding | None:
     def dominant(ms: list[Match]) -> bool:
         return any(d.label == "d" and 0 <= m.start - d.end <= 1 for m in ms for d in found)
 
+    # "i'll train a bit too", "serving it as well": the other kind of work added to the one said before
+    before = ctx.values.get("kind")
+    added = r.has(("too", "also", "as well", "aswell", "in addition", "on top")) and (
+        train and before == str(Kind.INFERENCE) or infer and before == str(Kind.TRAINING))
     if train and infer:
         kind = Kind.TRAINING if dominant(train) and not dominant(infer) else \
             Kind.INFERENCE if dominant(infer) and not dominant(train) else Kind.MIXED
-    elif mixed and not (train or infer) or mixed and train and infer:
+    elif mixed and not (train or infer) or mixed and train and infer or added or \
+            mixed and not dominant(train + infer):
         kind = Kind.MIXED
     elif train:
         kind = Kind.TRAINING
@@ -255,15 +294,25 @@ def parse_memory(ctx: Context) -> Finding | None:
             return Finding("gpu_memory_gib", problem=_out_of_range("gpu_memory_gib", bad[0].value, "GPU memory"))
         # "at least 24GB, ideally 48": the need is the plain figure, a hedged one is a wish.
         plain = [q for q in qs if not any(w in _HEDGED for w in r.words[max(0, q.start - 2):q.start])] or qs
+        # "my gpu has 24gb but the model needs 10": what the job needs, not what a card has.
+        needed = [q for q in plain if r.clause_has(q.start, lx.NEED_VERBS)]
+        owned = [q for q in plain if r.clause_has(q.start, lx.OWN_VERBS)]
+        plain = needed or [q for q in plain if q not in owned] or plain
         value = round(_largest(plain), 2)
         return Finding("gpu_memory_gib", {"gpu_memory_gib": value}, f"{value:g} GB of GPU memory")
     if ctx.current("gpu_memory_gib"):
-        # "whatever a T4 has": the memory of a GPU the catalog knows
-        sizes = [m for m in (ctx.gpu_memory(w) for w in r.words if any(c.isdigit() for c in w) and w[0].isalpha())
-                 if m]
+        # "whatever a T4 has", "an a100 80gb": the memory of a GPU the catalog knows
+        sizes = [m for m in (next((x for x in map(ctx.gpu_memory, names) if x), None)
+                             for _, _, names in gpu_names(r.words)) if m]
         if sizes:
             value = max(sizes)
             return Finding("gpu_memory_gib", {"gpu_memory_gib": value}, f"{value:g} GB of GPU memory (that GPU's)")
+        # "16gb ram" at the memory question: RAM said alone, with no computer named, is taken for the GPU's
+        ram = [a.quantity for a in map(lambda q: attach(r, q), r.quantities) if a.noun == "ram" and not a.denied]
+        if ram and not r.has(lx.COMPUTER_WORDS):
+            value = round(max(q.value for q in ram), 2)
+            if BOUNDS["gpu_memory_gib"].accepts(value):
+                return Finding("gpu_memory_gib", {"gpu_memory_gib": value}, f"{value:g} GB of GPU memory")
     unknown = r.find(lx.MEMORY_NONE)
     if unknown and (ctx.current("gpu_memory_gib") or r.has(lx.MEMORY_WORDS)) and not any(
             q.dim == "params" for q in r.quantities):
@@ -437,14 +486,21 @@ def parse_budget(ctx: Context) -> Finding | None:
     free_words = r.find(lx.BUDGET_FREE)
     free_words = [m for m in free_words if not m.negated or r.words[m.start] in lx.NEGATORS]
     if not current and not ctx.hypothetical:
+        # Out of turn, 'free' is the budget said as free only, or alone in a list of answers ("...; 1; free").
         free_words = [m for m in free_words if r.words[m.start] != "free" or r.has(("only", "plans", "free only",
-                                                                                     "free please", "free pls"))]
-        free_words = [m for m in free_words if " ".join(r.words[m.start:m.end]) not in ("nothing", "zero", "any")]
+                                                                                     "free please", "free pls"))
+                      or _listing(r) and len([w for w in r.clause_words(m.start) if w.isalnum()]) <= 2]
+        free_words = [m for m in free_words if " ".join(r.words[m.start:m.end]) not in ("nothing", "zero", "any",
+                                                                                         "none", "zip", "nil")]
     if qs:
         bad = _negatives(qs)
         if bad:
             return Finding(name, problem=_out_of_range(name, bad[0].value, "a budget"))
         distinct = {round(q.monthly, 6) for q in qs}
+        monthly = [q for q in qs if q.per_month is not None and not q.period_apart]
+        if len(distinct) > 1 and len({round(q.monthly, 6) for q in monthly}) == 1:
+            # "my laptop cost 1200 bucks, so 10 a month": the amount said per month is the budget
+            qs, distinct = monthly, {round(monthly[0].monthly, 6)}
         if len(distinct) > 1:
             amounts = " and ".join(f"{q.value:g}" for q in qs)
             return Finding(name, ambiguous=True, problem=f"I see two amounts ({amounts}); which one is your monthly "
@@ -457,7 +513,7 @@ def parse_budget(ctx: Context) -> Finding | None:
                                                              "budget; what is the most you'd pay in a month")
             q = Quantity("money", q.value * hours, q.start, q.end, currency=q.currency)
         if q.monthly == 0:
-            return Finding(name, {"free_only": True, name: None}, "free plans only")
+            return Finding(name, {"free_only": True, name: 0.0}, "free plans only")
         amount = q.monthly
         said_rate = _rate_words(q)
         code = q.currency or "USD"
@@ -486,8 +542,12 @@ def parse_budget(ctx: Context) -> Finding | None:
         amount = round(budget * float(scaled[0].label), 2)
         return Finding(name, {name: amount, "free_only": False}, f"a budget of {money(amount)} a month")
     if free_words:
-        return Finding(name, {"free_only": True, name: None}, "free plans only")
+        return Finding(name, {"free_only": True, name: 0.0}, "free plans only")
     unlimited = r.find(lx.BUDGET_NO_LIMIT)
+    if not current:
+        # "lowest price first", "cheapest please" after the budget is said: what comes first, not the budget
+        first = {i for m in prefer_matches(r) for i in range(m.start, m.end)}
+        unlimited = [m for m in unlimited if m.start not in first]
     # Out of turn, only in a clause about money ("20 a month, money's no problem").
     if unlimited and (current or any(r.clause_has(m.start, lx.MONEY_TOPIC) for m in unlimited)):
         # An explicit answer: any price goes, so not free-only either (free_only False, no budget).
@@ -501,11 +561,19 @@ def parse_predictability(ctx: Context) -> Finding | None:
     if r.has(("than price", "than the price", "than cost", "than money", "over price", "over cost", "than speed",
               "over speed")):
         return None  # "speed matters more than price": what comes first (prefer), not the GPU lottery
-    if not current and not r.has(lx.PREDICT_WORDS) and not r.has(("no surprises", "same speed")):
+    # "slow sometimes", "slower at times": the speed varying, said without naming it
+    qualifiers = r.find(lx.VARIABILITY_QUALIFIERS)
+    varying = {r.clause[m.start] for m in r.find(lx.PREDICT_ANTI) if any(r.clause[q.start] == r.clause[m.start]
+                                                                         for q in qualifiers)}
+    if not current and not r.has(lx.PREDICT_WORDS) and not r.has(("no surprises", "same speed")) and not varying:
         return None
     found = r.match({"any": lx.PREDICT_ANY, "prefer": lx.PREDICT_PREFER, "require": lx.PREDICT_REQUIRE,
                      "anti": lx.PREDICT_ANTI, "accept": lx.PREDICT_ACCEPT, "mild": lx.PREDICT_MILD})
-    topic = {r.clause[m.start] for m in r.find(lx.PREDICT_WORDS + ("no surprises",))}
+    # "speed per dollar", "sort by speed": speed as what comes first, not its steadiness
+    first = {i for m in prefer_matches(r) for i in range(m.start, m.end)}
+    topic = {r.clause[m.start] for m in r.find(lx.PREDICT_WORDS + ("no surprises",)) if m.start not in first} | varying
+    if not current and not topic:
+        return None
     if not current:
         # Only the clauses that talk about predictability count ("must be predictable, and I need background").
         found = [m for m in found if r.clause[m.start] in topic]
@@ -513,11 +581,36 @@ def parse_predictability(ctx: Context) -> Finding | None:
         # Clauses about needs are not about predictability ("doesn't matter; I need private notebooks").
         others = {r.clause[m.start] for m in r.match(_NEED_TABLES)} - topic
         found = [m for m in found if r.clause[m.start] not in others]
+    # "I don't mind the lottery", "don't care about the speed varying": the negation is of the attitude, not of the
+    # variation after it.
+    words = r.words
+    found = [Match(m.start, m.end, m.label, False) if m.label == "anti" and m.negated and any(
+        w in lx.ATTITUDE_VERBS for w in words[max(0, m.start - lx.NEGATION_REACH):m.start]) else m for m in found]
+    found = [m for m in found if " ".join(r.words[m.start:m.end]) not in lx.PREDICT_INTENSIFIERS
+             or not any(x.label != m.label and r.clause[x.start] == r.clause[m.start] for x in found)]
+    # "same speed every time? nah": the question echoed, then answered in the negative
+    words = r.words
+    if "?" in words:
+        after = words[len(words) - words[::-1].index("?"):]
+        if after and " ".join(w for w in after if w.isalnum()) in ("nah", "no", "nope", "not really", "meh"):
+            found = [m for m in found if m.label not in ("require", "prefer", "mild") or m.start > words.index("?")]
+    # "steady isn't necessary", "consistency is not important": a denied predicate denies the require-word before it
+    denials = [m for m in found if m.label == "any" and "not" in r.words[m.start:m.end]]
+    found = [m for m in found if not (m.label == "require" and any(r.clause[d.start] == r.clause[m.start]
+                                                                    and d.start > m.start for d in denials))]
     aversions = r.find(lx.PREDICT_AVERSION)
     for m in [m for m in found if m.label == "anti" and not m.negated]:
         if any(r.clause[a.start] == r.clause[m.start] and 0 < m.start - a.start <= lx.NEGATION_REACH + 1
                for a in aversions):
             found = [Match(x.start, x.end, x.label, True) if x is m else x for x in found]
+    # A varying speed accepted ("slow sometimes is fine", "speed can go up and down, no problem") is no preference,
+    # whatever hedge it holds ("a bit slower at times is ok"); a qualifier of the variation is no hedge either.
+    accepted = [m for m in found if m.label == "anti" and not m.negated] and \
+        [m for m in found if m.label == "accept" and not m.negated]
+    said_anti = {r.clause[m.start] for m in found if m.label == "anti"}
+    found = [m for m in found if not (m.label in ("prefer", "mild") and (accepted or r.clause[m.start] in said_anti
+                                                                         and any(q.start == m.start
+                                                                                 for q in qualifiers)))]
     prefer = [m for m in found if m.label == "prefer" and not m.negated]
     require = [m for m in found if m.label == "require" and not m.negated] + \
         [m for m in found if m.label == "anti" and m.negated]
@@ -562,8 +655,12 @@ def parse_needs(ctx: Context) -> Finding | None:
              if not m.label.startswith("~") or m.negated]
     mentions = [m for m in found if not m.label.startswith("_")]
     hedged = {r.clause[m.start] for m in found if m.label == "_hedge" and not m.negated}
+    # "background is just nice to have": a hedge right after 'just' or 'only' speaks of the clause before it
+    mentioned = {r.clause[m.start] for m in mentions}
+    hedged |= {c - 1 for c in hedged if c not in mentioned and c - 1 in mentioned
+               and any(r.clause[i] == c and w in ("just", "only") for i, w in enumerate(r.words))}
     post_negated = {r.clause[m.start] for m in found if m.label == "_post"}
-    cued = {r.clause[m.start] for m in found if m.label in ("_cue", "_hedge")}
+    cued = {r.clause[m.start] for m in found if m.label in ("_cue", "_hedge")} | hedged
     listing = len(set(r.clause)) >= 3 or len(r.content_words) <= 3
     status: dict[str, str] = {}
     everything = [m for m in found if m.label == "_all" and (r.words[m.start] != "all" or len(r.content_words) <= 3)]
@@ -580,7 +677,8 @@ def parse_needs(ctx: Context) -> Finding | None:
             status[m.label] = "nice"
         else:
             status[m.label] = "need"
-    nothing = [m for m in found if m.label == "_none" and not (m.negated and r.words[m.start] not in lx.NEGATORS)]
+    nothing = [m for m in found if m.label == "_none" and not (m.negated and r.words[m.start] not in lx.NEGATORS)
+               and not interjection(r.tokens, m.start)]
     # Out of turn, "none" counts only when it names the needs ("no special needs", "no features").
     named = [m for m in nothing if {"needs", "features", "need"} & set(r.words[m.start:m.end + 1])]
     if not status and not ((current or ctx.hypothetical) and nothing or named):
@@ -641,10 +739,16 @@ def parse_education(ctx: Context) -> Finding | None:
 
 
 def parse_multi_gpu(ctx: Context) -> Finding | None:
-    found = ctx.reading.find(lx.MULTI_GPU)
-    if not found:
+    r = ctx.reading
+    found = r.find(lx.MULTI_GPU)
+    # "needs 4 gpus at once", "sharded over 8 cards": a count of GPUs above one
+    counted = [a for a in map(lambda q: attach(r, q), r.quantities) if a.quantity.dim == "number"
+               and a.noun_after and a.noun in ("gpus", "cards", "gpu", "graphics cards") and a.quantity.value >= 2
+               and not a.denied and (r.clause_has(a.quantity.start, lx.NEED_VERBS)
+                                     or not r.clause_has(a.quantity.start, lx.OWN_VERBS))]
+    if not found and not counted:
         return None
-    value = not found[0].negated
+    value = not found[0].negated if found else not r.negated[counted[0].quantity.start]
     return Finding("multi_gpu", {"multi_gpu": value}, "your job uses every GPU of a machine" if value else
                    "your job uses one GPU")
 

@@ -46,6 +46,9 @@ def explanation(topic: str, catalog: Catalog) -> str:
                  "execution** keeps it running after you close the tab or laptop; **deployment** serves a model as "
                  "an API; **private** notebooks are not public. Say 'would be nice' for a wish: it only breaks "
                  "ties.",
+        "kind": "**Training** (fine-tuning included) teaches a model from data; **inference** runs a trained model "
+                "on new inputs. I rank training on the AI Benchmark's training score, inference on its inference "
+                "score, and a mix of both on the overall AI score.",
         "budget": "The **budget** is what you will pay **per month**, in US dollars (say '€25' and I convert it at "
                   "a dated reference rate). 'Free only' keeps to free plans; 'no limit' ranks them all.",
         "how_it_works": "I ask eight short questions (kind of work, GPU memory, longest run, hours a month, notebooks "
