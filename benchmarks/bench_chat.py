@@ -69,9 +69,11 @@ def accuracy(catalog, part: str, corpus: Path = CORPUS) -> tuple[int, int]:
         print(f"{key:24s} {right:>3d}/{total:<3d} {right / total:>9.1%}")
     right, total = sum(v[0] for v in per.values()), sum(v[1] for v in per.values())
     print(f"{'all':24s} {right:>3d}/{total:<3d} {right / total:>9.1%}\n")
-    print(f"Misses ({len(misses)}):" if misses else "Misses: none")
+    known = [m for m in misses if m[1].get("known_miss")]
+    print(f"Misses ({len(misses)}, of which {len(known)} known):" if misses else "Misses: none")
     for i, case, problems in misses:
-        print(f"  #{i} {case['text']!r} at {case.get('asking', 'kind')}: {'; '.join(problems)}")
+        mark = f" [known miss: {case['known_miss']}]" if case.get("known_miss") else ""
+        print(f"  #{i} {case['text']!r} at {case.get('asking', 'kind')}{mark}: {'; '.join(problems)}")
     print()
     return right, total
 
@@ -84,6 +86,7 @@ def conversations(catalog, corpus: Path) -> tuple[int, int]:
         return 0, 0
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     misses = []
+    known_turns = 0
     for i, conv in enumerate(convs):
         outcome = run_conversation(catalog, conv)
         row = per[conversation_category(conv)]
@@ -92,7 +95,8 @@ def conversations(catalog, corpus: Path) -> tuple[int, int]:
         row[2] += outcome.passed_turns
         row[3] += outcome.turns
         if not outcome.passed:
-            misses.append((i, conv, outcome.problems))
+            misses.append((i, conv, outcome.problems + outcome.known))
+        known_turns += len(outcome.known)
     print(f"Conversations in {corpus.name} ({len(convs)})\n")
     print(f"{'category':24s} {'conversations':>14s} {'turns':>10s} {'turn accuracy':>14s}")
     for key, (c_ok, c_all, t_ok, t_all) in sorted(per.items()):
@@ -100,7 +104,7 @@ def conversations(catalog, corpus: Path) -> tuple[int, int]:
     t_ok, t_all = sum(v[2] for v in per.values()), sum(v[3] for v in per.values())
     c_ok = sum(v[0] for v in per.values())
     print(f"{'all':24s} {c_ok:>6d}/{len(convs):<7d} {t_ok:>4d}/{t_all:<5d} {t_ok / max(t_all, 1):>14.1%}\n")
-    print(f"Misses ({len(misses)}):" if misses else "Misses: none")
+    print(f"Misses ({len(misses)}; known-miss turns: {known_turns}):" if misses else "Misses: none")
     for i, conv, problems in misses:
         print(f"  conversation #{i} {conv.get('note', '')[:60]!r}: {' | '.join(problems)}")
     print()

@@ -5,7 +5,8 @@ tests/chat_heldout.toml was written independently of it and of the parser; tests
 the held-out set's fixes and before its own first run; the three are frozen regression sets.
 tests/chat_conversations.toml holds multi-turn regression conversations (corrections, changes of mind, what-ifs).
 tests/chat_blind_2026-12.toml was written blind (without the parser or the other corpora) and scored before any fix
-(its header gives the first-run figure); it is a frozen regression set since."""
+(its header gives the first-run figure); it is a frozen regression set since, as is tests/chat_blind2_2026-12.toml,
+a second blind set. A case or turn with a `known_miss` reason is a miss not yet fixed: reported (xfail), not failed.
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,6 +45,8 @@ def test_corpus_case(today_world, corpus, index):
     # One utterance of a corpus; the failure message says what was understood instead.
     case = CORPORA[corpus][index]
     outcome = run_case(today_world, case)
+    if outcome.known_miss:
+        pytest.xfail(f"known miss: {outcome.known_miss}: " + "; ".join(outcome.problems))
     assert outcome.passed, (f"{case['text']!r} at {case.get('asking', 'kind')!r}"
                             f"{' after ' + repr(case['before']) if case.get('before') else ''}: "
                             + "; ".join(outcome.problems) + f"\nreply: {outcome.reply[:300]}")
@@ -55,6 +58,9 @@ def test_conversation(today_world, corpus, index):
     # One conversation from a fresh start: every turn's intent, stored values and never-stored values.
     conv = CONVERSATIONS[corpus][index]
     outcome = run_conversation(today_world, conv)
+    assert outcome.accepted, f"{conv.get('note', '')}: " + " | ".join(outcome.problems)
+    if outcome.known:
+        pytest.xfail(" | ".join(outcome.known))
     assert outcome.passed, f"{conv.get('note', '')}: " + " | ".join(outcome.problems)
 
 
@@ -84,6 +90,7 @@ def test_heldout_and_fresh_sets_are_whole():
     # The independent sets keep every utterance written for them; none is dropped to make the rest pass.
     assert len(CORPORA["heldout"]) == 280 and len(CORPORA["fresh"]) == 60
     assert len(CORPORA["blind_2026-12"]) == 215 and len(CONVERSATIONS["blind_2026-12"]) == 53
+    assert len(CORPORA["blind2_2026-12"]) == 228 and len(CONVERSATIONS["blind2_2026-12"]) == 48
 
 
 @pytest.mark.parametrize("corpus", list(CORPORA))

@@ -13,6 +13,7 @@ A corpus file (TOML) holds single cases and conversations:
     expect = { gpu_memory_gib = 16, dataset_gib = 40 }   # values stored after it (a what-if: hypothesised)
     never = { gpu_memory_gib = 40 }      # values that must not be stored after it
     unchanged = ["budget_usd_per_month"]
+    known_miss = "why"                   # optional: a miss not yet fixed; scored as a miss, reported, not failed
 
     [[conversation]]          # turns from a fresh conversation, at its first question
     note = "[correction] ..."            # the category in brackets
@@ -21,6 +22,7 @@ A corpus file (TOML) holds single cases and conversations:
     intent = "answer"                    # optional
     expect = { kind = "training", gpu_memory_gib = 16 }  # stored values after the turn (cumulative)
     never = { gpu_memory_gib = 384 }
+    known_miss = "why"                   # optional, on a turn: as on a case
 
 Numbers match within NUMBER_TOLERANCE or RELATIVE_TOLERANCE; model and GPU names ignoring case, spaces and
 punctuation; other text ignoring case; a budget in another
@@ -144,6 +146,16 @@ class Outcome:
     problems: list[str]
     reply: str
 
+    @property
+    def known_miss(self) -> str | None:
+        """The case's `known_miss` reason when it failed and is marked as a known miss, else None."""
+        return None if self.passed else self.case.get("known_miss")
+
+    @property
+    def accepted(self) -> bool:
+        """Passed, or failed as a marked known miss (the regression test reports it without failing)."""
+        return self.passed or self.known_miss is not None
+
 
 def run_case(catalog: Catalog, case: dict) -> Outcome:
     """Sends the case's `before` messages and its text from the state at its question, then checks the intent,
@@ -211,17 +223,23 @@ class ConversationOutcome:
     passed_turns: int
     turns: int
     problems: list[str]
+    known: list[str]
 
     @property
     def passed(self) -> bool:
         return self.passed_turns == self.turns
+
+    @property
+    def accepted(self) -> bool:
+        """Every failing turn is marked as a known miss (the regression test reports them without failing)."""
+        return not self.problems
 
 
 def run_conversation(catalog: Catalog, conv: dict) -> ConversationOutcome:
     """Sends every turn from a fresh conversation and checks each turn's intent, stored values and never-values
     (stored values are cumulative: what the state holds after the turn)."""
     state = chat_turn(catalog, None, None).state
-    passed, problems = 0, []
+    passed, problems, known = 0, [], []
     turns = conv.get("turn", [])
     for n, step in enumerate(turns, 1):
         turn = chat_turn(catalog, state, step["say"])
@@ -234,8 +252,10 @@ def run_conversation(catalog: Catalog, conv: dict) -> ConversationOutcome:
             if not _same(want, turn.answers.get(name), name):
                 found.append(f"{name} = {turn.answers.get(name)!r}, expected {want!r}")
         found += _never(catalog, step.get("never", {}), turn.answers)
-        if found:
+        if found and "known_miss" in step:
+            known.append(f"turn {n} {step['say']!r} (known miss: {step['known_miss']}): " + "; ".join(found))
+        elif found:
             problems.append(f"turn {n} {step['say']!r}: " + "; ".join(found))
         else:
             passed += 1
-    return ConversationOutcome(conv, passed, len(turns), problems)
+    return ConversationOutcome(conv, passed, len(turns), problems, known)
