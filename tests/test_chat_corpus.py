@@ -6,7 +6,7 @@ the held-out set's fixes and before its own first run; the three are frozen regr
 tests/chat_conversations.toml holds multi-turn regression conversations (corrections, changes of mind, what-ifs).
 tests/chat_blind_2026-12.toml was written blind (without the parser or the other corpora) and scored before any fix
 (its header gives the first-run figure); it is a frozen regression set since, as is tests/chat_blind2_2026-12.toml,
-a second blind set. A case or turn with a `known_miss` reason is a miss not yet fixed: reported (xfail), not failed.
+a second blind set. A case or turn with a `known_miss` reason is a miss not yet fixed: reported (xfail), not failed."""
 from __future__ import annotations
 
 from pathlib import Path

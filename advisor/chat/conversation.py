@@ -479,11 +479,24 @@ def _answer_intent(t: _Turn, found: list[Finding], before: dict, denied: list[fl
     if r.has(lx.CHANGE_OF_MIND_CUES):
         return "change_of_mind"
     strong = [m for m in r.find(lx.CORRECTION_CUES) if " ".join(r.words[m.start:m.end]) not in lx.WEAK_CORRECTION_CUES]
+    # A need demoted to a wish or a wish made a need ("background isn't essential, just nice to have", "let me
+    # soften that: ... merely desirable") is a new decision, unless words say what was said is being fixed.
+    if not strong and not denied and _need_moved(found, before):
+        return "change_of_mind"
     if denied or strong or (r.has(lx.CORRECTION_CUES) or _leading_no(r)) and changed:
         return "correction"
     if changed and r.has(lx.CHANGE_CUES + ("instead",)):
         return "correction"
     return "answer"
+
+
+def _need_moved(found: list[Finding], before: dict) -> bool:
+    """True when a need said before is now a wish, or a wish a need."""
+    after = {k: v for f in found for k, v in f.changes.items() if k in ("needs", "nice_to_have")}
+    if not after:
+        return False
+    needs, nice = set(before.get("needs") or ()), set(before.get("nice_to_have") or ())
+    return bool(needs & set(after.get("nice_to_have") or ()) or nice & set(after.get("needs") or ()))
 
 
 def _remarks(t: _Turn, found: list[Finding]) -> str:

@@ -186,7 +186,8 @@ HEDGES = ("would be nice", "be nice", "nice to have", "nice", "ideally", "prefer
           "would like", "i would like", "nice if", "helpful", "not strictly", "if available", "could be nice",
           "would help", "not mandatory", "handy", "useful", "convenient", "good to have", "would be handy",
           "would be useful", "nice if possible", "would be cool", "be cool", "cool to have", "would be welcome",
-          "be welcome", "welcome", "would be lovely", "would be sweet", "would be neat")
+          "be welcome", "welcome", "would be lovely", "would be sweet", "would be neat", "desirable",
+          "merely desirable", "pleasant", "would be pleasant", "not vital", "not crucial", "not needed as such")
 # Words that make a requirement of a need ("private is a must", "I need background").
 REQUIREMENT_CUES = ("need", "needs", "must", "required", "require", "requires", "essential", "have to", "has to",
                     "necessary", "mandatory", "critical", "important", "want", "a must", "must have", "crucial",
@@ -370,7 +371,8 @@ CHANGE_OF_MIND_CUES = ("changed my mind", "change of plans", "change of plan", "
                        "thinking again", "on reflection", "i have reconsidered", "reconsidered", "new plan",
                        "i changed", "no longer", "not any longer", "i have decided", "decided against",
                        "rethinking", "rethought", "thought about it", "thought it over", "now i think",
-                       "changed my plans", "plans changed", "my plans changed")
+                       "changed my plans", "plans changed", "my plans changed", "let me soften", "soften that",
+                       "let me relax", "relax that", "downgrade", "demote")
 # A question asked with a value in it ("is there anything faster under $20?"): answered as a what-if.
 ASKING_OPENERS = ("is there", "are there", "which", "what is the", "what would", "would", "could i", "can i",
                   "do any", "does any", "is any", "will", "how much would", "how much is", "how fast",
