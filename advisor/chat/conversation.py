@@ -3,7 +3,7 @@ answers (start over, undo, greeting, what-if, question, answer, skip), and the w
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from ..catalog import Catalog
@@ -296,6 +296,13 @@ def handle_what_if(t: _Turn):
     if not (marker or asking):
         return None
     found = [f for f in findings(t.context(hypothetical=True)) if f.changes or f.problem]
+    if not found and markers and r.quantities:
+        # A what-if's quantity read at a question: a bare number ("what if I only needed 16?" just after "24 GB")
+        # at the last one answered, a measure ("supposing I doubled it to 60 hours") at the one being asked.
+        bare = all(q.dim == "number" and q.noun is None for q in r.quantities)
+        at = t.state.closed[-1] if bare and t.state.closed else t.state.asking
+        if at is not None:
+            found = [f for f in findings(replace(t.context(hypothetical=True), asking=at)) if f.changes or f.problem]
     if not found:
         return None
     problems = [f.problem for f in found if f.problem]
