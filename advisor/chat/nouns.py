@@ -147,6 +147,15 @@ def attach(r: Reading, q: Quantity) -> Attached:
         before = _noun_before(r, q)
         if before is not None and before[1] == ("foreign",):
             hit, after = before, False
+    if hit is not None and after and hit[1] == ("foreign",) and words[q.end:q.end + 1] == ["on"]:
+        # "dataset is 200 GB on disk": where the data lies is no measure of it; the noun before says what it is
+        before = _noun_before(r, q)
+        if before is not None and any(accepts(n, q) for n in before[1]):
+            hit, after = before, False
+    if hit is None and q.dim == "memory" and words[q.end:q.end + 1] == ["of"] and q.end + 1 < len(words) \
+            and words[q.end + 1][:1].isalpha() and words[q.end + 1] not in lx.MEMORY_WORDS:
+        # "8 GB of text", "500 GB of satellite tiles": a size of some stuff is the data's, never the GPU's memory
+        hit, after = ("of data", ("dataset_gib",)), True
     if hit is None:
         hit = _noun_before(r, q)
     if i < len(words) and words[q.end:q.end + 1] in (["x"], ["×"], ["by"]) and q.end + 1 < len(words) \
