@@ -128,12 +128,65 @@ def findings(ctx: Context) -> list[Finding]:
     """What a message says about every question and side field, the question being asked first."""
     order = sorted(QUESTIONS, key=lambda q: q.name != ctx.asking)
     out = [f for f in (q.parse(ctx) for q in order) if f is not None]
+    slots = _list_slots(ctx)
+    if slots is not None:
+        # the items' readings win; a reading of the whole message stays where no item took its question or number
+        taken = {v for f in slots for v in f.changes.values() if _numeric(v)}
+        out = slots + [f for f in out if f.question not in {g.question for g in slots}
+                       and not any(_numeric(v) and v in taken for v in f.changes.values())]
     out += [f for f in (p(ctx) for p in SIDE_PARSERS) if f is not None]
     reference = next((f.changes["reference_hours"] for f in out if "reference_hours" in f.changes), None)
     if reference is not None:
         # "my epoch takes 20 minutes on a T4" is the job's time on a reference GPU, not the longest run.
         out = [f for f in out if abs((f.changes.get("session_hours") or -1) - reference) > 1e-3]
     return out + _list_tail(ctx, out)
+
+
+# A list of answers is terse: at least this many items separated by commas or semicolons, each this short.
+LIST_ITEMS = 3
+LIST_ITEM_WORDS = 4
+
+
+def _list_slots(ctx: Context) -> list[Finding] | None:
+    """A list of short answers ("2 hrs, 10 hrs a week, just 1", "mixed, 8 GB, 2 hours, 20 a month, one"): each item
+    read alone at the question after the one the item before answered, so a bare count after the hours is the
+    notebooks and "20 a month" after a run's length is GPU hours. None when the message is no such list or an item
+    answers nothing."""
+    r = ctx.reading
+    if ctx.hypothetical or ctx.asking is None or not r.quantities:
+        return None
+    items: list[list[str]] = [[]]
+    for tok in r.tokens:
+        if tok.text in (",", ";"):
+            items.append([])
+        elif tok.text.isalnum() or tok.text in ("$", ".") or any(c.isdigit() for c in tok.text):
+            items[-1].append(tok.text)
+    items = [[w for w in item if w != "."] for item in items]
+    items = [item for item in items if item]
+    if len(items) < LIST_ITEMS or any(len(item) > LIST_ITEM_WORDS for item in items):
+        return None
+    names = [q.name for q in QUESTIONS]
+    at = names.index(ctx.asking)
+    out: dict[str, Finding] = {}
+    for item in items:
+        asking = names[at] if at < len(names) else None
+        sub = Context(read(" ".join(item)), asking, ctx.values, ctx.usd, False, ctx.gpu_memory, ctx.gpu_id)
+        order = sorted(QUESTIONS, key=lambda q: q.name != asking)
+        found = [f for f in (q.parse(sub) for q in order) if f is not None and (f.changes or f.problem)]
+        if not found:
+            return None
+        taken = found
+        if asking in {f.question for f in found} and len(sub.reading.quantities) == 1:
+            # the item's one number answers the question asked; words without numbers answer their own
+            taken = [f for f in found if f.question == asking or not any(_numeric(v) for v in f.changes.values())]
+        for f in taken:
+            out.setdefault(f.question, f)
+        at = max(names.index(f.question) for f in taken) + 1
+    return list(out.values())
+
+
+def _numeric(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _list_tail(ctx: Context, found: list[Finding]) -> list[Finding]:
