@@ -256,7 +256,7 @@ QUESTION_OPENERS = ("what", "why", "how", "is", "are", "does", "do", "can", "cou
                     "would", "should")
 # Openers that only lead into a question ("hmm, what is ...", "so how does ..."); alone they open statements too.
 WEAK_OPENERS = frozenset({"hmm", "hm", "so", "and", "wait", "ok", "okay", "well", "um", "uh", "oh", "ah", "also",
-                          "but"})
+                          "but", "ugh", "argh", "gah", "meh", "damn", "dang", "oof"})
 # Questions about the question being asked: the chat explains its question.
 CLARIFY = ("what do you mean", "what does that mean", "what is that", "i do not understand", "meaning",
            "per month or total", "monthly or total", "per month or in total", "total or per month",

@@ -478,6 +478,13 @@ def parse_notebooks(ctx: Context) -> Finding | None:
     return Finding("notebooks_at_once", {"notebooks_at_once": n}, f"{n} notebook{'s' if n != 1 else ''} at once")
 
 
+def _last_after_numbers(r: Reading, i: int) -> bool:
+    """True when the word at i ends a run of answers with numbers ("inference 4gb 30 minutes ... one notebook free"):
+    a 'free' there qualifies nothing after it, so it is the budget."""
+    rest = [w for w in r.words[i + 1:] if w.isalnum()]
+    return not rest and len(r.quantities) >= 2 and r.quantities[-1].end <= i
+
+
 def parse_budget(ctx: Context) -> Finding | None:
     r = ctx.reading
     current = ctx.current("budget_usd_per_month")
@@ -489,7 +496,8 @@ def parse_budget(ctx: Context) -> Finding | None:
         # Out of turn, 'free' is the budget said as free only, or alone in a list of answers ("...; 1; free").
         free_words = [m for m in free_words if r.words[m.start] != "free" or r.has(("only", "plans", "free only",
                                                                                      "free please", "free pls"))
-                      or _listing(r) and len([w for w in r.clause_words(m.start) if w.isalnum()]) <= 2]
+                      or _listing(r) and len([w for w in r.clause_words(m.start) if w.isalnum()]) <= 2
+                      or _last_after_numbers(r, m.start)]
         free_words = [m for m in free_words if " ".join(r.words[m.start:m.end]) not in ("nothing", "zero", "any",
                                                                                          "none", "zip", "nil")]
     if qs:
