@@ -89,8 +89,8 @@ CHAT_FIELDS: dict[str, ChatField] = {
         Requirement.PHONE: ("phone", "phone number", "phone verification", "sms", "mobile number",
                             "cell phone", "telephone")}),
     "method": ChatField(examples=("with qlora",), words={
-        Method.QLORA: ("qlora", "q lora", "4 bit lora", "quantized lora"),
-        Method.LORA: ("lora", "peft", "adapter", "adapters", "low rank"),
+        Method.QLORA: ("qlora", "qloras", "q lora", "4 bit lora", "quantized lora"),
+        Method.LORA: ("lora", "loras", "peft", "adapter", "adapters", "low rank"),
         Method.FULL: ("full fine tuning", "full finetuning", "full fine tune", "full finetune", "full training",
                       "full parameter", "all parameters", "from scratch", "full fine tuned")}),
     "precision": ChatField(examples=("in bf16",), words={

@@ -318,7 +318,8 @@ EXPLAIN_TOPICS: dict[str, tuple[str, ...]] = {
 
 KIND_TRAINING = ("train", "training", "trains", "finetune", "finetuning", "finetunes", "fine tune", "fine tuning",
                  "fine tunes", "pretrain", "pretraining", "pre train", "pre training", "retrain", "retraining",
-                 "train from scratch", "from scratch", "lora", "qlora", "trainer", "learning a model", "rlhf",
+                 "train from scratch", "from scratch", "lora", "qlora", "loras", "qloras", "trainer",
+                 "learning a model", "rlhf",
                  "do the training", "model training", "teach the model", "teach a model", "teach it", "dreambooth",
                  "textual inversion", "sft", "dpo", "instruction tuning", "instruction tune")
 KIND_INFERENCE = ("inference", "inferences", "inferencing", "infer", "predictions", "prediction", "predict",
@@ -334,7 +335,8 @@ KIND_INFERENCE = ("inference", "inferences", "inferencing", "infer", "prediction
                   "create pictures", "image generation", "text generation", "generates", "captioning",
                   "speech to text", "text to speech", "summarize", "summarizing", "summarization", "translate",
                   "translating", "translation", "run inference", "running inference", "gen images", "image gen",
-                  "generating images", "make art", "making images")
+                  "generating images", "make art", "making images", "answering questions", "answer questions",
+                  "question answering", "chatting with", "chat with it", "querying")
 # Verbs that mean training when a model is their object ("I fit gradient boosted models", "teaching a model to spot
 # defects"); alone they mean something else ("it fits in 6 GB").
 TRAINING_VERBS = ("fit", "fits", "fitting", "teach", "teaches", "teaching", "taught")
