@@ -22,6 +22,8 @@ FOREIGN_NOUNS = ("px", "pixel", "pixels", "resolution", "year", "years", "experi
                  # the computer's own memory and disk are not the GPU's ("my laptop has 32 GB RAM")
                  "ram", "system ram", "cpu ram", "laptop ram", "system memory", "disk", "disk space", "storage",
                  "ssd", "hdd", "hard drive", "hard disk", "drive", "space")
+# Words after "16 GB of" that say the GPU's memory ("of graphics memory", "of video ram"), not a size of data.
+_MEMORY_HINTS = frozenset(lx.MEMORY_WORDS) | {"graphics", "gpu", "video", "memory", "vram", "ram", "card", "mem"}
 # Words that may stand between a noun and its number ("dataset is 40 GB", "vram: 24", "a class of 30").
 LINKS = frozenset({"is", "are", "was", "be", "of", "=", ":", "about", "around", "like", "maybe", "roughly", "to",
                    "the", "my", "our", "a", "an", "approx", "approximately", "~", "just", "only", "at", "least",
@@ -153,7 +155,7 @@ def attach(r: Reading, q: Quantity) -> Attached:
         if before is not None and any(accepts(n, q) for n in before[1]):
             hit, after = before, False
     if hit is None and q.dim == "memory" and words[q.end:q.end + 1] == ["of"] and q.end + 1 < len(words) \
-            and words[q.end + 1][:1].isalpha() and words[q.end + 1] not in lx.MEMORY_WORDS:
+            and words[q.end + 1][:1].isalpha() and not set(words[q.end + 1:q.end + 4]) & _MEMORY_HINTS:
         # "8 GB of text", "500 GB of satellite tiles": a size of some stuff is the data's, never the GPU's memory
         hit, after = ("of data", ("dataset_gib",)), True
     if hit is None:

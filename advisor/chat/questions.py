@@ -235,8 +235,8 @@ def parse_kind(ctx: Context) -> Finding | None:
     found = sorted(found + _training_verbs(r), key=lambda m: m.start)
     # "train model for classify", "training a net to generate faces": the task the trained model is for
     found = [m for m in found if not (m.label == "i" and r.words[m.start - 1:m.start] in (["for"], ["to"])
-                                      and any(t.label == "t" and t.end < m.start and r.clause[t.start] == r.clause[m.start]
-                                              for t in found))]
+                                      and any(t.label == "t" and t.end < m.start
+                                              and r.clause[t.start] == r.clause[m.start] for t in found))]
     if not ctx.current("kind") and not ctx.hypothetical:
         # Out of turn, deployment words are about needs ("I'd like to deploy it"), not the kind of work.
         found = [m for m in found if " ".join(r.words[m.start:m.end]) not in _NEED_PHRASES]
