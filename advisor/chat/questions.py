@@ -482,6 +482,14 @@ def parse_notebooks(ctx: Context) -> Finding | None:
     return Finding("notebooks_at_once", {"notebooks_at_once": n}, f"{n} notebook{'s' if n != 1 else ''} at once")
 
 
+def _for_speed(r: Reading, q: Quantity) -> bool:
+    """True when an amount is said on the condition of speed ("15 if it is much faster", "10 for something quicker")."""
+    from .fields import prefer_matches
+    after = [m for m in prefer_matches(r) if m.label == "speed" and r.clause[m.start] == r.clause[q.start]
+             and m.start > q.end]
+    return bool(after) and any(w in ("if", "for", "when") for w in r.words[q.end:after[0].start])
+
+
 def _last_after_numbers(r: Reading, i: int) -> bool:
     """True when the word at i ends a run of answers with numbers ("inference 4gb 30 minutes ... one notebook free"):
     a 'free' there qualifies nothing after it, so it is the budget."""
@@ -513,6 +521,10 @@ def parse_budget(ctx: Context) -> Finding | None:
         if len(distinct) > 1 and len({round(q.monthly, 6) for q in monthly}) == 1:
             # "my laptop cost 1200 bucks, so 10 a month": the amount said per month is the budget
             qs, distinct = monthly, {round(monthly[0].monthly, 6)}
+        stretched = [q for q in qs if _for_speed(r, q)]
+        if len(distinct) > 1 and len(stretched) == 1:
+            # "5 dollars, 15 if it is much faster": the budget stretched for speed is the most that will be paid
+            qs, distinct = stretched, {round(stretched[0].monthly, 6)}
         if len(distinct) > 1:
             amounts = " and ".join(f"{q.value:g}" for q in qs)
             return Finding(name, ambiguous=True, problem=f"I see two amounts ({amounts}); which one is your monthly "
