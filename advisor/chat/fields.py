@@ -61,7 +61,8 @@ CHAT_FIELDS: dict[str, ChatField] = {
     "tokens": ChatField(nouns=("token",), examples=("1B tokens",)),
     "params_billion": ChatField(nouns=("b params", "billion parameters"), examples=("a 7b model",)),
     "prefer": ChatField(examples=("I want it fast", "cheapest please"), words={
-        Preference.SPEED: ("fast", "fastest", "faster", "quicker", "quickest", "quick", "as fast as possible", "speed first",
+        Preference.SPEED: ("fast", "fastest", "faster", "quicker", "quickest", "quick", "as fast as possible",
+                           "speed first",
                            "speed matters more", "speed matters most", "speed is more important", "speed over price",
                            "speed over cost", "performance matters", "faster is better", "speed is what matters",
                            "speed matters most", "the faster the better", "quickly", "high performance",

@@ -165,6 +165,9 @@ def attach(r: Reading, q: Quantity) -> Attached:
         hit = ("dimensions", ("foreign",))  # "640x640", "1024 by 768": an image size
     if q.start >= 2 and words[q.start - 1] in ("x", "×") and words[q.start - 2][:1].isdigit():
         hit = ("dimensions", ("foreign",))
+    if q.dim == "memory" and words[q.start - 1:q.start] == ["with"] and q.start >= 2 and (
+            gpu_named_at(words, q.start - 2) or words[q.start - 2] in lx.GPU_BRANDS):
+        hit = ("gpu variant", ("foreign",))  # "my old GTX with 6GB", "a T4 with 16 GB": a card's memory
     if q.dim == "memory" and (gpu_named_at(words, q.start - 1) or words[q.start - 1:q.start] == ["-"]
                               and gpu_named_at(words, q.start - 2)):
         hit = ("gpu variant", ("foreign",))  # "an a100 80gb", "rtx 4090 24gb": the card's memory, said in its name

@@ -306,8 +306,10 @@ def parse_memory(ctx: Context) -> Finding | None:
         return Finding("gpu_memory_gib", {"gpu_memory_gib": value}, f"{value:g} GB of GPU memory")
     if ctx.current("gpu_memory_gib"):
         # "whatever a T4 has", "an a100 80gb": the memory of a GPU the catalog knows
+        # ("each epoch was 25 minutes on colab t4": a GPU something ran on is no answer)
         sizes = [m for m in (next((x for x in map(ctx.gpu_memory, names) if x), None)
-                             for _, _, names in gpu_names(r.words)) if m]
+                             for start, _, names in gpu_names(r.words) if "on" not in r.words[max(0, start - 3):start])
+                 if m]
         if sizes:
             value = max(sizes)
             return Finding("gpu_memory_gib", {"gpu_memory_gib": value}, f"{value:g} GB of GPU memory (that GPU's)")
