@@ -42,6 +42,7 @@ def normalise(text: str) -> str:
     t = t.translate(str.maketrans({"’": "'", "‘": "'", "`": "'", "“": '"', "”": '"', "–": "-", "—": "-",
                                    "−": "-", "×": "x", "\u00a0": " "}))
     t = _MARKUP.sub(" ", t)
+    t = _CLOCK_RANGE.sub(_clock_hours, t)
     for pattern, repl in _CONTRACTIONS:
         t = pattern.sub(repl, t)
     t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)
@@ -52,6 +53,21 @@ def normalise(text: str) -> str:
     t = re.sub(r"(?<=[a-z])-(?=\d)|(?<=\b[a-z]\d)-(?=\d)|(?<=[a-z]\d\d)-(?=\d)|(?<=[a-z]\d\d\d)-(?=\d)", " ", t)
     t = re.sub(r"(?<=[a-z]\d\.\d)-(?=\d)", " ", t)
     return t
+
+
+# "from 11pm to 7am", "9:30 am - 5 pm": a span between two times of day is a duration in hours.
+_CLOCK_RANGE = re.compile(r"\b(?:from\s+)?(\d{1,2})(?::(\d\d))?\s*(am|pm)\s*(?:to|-|till|until|through)\s*"
+                          r"(\d{1,2})(?::(\d\d))?\s*(am|pm)\b")
+
+
+def _clock_hours(m: re.Match) -> str:
+    def hour(h: str, minutes: str | None, half: str) -> float:
+        return int(h) % 12 + (12 if half == "pm" else 0) + int(minutes or 0) / 60
+    start, end = hour(m[1], m[2], m[3]), hour(m[4], m[5], m[6])
+    if int(m[1]) > 12 or int(m[4]) > 12:
+        return m[0]
+    span = (end - start) % 24 or 24
+    return f"{span:g} hours"
 
 
 @dataclass(frozen=True)
