@@ -510,7 +510,10 @@ def _to_last_fact(t: _Turn, found: list[Finding]) -> list[Finding]:
     last = t.state.last_changed()
     # Only a message that reads as nothing, or only as an answer to the question being asked ("no wait, 20" at
     # the predictability question, "make it 40" after the ranking), is read again.
-    if not cue or not last or any(f.question != current for f in found if f.changes):
+    # A bare number ("no wait, ... so 15 a month") says no field of its own, wherever else it might fit.
+    bare = bool(r.quantities) and all(q.dim == "number" and q.noun is None and q.currency is None
+                                      for q in r.quantities)
+    if not cue or not last or any(f.question != current for f in found if f.changes) and not (strong and bare):
         return found
     q = next((q for q in QUESTIONS if set(q.sets) & set(last)), None)
     if q is None or q.name == current:
