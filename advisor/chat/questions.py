@@ -77,6 +77,28 @@ def _negatives(qs: list[Quantity]) -> list[Quantity]:
 # Which field each quantity belongs to
 
 
+# Words a question about a figure has at least ("is colab pro+ really $50?"); fewer is a tentative answer.
+QUESTION_WORDS = 4
+
+
+def _asked_quantities(r: Reading) -> set[int]:
+    """Where the quantities of a question sentence start, when the message also states quantities outside one
+    ("kaggle gives 30 hours a week right? i'd only use maybe 20 a month"): a figure asked about is no answer."""
+    sentence, ends, asked = 0, [], []
+    for i, w in enumerate(r.words):
+        if w in ("?", ".", "!"):
+            # a tentative answer ("maybe 16GB?") is no question about a figure
+            said = [x for x in r.words[sentence:i] if x.isalnum()]
+            ends.append((sentence, i, w == "?" and len(said) >= QUESTION_WORDS and said[0] not in lx.APPROX_WORDS))
+            sentence = i + 1
+    ends.append((sentence, len(r.words), False))
+    for q in r.quantities:
+        asked.append(next((question for start, end, question in ends if start <= q.start < end + 1), False))
+    if all(asked) or not any(asked):
+        return set()
+    return {q.start for q, question in zip(r.quantities, asked, strict=True) if question}
+
+
 def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
     """Quantities by the field they answer. A unit or a rate says which field ("16 GB", "10 hours a week",
     "$10"); a bare number belongs to the field its clause names ("budget 20", "2 notebooks") or else to the
@@ -91,6 +113,7 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
     listing, last = _listing(r), None
     foreign_at = [x.end for x in r.quantities if attach(r, x).field == "foreign"
                   and attach(r, x).noun not in ("gpu name", "gpu variant")]
+    asked = _asked_quantities(r)
     for q in r.quantities:
         target = None
         a = attach(r, q)
@@ -98,13 +121,14 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
             and previous.end == q.start - 1 and words[q.start - 1] == previous.noun
         previous = q
         # A bare number before a noun no field of its dimension takes counts that noun ("3 runs", "2 times").
+        # So does a number of things a field names, that field taking no count ("3 datasets": no dataset size).
         counted = q.dim == "number" and a.noun_after and a.field is None and bool(
-            {"session_hours", "gpu_hours_per_month"} & set(noun_fields(a.noun)))
+            {"session_hours", "gpu_hours_per_month", "dataset_gib"} & set(noun_fields(a.noun)))
         # A bare number soon after a number of something no field takes counts the same thing ("1 replica for
         # now, maybe 2 later"): it is asked about, not guessed.
         counted = counted or q.dim == "number" and a.noun is None and any(0 < q.start - e <= 6 for e in foreign_at) \
             and not cue(q, lx.NEED_VERBS)  # "32 GB RAM but the gpu part needs 8": the 8 is what the job needs
-        if a.denied or a.field == "foreign" or counted_period or counted:
+        if a.denied or a.field == "foreign" or counted_period or counted or q.start in asked:
             # "3 runs a week" counts runs: it is no run length
             # "not 384", "6 GB is not enough", "384px", "2-3 runs a week" (a period, not a week-long run)
             continue
