@@ -24,6 +24,8 @@ FOREIGN_NOUNS = ("px", "pixel", "pixels", "resolution", "year", "years", "experi
                  "ssd", "hdd", "hard drive", "hard disk", "drive", "space")
 # Words after "16 GB of" that say the GPU's memory ("of graphics memory", "of video ram"), not a size of data.
 _MEMORY_HINTS = frozenset(lx.MEMORY_WORDS) | {"graphics", "gpu", "video", "memory", "vram", "ram", "card", "mem"}
+# A number after "in", "since", "from" in this span is a year.
+YEARS = (1950, 2100)
 # Words that may stand between a noun and its number ("dataset is 40 GB", "vram: 24", "a class of 30").
 LINKS = frozenset({"is", "are", "was", "be", "of", "=", ":", "about", "around", "like", "maybe", "roughly", "to",
                    "the", "my", "our", "a", "an", "approx", "approximately", "~", "just", "only", "at", "least",
@@ -165,6 +167,9 @@ def attach(r: Reading, q: Quantity) -> Attached:
         hit = ("dimensions", ("foreign",))  # "640x640", "1024 by 768": an image size
     if q.start >= 2 and words[q.start - 1] in ("x", "×") and words[q.start - 2][:1].isdigit():
         hit = ("dimensions", ("foreign",))
+    if q.dim == "number" and q.low is None and YEARS[0] <= q.value <= YEARS[1] and q.value == int(q.value) \
+            and words[q.start - 1:q.start] in (["in"], ["since"], ["from"], ["until"], ["by"], ["of"]):
+        hit = ("year", ("foreign",))  # "in 2024 I used ...", "since 2023": a year
     if q.dim == "memory" and words[q.start - 1:q.start] == ["with"] and q.start >= 2 and (
             gpu_named_at(words, q.start - 2) or words[q.start - 2] in lx.GPU_BRANDS):
         hit = ("gpu variant", ("foreign",))  # "my old GTX with 6GB", "a T4 with 16 GB": a card's memory

@@ -258,6 +258,8 @@ _DURATION_IDIOMS = {_key(k): v for k, v in lx.DURATION_IDIOMS.items()}
 _RANGE_JOINS = {"-", "to", "or", "till", "until", "through"}
 _ALTERNATIVE_WORDS = {"maybe", "sometimes", "perhaps", "possibly", "occasionally", "rarely", "max", "or",
                       "at", "up", "probably", "even"}
+# "two hours, maybe 15 hours total a month": a total is an answer of its own, no alternative to the run's length.
+_TOTAL_WORDS = {"total", "altogether", "overall", "combined", "cumulative", "all"}
 _HOUR_WORDS = {w for w, (d, f) in lx.UNITS.items() if d == "time" and f == 1.0}
 _MINUTE_WORDS = {w for w, (d, f) in lx.UNITS.items() if d == "time" and abs(f - 1 / 60) < 1e-12}
 _BARE_UNITS = {"hour", "day", "week", "night", "minute"}  # "an hour", "a day", "a week"
@@ -384,7 +386,7 @@ class _Scanner:
                 # Across a comma, two quantities with their own units and only one of them a rate are two answers
                 # ("runs go two days, maybe 100 hrs a month"), not one answer and its alternative.
                 separate = b is not None and self.word(j) == "," and q.dim != "number" and \
-                    (q.per_month is None) != (b.per_month is None)
+                    ((q.per_month is None) != (b.per_month is None) or self.word(b.end) in _TOTAL_WORDS)
                 if b and not separate and b.value >= 0 and q.value >= 0 and (b.dim == q.dim or q.dim == "number"
                                                                              or b.dim == "number"):
                     return self.join_range(q, b, i)
