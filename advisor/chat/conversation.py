@@ -277,6 +277,9 @@ def _answers_besides(t: _Turn, phrases: list) -> bool:
     words ("go back one") are no answer."""
     if not any(f.changes for f in t.findings):
         return False
+    corrections = {" ".join(m) for m in map(str.split, lx.CORRECTION_CUES)}
+    if all(" ".join(t.reading.words[m.start:m.end]) in corrections for m in phrases):
+        return True  # "scratch that, it's training only": a correction cue, then the answer it corrects
     inside = {i for m in phrases for i in range(m.start, m.end)}
     rest = " ".join(tok.text for i, tok in enumerate(t.reading.tokens) if i not in inside)
     ctx = t.context()

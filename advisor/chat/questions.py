@@ -264,7 +264,9 @@ def parse_kind(ctx: Context) -> Finding | None:
     if not ctx.current("kind") and not ctx.hypothetical:
         # Out of turn, deployment words are about needs ("I'd like to deploy it"), not the kind of work.
         found = [m for m in found if " ".join(r.words[m.start:m.end]) not in _NEED_PHRASES]
-        explicit = r.has(lx.CHANGE_CUES) or len(set(r.clause)) >= 3 or len(r.content_words) <= 3
+        # "wait it is inference not training", "scratch that, it's training only": a correction names the kind
+        explicit = r.has(lx.CHANGE_CUES) or r.has(lx.CORRECTION_CUES) or len(set(r.clause)) >= 3 \
+            or len(r.content_words) <= 3
         found = [m for m in found if m.label == "d" or explicit or _statement(r, m)]
         # "both" out of turn is the kind of work only beside a kind word ("i'll train a bit too, so both")
         kinds = any(m.label in ("t", "i") for m in found)
