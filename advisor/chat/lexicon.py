@@ -451,7 +451,9 @@ BUDGET_FREE = ("none", "zip", "nil", "no funding", "zero funding", "no funds at 
                "not pay anything", "not spend anything", "not want to spend", "not spend money", "spend nothing",
                "zero dollars", "0 dollars", "0$", "refuse to pay", "refuse to spend", "will not pay",
                "will not spend", "not a penny", "a single cent", "a single penny", "a single dollar", "one cent",
-               "zero spend", "not spend a", "not pay a")
+               "zero spend", "not spend a", "not pay a", "not wish to pay", "not wish to spend",
+               "not intend to pay", "not intend to spend", "not plan to pay", "not plan to spend", "not going to pay",
+               "not going to spend", "not like to pay", "not like to spend")
 BUDGET_NO_LIMIT = ("no limit", "no budget", "unlimited", "whatever", "money is no object", "no cap", "no problem",
                    "is no problem", "no issue", "not a concern", "no object", "whatever it costs",
                    "does not matter", "my lab pays", "lab pays", "company pays", "employer pays", "no budget limit",
