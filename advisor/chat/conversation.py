@@ -352,13 +352,18 @@ def handle_what_if(t: _Turn):
     if not (marker or asking):
         return None
     found = [f for f in findings(t.context(hypothetical=True)) if f.changes or f.problem]
-    if not found and markers and r.quantities:
-        # A what-if's quantity read at a question: a bare number ("what if I only needed 16?" just after "24 GB")
-        # at the last one answered, a measure ("supposing I doubled it to 60 hours") at the one being asked.
+    if not found and marker and r.quantities:
+        # A what-if's quantity read at a question: the one it names ("and if two of us ran notebooks at once?"),
+        # else for a bare number ("what if I only needed 16?" just after "24 GB") the last one answered, for a
+        # measure ("supposing I doubled it to 60 hours") the one being asked.
         bare = all(q.dim == "number" and q.noun is None for q in r.quantities)
-        at = t.state.closed[-1] if bare and t.state.closed else t.state.asking
-        if at is not None:
-            found = [f for f in findings(replace(t.context(hypothetical=True), asking=at)) if f.changes or f.problem]
+        named = [m.label for m in r.match(field_names()) if m.label in QUESTION_BY_NAME]
+        for at in named + [t.state.closed[-1] if bare and t.state.closed else t.state.asking]:
+            if at is not None:
+                found = [f for f in findings(replace(t.context(hypothetical=True), asking=at))
+                         if f.changes or f.problem]
+            if found:
+                break
     if not found:
         return None
     problems = [f.problem for f in found if f.problem]

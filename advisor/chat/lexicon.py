@@ -249,7 +249,7 @@ WHAT_IF = ("what if", "suppose", "supposing", "hypothetically", "what would chan
            "what would you recommend", "what would you suggest", "would anything change", "would that change",
            "if i spent", "if i paid", "if my budget", "what happens with", "what happens if",
            "what would happen with", "how would it look", "how would that change", "if it were", "if it was",
-           "if i switched", "if i went")
+           "if i switched", "if i went", "what if we")
 # Openings of a question (with or without a question mark).
 QUESTION_OPENERS = ("what", "why", "how", "is", "are", "does", "do", "can", "could", "which", "who", "where",
                     "when", "explain", "tell me", "what about", "how about", "and", "hmm", "so", "wait", "will",
@@ -548,7 +548,7 @@ NEED_PHRASES: dict[str, tuple[str, ...]] = {
                                 "connection drops", "internet drops", "wifi drops", "unattended runs",
                                 "keeps going", "keep going", "run by itself", "runs by itself", "on its own",
                                 "detached", "headless"),
-    "deployment": ("host the model", "host my model", "host a model", "host models", "serve the model as",
+    "deployment": ("stable api", "an api", "rest api", "an api endpoint", "host the model", "host my model", "host a model", "host models", "serve the model as",
                    "serve my model as", "api endpoint", "an endpoint", "inference endpoint", "public url",
                    "serve requests", "expose an api", "expose it", "put it online", "make it an api",
                    "as a web app", "as an app", "host an app"),
