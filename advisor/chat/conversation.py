@@ -352,7 +352,7 @@ def handle_what_if(t: _Turn):
     if not (marker or asking):
         return None
     found = [f for f in findings(t.context(hypothetical=True)) if f.changes or f.problem]
-    if not found and marker and r.quantities:
+    if not found and (markers or r.is_question and "if" in r.words) and r.quantities:
         # A what-if's quantity read at a question: the one it names ("and if two of us ran notebooks at once?"),
         # else for a bare number ("what if I only needed 16?" just after "24 GB") the last one answered, for a
         # measure ("supposing I doubled it to 60 hours") the one being asked.
