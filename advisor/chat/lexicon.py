@@ -285,7 +285,8 @@ def _how_it_works() -> tuple[str, ...]:
                 "this chat", "the chat", "this bot", "the bot", "this app", "the app", "this site", "the site",
                 "all this", "this all")
     return tuple(form.format(s) for s in subjects for form in ("how does {} work", "how do {} work",
-                                                               "how {} works"))
+                                                               "how {} works", "what does {} compare",
+                                                               "what do {} compare", "what does {} do"))
 
 
 # Topics the chat explains: topic -> phrases that name it.
@@ -306,7 +307,8 @@ EXPLAIN_TOPICS: dict[str, tuple[str, ...]] = {
                                   "timeout", "needs", "features", "feature", "special needs"))),
     "kind": ("training and inference", "inference and training", "training vs inference", "inference vs training",
              "training or inference", "inference or training", "training versus inference"),
-    "budget": ("budget", "per month or total", "monthly or total", "per month or in total", "monthly budget"),
+    "budget": ("budget", "per hour or per month", "per month or per hour", "hourly or monthly", "monthly or hourly",
+               "per month or total", "monthly or total", "per month or in total", "monthly budget"),
     "how_it_works": _how_it_works() + ("how do you rank", "how does the ranking work",
                      "how do you choose", "how do you decide", "how are they ranked", "how it works", "help",
                      "what can you do", "what do you do", "how do you pick", "ranking", "rank them",
