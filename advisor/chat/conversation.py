@@ -15,7 +15,7 @@ from . import lexicon as lx
 from .fields import find_model, model_size
 from .nouns import denied_values, gpu_names
 from .parse import Reading, read
-from .questions import QUESTION_BY_NAME, QUESTIONS, SIDE_PARSERS, Context, Finding, describe
+from .questions import QUESTION_BY_NAME, QUESTIONS, SIDE_PARSERS, Context, Finding, asked_quantities, describe
 from .state import ANSWER_FIELDS, ChatState, workload_from_answers
 from .topics import about, explain_topic, explanation, platforms_in, ranking_text
 
@@ -419,6 +419,8 @@ def handle_question(t: _Turn):
     keys = platforms_in(r, t.catalog)
     asking = r.is_question or r.has(lx.WHY_WORDS[:2]) or r.has(("tell me about", "explain"))
     short = len(r.content_words) <= 4
+    if asked_quantities(r) and any(f.changes for f in t.findings) and r.words[-1:] != ["?"]:
+        return None  # "is colab pro+ really $50? way too much, my limit is 15": the question, then the answer
     if keys and (asking or short):
         workload = t.workload()
         recs = t.ranking(workload)

@@ -81,7 +81,7 @@ def _negatives(qs: list[Quantity]) -> list[Quantity]:
 QUESTION_WORDS = 4
 
 
-def _asked_quantities(r: Reading) -> set[int]:
+def asked_quantities(r: Reading) -> set[int]:
     """Where the quantities of a question sentence start, when the message also states quantities outside one
     ("kaggle gives 30 hours a week right? i'd only use maybe 20 a month"): a figure asked about is no answer."""
     sentence, ends, asked = 0, [], []
@@ -113,7 +113,7 @@ def assign(r: Reading, asking: str | None) -> dict[str, list[Quantity]]:
     listing, last = _listing(r), None
     foreign_at = [x.end for x in r.quantities if attach(r, x).field == "foreign"
                   and attach(r, x).noun not in ("gpu name", "gpu variant")]
-    asked = _asked_quantities(r)
+    asked = asked_quantities(r)
     for q in r.quantities:
         target = None
         a = attach(r, q)
