@@ -440,6 +440,9 @@ NOTEBOOK_ONE = ("one after another", "one after the other", "one at a time", "ne
 
 BUDGET_WORDS = ("budget", "spend", "pay", "afford", "cost", "costs", "price", "money", "max", "maximum",
                 "at most", "up to", "cap", "spending", "paying", "month", "a month", "per month")
+# Words that make an amount the user's own limit ("I'll set 20 as my max"), not a plan's price said beside it.
+OWN_LIMIT_WORDS = ("my budget", "budget", "my max", "my maximum", "my limit", "limit", "at most", "tops", "my cap",
+                   "i will set", "i can spend", "i can pay", "i can afford", "i will pay", "i will spend")
 # Words that put a clause about money ("money is no problem", "whatever it costs").
 MONEY_TOPIC = ("budget", "money", "spend", "spending", "cost", "costs", "price", "prices", "pay", "paying", "funds",
                "cash", "dollars", "bucks", "expense", "expenses")

@@ -549,6 +549,10 @@ def parse_budget(ctx: Context) -> Finding | None:
         if len(distinct) > 1 and len({round(q.monthly, 6) for q in monthly}) == 1:
             # "my laptop cost 1200 bucks, so 10 a month": the amount said per month is the budget
             qs, distinct = monthly, {round(monthly[0].monthly, 6)}
+        own = [q for q in qs if r.clause_has(q.start, lx.OWN_LIMIT_WORDS)]
+        if len(distinct) > 1 and len({round(q.monthly, 6) for q in own}) == 1:
+            # "Colab Pro is like $10 and Paperspace Growth $39... I'll set 20 as my max": the user's own limit
+            qs, distinct = own, {round(own[0].monthly, 6)}
         stretched = [q for q in qs if _for_speed(r, q)]
         if len(distinct) > 1 and len(stretched) == 1:
             # "5 dollars, 15 if it is much faster": the budget stretched for speed is the most that will be paid
