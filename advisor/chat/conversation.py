@@ -349,8 +349,8 @@ def handle_what_if(t: _Turn):
         and not r.has(("difference", "differ", "mean", "means", "meaning"))
     if r.has(lx.CHANGE_OF_MIND_CUES) and not r.has(lx.WHAT_IF[:5]):
         return None  # "actually forget free only, I can spend 10 if it's faster": a decision, not a what-if
-    if not (marker or asking):
-        return None
+    if not (marker or asking) or r.has(lx.TERM_QUESTIONS) and not markers:
+        return None  # "what counts as a GPU hour if I have two notebooks open?": a term asked about
     found = [f for f in findings(t.context(hypothetical=True)) if f.changes or f.problem]
     if not found and (markers or r.is_question and "if" in r.words) and r.quantities:
         # A what-if's quantity read at a question: the one it names ("and if two of us ran notebooks at once?"),
