@@ -258,14 +258,13 @@ QUESTION_OPENERS = ("what", "why", "how", "is", "are", "does", "do", "can", "cou
 WEAK_OPENERS = frozenset({"hmm", "hm", "so", "and", "wait", "ok", "okay", "well", "um", "uh", "oh", "ah", "also",
                           "but", "ugh", "argh", "gah", "meh", "damn", "dang", "oof"})
 # Questions about the question being asked: the chat explains its question.
-CLARIFY = ("what do you mean", "what does that mean", "what is that", "i do not understand", "meaning",
-           "per month or total", "monthly or total", "per month or in total", "total or per month",
-           "in total or per month", "explain", "what does this mean", "huh", "why do you ask", "why does it matter",
-           "difference between", "what is the difference", "how do they differ")
 # A term asked about, with a condition that makes no what-if ("what counts as a GPU hour if I have two open?").
 TERM_QUESTIONS = ("what counts as", "what does it count as", "how do you count", "how is it counted",
                   "what is meant by")
-CLARIFY += TERM_QUESTIONS
+CLARIFY = ("what do you mean", "what does that mean", "what is that", "i do not understand", "meaning",
+           "per month or total", "monthly or total", "per month or in total", "total or per month",
+           "in total or per month", "explain", "what does this mean", "huh", "why do you ask", "why does it matter",
+           "difference between", "what is the difference", "how do they differ") + TERM_QUESTIONS
 
 # Words that tie a question to the question being asked ("how do I know how much memory I need?"); "done": to
 # the ranking ("which plan is best?").
