@@ -104,3 +104,15 @@ def test_every_currency_in_the_corpus_has_a_dated_rate(today_world, corpus):
     for code in codes:
         rate = today_world.usd_rate(code)
         assert rate is not None and rate.usd_per_unit > 0 and rate.provenance.as_of <= today_world.as_of
+
+
+def test_a_known_miss_is_reported_not_failed(today_world):
+    # A case or turn marked known_miss that fails is scored as a miss but accepted; unmarked, it fails.
+    case = {"asking": "kind", "text": "training", "expect": {"kind": "inference"}}
+    outcome = run_case(today_world, case)
+    assert not outcome.passed and not outcome.accepted and outcome.known_miss is None
+    outcome = run_case(today_world, {**case, "known_miss": "demo"})
+    assert not outcome.passed and outcome.accepted and outcome.known_miss == "demo"
+    conv = {"turn": [{"say": "training", "expect": {"kind": "inference"}, "known_miss": "demo"}]}
+    result = run_conversation(today_world, conv)
+    assert not result.passed and result.accepted and result.known and not result.problems
