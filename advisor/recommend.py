@@ -795,13 +795,13 @@ def _prescreened(catalog: Catalog, book: ScoreBook, plan: Plan, workload: Worklo
 def workload_job(workload: Workload):
     """The job the workload describes (advisor.job.Job), or None: a model (by name or size) with its data, or a time
     on a reference GPU. A reference score (a benchmarked machine) stays with AI-score scaling."""
-    from .job import Job
-    from .vocab import JobKind, Kind
-
     has_data = workload.tokens is not None or workload.samples is not None
     by_model = (workload.model is not None or workload.params_billion is not None) and has_data
     if not by_model and workload.reference_gpu is None:
         return None
+    from .job import Job  # the job model loads only when a job is described
+    from .vocab import JobKind, Kind
+
     kind = JobKind.INFERENCE if workload.kind is Kind.INFERENCE else JobKind.TRAINING
     return Job(kind=kind, family=workload.family, precision=workload.precision, model=workload.model,
                params_billion=workload.params_billion, method=workload.method, tokens=workload.tokens,
