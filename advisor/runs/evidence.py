@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,22 +97,24 @@ def match_gpu(catalog: Catalog, name: str, memory_gib: float | None, claimed: st
 # Pooling
 
 
-def poster_weights(posters: list[str], cap_runs: int = POSTER_CAP_RUNS) -> list[float]:
-    """Each run's weight (a full run of an uncapped poster weighs 1): a poster's runs together weigh at most
-    cap_runs, and with two or more posters no poster weighs more than all the others together."""
-    counts: dict[str, int] = {}
-    for p in posters:
-        counts[p] = counts.get(p, 0) + 1
-    weights = [min(1.0, cap_runs / counts[p]) for p in posters]
-    totals: dict[str, float] = {}
-    for p, w in zip(posters, weights, strict=True):
-        totals[p] = totals.get(p, 0.0) + w
+def weights_by_poster(counts: Mapping[str, int], cap_runs: int = POSTER_CAP_RUNS) -> dict[str, float]:
+    """Each poster's weight per run, from the posters' run counts: a poster's runs together weigh at most cap_runs
+    (a full run of an uncapped poster weighs 1), and with two or more posters no poster weighs more than all the
+    others together."""
+    weights = {p: min(1.0, cap_runs / n) for p, n in counts.items()}
+    totals = {p: weights[p] * n for p, n in counts.items()}
     if len(totals) >= 2:
         top = max(totals, key=totals.__getitem__)
         rest = sum(totals.values()) - totals[top]
         if totals[top] > rest:  # only the heaviest poster can outweigh the rest
-            weights = [w * rest / totals[top] if p == top else w for p, w in zip(posters, weights, strict=True)]
+            weights[top] *= rest / totals[top]
     return weights
+
+
+def poster_weights(posters: list[str], cap_runs: int = POSTER_CAP_RUNS) -> list[float]:
+    """Each run's weight (weights_by_poster, run by run)."""
+    weight = weights_by_poster(Counter(posters), cap_runs)
+    return [weight[p] for p in posters]
 
 
 def weighted_stats(values: list[float], weights: list[float]) -> tuple[float, float | None, float]:
@@ -356,6 +359,12 @@ def build_evidence(facts: Iterable[RunFact], catalog: Catalog, choice: EvidenceC
             totals[g] = totals.get(g, 0.0) + w
         allocations[plan_id] = Allocation(plan_id, tuple(sorted(counts.items())), tuple(sorted(totals.items())),
                                           len(pairs) - len(known), _sources([f for f, _ in pairs]))
+    return finished_evidence(choice, window_days, catalog, used, left_out, gpus, plans, allocations)
+
+
+def finished_evidence(choice, window_days, catalog, used, left_out, gpus, plans, allocations) -> RunEvidence | None:
+    """The folded evidence with its fingerprint (a hash of everything it holds), or None when it holds nothing.
+    Shared by build_evidence and the incremental tally, so both hand out the same object for the same runs."""
     if not gpus and not plans and not allocations:
         return None
     evidence = RunEvidence(choice, int(window_days), catalog.as_of, used, left_out, gpus, plans, allocations)

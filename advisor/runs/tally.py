@@ -13,8 +13,6 @@ and a new run costs one bucket update. The figures equal build_evidence's up to 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -22,7 +20,6 @@ from dataclasses import dataclass
 from ..vocab import EvidenceChoice, EvidenceSource, Metric
 from .evidence import (
     DEFAULT_WINDOW_DAYS,
-    POSTER_CAP_RUNS,
     Allocation,
     Group,
     Measurement,
@@ -30,7 +27,9 @@ from .evidence import (
     RunFact,
     SourceCount,
     evidence_bounds,
+    finished_evidence,
     match_gpu,
+    weights_by_poster,
 )
 
 Device = tuple[str, float | None, str | None]  # NVML name, memory GiB, claimed catalog id
@@ -197,20 +196,13 @@ class RunTally:
             for by_poster in known.values():
                 for poster, n in by_poster.items():
                     per_poster[poster] += n
-            weight = _poster_weights(per_poster)
+            weight = weights_by_poster(per_poster)
             counts = tuple(sorted((g, sum(p.values())) for g, p in known.items()))
             totals = tuple(sorted((g, sum(weight[p] * n for p, n in by_poster.items())) for g, by_poster in
                                   known.items()))
             allocations[plan_id] = Allocation(plan_id, counts, totals, other, _sources_of(seen))
             self._memo[(("sessions", plan_id), bounds)] = (version, allocations[plan_id])
-        if not gpus and not plans and not allocations:
-            return None
-        evidence = RunEvidence(choice, int(window_days), catalog.as_of, used, left_out, gpus, plans, allocations)
-        content = json.dumps([str(choice), window_days, catalog.as_of.isoformat(),
-                              sorted((repr(k), repr(v)) for k, v in {**gpus, **plans}.items()),
-                              sorted((k, repr(v)) for k, v in allocations.items())])
-        object.__setattr__(evidence, "fingerprint", hashlib.sha256(content.encode()).hexdigest())
-        return evidence
+        return finished_evidence(choice, window_days, catalog, used, left_out, gpus, plans, allocations)
 
 
     def _subject(self, name: tuple, parts: list[tuple], bounds: tuple, fold) -> dict:
@@ -235,21 +227,9 @@ class RunTally:
         return _measurements(cells, window_day)
 
 
-def _poster_weights(counts: dict[str, int], cap_runs: int = POSTER_CAP_RUNS) -> dict[str, float]:
-    """Each poster's weight per run: evidence.poster_weights, from the posters' run counts."""
-    weights = {p: min(1.0, cap_runs / n) for p, n in counts.items()}
-    totals = {p: weights[p] * n for p, n in counts.items()}
-    if len(totals) >= 2:
-        top = max(totals, key=lambda p: totals[p])
-        rest = sum(totals.values()) - totals[top]
-        if totals[top] > rest:
-            weights[top] *= rest / totals[top]
-    return weights
-
-
 def _stats(by_poster: dict[str, _Sums]) -> tuple[float, float | None, float]:
     """(mean, sd, effective n) of evidence.weighted_stats with poster weights, from per-poster sums."""
-    weight = _poster_weights({p: s.n for p, s in by_poster.items()})
+    weight = weights_by_poster({p: s.n for p, s in by_poster.items()})
     v1 = sum(weight[p] * s.n for p, s in by_poster.items())
     v2 = sum(weight[p] ** 2 * s.n for p, s in by_poster.items())
     mean = sum(weight[p] * s.total for p, s in by_poster.items()) / v1
