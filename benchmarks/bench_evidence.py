@@ -24,12 +24,9 @@ import os
 import random
 import signal
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 
-from benchmarks.common import ROOT, fingerprint, free_port, percentile
+from benchmarks.common import ROOT, fingerprint, free_port, percentile, start_api_server
 from tests.pg_cluster import start_cluster
 
 TOKEN = "bench-token"
@@ -207,16 +204,8 @@ def main() -> None:
     env = dict(os.environ, ADVISOR_DATABASE_URL=url, ADVISOR_API_TOKEN=TOKEN,
                ADVISOR_CHAT_SECRET="bench-evidence-0123456789abcdefghij", PYTHONPATH=str(ROOT),
                ADVISOR_STORE_TIMEOUT_S="60")
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "advisor.api:create_app", "--host",
-                               "127.0.0.1", "--port", str(port), "--workers", "2", "--log-level", "warning"],
-                              cwd=ROOT, env=env, start_new_session=True)
+    server = start_api_server(port, env)
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         print(f"machine: {fingerprint()}")
         print(f"server: uvicorn, 2 workers, PostgreSQL at {url.rsplit('@', 1)[-1]}")
         catalog_before, _ = recommend_latency(port, "catalog", args.requests)

@@ -12,15 +12,12 @@ import http.client
 import multiprocessing
 import os
 import signal
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from benchmarks.bench_evidence import TOKEN, _post_chunk, make_runs
-from benchmarks.common import ROOT, fingerprint, free_port
+from benchmarks.common import ROOT, fingerprint, free_port, start_api_server
 
 
 def _get_chunk(args) -> tuple[int, float]:
@@ -50,16 +47,8 @@ def main() -> None:
     port = free_port()
     env = dict(os.environ, ADVISOR_DATABASE_URL=url, ADVISOR_API_TOKEN=TOKEN, PYTHONPATH=str(ROOT),
                ADVISOR_CHAT_SECRET="bench-ingest-0123456789abcdefghijklmn")
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "advisor.api:create_app", "--host",
-                               "127.0.0.1", "--port", str(port), "--workers", "2", "--log-level", "warning",
-                               "--no-access-log"], cwd=ROOT, env=env, start_new_session=True)
+    server = start_api_server(port, env, access_log=False)
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         print(f"machine: {fingerprint()}")
         print(f"server: uvicorn, 2 workers, {'SQLite' if args.sqlite else 'PostgreSQL'}")
         bodies = make_runs(args.runs)

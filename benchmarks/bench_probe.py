@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import free_port
+from benchmarks.common import free_port, wait_until_live
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -225,12 +225,7 @@ def _freeze(args) -> None:
 
     kinds = ["GET /runs", "POST /runs", "POST /recommend", "/healthz"]
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/livez", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_live(base)
         idle = {k: statistics.median(call(k, i)[1] for i in range(20)) for k in kinds}
         pids = [int((cluster.folder / "data" / "postmaster.pid").read_text().split()[0])]
         pids += [int(p) for p in subprocess.run(["pgrep", "-P", str(pids[0])], capture_output=True,

@@ -20,6 +20,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_api_server(port: int, env: dict, workers: int = 2, access_log: bool = True) -> subprocess.Popen:
+    """`uvicorn advisor.api:create_app` on loopback in its own process group (stop it with os.killpg), returned
+    once its /livez answers (or after about a minute)."""
+    command = [sys.executable, "-m", "uvicorn", "--factory", "advisor.api:create_app", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    if not access_log:
+        command.append("--no-access-log")
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    wait_until_live(f"http://127.0.0.1:{port}")
+    return server
+
+
+def wait_until_live(base_url: str, tries: int = 300, pause_s: float = 0.2) -> None:
+    """Waits until base_url's /livez answers, trying `tries` times `pause_s` apart."""
+    import urllib.request
+
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen(base_url + "/livez", timeout=1)
+            return
+        except OSError:
+            time.sleep(pause_s)
+
+
 def percentile(values, q: float) -> float:
     """The q-th percentile (0-100) by nearest rank."""
     ordered = sorted(values)
