@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from .catalog import Catalog, GpuOption, Observation, Plan, Provenance
-from .costs import Cost, HourlyPrice, hourly_price, monthly_cost
+from .costs import Cost, HourlyPrice, hourly_price, monthly_cost, monthly_quota_hours
 from .distributions import ScoreBook, ScoreSummary, score_book
 from .vocab import (
     HOURS_PER_MONTH,
@@ -597,16 +597,24 @@ def access_risks(c: _Context) -> int:
         int(bool(c.plan.fact(PlanField.DYNAMIC_USAGE_LIMITS)))
 
 
-def ranking_tier(c: _Context, risks: int) -> int:
+def needs_dependable_access(workload: Workload) -> bool:
+    """True when access risks count on free plans too: predictability prefer or require, or a class that meets at
+    set times."""
+    return workload.predictability is not Predictability.ANY or workload.students > 1
+
+
+def tier_of(session_known: bool, risks: int, paid: bool, dependable: bool) -> int:
     """0 when every limit the plan's verdict rests on is known and nothing stands between the user and what they
     pay for; +1 for an assumed session cap (unknown never beats known); +1 for an access risk on a plan that costs
-    money, or on any plan when the workload needs dependable access (predictability prefer or require, or a class
-    that meets at set times). A free plan with an access risk costs nothing to try: there the risk only breaks
-    ties."""
-    tier = 0 if c.session.known else 1
-    dependable = c.workload.predictability is not Predictability.ANY or c.workload.students > 1
+    money, or on any plan when the workload needs dependable access. A free plan with an access risk costs nothing
+    to try: there the risk only breaks ties."""
+    return (0 if session_known else 1) + int(risks > 0 and (paid or dependable))
+
+
+def ranking_tier(c: _Context, risks: int) -> int:
+    """tier_of for one judged option."""
     paid = c.cost.total_usd is None or c.cost.total_usd > 0
-    return tier + int(risks > 0 and (paid or dependable))
+    return tier_of(c.session.known, risks, paid, needs_dependable_access(c.workload))
 
 
 def speed_and_value(ranked_on: float | None, usd_per_1k: float | None, job: JobOnPlan | None):
@@ -737,11 +745,14 @@ def _prescreened(catalog: Catalog, book: ScoreBook, plan: Plan, workload: Worklo
     need_gib, spread, multi = workload.gpu_memory_gib, workload.memory_spread, workload.multi_gpu
     require = workload.predictability is Predictability.REQUIRE
     prefer = workload.predictability is Predictability.PREFER
-    dependable = workload.predictability is not Predictability.ANY or students > 1
+    dependable = needs_dependable_access(workload)
     dynamic = int(bool(plan.fact(PlanField.DYNAMIC_USAGE_LIMITS)))
+    # Option-level parts of check_requirements and check_quota: a card is needed to pay where the plan says nothing,
+    # and a job's own hours meet the plan's quota.
+    card_blocked = Requirement.CARD in workload.cannot_provide and plan.fact(PlanField.REQUIRES_CARD) is None
+    quota = monthly_quota_hours(plan)
     needs_card = bool(plan.fact(PlanField.REQUIRES_CARD))
     nice = sum(1 for need in workload.nice_to_have if plan.fact(need.fact))
-    base_tier = 0 if session.known else 1
     preference, metric, plan_id, free_only = workload.preference, workload.metric, plan.plan_id, workload.free_only
     predictions = None if estimate is None else estimate.predictions
     max_hours = HOURS_PER_MONTH * 64
@@ -756,13 +767,15 @@ def _prescreened(catalog: Catalog, book: ScoreBook, plan: Plan, workload: Worklo
             if t is None:
                 return plan.options
             job_hours = None if t.hours is None else t.hours / (offer.gpu_count if multi else 1)
-        cost = price.total_usd(hours if job_hours is None else min(job_hours, max_hours))
+        billed = hours if job_hours is None else min(job_hours, max_hours)
+        cost = price.total_usd(billed)
         score = book.option_score(plan, option, metric, multi)
         scarce = offer.availability is Availability.SCARCE
         misses = (offer.availability is Availability.UNAVAILABLE) + (multi and offer.gpu_count < 2) \
             + (free_only and cost != 0) + (cost * students > budget_limit) \
             + (score is None or (require and score.cv > REQUIRED_MAX_CV)) + (scarce and require) \
-            + (predictions is not None and job_hours is None)
+            + (predictions is not None and job_hours is None) + (card_blocked and cost > 0) \
+            + (quota is not None and billed > quota + 1e-9)
         if need_gib > 0:
             if offer.usable_gib is not None:
                 fits = offer.usable_gib * (offer.gpu_count if spread else 1) >= need_gib - 1e-9
@@ -770,7 +783,7 @@ def _prescreened(catalog: Catalog, book: ScoreBook, plan: Plan, workload: Worklo
                 fits = book.memory_probability(option, need_gib, spread, plan) >= MEMORY_MIN_PROBABILITY
             misses += not fits
         risks = scarce + dynamic
-        tier = base_tier + (risks > 0 and (cost > 0 or dependable))
+        tier = tier_of(session.known, risks, cost > 0, dependable)
         ranked_on = None if score is None else (score.p10 if prefer else score.mean)
         speed: float | None
         value: float | None

@@ -149,11 +149,9 @@ jobs = st.one_of(st.just({}), st.fixed_dictionaries({
     "precision": st.sampled_from([None, "fp16", "bf16"])}))
 
 
-@PROPERTY
-@given(workload=workloads, job=jobs)
-def test_prescreening_a_plan_with_many_options_chooses_what_full_judging_chooses(today_world, workload, job):
-    # The fast path for marketplaces (recommend.FAST_PATH_MIN_OPTIONS) must not change a single verdict: here every
-    # hourly plan with more than one option takes it, and the ranking is compared with full judging.
+def _prescreen_agrees(catalog, workload: Workload, job: dict) -> None:
+    """recommend() with every hourly plan of two or more options prescreened equals recommend() judging every
+    option in full."""
     import sys
     from dataclasses import replace
     from unittest import mock
@@ -163,14 +161,50 @@ def test_prescreening_a_plan_with_many_options_chooses_what_full_judging_chooses
     rec_module = sys.modules["advisor.recommend"]  # the package exports the function under the module's name
     workload = replace(workload, **job)
     try:
-        rec_module.job_estimate(today_world, workload)
+        rec_module.job_estimate(catalog, workload)
     except InvalidWorkloadError:
         return  # a precision the reference GPU cannot run: refused before any ranking
 
     with mock.patch.object(rec_module, "FAST_PATH_MIN_OPTIONS", 1):
-        fast = recommend(today_world, workload)
+        fast = recommend(catalog, workload)
     with mock.patch.object(rec_module, "FAST_PATH_MIN_OPTIONS", 10 ** 9):
-        full = recommend(today_world, workload)
+        full = recommend(catalog, workload)
     shown = lambda recs: [(r.plan_id, r.option.option, r.rank, r.feasible, r.monthly_cost_usd,  # noqa: E731
                            tuple(x.code for x in r.reasons)) for r in recs]
     assert shown(fast) == shown(full)
+
+
+@pytest.fixture(scope="session")
+def market_world(tmp_path_factory):
+    """The shipped catalog plus 400 synthetic marketplace offers (benchmarks/bench_scale.py); the marketplaces that
+    state no card rule get $30 of monthly credits, so that some of their offers cost nothing and others do."""
+    import csv
+
+    from advisor import load_catalog
+    from benchmarks.bench_scale import SOURCE, write_marketplace
+
+    folder = tmp_path_factory.mktemp("market")
+    write_marketplace(folder, 400)
+    with open(folder / "plan_facts.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    markets = {r[0] for r in rows if r[0].startswith("market-")}
+    carded = {r[0] for r in rows if r[0].startswith("market-") and r[1] == "requires_card"}
+    with open(folder / "plan_facts.csv", "a", newline="") as f:
+        csv.writer(f).writerows([p, "monthly_credit_usd", "30", "2026-11-01", SOURCE, "estimate", "synthetic", ""]
+                                for p in sorted(markets - carded))
+    return load_catalog("2026-12-05", folder)
+
+
+@PROPERTY
+@given(workload=workloads, job=jobs)
+def test_prescreening_a_plan_with_many_options_chooses_what_full_judging_chooses(today_world, workload, job):
+    # The fast path for marketplaces (recommend.FAST_PATH_MIN_OPTIONS) must not change a single verdict: here every
+    # hourly plan with more than one option takes it, and the ranking is compared with full judging.
+    _prescreen_agrees(today_world, workload, job)
+
+
+@PROPERTY
+@given(workload=workloads, job=jobs)
+def test_prescreening_a_marketplace_chooses_what_full_judging_chooses(market_world, workload, job):
+    # The same on marketplaces of many offers, some inside their credits and some not (the card rule's edge).
+    _prescreen_agrees(market_world, workload, job)
