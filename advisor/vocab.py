@@ -336,11 +336,11 @@ class Requirement(_Labelled):
     """Something a platform asks of a user before it gives its price (a user can say they cannot provide it).
     `fact` is the plan fact that records it."""
 
-    CARD = "card", "a payment card", "requires_card"
-    PHONE = "phone", "phone verification", "requires_phone"
+    CARD = "card", "a payment card", PlanField.REQUIRES_CARD
+    PHONE = "phone", "phone verification", PlanField.REQUIRES_PHONE
 
     @property
-    def fact(self) -> str:
+    def fact(self) -> PlanField:
         return self._extra[0]
 
 
