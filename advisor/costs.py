@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .catalog import Catalog, GpuOption, Plan, Rate
-from .vocab import DAYS_PER_MONTH, WEEKS_PER_MONTH, PlanField, PriceModel, RateUnit
+from .vocab import DAYS_PER_MONTH, WEEKS_PER_MONTH, Confidence, PlanField, PriceModel, RateUnit
 from .workload import Workload
 
 
@@ -129,8 +129,12 @@ def _hourly_lines(catalog: Catalog, plan: Plan, option: GpuOption, hours: float)
                           {"hours": hours, "gpus": _gpu_names(catalog, option), "rate": usd_per_hour}))
     cpu_memory = plan.fact(PlanField.CPU_MEMORY_USD_PER_HOUR)
     if cpu_memory:
-        lines.append(CostLine("{hours:g} h of CPU and memory billed beside the GPU at ${rate:.4g}/h",
-                              hours * cpu_memory, {"hours": hours, "rate": cpu_memory}))
+        # Modal's figure is derived for an assumed container size (data/plan_facts.csv): say so where it is shown.
+        estimated = plan.facts[PlanField.CPU_MEMORY_USD_PER_HOUR].observation.provenance.confidence \
+            is Confidence.ESTIMATE
+        lines.append(CostLine("{hours:g} h of CPU and memory billed beside the GPU at ${rate:.4g}/h{estimate}",
+                              hours * cpu_memory, {"hours": hours, "rate": cpu_memory,
+                                                   "estimate": " (an estimate)" if estimated else ""}))
     credit = float(plan.fact(PlanField.MONTHLY_CREDIT_USD, 0.0))
     if credit:
         used = min(credit, sum(line.usd for line in lines[len(requires):]))

@@ -157,6 +157,10 @@ def test_modal_documents_deployment_and_bills_cpu_and_memory_beside_the_gpu(dece
     assert modal.fact(PlanField.CPU_MEMORY_USD_PER_HOUR) == pytest.approx(2 * 0.0000131 * 3600 + 16 * 0.00000222 * 3600,
                                                                          abs=1e-3)
     assert modal.fact(PlanField.REQUIRES_CARD) is True
+    # The container size behind that figure is assumed: the bill says it is an estimate.
+    option = next(o for o in modal.options if o.gpu_ids == ("t4",))
+    lines = monthly_cost(december, modal, option, Workload(gpu_hours_per_month=10)).lines
+    assert any("CPU and memory" in line.label and "(an estimate)" in line.label for line in lines)
 
 
 def test_gradient_free_machines_are_no_deployment_and_run_one_at_a_time(december):
