@@ -911,9 +911,9 @@ class Verdict:
     free_choice / free_speedup: when top is paid, the best free plan that fits (no card first) and how many times
     faster top is. upgrade / upgrade_speedup: when top is free, the cheapest paid plan that fits and is at least
     UPGRADE_MIN_SPEEDUP times faster, and how many times. value_choice / value_share: when the ranking puts speed
-    first and top is paid, the paid plan that fits with the lowest price per point of speed (when it is not top and
-    costs less) and the share of top's speed it gives. closest: when nothing fits, the plan that misses by the
-    fewest reasons and, among those, costs least (the ranking's first unsuitable plan).
+    first and top is paid, the paid plan of no higher tier that fits with the lowest price per point of speed (when
+    it is not top and costs less) and the share of top's speed it gives. closest: when nothing fits, the plan that
+    misses by the fewest reasons and, among those, costs least (the ranking's first unsuitable plan).
     """
 
     top: Recommendation | None
@@ -969,8 +969,9 @@ def verdict(recs: list[Recommendation], workload: Workload) -> Verdict:
     if workload.preference is Preference.SPEED and not is_free and speed[top.plan_id] > 0:
         value = {r.plan_id: speed_and_value(rank_score(r.score, workload.predictability), r.usd_per_1k_score, r.job)[1]
                  for r in paid}
+        # Only a plan as dependable as top (no higher tier): a cheaper GPU from a scarce pool is no alternative.
         cheaper = [r for r in paid if value[r.plan_id] is not None and cost[r.plan_id] < cost[top.plan_id]
-                   and speed[r.plan_id] > 0]
+                   and speed[r.plan_id] > 0 and r.tier <= top.tier]
         if cheaper and value[top.plan_id] is not None:
             best = min(cheaper, key=lambda r: (value[r.plan_id], r.plan_id))
             if value[best.plan_id] < value[top.plan_id]:

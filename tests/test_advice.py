@@ -112,6 +112,8 @@ def _check_true_sentences(catalog, workload: Workload, recs) -> None:
     first = text.split(":")[0]
     if ", free," in text.split(".")[0] or text.split(".")[0].endswith(", free"):
         assert top.monthly_cost_usd == 0 and not top.needs_card  # 'free' alone means no card
+    if v.value_choice is not None:  # the cheaper alternative named under 'speed' is as dependable as top
+        assert v.value_choice.tier <= top.tier and v.value_choice.monthly_cost_usd < top.monthly_cost_usd
     for ratio in re.findall(r"is (\d+\.\d) times faster", text):
         pair = v.free_speedup if v.free_choice is not None else v.upgrade_speedup
         assert pair is not None and float(ratio) == pytest.approx(round(pair, 1))
