@@ -8,6 +8,7 @@ import pytest
 
 from advisor.bench.device import match_catalog_gpu
 from advisor.catalog import load_catalog
+from advisor.errors import AdvisorError
 from advisor.runs.evidence import match_gpu as evidence_match
 
 
@@ -76,3 +77,25 @@ def test_the_matcher_reads_the_catalogs_data_not_a_list(catalog):
     gpus = dict(catalog.gpus, a10g=dataclasses.replace(a10, gpu_id="a10g", name="A10G (24 GB)"))
     assert match_catalog_gpu("NVIDIA A10G", 22.0, gpus) == "a10g"
     assert match_catalog_gpu("NVIDIA A10", 22.0, gpus) == "a10"
+
+
+# Names people type (a CLI flag, a chat answer, POST /job): the same matcher, stricter about extra words, plus a
+# shorthand that leaves out a brand word when only one GPU fits.
+TYPED = [
+    ("t4", "t4"), ("Tesla T4", "t4"), ("A100", "a100-40gb"),
+    ("a100 80gb", "a100-80gb"),  # the size tells the parts apart (the old lookup answered the 40 GB part)
+    ("3090", "rtx3090"), ("4090 24GB", "rtx4090"), ("rtx 4090", "rtx4090"),
+    ("A10G", "a10"), ("NVIDIA GeForce RTX 3090", "rtx3090"),
+    ("6000", None),  # an RTX PRO 6000, an RTX 6000 Ada or a Quadro: ambiguous, so no guess
+    ("t4 banana", None), ("t4\x1b[2J", None),  # every word must be the GPU's
+    ("80gb", None), ("banana", None),
+]
+
+
+@pytest.mark.parametrize("name, expected", TYPED)
+def test_typed_gpu_names_use_the_one_matcher(catalog, name, expected):
+    if expected is None:
+        with pytest.raises(AdvisorError, match="unknown GPU"):
+            catalog.gpu(name)
+    else:
+        assert catalog.gpu(name).gpu_id == expected

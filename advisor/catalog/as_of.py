@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import UnknownGpuError, UnknownPlanError, did_you_mean
 from ..vocab import Availability, PlanField, PriceModel, RateStatistic, RateTerm, RowStatus
 from .load import FxRate, RawCatalog, _load_raw_cached, data_stamp
-from .records import AvailabilityObservation, Fact, GpuOption, Observation, Plan, Rate, gpu_name_key
+from .records import AvailabilityObservation, Fact, GpuOption, Observation, Plan, Rate
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -135,15 +135,21 @@ class Catalog:
 
         return match_gpu(self.gpus.values(), name, memory_gib)
 
+    def _match_typed(self, name: str) -> str | None:
+        from .match import match_typed
+
+        return match_typed(self.gpus.values(), name)
+
     def gpu(self, name: str):
         """The GPU with this id or name, case, spacing and vendor words ignored. Raises UnknownGpuError."""
         text = str(name).strip()
         if text.lower() in self.gpus:
             return self.gpus[text.lower()]
-        key = gpu_name_key(text)
-        for gpu in self.gpus.values():
-            if key and key in (gpu_name_key(gpu.name), gpu_name_key(gpu.gpu_id)):
-                return gpu
+        # One matcher for every GPU name (issue 19): the one NVML names go through, which also tells an
+        # 'A100 80GB' from the 40 GB part; then a person's shorthand ('my 3090') when it names one GPU only.
+        gpu_id = self._match_typed(text)
+        if gpu_id is not None:
+            return self.gpus[gpu_id]
         raise UnknownGpuError(f"unknown GPU '{text}'{did_you_mean(text, self.gpus)}; known GPUs: "
                               f"{', '.join(self.gpus)}")
 

@@ -103,3 +103,36 @@ def match_gpu(gpus: Iterable, name: str, memory_gib: float | None = None) -> str
     if not ranked:
         return None
     return min(ranked)[1]
+
+
+def match_shorthand(gpus: Iterable, name: str) -> str | None:
+    """The gpu_id a person's shorthand names when it leaves out only a brand word ('3090' for the RTX 3090,
+    '4090' for the RTX 4090), or None when no GPU or several GPUs fit ('6000' is an RTX PRO 6000 or an RTX 6000
+    Ada). Only for what people type: a device name from NVML always carries its brand."""
+    said, _ = _tokens(_strip_sizes(str(name)))
+    if not said or not any(any(c.isdigit() for c in t) for t in said):
+        return None
+    memory = _memory_of(str(name))
+    found = set()
+    for gpu_id, cat_tokens, _form, cat_memory, _key, _id_key in _index(
+            tuple((g.gpu_id, g.name, g.memory_gib) for g in gpus)):
+        missing = cat_tokens - set(said)
+        if set(said) <= cat_tokens and missing and all(t.isalpha() for t in missing):
+            if memory and cat_memory and abs(cat_memory - memory) > MEMORY_TOLERANCE * cat_memory:
+                continue
+            found.add(gpu_id)
+    return found.pop() if len(found) == 1 else None
+
+
+def match_typed(gpus: Iterable, name: str) -> str | None:
+    """The gpu_id a name a person typed names (a CLI flag, a chat answer): match_gpu's rule, but every word of
+    the name must be a word of that GPU's name ('t4 banana' names nothing), else the shorthand rule."""
+    gpus = tuple(gpus)
+    gpu_id = match_gpu(gpus, name)
+    if gpu_id is not None:
+        said, _ = _tokens(_strip_sizes(str(name)))
+        cat_tokens = next(t for g, t, *_ in _index(tuple((g.gpu_id, g.name, g.memory_gib) for g in gpus))
+                          if g == gpu_id)
+        if all(t in cat_tokens or t[:-1] in cat_tokens for t in said):
+            return gpu_id
+    return match_shorthand(gpus, name)
