@@ -8,6 +8,7 @@ import streamlit as st
 from advisor import AdvisorError
 from advisor.chat import chat_turn, share
 from advisor.chat.conversation import understood
+from advisor.chat.questions import QUESTIONS
 from advisor.present.labels import escape_markdown, plain_markdown
 from app_pages.common import (
     catalog_today,
@@ -22,6 +23,7 @@ from app_pages.result_view import show_result
 st.title("Which GPU notebook plan fits your work?")
 phone_layout()
 catalog = catalog_today()
+QUESTION_BY_NAME = {q.name: q for q in QUESTIONS}
 
 
 def _start() -> dict:
@@ -68,8 +70,8 @@ def send(text: str) -> None:
 
 
 pending = st.session_state.pop("quick_reply", None)
-if pending:
-    send(pending)
+for message in [pending] if isinstance(pending, str) else pending or []:
+    send(message)
 
 talk, panel = st.columns([3, 1], gap="medium")
 with panel, st.container(key="understood"):
@@ -80,9 +82,24 @@ with panel, st.container(key="understood"):
     for row in rows:
         line, button = st.columns([4, 1], vertical_alignment="center")
         line.markdown(f"{escape_markdown(row.label)}: **{escape_markdown(row.text)}**")
-        if button.button("Change", key=f"change-{row.name}", help="Forget this answer and ask it again"):
-            st.session_state.quick_reply = row.change
-            st.rerun()
+        question = QUESTION_BY_NAME.get(row.name)
+        if question is None:  # a fact said in passing (a dataset size, a model): it can be forgotten
+            if button.button("Forget", key=f"change-{row.name}", help="Forget this answer"):
+                st.session_state.quick_reply = [row.change]
+                st.rerun()
+            continue
+        # Edited in place: the new answer goes to that question's own reading, as two turns of the conversation
+        # ("change the budget", "$35"), so the link and a reload replay the edit.
+        with button.popover("Change", help=f"Change the {row.label}"), st.form(key=f"edit-{row.name}", border=False):
+            new_answer = st.text_input(f"New {row.label}", key=f"edit-{row.name}-text",
+                                       placeholder=question.example.replace("'", ""), max_chars=500)
+            save, again = st.columns(2)
+            if save.form_submit_button("Save") and new_answer.strip():
+                st.session_state.quick_reply = [row.change, new_answer]
+                st.rerun()
+            if again.form_submit_button("Ask me again"):
+                st.session_state.quick_reply = [row.change]
+                st.rerun()
     if chat["said"]:
         base = str(getattr(st.context, "url", "") or "").split("?")[0]
         st.caption("Link to this conversation (it also lives in the address bar; reloading keeps it):")
