@@ -21,6 +21,7 @@ A corpus file (TOML) holds single cases and conversations:
     say = "training a resnet, need 16 GB"
     intent = "answer"                    # optional
     expect = { kind = "training", gpu_memory_gib = 16 }  # stored values after the turn (cumulative)
+    hypothesis = { budget_usd_per_month = 30 }  # a what-if turn: the values it supposes (stored ones must not move)
     never = { gpu_memory_gib = 384 }
     known_miss = "why"                   # optional, on a turn: as on a case
 
@@ -242,11 +243,23 @@ def run_conversation(catalog: Catalog, conv: dict) -> ConversationOutcome:
     passed, problems, known = 0, [], []
     turns = conv.get("turn", [])
     for n, step in enumerate(turns, 1):
+        before = ChatState.from_json(state).answers
         turn = chat_turn(catalog, state, step["say"])
         state = turn.state
         found = []
         if "intent" in step and not same_intent(step["intent"], turn.intent, old=False):
             found.append(f"intent {turn.intent!r}, expected {step['intent']!r}")
+        # A what-if turn must leave the stored answers as they were; its `hypothesis` holds the values it supposes.
+        if step.get("intent") == "what_if":
+            moved = sorted(k for k in turn.answers if not _same(before.get(k), turn.answers[k])
+                           and before.get(k) != turn.answers[k])
+            if moved:
+                found.append(f"a what-if changed the answers: {moved}")
+        supposed = {} if turn.what_if is None else turn.what_if[0].to_dict()
+        for name, value in step.get("hypothesis", {}).items():
+            want = expected_value(catalog, name, value)
+            if not _same(want, supposed.get(name), name):
+                found.append(f"what-if {name} = {supposed.get(name)!r}, expected {want!r}")
         for name, value in step.get("expect", {}).items():
             want = expected_value(catalog, name, value)
             if not _same(want, turn.answers.get(name), name):
