@@ -523,7 +523,10 @@ def _to_last_fact(t: _Turn, found: list[Finding]) -> list[Finding]:
     # A bare number ("no wait, ... so 15 a month") says no field of its own, wherever else it might fit.
     bare = bool(r.quantities) and all(q.dim == "number" and q.noun is None and q.currency is None
                                       for q in r.quantities)
-    if not cue or not last or any(f.question != current for f in found if f.changes) and not (strong and bare):
+    # A fact said in passing beside the correction ("no wait, 7 hours, the dataset is 60 GB") answers no question,
+    # so it does not stop the reading again.
+    asked = [f for f in found if f.changes and f.question in QUESTION_LABEL]
+    if not cue or not last or any(f.question != current for f in asked) and not (strong and bare):
         return found
     q = next((q for q in QUESTIONS if set(q.sets) & set(last)), None)
     if q is None or q.name == current:

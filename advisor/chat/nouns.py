@@ -118,7 +118,9 @@ def noun_fields(noun: str | None) -> tuple[str, ...]:
 def _denied(r: Reading, q: Quantity) -> bool:
     words = r.words
     j = q.start - 1
-    while j >= 0 and words[j] in ("like", "about", "around", "even", "the", "of", "gb", "hours", "just"):
+    # "instead of $5": the phrase is tried before the filler words are skipped, as its own 'of' is one of them
+    while j >= 0 and words[j] in ("like", "about", "around", "even", "the", "of", "gb", "hours", "just") and not (
+            j >= 1 and tuple(words[j - 1:j + 1]) in DENIED_BEFORE):
         j -= 1
     for phrase in DENIED_BEFORE:
         n = len(phrase)
@@ -130,7 +132,25 @@ def _denied(r: Reading, q: Quantity) -> bool:
                 return False
             return True
     after = " ".join(words[q.end:q.end + 5])
-    return any(after.startswith(p) for p in DENIED_AFTER)
+    return any(after.startswith(p) for p in DENIED_AFTER) or _replaced_later(r, q)
+
+
+# Words between two figures of one kind that take the first one back ("$10... no, make that $12").
+SELF_CORRECTIONS = ("no", "nope", "wait", "sorry", "i mean", "i meant", "make that", "make it", "or rather",
+                    "rather", "actually", "correction", "scratch that", "oops")
+
+
+def _replaced_later(r: Reading, q: Quantity) -> bool:
+    """True when a later figure of the same kind follows a self-correction said after this one: the person took
+    this one back in the same message."""
+    later = next((x for x in r.quantities if x.start >= q.end and (
+        x.dim == q.dim and x.per_month == q.per_month or x.dim == "number" and x.noun is None and x.currency is None
+        and x.per_month is None)), None)
+    if later is None:
+        return False
+    between = r.words[q.end:later.start]
+    text = " " + " ".join(between) + " "
+    return any(f" {cue} " in text for cue in SELF_CORRECTIONS) and len(between) <= 8
 
 
 def attach(r: Reading, q: Quantity) -> Attached:
