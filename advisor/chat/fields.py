@@ -312,6 +312,8 @@ def parse_cannot_provide(ctx) -> object | None:
     said = []
     for m in found:
         before = r.words[max(0, m.start - 5):m.start]
+        if _hardware_card(r, m):
+            continue
         if m.negated or r.clause_has(m.start, _CANNOT) and any(w in ("not", "no", "without", "cannot", "never",
                                                                       "unable", "lack") for w in before):
             said.append(m.label)
@@ -320,6 +322,16 @@ def parse_cannot_provide(ctx) -> object | None:
     values = sorted(set(ctx.values.get("cannot_provide") or []) | set(said))
     text = " or ".join(Requirement(v).label for v in values)
     return _finding()("cannot_provide", {"cannot_provide": values}, f"you cannot provide {text}")
+
+
+def _hardware_card(r, m) -> bool:
+    """'I can't buy a $1600 card', 'no graphics card': a card said plainly that is a GPU, not a way to pay."""
+    if " ".join(r.words[m.start:m.end]) not in ("card", "cards", "a card"):
+        return False
+    near = r.words[max(0, m.start - 3):m.start]
+    priced = any(q.dim == "money" and m.start - 2 <= q.end <= m.start for q in r.quantities)
+    return priced or bool(set(near) & {"graphics", "gpu", "video", "nvidia", "amd", "new", "used", "own"}) or \
+        r.clause_has(m.start, ("buy", "purchase", "afford a", "upgrade"))
 
 
 def _choice_parser(name: str, enum) -> Callable:

@@ -21,11 +21,24 @@ FOREIGN_NOUNS = ("px", "pixel", "pixels", "resolution", "year", "years", "experi
                  "hz", "fps", "dpi", "k80", "lira", "features", "columns", "gpus", "cards", "yr", "yrs",
                  # the computer's own memory and disk are not the GPU's ("my laptop has 32 GB RAM")
                  "ram", "system ram", "cpu ram", "laptop ram", "system memory", "disk", "disk space", "storage",
-                 "ssd", "hdd", "hard drive", "hard disk", "drive", "space")
+                 "ssd", "hdd", "hard drive", "hard disk", "drive", "space",
+                 # software and its versions ("python 3.11, torch 2.3, cuda 12")
+                 "python", "torch", "pytorch", "cuda", "cudnn", "tensorflow", "tf", "jax", "keras", "version",
+                 "versions", "ubuntu", "transformers", "driver", "drivers", "numpy", "windows", "macos", "release")
 # Words after "16 GB of" that say the GPU's memory ("of graphics memory", "of video ram"), not a size of data.
 _MEMORY_HINTS = frozenset(lx.MEMORY_WORDS) | {"graphics", "gpu", "video", "memory", "vram", "ram", "card", "mem"}
-# A number after "in", "since", "from" in this span is a year.
+# A number after "in", "since", "from" in this span is a year, as is one beside a season or a term ("the 2025
+# spring semester", "fall 2024").
 YEARS = (1950, 2100)
+_TERMS = frozenset({"spring", "summer", "fall", "autumn", "winter", "semester", "term", "season", "quarter",
+                    "academic", "school", "year", "edition", "cohort", "class", "intake", "session"})
+# Money for a thing bought ("a $1600 card") is no monthly budget, nor is money paid already ("my last bill was
+# $45", "I already pay 10 for Colab Pro").
+PURCHASES = frozenset({"card", "gpu", "laptop", "computer", "pc", "rig", "desktop", "workstation", "mac", "macbook",
+                       "machine", "server", "box", "graphics"})
+PAID_ALREADY = ("bill", "bill was", "bills", "invoice", "paid", "spent", "already pay", "already paying",
+                "already spend", "currently pay", "currently paying", "currently spend", "now pay", "cost me",
+                "charged", "was charged")
 # Words that may stand between a noun and its number ("dataset is 40 GB", "vram: 24", "a class of 30").
 LINKS = frozenset({"is", "are", "was", "be", "of", "=", ":", "about", "around", "like", "maybe", "roughly", "to",
                    "the", "my", "our", "a", "an", "approx", "approximately", "~", "just", "only", "at", "least",
@@ -190,6 +203,22 @@ def attach(r: Reading, q: Quantity) -> Attached:
     if q.dim == "number" and q.low is None and YEARS[0] <= q.value <= YEARS[1] and q.value == int(q.value) \
             and words[q.start - 1:q.start] in (["in"], ["since"], ["from"], ["until"], ["by"], ["of"]):
         hit = ("year", ("foreign",))  # "in 2024 I used ...", "since 2023": a year
+    if q.dim == "number" and q.low is None and YEARS[0] <= q.value <= YEARS[1] and q.value == int(q.value) \
+            and (q.noun is None or q.noun in _TERMS) and (words[q.start - 1:q.start] in (["the"], ["during"], ["for"])
+                                    or set(words[max(0, q.start - 1):q.end + 2]) & _TERMS):
+        hit = ("year", ("foreign",))  # "during the 2025 spring semester"
+    if q.dim in ("money", "number") and q.per_month is None:
+        k = q.end
+        while k < len(words) and words[k] in ("for", "on", "a", "an", "the", "new", "used", "my"):
+            k += 1
+        clause_before = " " + " ".join(w for j, w in enumerate(words[max(0, q.start - 5):q.start], max(0, q.start - 5))
+                                       if r.clause[j] == r.clause[q.start]) + " "
+        if q.dim == "money" and k < len(words) and words[k] in PURCHASES and words[k + 1:k + 2] not in (
+                ["plan"], ["plans"], ["subscription"], ["rental"], ["hours"], ["hour"], ["time"], ["instance"],
+                ["instances"], ["notebook"], ["notebooks"], ["service"], ["access"], ["cloud"], ["usage"]):
+            hit = ("purchase", ("foreign",))  # "I can't buy a $1600 card"
+        elif any(f" {p} " in clause_before for p in PAID_ALREADY):
+            hit = ("money paid already", ("foreign",))  # "my last cloud bill was $45"
     if q.dim == "memory" and words[q.start - 1:q.start] == ["with"] and q.start >= 2 and (
             gpu_named_at(words, q.start - 2) or words[q.start - 2] in lx.GPU_BRANDS):
         hit = ("gpu variant", ("foreign",))  # "my old GTX with 6GB", "a T4 with 16 GB": a card's memory
