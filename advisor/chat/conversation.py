@@ -12,7 +12,7 @@ from ..recommend import Recommendation, recommend
 from ..vocab import WEEKS_PER_MONTH, Need, PlanField
 from ..workload import FIELD_SPECS, FIELDS, Workload
 from . import lexicon as lx
-from .fields import find_model, model_size
+from .fields import find_model, model_size, model_spans
 from .nouns import denied_values, gpu_names
 from .parse import Reading, read
 from .questions import QUESTION_BY_NAME, QUESTIONS, SIDE_PARSERS, Context, Finding, asked_quantities, describe
@@ -458,7 +458,9 @@ def handle_answer(t: _Turn):
         text += " " if text.endswith("?") else ". Nothing changed. "
         return _reply(intent, text + _prompt(t.state))
     current = t.state.asking
-    params = next((q for q in t.reading.quantities if q.dim == "params"), None)
+    # a size said alone ("it's a 7B model"); one inside a model's name ("Qwen 2.5 7B") comes with the model
+    params = next((q for q in t.reading.quantities if q.dim == "params" and not any(
+        start <= q.start and q.end <= end for start, end in model_spans(t.reading))), None)
     if current == "gpu_memory_gib" and params is not None and all(f.question != current for f in found) \
             and not any(k == "gpu_memory_gib" for f in found for k in f.changes):
         return None  # "it's a 7B model": the memory it needs is explained (handle_unknown), not guessed

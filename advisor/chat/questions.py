@@ -290,7 +290,9 @@ def parse_kind(ctx: Context) -> Finding | None:
         return None
 
     def dominant(ms: list[Match]) -> bool:
-        return any(d.label == "d" and 0 <= m.start - d.end <= 1 for m in ms for d in found)
+        # "not only inference, I also fine-tune": 'not only' says there is more, not that one kind dominates
+        return any(d.label == "d" and 0 <= m.start - d.end <= 1 and r.words[d.start - 1:d.start] != ["not"]
+                   for m in ms for d in found)
 
     # "i'll train a bit too", "serving it as well": the other kind of work added to the one said before
     before = ctx.values.get("kind")
