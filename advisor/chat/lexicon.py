@@ -357,7 +357,9 @@ KIND_DENIALS = ("is not", "are not", "not for me", "is not for me", "not needed"
                 "is not needed", "not my thing", "is not my thing", "not anymore")
 KIND_MIXED = ("both", "mix", "mixed", "mixture", "a mix", "a bit of both", "bit of both", "some of each",
               "a bit of each", "half and half", "equally", "both equally", "combination", "a combination",
-              "all of it", "a little of both", "50/50", "50 50", "a bit of each", "little of each")
+              "all of it", "a little of both", "50/50", "50 50", "a bit of each", "little of each",
+              "a bit of everything", "bit of everything", "everything", "all of the above", "a little of everything",
+              "all sorts")
 KIND_DOMINANT = ("mostly", "mainly", "primarily", "largely", "chiefly", "predominantly", "only", "just", "all",
                  "purely", "exclusively")
 # Words that say an earlier answer is being changed ("change it to training", "switch to inference").
@@ -562,11 +564,15 @@ NEED_PHRASES: dict[str, tuple[str, ...]] = {
                    "serve requests", "expose an api", "expose it", "put it online", "make it an api",
                    "as a web app", "as an app", "host an app"),
     "private": ("only me", "hidden", "not shared", "not visible", "nobody can see", "no one can see",
-                "keep it to myself", "keep my code private", "closed source", "under nda", "nda"),
+                "keep it to myself", "keep my code private", "closed source", "under nda", "nda",
+                "nobody else can see", "no one else can see"),
 }
 # Words for the opposite of a need: denied, they name the need ("my notebooks can't be public" = private).
 NEED_ANTONYMS: dict[str, tuple[str, ...]] = {
     "private": ("public", "publicly", "visible to everyone", "visible to others", "open to everyone",
+                "see each other's notebooks", "see each others notebooks", "see each other's work",
+                "see each others work", "see each other's code", "see other people's notebooks",
+                "see my notebooks", "see my work", "see my code", "see our notebooks", "see our code",
                 "open to the public", "shared publicly", "world readable", "anyone can see"),
 }
 # A conditional after one of these words is a wish, not a what-if ("bonus if I can host it", "nice if it could").

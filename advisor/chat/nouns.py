@@ -43,7 +43,7 @@ PAID_ALREADY = ("bill", "bill was", "bills", "invoice", "paid", "spent", "alread
 LINKS = frozenset({"is", "are", "was", "be", "of", "=", ":", "about", "around", "like", "maybe", "roughly", "to",
                    "the", "my", "our", "a", "an", "approx", "approximately", "~", "just", "only", "at", "least",
                    "most", "under", "over", "has", "have", "with", "takes", "needs", "uses", "set",
-                   "for", "per", "on", "in", "s"})
+                   "for", "per", "on", "in", "s", "itself", "alone", "probably", "currently", "now"})
 # Words after a number that deny it: "6 GB is not enough", "384 is wrong".
 DENIED_AFTER = ("it is not enough", "that is not enough", "is not enough", "will not be enough",
                 "wo not be enough", "not enough", "is too small", "is too little", "too small", "too little",
@@ -193,8 +193,10 @@ def attach(r: Reading, q: Quantity) -> Attached:
             and words[q.end + 1][:1].isalpha() and not set(words[q.end + 1:q.end + 4]) & _MEMORY_HINTS:
         # "8 GB of text", "500 GB of satellite tiles": a size of some stuff is the data's, never the GPU's memory
         hit, after = ("of data", ("dataset_gib",)), True
-    if hit is None:
-        hit = _noun_before(r, q)
+    if hit is None or words[max(0, q.start - 2):q.start] in (["batch", "of"], ["batches", "of"]) or \
+            words[max(0, q.start - 3):q.start] == ["batch", "size", "of"]:
+        # "a batch of 8 images": the batch, not the images
+        hit = _noun_before(r, q) or hit
     if i < len(words) and words[q.end:q.end + 1] in (["x"], ["×"], ["by"]) and q.end + 1 < len(words) \
             and words[q.end + 1][:1].isdigit():
         hit = ("dimensions", ("foreign",))  # "640x640", "1024 by 768": an image size

@@ -698,6 +698,9 @@ def parse_predictability(ctx: Context) -> Finding | None:
 _NEED_TABLES = {n.value: n.keywords + lx.NEED_PHRASES.get(n.value, ()) for n in Need}
 _NEED_ANTONYMS = {f"~{k}": v for k, v in lx.NEED_ANTONYMS.items()}
 _NEED_PHRASES = frozenset(w for words in _NEED_TABLES.values() for w in words)
+# Verbs that take a need out ("drop private", "remove background").
+_DROPS = ("drop", "remove", "delete", "scrap", "skip", "take out", "get rid of", "cross off", "lose", "no need for",
+          "ditch", "strike")
 _POST_NEGATIONS = ("not needed", "is not needed", "not necessary", "unnecessary", "not important", "not useful",
                    "not wanted", "not required either", "do not need it", "not a need")
 
@@ -718,6 +721,8 @@ def parse_needs(ctx: Context) -> Finding | None:
     hedged |= {c - 1 for c in hedged if c not in mentioned and c - 1 in mentioned
                and any(r.clause[i] == c and w in ("just", "only") for i, w in enumerate(r.words))}
     post_negated = {r.clause[m.start] for m in found if m.label == "_post"}
+    dropped = {m.start for m in mentions for d in r.find(_DROPS)
+               if r.clause[d.start] == r.clause[m.start] and 0 <= m.start - d.end <= 2}
     cued = {r.clause[m.start] for m in found if m.label in ("_cue", "_hedge")} | hedged
     listing = len(set(r.clause)) >= 3 or len(r.content_words) <= 3
     status: dict[str, str] = {}
@@ -727,9 +732,9 @@ def parse_needs(ctx: Context) -> Finding | None:
             status[n.value] = "need"
     for m in mentions:
         c = r.clause[m.start]
-        if not (current or ctx.hypothetical or m.negated or c in cued or listing):
+        if not (current or ctx.hypothetical or m.negated or c in cued or listing or m.start in dropped):
             continue
-        if m.negated or c in post_negated:
+        if m.negated or c in post_negated or m.start in dropped:
             status[m.label] = "not"
         elif c in hedged:
             status[m.label] = "nice"
