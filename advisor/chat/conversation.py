@@ -8,8 +8,9 @@ from functools import cached_property
 
 from ..catalog import Catalog
 from ..errors import AdvisorError
+from ..present.labels import money
 from ..recommend import Recommendation, recommend
-from ..vocab import WEEKS_PER_MONTH, Need, PlanField
+from ..vocab import DAYS_PER_MONTH, HOURS_PER_MONTH, WEEKS_PER_MONTH, Need, PlanField
 from ..workload import FIELD_SPECS, FIELDS, Workload
 from . import lexicon as lx
 from .fields import find_model, model_size, model_spans
@@ -493,6 +494,44 @@ def handle_answer(t: _Turn):
     return _reply(intent, f"{lead}: {said}.{remarks}\n\n" + _prompt(t.state))
 
 
+# Periods a monthly figure may have been meant in, in months ("that's per week": a week is 1/4.35 of a month).
+_PERIODS = {"week": 1 / WEEKS_PER_MONTH, "weekly": 1 / WEEKS_PER_MONTH, "day": 1 / DAYS_PER_MONTH,
+            "daily": 1 / DAYS_PER_MONTH, "month": 1.0, "monthly": 1.0, "year": 12.0, "yearly": 12.0,
+            "annually": 12.0, "annual": 12.0}
+_PERIOD_FIELDS = ("budget_usd_per_month", "gpu_hours_per_month")
+
+
+def handle_period_fix(t: _Turn):
+    """'wait, that's per week, not per month': the last figure said with a period is read in the other period (a
+    message with no figure of its own and a correction cue or a denied period)."""
+    r = t.reading
+    # "sorry, I meant a week" after a monthly figure: 'a week' names the period, not a week-long run
+    bare_periods = all(q.idiom and r.words[q.start:q.end][-1:] and r.words[q.end - 1] in _PERIODS
+                       and q.end - q.start <= 2 for q in r.quantities)
+    if not bare_periods or r.is_question:
+        return None
+    said = [(i, w) for i, w in enumerate(r.words) if w in _PERIODS and (
+        r.words[i - 1:i] in (["per"], ["a"], ["each"], ["every"], ["the"]) or not w.endswith(("k", "h", "y")))]
+    denied = [w for i, w in said if "not" in r.words[max(0, i - 3):i] or "no" in r.words[max(0, i - 2):i]]
+    meant = [w for i, w in said if w not in denied]
+    last = [k for k in t.state.last_changed() if k in _PERIOD_FIELDS]
+    if not meant or not last or not (denied or r.has(lx.CORRECTION_CUES)) or len(set(map(_PERIODS.get, meant))) > 1:
+        return None
+    name, old = last[0], t.state.answers.get(last[0])
+    if not isinstance(old, (int, float)) or isinstance(old, bool) or not old:
+        return None
+    was = _PERIODS[denied[0]] if denied else 1.0
+    value = round(old * was / _PERIODS[meant[0]], 2)
+    if name == "gpu_hours_per_month" and value > HOURS_PER_MONTH * (t.state.answers.get("notebooks_at_once") or 1):
+        return None
+    t.state.remember()
+    t.state.apply({name: value})
+    period = {1 / WEEKS_PER_MONTH: "week", 1 / DAYS_PER_MONTH: "day", 1.0: "month", 12.0: "year"}[_PERIODS[meant[0]]]
+    before, after = (money(old), money(value)) if name == "budget_usd_per_month" else \
+        (f"{old:g} GPU hours", f"{value:g} GPU hours")
+    return _reply("correction", f"Corrected: {before} a {period} is {after} a month." + _again(t), rank=t.state.done)
+
+
 def handle_denial(t: _Turn):
     """'no, not 384', '384 is wrong': an answer holding a denied number is taken back and asked again."""
     denied = denied_values(t.reading)
@@ -785,7 +824,7 @@ def handle_unknown(t: _Turn):
 HANDLERS: tuple[Callable[[_Turn], dict | None], ...] = (
     handle_empty, handle_blank, handle_start_over, handle_undo, handle_greeting, handle_skip_exact,
     handle_what_if, handle_question, handle_pick, handle_forget, handle_gpu_question, handle_model_memory,
-    handle_denial, handle_answer, handle_thanks, handle_other_question, handle_skip, handle_unknown,
+    handle_period_fix, handle_denial, handle_answer, handle_thanks, handle_other_question, handle_skip, handle_unknown,
 )
 
 

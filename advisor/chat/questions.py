@@ -438,6 +438,8 @@ def parse_monthly(ctx: Context) -> Finding | None:
                        f"{freq.value:g} {freq.noun} {_rate_words(freq)} of {_hours(hours)} is about {value:.0f} "
                        "GPU hours a month")
     qs = [x for x in qs if x.dim != "frequency"]
+    # "around the clock: 720 hours a month": a figure said outright wins over an idiom's
+    qs = [x for x in qs if not x.idiom] or qs
     q = max(qs, key=lambda x: x.monthly)
     value = round(q.monthly, 2)
     if not BOUNDS["gpu_hours_per_month"].accepts(value):
@@ -633,7 +635,10 @@ def parse_predictability(ctx: Context) -> Finding | None:
     if not current and not topic:
         return None
     if not current:
-        # Only the clauses that talk about predictability count ("must be predictable, and I need background").
+        # Only the clauses that talk about predictability count ("must be predictable, and I need background"),
+        # and one right after that points back at it ("I do want a steady speed, I'd prefer it").
+        topic |= {c + 1 for c in topic if any(r.clause[i] == c + 1 and w in ("it", "that", "this")
+                                              for i, w in enumerate(r.words))}
         found = [m for m in found if r.clause[m.start] in topic]
     else:
         # Clauses about needs are not about predictability ("doesn't matter; I need private notebooks").
