@@ -21,6 +21,7 @@ from .state import ANSWER_FIELDS, ChatState, workload_from_answers
 from .topics import about, explain_topic, explanation, platforms_in, ranking_text
 
 QUESTION_LABEL = {q.name: q.label for q in QUESTIONS}
+QUESTION_OF = {name: q.name for q in QUESTIONS for name in q.sets}
 
 MAX_MESSAGE_CHARS = 2000
 # What a message is taken as: new facts (answer), a correction of what was said or understood, a change of mind
@@ -603,6 +604,16 @@ def _answer_intent(t: _Turn, found: list[Finding], before: dict, denied: list[fl
     if denied or strong or (r.has(lx.CORRECTION_CUES) or _leading_no(r)) and changed:
         return "correction"
     if changed and r.has(lx.CHANGE_CUES + ("instead",)):
+        return "correction"
+    if changed and r.content_words[:1] in (["no"], ["nope"], ["nah"]):
+        return "correction"  # "no, LoRA, not full fine-tuning"
+    # A need given up ("we don't strictly need the deployment feature") is a new decision; another answer given
+    # before and now said otherwise, out of turn ("it's not only inference, I also fine-tune"), a correction.
+    after_needs = next((f.changes["needs"] for f in found if "needs" in f.changes), None)
+    if after_needs is not None and set(before.get("needs") or ()) - set(after_needs):
+        return "change_of_mind"
+    current = t.state.asking
+    if changed and current is not None and any(k in QUESTION_OF and QUESTION_OF[k] != current for k in changed):
         return "correction"
     return "answer"
 
