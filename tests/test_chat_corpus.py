@@ -5,8 +5,8 @@ tests/chat_heldout.toml was written independently of it and of the parser; tests
 the held-out set's fixes and before its own first run; the three are frozen regression sets.
 tests/chat_conversations.toml holds multi-turn regression conversations (corrections, changes of mind, what-ifs).
 tests/chat_blind_2026-12.toml was written blind (without the parser or the other corpora) and scored before any fix
-(its header gives the first-run figure); it is a frozen regression set since, as is tests/chat_blind2_2026-12.toml,
-a second blind set. A case or turn with a `known_miss` reason is a miss not yet fixed: reported (xfail), not failed."""
+(its header gives the first-run figure); it is a frozen regression set since, as are tests/chat_blind2_2026-12.toml
+and tests/chat_blind3_2026-12.toml, the second and third blind sets. A case or turn with a `known_miss` reason is a miss not yet fixed: reported (xfail), not failed."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -91,6 +91,7 @@ def test_heldout_and_fresh_sets_are_whole():
     assert len(CORPORA["heldout"]) == 280 and len(CORPORA["fresh"]) == 60
     assert len(CORPORA["blind_2026-12"]) == 215 and len(CONVERSATIONS["blind_2026-12"]) == 53
     assert len(CORPORA["blind2_2026-12"]) == 228 and len(CONVERSATIONS["blind2_2026-12"]) == 48
+    assert len(CORPORA["blind3_2026-12"]) == 228 and len(CONVERSATIONS["blind3_2026-12"]) == 48
 
 
 @pytest.mark.parametrize("corpus", list(CORPORA))

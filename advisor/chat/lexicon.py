@@ -488,7 +488,8 @@ PREDICT_PREFER = ("would be nice", "nice", "nice to have", "ideally", "prefer", 
                   "i would prefer", "it would help", "good to have", "somewhat important", "fairly", "partly",
                   "not crucial", "not vital", "not mandatory", "if it is cheap", "medium", "a little important",
                   "would be good", "would be great", "good if", "nice if", "be good", "would help", "appreciated",
-                  "welcome", "would be welcome", "would be cool", "be cool", "would be lovely")
+                  "welcome", "would be welcome", "would be cool", "be cool", "would be lovely", "is better",
+                  "better if", "would be better", "better to have", "not must", "not a must", "not a requirement")
 # Mild importance: a preference unless said strongly ("it matters" -> prefer; "it matters a lot" -> require).
 PREDICT_MILD = ("matters", "it matters", "consistency matters", "i care", "care about", "i care about it",
                 "somewhat matters", "it counts")

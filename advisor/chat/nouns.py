@@ -32,6 +32,10 @@ _MEMORY_HINTS = frozenset(lx.MEMORY_WORDS) | {"graphics", "gpu", "video", "memor
 YEARS = (1950, 2100)
 _TERMS = frozenset({"spring", "summer", "fall", "autumn", "winter", "semester", "term", "season", "quarter",
                     "academic", "school", "year", "edition", "cohort", "class", "intake", "session"})
+# What a platform does to a session after some time ("kills my session after 90 minutes"): its limit, not the run.
+_CUT_OFF = ("kills", "killed", "kill", "disconnects", "disconnected", "disconnect", "times out", "timed out",
+            "shuts down", "shut down", "cuts off", "cut off", "cuts me off", "kicks me", "kicked", "logs me out",
+            "stops my", "terminates", "terminated", "dies", "crashes", "resets", "idle")
 # Money for a thing bought ("a $1600 card") is no monthly budget, nor is money paid already ("my last bill was
 # $45", "I already pay 10 for Colab Pro").
 PURCHASES = frozenset({"card", "gpu", "laptop", "computer", "pc", "rig", "desktop", "workstation", "mac", "macbook",
@@ -221,6 +225,8 @@ def attach(r: Reading, q: Quantity) -> Attached:
             hit = ("purchase", ("foreign",))  # "I can't buy a $1600 card"
         elif any(f" {p} " in clause_before for p in PAID_ALREADY):
             hit = ("money paid already", ("foreign",))  # "my last cloud bill was $45"
+    if q.dim == "time" and words[q.start - 1:q.start] == ["after"] and r.clause_has(q.start, _CUT_OFF):
+        hit = ("a plan's cut-off", ("foreign",))  # "colab kills my session after 90 minutes when I walk away"
     if q.dim == "memory" and words[q.start - 1:q.start] == ["with"] and q.start >= 2 and (
             gpu_named_at(words, q.start - 2) or words[q.start - 2] in lx.GPU_BRANDS):
         hit = ("gpu variant", ("foreign",))  # "my old GTX with 6GB", "a T4 with 16 GB": a card's memory

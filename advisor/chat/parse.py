@@ -630,7 +630,11 @@ class Reading:
         wish = self.words[start:start + 1] in (["would"], ["could"], ["will"]) and (
             after[:1] in (["like"], ["love"], ["prefer"]) or after[:1] == ["be"] and after[1:] and
             after[1] in lx.WISH_BEFORE_IF)
-        return bool(words) and bool(opener) and after[:1] != ["not"] and not wish
+        # "is better same speed, but not must": a statement with its subject left out (as some learners of
+        # English say it), not a question, when 'is' opens it before a judgement
+        judged = self.words[start:start + 1] == ["is"] and after[:1] in (
+            ["better"], ["good"], ["fine"], ["ok"], ["okay"], ["enough"], ["important"], ["nice"], ["best"])
+        return bool(words) and bool(opener) and after[:1] != ["not"] and not wish and not judged
 
 
 def _end_with_fillers(words: list[str], i: int, phrase: tuple[str, ...]) -> int | None:

@@ -473,6 +473,13 @@ def _more_notebooks_hint(monthly: float, said: str) -> str:
     return f"; if {needed} or more notebooks run at once, say so ('{said} on {needed} notebooks')"
 
 
+_PEOPLE = frozenset({"students", "student", "kids", "pupils", "learners", "people", "users", "members", "persons",
+                     "employees", "team", "trainees", "participants", "attendees"})
+# Said of people, these put all of them on notebooks at once (an account each is not: they may take turns).
+_AT_ONCE = ("at the same time", "at once", "simultaneously", "as many as", "in parallel", "concurrently",
+            "all together", "all at the same time")
+
+
 def _notebooks_value(ctx: Context) -> float | None:
     """The number of notebooks a message says run at once, or None."""
     r = ctx.reading
@@ -484,10 +491,14 @@ def _notebooks_value(ctx: Context) -> float | None:
         bare = [q for q in r.quantities if q.dim == "number"]
         conclusion = [q for q in bare if q.start > 0 and words[q.start - 1] in ("so", "=", "total", "thus")]
         summed = [q for q in bare if words[q.end:q.end + 1] == ["for"]]
+        # "all 30 students at the same time", "as many as the class has, 18 kids": one notebook each
+        people = [q for q in bare if attach(r, q).field == "students" or attach(r, q).noun in _PEOPLE]
         if conclusion:
             value = conclusion[-1].value
         elif len(summed) >= 2:
             value = sum(q.value for q in summed)
+        elif people and not qs and r.has(_AT_ONCE):
+            value = max(q.value for q in people)
     if value is None and r.has(lx.NOTEBOOK_ONE) and (current or r.has(lx.NOTEBOOK_NOUNS)):
         value = 1.0
     if value is None and qs:
@@ -512,6 +523,16 @@ def parse_notebooks(ctx: Context) -> Finding | None:
                                                     f"example '{n} notebook{'s' if n != 1 else ''}, "
                                                     f"{math.floor(n * HOURS_PER_MONTH)} hours a month')")
     return Finding("notebooks_at_once", {"notebooks_at_once": n}, f"{n} notebook{'s' if n != 1 else ''} at once")
+
+
+def _per_head(r: Reading, q: Quantity) -> str | None:
+    """'student' for '$5 per student (a month)', 'each', 'per head': an amount said for each person, else None."""
+    after = r.words[q.end:q.end + 5]
+    for i, w in enumerate(after[:-1]):
+        if w in ("per", "each", "a", "for", "every") and after[i + 1].rstrip("s") in ("student", "kid", "pupil",
+                                                                                     "learner", "head", "person"):
+            return after[i + 1].rstrip("s")
+    return "each" if after[:1] == ["each"] else None
 
 
 def _for_speed(r: Reading, q: Quantity) -> bool:
@@ -576,6 +597,13 @@ def parse_budget(ctx: Context) -> Finding | None:
             return Finding(name, {"free_only": True, name: 0.0}, "free plans only")
         amount = q.monthly
         said_rate = _rate_words(q)
+        # "$5 per student, and there are 20 students": the budget covers the class (README: --students)
+        each = _per_head(r, q)
+        heads = next((x.value for x in r.quantities if x is not q and attach(r, x).field == "students"), None) \
+            or ctx.values.get("students")
+        if each and heads:
+            amount *= heads
+            said_rate = f"{said_rate + ' ' if said_rate else ''}x {heads:g} students".strip()
         code = q.currency or "USD"
         if code != "USD":
             rate = ctx.usd(code)
