@@ -144,6 +144,15 @@ def test_corrections_reload_share_link_and_charts(server, width, height, dark):
         page.reload()
         page.get_by_text("Ranking for your workload").wait_for(timeout=60000)
         assert "16 gb not 384" in page.inner_text("body")
+        if not dark and width >= 600:
+            # The understood panel edits an answer in place: the budget's Change box takes "$20".
+            panel = page.locator(".st-key-understood")
+            panel.get_by_test_id("stPopover").nth(5).get_by_role("button").click()
+            box = page.get_by_label("New budget")
+            box.wait_for(timeout=15000)
+            box.fill("$20")
+            page.get_by_role("button", name="Save").last.click()
+            panel.get_by_text("a budget of $20.00 a month").wait_for(timeout=30000)
         link = page.locator("[data-testid='stCode'] code").first.inner_text().strip()
         assert "?c=" in link
         errors = list(page.console_errors)
