@@ -202,6 +202,61 @@ def test_e16_devices_are_never_read_as_run_files():
         runs_from_file(Path("/dev/zero"))
 
 
+def _unbounded_files(tmp_path: Path) -> dict[str, Path]:
+    """Files no bounded read may take: devices, one behind a symlink, a FIFO nobody writes, a sparse file over
+    every limit."""
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    link = tmp_path / "run.json"
+    link.symlink_to("/dev/zero")
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as f:
+        f.truncate(200_000_000)  # sparse: no disk used
+    return {"zero": Path("/dev/zero"), "urandom": Path("/dev/urandom"), "link": link, "fifo": fifo, "huge": huge}
+
+
+@pytest.mark.parametrize("kind", ["zero", "urandom", "link", "fifo", "huge"])
+def test_e16_a_replay_of_a_device_fifo_or_huge_file_fails_fast_in_one_line(tmp_path, kind):
+    import subprocess
+    import sys
+
+    from advisor.bench.replay import read_recorded
+
+    path = _unbounded_files(tmp_path)[kind]
+    with pytest.raises(RunValidationError, match="not a regular file|the limit is"):
+        _answers_within(lambda: read_recorded(path), 10)
+    started = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "advisor", "bench", "--replay", str(path)],
+                       cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("error:"), r.stderr
+    assert "Traceback" not in r.stderr and "bug" not in r.stderr and str(tmp_path) not in r.stderr
+    assert time.monotonic() - started < 30
+
+
+def test_e16_a_file_that_grows_while_it_is_read_is_cut_at_the_limit():
+    from advisor.errors import FileReadError
+    from advisor.files import read_bounded
+
+    # /proc files are regular files whose size reads 0 while they hold more: a file that grew after its stat.
+    with pytest.raises(FileReadError, match="grew past the limit"):
+        read_bounded("/proc/self/maps", max_bytes=64)
+
+
+def test_e16_absurd_replay_times_and_fields_give_one_line_naming_the_field(tmp_path):
+    from advisor.bench.replay import replay
+
+    for body, field in [({"1.1": 5e-324}, "per_test_ms.1.1"), ({"1.1": 1e300}, "per_test_ms.1.1")]:
+        path = tmp_path / "times.json"
+        path.write_text(json.dumps({"per_test_ms": body}))
+        with pytest.raises(RunValidationError, match=field.replace(".", r"\.")) as caught:
+            replay(path)
+        assert "\n" not in str(caught.value)
+    path.write_text(json.dumps({"per_test_ms": {"1.1": 5}, "tf_version": [1]}))
+    with pytest.raises(RunValidationError, match="^tensorflow_version: ") as caught:
+        replay(path)
+    assert "pydantic" not in str(caught.value) and "\n" not in str(caught.value)
+
+
 def test_e5_a_held_write_lock_bounds_writers_and_never_stops_readers(tmp_path):
     path = tmp_path / "runs.sqlite"
     api = client(ApiSettings(database_url=str(path), store_timeout_s=1, **SECRET_SETTINGS))
