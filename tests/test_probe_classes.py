@@ -364,6 +364,19 @@ def test_e12_unusable_store_settings_stop_the_start_with_one_line_naming_the_var
     assert ":p@" not in message and "nosuchuser" not in message and "example.com" not in message
 
 
+def test_e12_the_process_environment_is_read_by_pydantic_settings_with_the_same_one_line_errors(monkeypatch):
+    from advisor.api.environment import Environment
+
+    monkeypatch.setenv("ADVISOR_DB_POOL_SIZE", " 3 ")
+    monkeypatch.setenv("ADVISOR_STORE_TIMEOUT_S", "")  # blank: the default
+    assert isinstance(Environment.read(), Environment)
+    settings = ApiSettings.from_env()
+    assert settings.db_pool_size == 3 and settings.store_timeout_s == 10
+    monkeypatch.setenv("ADVISOR_EVIDENCE_REFRESH_S", "inf")
+    with pytest.raises(SettingsError, match="^ADVISOR_EVIDENCE_REFRESH_S: expected a finite number$"):
+        ApiSettings.from_env()
+
+
 @pytest.mark.parametrize("variable, value", [
     ("ADVISOR_STORE_TIMEOUT_S", "soon"), ("ADVISOR_STORE_TIMEOUT_S", "0"), ("ADVISOR_STORE_TIMEOUT_S", "nan"),
     ("ADVISOR_DB_POOL_SIZE", "0"), ("ADVISOR_DB_POOL_SIZE", "five"),
