@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .catalog import Provenance, load_catalog, load_raw
 from .distributions import score_book
 from .errors import CatalogError
-from .vocab import STALE_AFTER_DAYS, Confidence, Metric, PlanField, PriceModel, RateTerm, RowStatus
+from .vocab import STALE_AFTER_DAYS, Confidence, Metric, PlanField, PriceModel, RateTerm, RateUnit, RowStatus
 
 PRICE_MAX_AGE_DAYS = 365
 # A price in force is re-checked after this many days, by the plan's price model: hourly clouds and marketplaces
@@ -23,6 +24,10 @@ PRICE_MAX_AGE_DAYS = 365
 RATE_MAX_AGE_DAYS = {PriceModel.HOURLY: 90, PriceModel.UNITS: 180, PriceModel.SUBSCRIPTION: 180, PriceModel.FREE: 365}
 # An exchange rate converts a user's "€25"; after a quarter it can be off by several per cent.
 FX_MAX_AGE_DAYS = 90
+# A rate this many times above or below the median of the same GPU's on-demand USD rates (at least UNIT_PEERS of
+# them) is likely in the wrong unit: cents for dollars is 100x; real spreads between clouds stay within about 5x.
+UNIT_RATIO = 20
+UNIT_PEERS = 3
 # Words in a source that say the row was read through someone else's copy, not the platform's own page.
 _THIRD_PARTY = re.compile(r"transcri|quoted|third[- ]party|relayed|summary|as read live|chat-transcript", re.I)
 # An issue or pull-request thread: at most a maintainer's word, never the platform's own page or docs.
@@ -67,7 +72,11 @@ class DataReport:
                          "theirs",
              "no_unit_price": "plans with included units but no price for a unit beyond them",
              "confidence": "rows whose confidence claims more than the source's kind (official for a third-party "
-                           "copy or an issue thread)"}
+                           "copy or an issue thread)",
+             "units": f"prices {UNIT_RATIO}x away from the same GPU's other rates (cents for dollars?) and hourly "
+                      "USD plans charged in compute units",
+             "conflict": "rows of one fact on one day that disagree (the first would bind silently), and ids used "
+                         "for both a GPU and a plan"}
 
     def to_dict(self) -> dict:
         return {"broken": self.broken, "counts": {k: sum(i.kind == k for i in self.items) for k in self.KINDS},
@@ -135,7 +144,56 @@ def check_data(data_dir: Path | str | None = None, today: dt.date | None = None)
     _scores(catalog, add)
     _pool_gaps(catalog, raw, add)
     _unit_prices(catalog, add)
+    _units(catalog, raw, add)
+    _conflicts(raw, add)
     return report
+
+
+def _units(catalog, raw, add) -> None:
+    """Rates whose magnitude says they are in another unit, and USD-by-the-hour plans whose card charges units."""
+    by_gpu: dict[str, list] = {}
+    for r in raw.rates:
+        if r.provenance.usable and r.unit is RateUnit.USD_PER_HOUR and r.term is RateTerm.ON_DEMAND and r.rate > 0:
+            by_gpu.setdefault(r.gpu_id, []).append(r)
+    for gpu_id, rates in by_gpu.items():
+        if len(rates) < UNIT_PEERS:
+            continue
+        median = statistics.median(r.rate for r in rates)
+        for r in rates:
+            ratio = r.rate / median
+            if ratio > UNIT_RATIO or ratio < 1 / UNIT_RATIO:
+                add(Item("units", _where(r.provenance), f"{r.rate_card} {gpu_id} {r.rate:g} USD/hour is {ratio:.3g} "
+                                                       f"times the median {median:g} of {len(rates)} rates for this "
+                                                       "GPU; is it in cents, or a typo?", "rate"))
+    hourly_cards = {p.rate_card for p in catalog.plans.values() if p.price_model is PriceModel.HOURLY}
+    for r in raw.rates:
+        if r.rate_card in hourly_cards and r.unit is RateUnit.UNITS_PER_HOUR:
+            add(Item("units", _where(r.provenance), f"{r.rate_card} {r.gpu_id}: charged in units_per_hour on the "
+                                                   "card of an hourly USD plan; use usd_per_hour", "unit"))
+
+
+def _conflicts(raw, add) -> None:
+    """Normal rows of one fact, rate or exchange rate on one day with different values, and ids shared by a GPU
+    and a plan."""
+    groups: dict[tuple, list] = {}
+    for o in raw.facts:
+        groups.setdefault(("fact", o.plan_id, o.field, o.provenance.as_of), []).append((o.value, o.provenance))
+    for r in raw.rates:
+        groups.setdefault(("rate", r.rate_card, r.gpu_id, r.unit, r.term, r.statistic, r.requires_plan,
+                           r.provenance.as_of), []).append((r.rate, r.provenance))
+    for f in raw.fx_rates:
+        groups.setdefault(("fx", f.currency, f.provenance.as_of), []).append((f.usd_per_unit, f.provenance))
+    for key, rows in groups.items():
+        normal = [(v, p) for v, p in rows if p.status is RowStatus.NORMAL]
+        if len({v for v, _ in normal}) > 1:
+            (first, p1), (other, p2) = normal[0], next((v, p) for v, p in normal if v != normal[0][0])
+            name = " ".join(str(k) for k in key[1:-1] if k is not None)
+            add(Item("conflict", _where(p2), f"{name} on {key[-1]}: {other} here against {first} at {_where(p1)}; "
+                                             "mark one disputed or unverified, or correct it",
+                     "usd_per_unit" if key[0] == "fx" else "rate" if key[0] == "rate" else "value"))
+    for gpu_id in sorted(set(raw.gpus) & set(raw.plans)):
+        add(Item("conflict", f"gpus.csv, {_where(raw.gpus[gpu_id].provenance)}",
+                 f"'{gpu_id}' is both a GPU id and a plan id; rename one", "gpu_id"))
 
 
 def _old_rates(catalog, today: dt.date, add) -> None:

@@ -23,6 +23,10 @@ class CatalogError(AdvisorError):
     "A data file is missing, malformed or out of range"
 
 
+class FileReadError(AdvisorError, ValueError):
+    "A file is no regular file, is over its size limit or its read deadline, or is not UTF-8 text"
+
+
 class UnknownPlanError(_Plain, KeyError):
     "No plan with that id in the catalog"
 

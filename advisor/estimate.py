@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 from .catalog import Gpu
+from .files import read_bounded
 from .vocab import Metric
 
 # Kept out of the fit: other vendors run TensorFlow through their own plugins (see data/gpus.csv notes).
@@ -61,6 +62,10 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("advisor", appauthor=False))
 
 
+# A cached fit is a few hundred bytes; anything far larger is not one.
+MAX_CACHE_BYTES = 100_000
+
+
 class SpecScoreModel:
     """Predicts a GPU's score from its spec sheet. scikit-learn's contract: __init__ stores parameters, fit returns
     self, learned attributes end in _ (coef_, intercept_, loo_error_pct_, residuals_, fitted_gpus_).
@@ -86,7 +91,7 @@ class SpecScoreModel:
             return self
         self.feature_range_ = [(min(x[j] for x in X), max(x[j] for x in X)) for j in range(2)] if X else []
         key = hashlib.sha256(json.dumps([CACHE_VERSION, self.alpha, X, y, groups]).encode()).hexdigest()[:32]
-        cached = self._read_cache(key)
+        cached = self._read_cache(key, len(X[0]))
         if cached is None:
             cached = self._fit_with_sklearn(X, y, groups)
             self._write_cache(key, cached)
@@ -107,14 +112,23 @@ class SpecScoreModel:
         return {"coef": [float(c) for c in model.coef_], "intercept": float(model.intercept_),
                 "loo_error_pct": float((math.exp(log_rmse) - 1) * 100)}
 
-    def _read_cache(self, key: str) -> dict | None:
+    def _read_cache(self, key: str, n_features: int) -> dict | None:
         if not self.use_cache:
             return None
         try:
-            data = json.loads((cache_dir() / f"spec-model-{key}.json").read_text())
-            return data if data.get("key") == key else None
-        except (OSError, ValueError):
+            data = json.loads(read_bounded(cache_dir() / f"spec-model-{key}.json", MAX_CACHE_BYTES))
+        except (OSError, ValueError):  # FileReadError is a ValueError: a FIFO, device or huge file is refitted
             return None
+        # Anything but the fit this code wrote (null, a list, a wrong key, a coefficient that is no number of a
+        # log-log fit's size: E18) is ignored and refitted, never raised.
+        if not isinstance(data, dict) or data.get("key") != key:
+            return None
+        coef, numbers = data.get("coef"), [data.get("intercept"), data.get("loo_error_pct")]
+        if not isinstance(coef, list) or len(coef) != n_features:
+            return None
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e6 for v in coef + numbers):
+            return None
+        return data
 
     def _write_cache(self, key: str, fitted: dict) -> None:
         if not self.use_cache:

@@ -164,7 +164,7 @@ def test_dates_must_be_iso_days(value):
     # a stray comma makes an extra field
     ("plans.csv", "https://example.org/lotto,", "https://example.org/lotto,x,", r"plans.csv, line 2: more fields than the header"),
     # NaN is not a number the catalog accepts
-    ("gpus.csv", "mid,Mid GPU,nvidia,16,", "mid,Mid GPU,nvidia,nan,", r"gpus.csv, line 3, field 'memory_gib': nan is out of range"),
+    ("gpus.csv", "mid,Mid GPU,nvidia,16,", "mid,Mid GPU,nvidia,nan,", r"gpus.csv, line 3, field 'memory_gib': 'nan' is not"),
     # a NUL inside a value (D12): refused, not stored
     ("plans.csv", "Lotto,Free", "Lo\x00tto,Free", r"plans.csv, line 2: holds the control character '\\x00'"),
     # an escape sequence in a GPU name

@@ -202,6 +202,61 @@ def test_e16_devices_are_never_read_as_run_files():
         runs_from_file(Path("/dev/zero"))
 
 
+def _unbounded_files(tmp_path: Path) -> dict[str, Path]:
+    """Files no bounded read may take: devices, one behind a symlink, a FIFO nobody writes, a sparse file over
+    every limit."""
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    link = tmp_path / "run.json"
+    link.symlink_to("/dev/zero")
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as f:
+        f.truncate(200_000_000)  # sparse: no disk used
+    return {"zero": Path("/dev/zero"), "urandom": Path("/dev/urandom"), "link": link, "fifo": fifo, "huge": huge}
+
+
+@pytest.mark.parametrize("kind", ["zero", "urandom", "link", "fifo", "huge"])
+def test_e16_a_replay_of_a_device_fifo_or_huge_file_fails_fast_in_one_line(tmp_path, kind):
+    import subprocess
+    import sys
+
+    from advisor.bench.replay import read_recorded
+
+    path = _unbounded_files(tmp_path)[kind]
+    with pytest.raises(RunValidationError, match="not a regular file|the limit is"):
+        _answers_within(lambda: read_recorded(path), 10)
+    started = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "advisor", "bench", "--replay", str(path)],
+                       cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("error:"), r.stderr
+    assert "Traceback" not in r.stderr and "bug" not in r.stderr and str(tmp_path) not in r.stderr
+    assert time.monotonic() - started < 30
+
+
+def test_e16_a_file_that_grows_while_it_is_read_is_cut_at_the_limit():
+    from advisor.errors import FileReadError
+    from advisor.files import read_bounded
+
+    # /proc files are regular files whose size reads 0 while they hold more: a file that grew after its stat.
+    with pytest.raises(FileReadError, match="grew past the limit"):
+        read_bounded("/proc/self/maps", max_bytes=64)
+
+
+def test_e16_absurd_replay_times_and_fields_give_one_line_naming_the_field(tmp_path):
+    from advisor.bench.replay import replay
+
+    for body, field in [({"1.1": 5e-324}, "per_test_ms.1.1"), ({"1.1": 1e300}, "per_test_ms.1.1")]:
+        path = tmp_path / "times.json"
+        path.write_text(json.dumps({"per_test_ms": body}))
+        with pytest.raises(RunValidationError, match=field.replace(".", r"\.")) as caught:
+            replay(path)
+        assert "\n" not in str(caught.value)
+    path.write_text(json.dumps({"per_test_ms": {"1.1": 5}, "tf_version": [1]}))
+    with pytest.raises(RunValidationError, match="^tensorflow_version: ") as caught:
+        replay(path)
+    assert "pydantic" not in str(caught.value) and "\n" not in str(caught.value)
+
+
 def test_e5_a_held_write_lock_bounds_writers_and_never_stops_readers(tmp_path):
     path = tmp_path / "runs.sqlite"
     api = client(ApiSettings(database_url=str(path), store_timeout_s=1, **SECRET_SETTINGS))
@@ -307,6 +362,19 @@ def test_e12_unusable_store_settings_stop_the_start_with_one_line_naming_the_var
     message = str(caught.value)
     assert "ADVISOR_RUNS_DB" in message and "\n" not in message
     assert ":p@" not in message and "nosuchuser" not in message and "example.com" not in message
+
+
+def test_e12_the_process_environment_is_read_by_pydantic_settings_with_the_same_one_line_errors(monkeypatch):
+    from advisor.api.environment import Environment
+
+    monkeypatch.setenv("ADVISOR_DB_POOL_SIZE", " 3 ")
+    monkeypatch.setenv("ADVISOR_STORE_TIMEOUT_S", "")  # blank: the default
+    assert isinstance(Environment.read(), Environment)
+    settings = ApiSettings.from_env()
+    assert settings.db_pool_size == 3 and settings.store_timeout_s == 10
+    monkeypatch.setenv("ADVISOR_EVIDENCE_REFRESH_S", "inf")
+    with pytest.raises(SettingsError, match="^ADVISOR_EVIDENCE_REFRESH_S: expected a finite number$"):
+        ApiSettings.from_env()
 
 
 @pytest.mark.parametrize("variable, value", [
@@ -534,3 +602,189 @@ def test_e3_the_deadline_is_the_stores_own_too():
     with pytest.raises(StoreError):
         _answers_within(store.count)
     assert time.monotonic() - started < 60
+
+
+# ---------------------------------------------------------------------------------------------
+# E17: every data file is read bounded, and absurd magnitudes or unit errors never reach a ranking
+
+
+def _edit_csv(path: Path, column: str, value: str, match: dict[str, str] | None = None, duplicate: bool = False):
+    """Set `column` to `value` on the first row of a data file that matches `match` (or append a changed copy of
+    that row when duplicate)."""
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+    row = next(r for r in rows if all(r.get(k) == v for k, v in (match or {}).items()))
+    if duplicate:
+        row = dict(row)
+        rows.append(row)
+    row[column] = value
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["plan_facts.csv", "gpus.csv", "fx_rates.csv"])
+@pytest.mark.parametrize("kind", ["zero", "fifo", "huge", "latin1"])
+def test_e17_a_data_file_that_is_a_device_fifo_huge_or_not_utf8_is_refused_in_one_line(shipped_dir, name, kind):
+    from advisor.catalog import load_catalog
+    from advisor.data_check import check_data
+    from advisor.errors import CatalogError
+
+    path = shipped_dir / name
+    path.unlink()
+    if kind == "zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "huge":
+        with path.open("wb") as f:
+            f.truncate(60_000_000)  # sparse, as large as the probe's 50 MB file
+    else:
+        path.write_bytes("currency,usd_per_unit\nEUR,1.1 \u20ac\n".encode("latin-1", "replace") + b"\xe9\n")
+    report = _answers_within(lambda: check_data(shipped_dir), 20)
+    assert report.broken and report.broken.startswith(name) and "\n" not in report.broken, report.broken
+    assert str(shipped_dir) not in report.broken
+    with pytest.raises(CatalogError):
+        _answers_within(lambda: load_catalog(None, shipped_dir), 20)
+
+
+def test_e17_the_job_tables_are_read_through_the_same_bound(shipped_dir):
+    from advisor.errors import CatalogError
+    from advisor.job.models import load_models
+
+    (shipped_dir / "models.csv").unlink()
+    os.mkfifo(shipped_dir / "models.csv")
+    with pytest.raises(CatalogError, match="not a regular file"):
+        _answers_within(lambda: load_models(str(shipped_dir)), 20)
+
+
+@pytest.mark.parametrize("name, column, value, match", [
+    ("gpus.csv", "memory_gib", "16384", None),  # MB for GiB
+    ("gpus.csv", "fp32_tflops", "8141", None),  # GFLOPS for TFLOPS
+    ("gpus.csv", "fp32_tflops", "1e300", None),  # gave a 500 on /recommend in the probe
+    ("gpus.csv", "memory_bandwidth_gbps", "1e-300", None),
+    ("plan_facts.csv", "value", "1e308", {"field": "monthly_price_usd"}),
+    ("plan_facts.csv", "value", "1e300", {"field": "session_limit_hours"}),
+    ("plan_facts.csv", "value", "9_99", {"field": "monthly_price_usd"}),  # float() takes it
+    ("plan_facts.csv", "value", "\u0661\u0660", {"field": "monthly_price_usd"}),  # Arabic-Indic 10
+    ("plan_facts.csv", "value", "-5", {"field": "monthly_price_usd"}),  # a negative price
+    ("plan_gpus.csv", "gpu_count", "1000000", None),
+    ("benchmarks.csv", "mean", "7.5", {"metric": "ai"}),  # thousands of points
+    ("benchmarks.csv", "mean", "1e300", None),
+    ("fx_rates.csv", "usd_per_unit", "1e-300", None),
+    ("gpu_rates.csv", "rate", "1e308", {"unit": "usd_per_hour"}),
+    ("gpus.csv", "as_of", "2026-W01-1", None),  # fromisoformat takes it
+    ("gpus.csv", "as_of", "20260101", None),
+])
+def test_e17_absurd_magnitudes_and_unit_errors_are_refused_naming_the_file_and_field(shipped_dir, name, column,
+                                                                                      value, match):
+    from advisor.data_check import check_data
+
+    _edit_csv(shipped_dir / name, column, value, match)
+    report = check_data(shipped_dir)
+    assert report.broken and report.broken.startswith(f"{name}, line ") and f"'{column}'" in report.broken, \
+        report.broken
+    assert "\n" not in report.broken
+
+
+def test_e17_data_check_flags_cents_for_dollars_and_same_day_conflicts(shipped_dir):
+    import csv
+
+    from advisor.data_check import check_data
+
+    rates = list(csv.DictReader((shipped_dir / "gpu_rates.csv").open(encoding="utf-8-sig")))
+    usd = [r for r in rates if r["unit"] == "usd_per_hour" and r["term"] == "on-demand" and r["gpu_id"] == "t4"]
+    _edit_csv(shipped_dir / "gpu_rates.csv", "rate", f"{float(usd[0]['rate']) * 100:g}", dict(usd[0]))
+    _edit_csv(shipped_dir / "plan_facts.csv", "value", "999", {"field": "session_limit_hours", "status": ""},
+              duplicate=True)
+    kinds = {i.kind for i in check_data(shipped_dir).items}
+    assert {"units", "conflict"} <= kinds
+    assert not {i.kind for i in check_data().items} & {"units", "conflict"}  # the shipped data is clean
+
+
+def test_e17_absurd_data_never_reaches_a_500(shipped_dir):
+    _edit_csv(shipped_dir / "gpus.csv", "fp32_tflops", "1e300")
+    api = client(data_dir=str(shipped_dir))
+    for r in (api.post("/recommend", json={"reference_gpu": "t4", "reference_hours": 10}), api.get("/plans")):
+        assert r.status_code == 503 and "fp32_tflops" in r.text, r.text
+        assert_no_leak(r)
+
+
+# ---------------------------------------------------------------------------------------------
+# E18: a corrupt spec-model cache is ignored and refitted
+
+
+@pytest.mark.parametrize("content", [
+    "null", "[]", '"text"', "{}",  # not the fit this code writes
+    '{"key": "KEY", "coef": null, "intercept": 1, "loo_error_pct": 1}',
+    '{"key": "KEY", "coef": [1e300, 1], "intercept": 1, "loo_error_pct": 1}',  # would overflow exp()
+    '{"key": "KEY", "coef": [true, 1], "intercept": 1, "loo_error_pct": 1}',
+    "fifo", "zero",
+])
+def test_e18_a_corrupt_spec_model_cache_is_refitted_not_raised(tmp_path, monkeypatch, content):
+    from test_estimate import _gpus
+
+    from advisor.estimate import SpecScoreModel
+    from advisor.vocab import Metric
+
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path))
+    measured = {(f"g{i}", Metric.AI): 1000.0 * (i + 1) for i in range(4)}
+    expected = SpecScoreModel().fit(_gpus(), measured).predict("g4", Metric.AI)
+    (cache,) = tmp_path.glob("spec-model-*.json")
+    key = cache.stem.removeprefix("spec-model-")
+    cache.unlink()
+    if content == "fifo":
+        os.mkfifo(cache)
+    elif content == "zero":
+        cache.symlink_to("/dev/zero")
+    else:
+        cache.write_text(content.replace("KEY", key))
+    again = _answers_within(lambda: SpecScoreModel().fit(_gpus(), measured).predict("g4", Metric.AI), 30)
+    assert again == pytest.approx(expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# E11's class: every date a client or a file gives is parsed in one place and never reaches a 500
+
+
+def test_e11_any_as_of_text_is_a_date_or_a_clear_refusal_everywhere():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from advisor.catalog.as_of import parse_date
+    from advisor.cli import _date
+
+    api = client()
+    dates = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)).map(dt.date.isoformat)
+    texts = st.one_of(dates, st.text(max_size=14), st.from_regex(r"[0-9]{1,5}-[0-9]{1,3}-[0-9]{1,3}", fullmatch=True),
+                      st.sampled_from(["0001-01-01", "0010-12-31", "9999-12-31", "2026-W01-1", "20260101",
+                                       "\u0662\u0660\u0662\u0666-01-01", "2024-02-30", "2024-01-01\n"]))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(texts)
+    def check(text):
+        try:
+            parse_date(text)
+        except ValueError as exc:
+            assert "\n" not in str(exc)
+        try:
+            _date(text)
+        except Exception as exc:  # argparse's own type error: one line, the CLI's usage error
+            assert type(exc).__name__ == "ArgumentTypeError" and "\n" not in str(exc)
+        for r in (api.post("/recommend", json={"as_of": text}), api.get("/plans", params={"as_of": text}),
+                  api.post("/chat", json={"message": "hello", "as_of": text})):
+            assert r.status_code in (200, 400, 404, 422), (text, r.status_code, r.text[:200])
+            assert_no_leak(r)
+
+    check()
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "0005-06-30", "0010-12-31", "9999-12-31"])
+def test_e11_the_cli_answers_any_date_in_one_line(as_of):
+    from advisor.cli import run
+
+    assert run(["recommend", "--as-of", as_of, "--json"]) in (0, 2)

@@ -5,7 +5,6 @@ refused when the app is made, never at the first request."""
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -59,18 +58,8 @@ def _split(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (text or "").split(",") if part.strip())
 
 
-def _number(env: Mapping[str, str], name: str, default, kind):
-    """A number from the environment, or SettingsError naming the variable."""
-    text = (env.get(name) or "").strip()
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        raise SettingsError(f"{name}: expected a {'whole ' if kind is int else ''}number, got {text[:20]!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise SettingsError(f"{name}: expected a finite number")
-    return value
+def _default(value, default):
+    return default if value is None else value
 
 
 def _valid_host(host: str) -> bool:
@@ -181,10 +170,14 @@ class ApiSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> ApiSettings:
-        """Settings from ADVISOR_* variables (see the class docstring), then `overrides`. Raises SettingsError."""
-        env = os.environ if environ is None else environ
+        """Settings from ADVISOR_* variables (see the class docstring), read by pydantic-settings
+        (advisor.api.environment: the process environment, or `environ` alone), then `overrides`. Raises
+        SettingsError naming the variable."""
+        from .environment import Environment
+
+        env = Environment.read(environ)
         names: dict[str, str] = {}
-        for pair in _split(env.get("ADVISOR_API_TOKENS")):
+        for pair in _split(env.api_tokens):
             name, sep, named = pair.partition("=")
             if not sep or not name.strip() or not named.strip():
                 raise SettingsError("ADVISOR_API_TOKENS: expected name=token pairs separated by commas")
@@ -192,22 +185,22 @@ class ApiSettings:
                 raise SettingsError(f"ADVISOR_API_TOKENS: one token is listed twice (as {names[named.strip()]!r} and "
                                     f"{name.strip()!r}); give each token one name")
             names[named.strip()] = name.strip()
-        token = env.get("ADVISOR_API_TOKEN") or None
+        token = env.api_token or None
         if token and token not in names:
             names[token] = "default"
-        secret = env.get("ADVISOR_CHAT_SECRET")
+        secret = env.chat_secret
         if secret and len(secret) >= MIN_SECRET_BYTES and len(set(secret)) < MIN_SECRET_DISTINCT:
             raise SettingsError(f"ADVISOR_CHAT_SECRET: too little variety (under {MIN_SECRET_DISTINCT} distinct "
                                 f"characters) to be a secret; make one with {NEW_TOKEN}")
-        values = dict(bind_host=env.get("ADVISOR_BIND_HOST") or "127.0.0.1", api_token=token, token_names=names,
+        values = dict(bind_host=env.bind_host or "127.0.0.1", api_token=token, token_names=names,
                       chat_secret=secret.encode("utf-8", "surrogateescape") if secret else None,
-                      cors_origins=_split(env.get("ADVISOR_CORS_ORIGINS")),
-                      allowed_hosts=_split(env.get("ADVISOR_ALLOWED_HOSTS")),
-                      data_dir=env.get("ADVISOR_DATA_DIR") or None,
-                      database_url=env.get("ADVISOR_DATABASE_URL") or env.get("ADVISOR_RUNS_DB") or None,
-                      store_timeout_s=_number(env, "ADVISOR_STORE_TIMEOUT_S", STORE_TIMEOUT_S, float),
-                      db_pool_size=_number(env, "ADVISOR_DB_POOL_SIZE", DB_POOL_SIZE, int),
-                      evidence_refresh_s=_number(env, "ADVISOR_EVIDENCE_REFRESH_S", 0.0, float))
+                      cors_origins=_split(env.cors_origins),
+                      allowed_hosts=_split(env.allowed_hosts),
+                      data_dir=env.data_dir or None,
+                      database_url=env.database_url or env.runs_db or None,
+                      store_timeout_s=_default(env.store_timeout_s, STORE_TIMEOUT_S),
+                      db_pool_size=_default(env.db_pool_size, DB_POOL_SIZE),
+                      evidence_refresh_s=_default(env.evidence_refresh_s, 0.0))
         values.update(overrides)
         return cls(**values)
 

@@ -3,16 +3,13 @@ observations stay live together until a newer undisputed one settles them, and t
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import lru_cache
 from pathlib import Path
 
 from ..errors import UnknownGpuError, UnknownPlanError, did_you_mean
 from ..vocab import Availability, PlanField, PriceModel, RateStatistic, RateTerm, RowStatus
-from .load import FxRate, RawCatalog, _load_raw_cached, data_stamp
+from .load import ISO_DAY, FxRate, RawCatalog, _load_raw_cached, data_stamp
 from .records import AvailabilityObservation, Fact, GpuOption, Observation, Plan, Rate
-
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def parse_date(value: dt.date | str | None) -> dt.date:
@@ -25,7 +22,7 @@ def parse_date(value: dt.date | str | None) -> dt.date:
         return value
     text = str(value).strip()
     try:
-        if not _ISO_DAY.match(text):
+        if not ISO_DAY.fullmatch(text):
             raise ValueError
         return dt.date.fromisoformat(text)
     except ValueError:

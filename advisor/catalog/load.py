@@ -14,7 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..errors import CatalogError, did_you_mean
+from ..errors import CatalogError, FileReadError, did_you_mean
+from ..files import read_text
 from ..vocab import (
     Availability,
     Confidence,
@@ -42,6 +43,9 @@ from .records import (
 
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
 
+# The largest data file read: the largest shipped file (job_throughput.csv) is 0.3 MB. A 50 MB plan_facts.csv
+# took 6.8 s and 621 MB to check in the 2026-12 probe (E17), so a file 30 times today's largest is refused.
+MAX_DATA_FILE_BYTES = 10_000_000
 # Shares of a lottery may be rounded in a source; anything further from 1 is a typo.
 SHARE_TOLERANCE = 0.005
 _ID = re.compile(r"^[a-z0-9][a-z0-9+-]*$")
@@ -82,6 +86,64 @@ EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
+# A number as a data file writes it: ASCII digits, an optional sign, point and exponent. Python's float() and int()
+# also take '9_99', Arabic-Indic digits and 'inf', which no source writes (E17).
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+_WHOLE = re.compile(r"[0-9]+", re.ASCII)
+# A date as the files write it, YYYY-MM-DD; fromisoformat also takes 20260101 and 2026-W01-1 (E17).
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+# The physical range of each measured column, in the column's own unit (low, high, unit). A value outside it is a
+# unit error (MB for GiB, GFLOPS for TFLOPS, thousands of points) or a typo, refused with the unit named, so that
+# no absurd magnitude reaches a ranking (E17: an fp32_tflops of 1e300 gave a 500). The ranges are wide around
+# today's hardware: the largest GPU memory is 288 GB (B300), the fastest FP32 about 80 TFLOPS and the widest
+# bandwidth 8 TB/s (B200 datasheets); the shipped scores run from 240 to 57,000 points.
+RANGES: dict[str, tuple[float, float, str]] = {
+    "memory_gib": (0.5, 2048, "GiB (16 for 16 GiB, not 16384 MB)"),
+    "usable_memory_gib": (0.5, 2048, "GiB"),
+    "fp32_tflops": (0.01, 2000, "TFLOPS (8.1, not 8141 GFLOPS)"),
+    "fp16_tflops": (0.01, 100_000, "TFLOPS"),
+    "tensor_fp16_tflops": (0.01, 100_000, "TFLOPS"),
+    "tensor_tf32_tflops": (0.01, 100_000, "TFLOPS"),
+    "tensor_bf16_tflops": (0.01, 100_000, "TFLOPS"),
+    "int8_tops": (0.01, 100_000, "TOPS"),
+    "fp8_tflops": (0.01, 100_000, "TFLOPS"),
+    "power_w": (1, 10_000, "watts"),
+    "memory_bandwidth_gbps": (10, 100_000, "GB/s (320 for 320 GB/s)"),
+    "gpu_count": (1, 64, "GPUs in one option"),
+    "observed_count": (1, 10_000_000, "observations"),
+    "n": (1, 10_000_000, "runs"),
+    "mean": (10, 10_000_000, "AI Benchmark points (7500, not 7.5 thousand)"),
+    "sd": (0, 10_000_000, "AI Benchmark points"),
+    "usd_per_unit": (1e-6, 10_000, "US dollars per unit of the currency"),
+}
+# The same for plan facts (plan_facts.csv's value, by field) and rates (gpu_rates.csv's rate, by unit).
+FACT_RANGES: dict[PlanField, tuple[float, float, str]] = {
+    PlanField.MONTHLY_PRICE_USD: (0, 100_000, "US dollars a month"),
+    PlanField.INCLUDED_UNITS: (0, 10_000_000, "compute units a month"),
+    PlanField.USD_PER_UNIT: (0, 1_000, "US dollars per unit"),
+    PlanField.PACK_USD: (0, 100_000, "US dollars"),
+    PlanField.PACK_UNITS: (0, 10_000_000, "compute units"),
+    PlanField.UNITS_EXPIRE_DAYS: (0, 36_500, "days"),
+    PlanField.MONTHLY_CREDIT_USD: (0, 100_000, "US dollars a month"),
+    PlanField.SESSION_LIMIT_HOURS: (0, 8_784, "hours (a year at most)"),
+    PlanField.IDLE_TIMEOUT_MINUTES: (0, 527_040, "minutes (a year at most)"),
+    PlanField.NOTEBOOKS_RUNNING_MAX: (1, 100_000, "notebooks"),
+    PlanField.NOTEBOOKS_TOTAL_MAX: (1, 10_000_000, "notebooks"),
+    PlanField.GPU_HOURS_PER_WEEK: (0, 168, "hours a week"),
+    PlanField.GPU_HOURS_PER_DAY: (0, 24, "hours a day"),
+    PlanField.RAM_GIB: (0, 65_536, "GiB"),
+    PlanField.CPUS: (1, 10_000, "CPU cores"),
+    PlanField.CPU_MEMORY_USD_PER_HOUR: (0, 1_000, "US dollars an hour"),
+    PlanField.STORAGE_USD_PER_MONTH: (0, 100_000, "US dollars a month"),
+    PlanField.MIN_TOPUP_USD: (0, 100_000, "US dollars"),
+}
+# A GPU-hour costs a few dollars (an H100 about 2-12, 2026-12 audit); 200 is far above any on-demand rate.
+RATE_RANGES: dict[RateUnit, tuple[float, float, str]] = {
+    RateUnit.USD_PER_HOUR: (0, 200, "US dollars per GPU-hour (2.99, not 299 cents)"),
+    RateUnit.UNITS_PER_HOUR: (0, 1_000, "compute units per GPU-hour"),
+}
+
 _VALUE_TYPES: dict[str, tuple[Callable[[str], Any], Callable[[Any], bool], str]] = {
     "price": (float, lambda v: v >= 0, "a number, 0 or more"),
     "positive": (float, lambda v: v > 0, "a number above 0"),
@@ -110,17 +172,21 @@ class _Row:
             raise self.fail(column, f"'{value}' is not an id (lower-case letters, digits, '+' and '-')")
         return value
 
-    def number(self, column: str, value_type: str = "positive", required: bool = True):
+    def number(self, column: str, value_type: str = "positive", required: bool = True,
+               limits: tuple[float, float, str] | None = None):
+        """The column's number, checked for its type and its physical range (limits, else RANGES[column])."""
         parse, check, what = _VALUE_TYPES[value_type]
         raw = self.text(column, required)
         if not raw:
             return None
-        try:
-            value = parse(raw)
-        except ValueError:
-            raise self.fail(column, f"'{raw}' is not {what}") from None
+        if not (_WHOLE if parse is int else _DECIMAL).fullmatch(raw):
+            raise self.fail(column, f"'{raw}' is not {what} (write digits 0-9, like 12.5)")
+        value = parse(raw)
         if isinstance(value, float) and not math.isfinite(value) or not check(value):
             raise self.fail(column, f"{raw} is out of range: expected {what}")
+        low, high, unit = limits or RANGES.get(column, (-math.inf, math.inf, ""))
+        if not low <= value <= high:
+            raise self.fail(column, f"{raw} is out of range for {unit}: expected {low:g} to {high:g}; check the unit")
         return value
 
     def boolean(self, column: str) -> bool:
@@ -145,6 +211,8 @@ class _Row:
     def provenance(self, today: dt.date) -> Provenance:
         raw = self.text("as_of")
         try:
+            if not ISO_DAY.fullmatch(raw):
+                raise ValueError
             as_of = dt.date.fromisoformat(raw)
         except ValueError:
             raise self.fail("as_of", f"'{raw}' is not a date like 2024-04-23") from None
@@ -156,27 +224,24 @@ class _Row:
                           file=self.file, line=self.line)
 
 
-def _decode(path: Path) -> str:
-    """The file's text: UTF-8 with or without a byte-order mark (Excel writes one). Raises CatalogError."""
+def read_data_file(path: Path) -> str:
+    """The file's text: UTF-8 with or without a byte-order mark (Excel writes one), read through the one bounded
+    read (advisor.files): a FIFO, a device, a file over MAX_DATA_FILE_BYTES or one that reads too slowly is
+    refused, never waited on (E17). Raises CatalogError."""
     name = path.name
     if path.is_dir():
         raise CatalogError(f"{name}: is a folder, not a file; restore {name} from the repository")
+    if not path.exists() and not path.is_symlink():
+        raise CatalogError(f"{name}: file not found in {path.parent.name}/; restore it from the repository")
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CatalogError(f"{name}: file not found in {path.parent.name}/; restore it from the repository") from None
-    except OSError as exc:
-        raise CatalogError(f"{name}: cannot be read ({exc.strerror})") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise CatalogError(f"{name}, line {line}: not UTF-8 text ({exc.reason}); save the file as UTF-8") from None
+        return read_text(path, MAX_DATA_FILE_BYTES)
+    except FileReadError as exc:
+        raise CatalogError(str(exc)) from None
 
 
 def _read(path: Path, columns: tuple[str, ...]) -> list[_Row]:
     name = path.name
-    text = _decode(path)
+    text = read_data_file(path)
     columns = _expected_columns(name, columns, text)
     for number, line in enumerate(text.splitlines(), start=1):
         bad = _CONTROL.search(line)
@@ -340,7 +405,8 @@ def _load_facts(rows: list[_Row], plans, today) -> tuple[Observation, ...]:
         except ValueError:
             raise row.fail("field", f"unknown field '{name}'{did_you_mean(name, PlanField.values())}; known: "
                                     f"{', '.join(PlanField.values())}") from None
-        value = row.boolean("value") if plan_field.value_type == "bool" else row.number("value", plan_field.value_type)
+        value = row.boolean("value") if plan_field.value_type == "bool" else \
+            row.number("value", plan_field.value_type, limits=FACT_RANGES.get(plan_field))
         facts.append(Observation(plan_id, plan_field, value, row.provenance(today)))
     return tuple(facts)
 
@@ -398,8 +464,10 @@ def _load_rates(rows: list[_Row], plans, gpus, today) -> tuple[Rate, ...]:
         requires = row.text("requires_plan", required=False) or None
         if requires is not None:
             requires = _known(row, "requires_plan", plans, "plan")
-        rates.append(Rate(card, _known(row, "gpu_id", gpus, "GPU"), row.number("rate", "price"),
-                          row.choice("unit", RateUnit), row.choice("term", RateTerm),
+        unit = row.choice("unit", RateUnit)
+        rates.append(Rate(card, _known(row, "gpu_id", gpus, "GPU"),
+                          row.number("rate", "price", limits=RATE_RANGES[unit]),
+                          unit, row.choice("term", RateTerm),
                           row.choice("statistic", RateStatistic), requires, row.provenance(today)))
     return tuple(rates)
 

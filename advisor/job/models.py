@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from ..catalog import DATA_DIR
+from ..catalog.load import read_data_file
 from ..errors import CatalogError, UnknownModelError
 from ..vocab import Family
 
@@ -46,9 +48,9 @@ def load_models(data_dir: str = str(DATA_DIR)) -> dict[str, ModelSpec]:
     """Every model in models.csv by model_id."""
     path = Path(data_dir) / MODELS_FILE
     try:
-        rows = list(csv.DictReader(path.open(newline="", encoding="utf-8-sig")))
-    except OSError as exc:
-        raise CatalogError(f"{MODELS_FILE}: cannot be read ({exc.strerror or exc})") from None
+        rows = list(csv.DictReader(io.StringIO(read_data_file(path), newline="")))
+    except csv.Error as exc:
+        raise CatalogError(f"{MODELS_FILE}: not valid CSV ({exc})") from None
     out = {}
     for line, row in enumerate(rows, start=2):
         def num(column, cast=float, row=row, line=line):

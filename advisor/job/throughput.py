@@ -24,6 +24,7 @@ nor scikit-learn; it is computed once per process and data folder.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Literal, overload
 
 from ..catalog import DATA_DIR, Gpu
+from ..catalog.load import read_data_file
 from ..catalog.records import Provenance, TensorSpecs
 from ..errors import CatalogError
 from ..vocab import Confidence, Family, JobKind, JobPrecision
@@ -147,11 +149,11 @@ class Measurement:
 
 
 def _read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
+    text = read_data_file(path)  # bounded: no FIFO, device or huge file (E17)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            return [(i, row) for i, row in enumerate(csv.DictReader(fh), start=2)]
-    except OSError as exc:
-        raise CatalogError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
+        return [(i, row) for i, row in enumerate(csv.DictReader(io.StringIO(text, newline="")), start=2)]
+    except csv.Error as exc:
+        raise CatalogError(f"{path.name}: not valid CSV ({exc})") from None
 
 
 @overload

@@ -11,7 +11,6 @@ import hashlib
 import io
 import json
 import math
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -31,7 +30,8 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import RunValidationError
+from ..errors import FileReadError, RunValidationError
+from ..files import open_regular as _open_file
 
 RUN_SCHEMA: Final = "advisor.run/1"
 # One run (a POST body, a pasted run) is at most 1 MB; a file (an export) may hold any number of runs.
@@ -422,22 +422,12 @@ def _looks_like_json_lines(first_line: bytes, rest: bytes) -> bool:
 
 
 def open_regular(path: Path, max_bytes: int | None = None):
-    """`path` opened for reading in binary, or RunValidationError when it is no regular file (a FIFO would block
-    the open, a device would never end: E13, E16) or is over max_bytes. The open itself never blocks."""
-    import stat
-
+    """`path` opened for reading in binary (advisor.files.open_regular: no FIFO, device or folder, at most
+    max_bytes), or RunValidationError naming what is wrong."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise RunValidationError(f"{Path(path).name}: cannot open ({exc.strerror})") from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise RunValidationError(f"{Path(path).name}: is not a regular file (a folder, device or pipe)")
-    if max_bytes is not None and info.st_size > max_bytes:
-        os.close(fd)
-        raise RunValidationError(f"{Path(path).name}: over {max_bytes} bytes")
-    return os.fdopen(fd, "rb")
+        return _open_file(path, max_bytes)
+    except FileReadError as exc:
+        raise RunValidationError(str(exc)) from None
 
 
 def runs_from_file(path: Path, plan_ids: frozenset[str] | None = None) -> list[BenchmarkRun]:
