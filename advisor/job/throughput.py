@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, overload
@@ -72,6 +72,13 @@ SHRINK_KINDS = ("family", "pooled", "none")
 # Whether the held-out errors behind the intervals leave the workload (the Lambda model) out of every fit too, as a
 # user's own workload is: the honest protocol for a new workload; without it the intervals covered 76% of such pairs.
 CALIBRATE_NEW_WORKLOAD = True
+# Whether the fit separates the batch size a suite ran at from the GPU's speed. Lambda runs each GPU at the largest
+# batch its memory holds (pytorch-train-bs-*.csv), so a 10 GB card's published throughput is partly a small batch's;
+# a per-family slope of log throughput on log batch (within each model's group) takes that out of the spec-sheet
+# shape. A user's job keeps its batch on every GPU, so predictions carry no batch term; the benchmark's pairs, whose
+# two GPUs ran different batches, do (README).
+BATCH_COVARIATE = True
+BATCH_ITERATIONS = 3
 
 
 def peak_tflops(gpu: Gpu, precision: JobPrecision, fp32_uses_tf32: bool = FP32_USES_TF32) -> float | None:
@@ -140,6 +147,7 @@ class Measurement:
     source: str
     as_of: str
     kind: JobKind = JobKind.TRAINING
+    batch_size: float | None = None  # samples per step of the run, where the suite publishes it
 
     @property
     def group(self) -> tuple[str, str, str]:
@@ -193,7 +201,7 @@ def load_measurements(data_dir: Path = DATA_DIR) -> tuple[Measurement, ...]:
             raise CatalogError(f"{name}, line {line}: every row needs a source and an as_of date")
         out.append(Measurement(row["series"].strip(), row["gpu_id"].strip(), row["model"].strip(), family,
                                precision, _number(name, line, row, "throughput_per_s"), row["source"].strip(),
-                               row["as_of"].strip(), kind))
+                               row["as_of"].strip(), kind, _number(name, line, row, "batch_size", False)))
     return tuple(out)
 
 
@@ -398,6 +406,14 @@ class _Fit:
     gpus: dict[str, Gpu] = field(default_factory=dict)
     # family -> k: an anchor of n residuals is shrunk by n / (n + k) towards the spec sheet (see _shrinkage)
     shrink: dict[Family, float] = field(default_factory=dict)
+    # family -> slope of log throughput on log batch size (0 where the fit does not separate batch)
+    batch_slope: dict[Family, float] = field(default_factory=dict)
+
+    def batch_term(self, m: Measurement, r: Measurement) -> float:
+        """log(speed of m's run / speed of r's run) owed to their batch sizes alone (0 where either is unknown)."""
+        if m.batch_size is None or r.batch_size is None:
+            return 0.0
+        return self.batch_slope.get(m.family, 0.0) * math.log(m.batch_size / r.batch_size)
 
 
 def _shrinkage(residual_rows: dict[tuple[str, Family, JobPrecision], list[tuple[str, float]]],
@@ -424,13 +440,48 @@ def _shrinkage(residual_rows: dict[tuple[str, Family, JobPrecision], list[tuple[
     return out
 
 
+def _batch_offsets(rows: list[tuple[Measurement, float]]) -> list[float]:
+    """Each row's log batch size less its group's mean (0 where the row or its group publishes none)."""
+    logs: dict[tuple, list[float]] = {}
+    for m, _ in rows:
+        if m.batch_size is not None:
+            logs.setdefault(m.group, []).append(math.log(m.batch_size))
+    return [math.log(m.batch_size) - sum(logs[m.group]) / len(logs[m.group]) if m.batch_size is not None else 0.0
+            for m, _ in rows]
+
+
+def _group_demeaned(rows: list[tuple[Measurement, float]], values: list[float]) -> list[float]:
+    sums: dict[tuple, list[float]] = {}
+    for (m, _), v in zip(rows, values):
+        sums.setdefault(m.group, []).append(v)
+    return [v - sum(sums[m.group]) / len(sums[m.group]) for (m, _), v in zip(rows, values)]
+
+
 def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str = SHAPE,
-         shrink: str = SHRINK) -> _Fit:
+         shrink: str = SHRINK, batch: bool = BATCH_COVARIATE) -> _Fit:
     """The shape (relative log speed per GPU), then each row's residual inside its group: (y - s) less its
-    group's mean, which is what one intercept per group leaves."""
-    model = SHAPES[shape](rows, gpus)
+    group's mean, which is what one intercept per group leaves. With `batch`, a per-family slope on log batch size
+    (within groups) is fitted by alternating with the shape, and the shape and residuals are those of the
+    batch-adjusted rows."""
+    slopes: dict[Family, float] = {}
+    offsets = _batch_offsets(rows) if batch else [0.0] * len(rows)
+    adjusted = rows
+    for _ in range(BATCH_ITERATIONS if batch and any(offsets) else 1):
+        adjusted = [(m, y - slopes.get(m.family, 0.0) * b) for (m, y), b in zip(rows, offsets)]
+        model = SHAPES[shape](adjusted, gpus)
+        if not (batch and any(offsets)):
+            break
+        # slope of what the shape leaves of the unadjusted rows on the batch offsets, per family
+        left = _group_demeaned(rows, [y - model(m.gpu_id, m.family, m.precision) for m, y in rows])
+        for family in FITTED_FAMILIES:
+            pairs = [(b, e) for (m, _), b, e in zip(rows, offsets, left) if m.family is family]
+            sxx = sum(b * b for b, _ in pairs)
+            slopes[family] = max(0.0, sum(b * e for b, e in pairs) / sxx) if sxx > 0 else 0.0
+    if batch and any(offsets):
+        adjusted = [(m, y - slopes.get(m.family, 0.0) * b) for (m, y), b in zip(rows, offsets)]
+        model = SHAPES[shape](adjusted, gpus)
     groups: dict[tuple, list[tuple[Measurement, float]]] = {}
-    for m, y in rows:
+    for m, y in adjusted:
         groups.setdefault(m.group, []).append((m, y - model(m.gpu_id, m.family, m.precision)))
     residual_rows: dict[tuple, list[tuple[str, float]]] = {}
     ranges: dict[JobPrecision, set[str]] = {}
@@ -440,7 +491,8 @@ def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str
             residual_rows.setdefault((m.gpu_id, m.family, m.precision), []).append((m.model, d - mean))
             ranges.setdefault(m.precision, set()).add(m.gpu_id)
     return _Fit(model, residual_rows, ranges, gpus=gpus,
-                shrink={} if shrink == "none" else _shrinkage(residual_rows, pooled=shrink == "pooled"))
+                shrink={} if shrink == "none" else _shrinkage(residual_rows, pooled=shrink == "pooled"),
+                batch_slope=slopes)
 
 
 def _shape_at(fit: _Fit, gpu_id: str, family: Family, precision: JobPrecision) -> float:
@@ -501,6 +553,7 @@ class ThroughputModel:
     series: tuple[str, ...] = FIT_SERIES
     shrink: str = SHRINK
     new_workload: bool = CALIBRATE_NEW_WORKLOAD
+    batch: bool = BATCH_COVARIATE
     gpus_: dict[str, Gpu] = field(default_factory=dict)
     measurements_: tuple[Measurement, ...] = ()
 
@@ -516,9 +569,11 @@ class ThroughputModel:
         for (_, gpu_id), ms in sorted(merged.items()):
             if features(gpus[gpu_id], ms[0].precision) is None or ms[0].family not in FITTED_FAMILIES:
                 continue
-            self.rows_.append((ms[0], sum(math.log(m.throughput_per_s) for m in ms) / len(ms)))
+            batches = [m.batch_size for m in ms if m.batch_size is not None]
+            batch = math.exp(sum(math.log(b) for b in batches) / len(batches)) if len(batches) == len(ms) else None
+            self.rows_.append((replace(ms[0], batch_size=batch), sum(math.log(m.throughput_per_s) for m in ms) / len(ms)))
         self.fitted_gpus_ = sorted({m.gpu_id for m, _ in self.rows_})
-        self.fit_ = _fit(self.rows_, self.gpus_, self.shape, self.shrink)
+        self.fit_ = _fit(self.rows_, self.gpus_, self.shape, self.shrink, self.batch)
         self.shape_ = self.fit_.shape
         self.loo_errors_ = self._loo_errors(self.new_workload)
         self.pools_ = self._pools(self.loo_errors_)
@@ -544,7 +599,7 @@ class ThroughputModel:
             key = model if leave_model_out else None
             if key not in seen_fits:
                 seen_fits[key] = _fit([row for row in self.rows_ if key is None or kin(row[0].model) != kin(key)],
-                                      self.gpus_, self.shape, self.shrink)
+                                      self.gpus_, self.shape, self.shrink, self.batch)
             return seen_fits[key]
 
         out = []
@@ -558,17 +613,19 @@ class ThroughputModel:
                 if key not in fits:
                     fits[key] = _fit([row for row in self.rows_
                                       if row[0].gpu_id != g and (key is None or kin(row[0].model) != kin(key))],
-                                     self.gpus_, self.shape, self.shrink)
+                                     self.gpus_, self.shape, self.shrink, self.batch)
                 fit, full = fits[key], seen_fit(m.model)
                 s_g = _shape_at(fit, g, m.family, m.precision)
                 outside = _outside(fit, _fitted_features(self.gpus_[g], m.precision), m.precision)
                 full_g = _shape_at(full, g, m.family, m.precision)
                 res_g_full = _residual(full, g, m.family, m.precision, leave_out_model=m.model)
-                for r, (y_r, _) in members.items():
+                for r, (y_r, m_r) in members.items():
                     if r == g:
                         continue
                     res_r = _residual(fit, r, m.family, m.precision, leave_out_model=m.model)
-                    pred = s_g - _shape_at(fit, r, m.family, m.precision) - (res_r[0] if res_r else 0.0)
+                    # the two runs' batch sizes are conditions of the published pair, not of the GPU
+                    pred = (s_g - _shape_at(fit, r, m.family, m.precision) - (res_r[0] if res_r else 0.0)
+                            + fit.batch_term(m, m_r))
                     true = y_g - y_r  # log(speed_g / speed_r) = log(hours_r / hours_g)
                     base = {"gpu": g, "ref": r, "model": m.model, "family": m.family, "precision": m.precision,
                             "series": m.series}
@@ -576,7 +633,7 @@ class ThroughputModel:
                     if res_g_full is not None:
                         res_r_full = _residual(full, r, m.family, m.precision, leave_out_model=m.model)
                         pred_m = (full_g - _shape_at(full, r, m.family, m.precision) + res_g_full[0]
-                                  - (res_r_full[0] if res_r_full else 0.0))
+                                  - (res_r_full[0] if res_r_full else 0.0) + full.batch_term(m, m_r))
                         out.append({**base, "pool": "measured", "error": true - pred_m})
         return out
 
