@@ -7,18 +7,20 @@ a job's time on another GPU needs. The shape of those ratios is an additive roof
 
     time per sample on GPU g = sum over k of share[family, precision, k] x reference rate_k / rate_k(g)
 
-over three rates from the spec sheet: the peak at the precision (TF32 tensor cores for Lambda's FP32 runs, FP16
-tensor cores for AMP), the FP32 CUDA-core rate and memory bandwidth. Each Lambda model's shares are fitted by
-non-negative least squares on relative time; a family's shares are the mean over its models, so a new workload of
-the family is predicted from them. (The first fit, log-linear slopes per family on log peak and log bandwidth, stays
-as shape "loglinear" for comparison.) Each measured GPU keeps its own residual per family (cnn, transformer, rnn):
-a GPU with a measured point for a family is anchored on it; one without is predicted from its spec sheet alone.
+over four rates from the spec sheet: the peak at the precision (TF32 tensor cores for Lambda's FP32 runs, FP16 tensor
+cores for AMP), the FP32 CUDA-core rate, memory bandwidth and the board power limit (an energy-bound term). Each
+Lambda model's shares are fitted by non-negative least squares on relative time; a family's shares are the mean over
+its models, so a new workload of the family is predicted from them. (The first fit, log-linear slopes per family on
+log peak and log bandwidth, stays as shape "loglinear" for comparison.) Each measured GPU keeps its own residual per
+family (cnn, transformer, rnn): a GPU with a measured point for a family is anchored on it; one without is predicted
+from its spec sheet alone. Lambda runs each GPU at the largest batch its memory holds; a per-family slope on log batch
+size separates that from the GPU (BATCH_COVARIATE).
 
 The p10-p90 interval is split-conformal on leave-one-GPU-out errors (each GPU predicted by a fit that never saw it,
 from every other GPU that measured the same model), with the finite-sample rank ((n+1) q), per family and kind of
 prediction (from the spec sheet, anchored on measured points, or extrapolated beyond the measured GPUs' specs).
 
-The fit is plain Python (a few hundred rows, three shares per model), so the CLI's hot path imports neither numpy
+The fit is plain Python (a few hundred rows, four shares per model), so the CLI's hot path imports neither numpy
 nor scikit-learn; it is computed once per process and data folder.
 """
 from __future__ import annotations
@@ -65,6 +67,11 @@ FIT_SERIES = ("lambda",)
 # The shape of relative speed across GPUs: "roofline" (additive time over tensor math, CUDA-core math and memory
 # traffic) or "loglinear" (the first fit). The roofline lowered the held-out median error (README).
 SHAPE = "roofline"
+# The rates the roofline divides the work by. "power" (the board power limit, W) is an energy-bound term: a card whose
+# peak outruns its power budget (RTX 6000 Ada at 300 W against the RTX 4090 at 450 W) cannot hold its boost clock.
+ROOFLINE_RATES = ("peak", "cuda", "bandwidth", "power")
+# A spec sheet without a power limit (none in today's data) stands at this board power (W).
+DEFAULT_POWER_W = 250.0
 # How a GPU's anchor (mean residual over its measured models) is shrunk towards the spec sheet, by n / (n + k):
 # "family" (k estimated per family by the method of moments, _shrinkage), "pooled" (one k) or "none".
 SHRINK = "family"
@@ -113,7 +120,7 @@ def features(gpu: Gpu, precision: JobPrecision, names: tuple[str, ...] | None = 
     if peak is None:
         return None
     values = {"peak": peak, "bandwidth": gpu.memory_bandwidth_gbps, "memory": gpu.memory_gib,
-              "power": gpu.tensor.power_w or 250.0}
+              "power": gpu.tensor.power_w or DEFAULT_POWER_W}
     return tuple(math.log(values[n]) for n in (names or FEATURES))
 
 
@@ -284,21 +291,24 @@ def conformal_bounds(values: list[float], low_q: float = LOW_Q, high_q: float = 
     return s[max(lo_rank, 1) - 1], s[min(hi_rank, n) - 1]
 
 
-def capacities(gpu: Gpu, precision: JobPrecision) -> tuple[float, float, float] | None:
-    """The three rates the roofline shape divides the work by: the peak at the precision (tensor cores where the
-    precision uses them, TFLOPS), the FP32 CUDA-core rate (TFLOPS: element-wise and reduction kernels, optimiser
-    steps) and memory bandwidth (GB/s). None when the GPU cannot compute in the precision."""
+def capacities(gpu: Gpu, precision: JobPrecision) -> tuple[float, ...] | None:
+    """The rates the roofline shape divides the work by (ROOFLINE_RATES): the peak at the precision (tensor cores
+    where the precision uses them, TFLOPS), the FP32 CUDA-core rate (TFLOPS: element-wise and reduction kernels,
+    optimiser steps), memory bandwidth (GB/s) and the board power limit (W). None when the GPU cannot compute in the
+    precision."""
     peak = peak_tflops(gpu, precision)
     if peak is None:
         return None
-    return peak, gpu.fp32_tflops, gpu.memory_bandwidth_gbps
+    rates = {"peak": peak, "cuda": gpu.fp32_tflops, "bandwidth": gpu.memory_bandwidth_gbps,
+             "power": gpu.tensor.power_w or DEFAULT_POWER_W}
+    return tuple(rates[name] for name in ROOFLINE_RATES)
 
 
 @lru_cache(maxsize=4096)
-def _time_weights(members: tuple[tuple[tuple[float, float, float], float], ...]) -> tuple[float, ...]:
+def _time_weights(members: tuple[tuple[tuple[float, ...], float], ...]) -> tuple[float, ...]:
     """One group's work per unit of each rate: non-negative least squares of sum_k w_k / rate_k on the measured time
     per sample, in relative terms (each row divided by its time). Memoised: leave-one-out fits repeat most groups."""
-    a = [[math.exp(y) / c[j] for j in range(3)] for c, y in members]
+    a = [[math.exp(y) / c[j] for j in range(len(c))] for c, y in members]
     return tuple(_nnls(a, [1.0] * len(members)))
 
 
@@ -335,7 +345,7 @@ class _LogLinear:
 
 
 class _Roofline:
-    """Time per sample = sum over the three capacities of work / rate (tensor math, CUDA-core math, memory traffic):
+    """Time per sample = sum over the capacities of work / rate (tensor math, CUDA-core math, memory traffic, energy):
     an additive roofline whose mix of the three is fitted per Lambda model (non-negative least squares on relative
     time) and averaged per family and precision class, so a new workload of the family gets the family's mix. A GPU
     whose tensor peak outruns its bandwidth gains less than the peak says, as measured (RTX 6000 Ada against 4090)."""
@@ -344,16 +354,16 @@ class _Roofline:
 
     def __init__(self, rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu]):
         self.gpus = gpus
-        self._caps: dict[tuple[str, JobPrecision], tuple[float, float, float] | None] = {}
+        self._caps: dict[tuple[str, JobPrecision], tuple[float, ...] | None] = {}
         capacities = self._fitted_capacities
-        groups: dict[tuple, list[tuple[tuple[float, float, float], float]]] = {}
+        groups: dict[tuple, list[tuple[tuple[float, ...], float]]] = {}
         for m, y in rows:
             groups.setdefault(m.group, []).append((capacities(m.gpu_id, m.precision), y))
         # A reference GPU per precision class (geometric mean of the fitted GPUs' rates) on which mixes are stated.
-        by_class: dict[JobPrecision, list[tuple[float, float, float]]] = {}
+        by_class: dict[JobPrecision, list[tuple[float, ...]]] = {}
         for m, _ in rows:
             by_class.setdefault(PRECISION_CLASS[m.precision], []).append(capacities(m.gpu_id, m.precision))
-        self.reference = {p: tuple(math.exp(sum(math.log(c[j]) for c in cs) / len(cs)) for j in range(3))
+        self.reference = {p: tuple(math.exp(sum(math.log(c[j]) for c in cs) / len(cs)) for j in range(len(cs[0])))
                           for p, cs in by_class.items()}
         shares: dict[tuple[Family, JobPrecision], list[list[float]]] = {}
         families = {m.group: (m.family, PRECISION_CLASS[m.precision]) for m, _ in rows}
@@ -361,19 +371,20 @@ class _Roofline:
             ref = self.reference[families[group][1]]
             # rows: 1/rate scaled by the measured time (relative error), target 1
             w = _time_weights(tuple(members))
-            at_ref = [w[j] / ref[j] for j in range(3)]
+            at_ref = [w[j] / ref[j] for j in range(len(ref))]
             total = sum(at_ref)
             if total > 0:
                 shares.setdefault(families[group], []).append([v / total for v in at_ref])
-        self.mix = {key: tuple(sum(v[j] for v in vals) / len(vals) for j in range(3)) for key, vals in shares.items()}
+        self.mix = {key: tuple(sum(v[j] for v in vals) / len(vals) for j in range(len(vals[0])))
+                    for key, vals in shares.items()}
 
-    def _capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, float, float] | None:
+    def _capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, ...] | None:
         key = (gpu_id, precision)
         if key not in self._caps:
             self._caps[key] = capacities(self.gpus[gpu_id], precision)
         return self._caps[key]
 
-    def _fitted_capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, float, float]:
+    def _fitted_capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, ...]:
         """_capacities of a fitted row's GPU, which computes in the row's precision (ThroughputModel.fit)."""
         caps = self._capacities(gpu_id, precision)
         if caps is None:
@@ -389,7 +400,7 @@ class _Roofline:
         return -math.log(sum(s * r / c for s, r, c in zip(self.mix[(family, cls)], ref, caps)))
 
     def describe(self) -> str:
-        return "time shares (tensor, CUDA cores, memory) at the reference GPU " + ", ".join(
+        return f"time shares ({', '.join(ROOFLINE_RATES)}) at the reference GPU " + ", ".join(
             f"{f.value}/{p.value} {tuple(round(v, 2) for v in mix)}" for (f, p), mix in sorted(
                 self.mix.items(), key=lambda kv: (kv[0][0].value, kv[0][1].value)))
 
@@ -571,7 +582,8 @@ class ThroughputModel:
                 continue
             batches = [m.batch_size for m in ms if m.batch_size is not None]
             batch = math.exp(sum(math.log(b) for b in batches) / len(batches)) if len(batches) == len(ms) else None
-            self.rows_.append((replace(ms[0], batch_size=batch), sum(math.log(m.throughput_per_s) for m in ms) / len(ms)))
+            log_speed = sum(math.log(m.throughput_per_s) for m in ms) / len(ms)
+            self.rows_.append((replace(ms[0], batch_size=batch), log_speed))
         self.fitted_gpus_ = sorted({m.gpu_id for m, _ in self.rows_})
         self.fit_ = _fit(self.rows_, self.gpus_, self.shape, self.shrink, self.batch)
         self.shape_ = self.fit_.shape
