@@ -70,6 +70,10 @@ SHAPE = "roofline"
 # The rates the roofline divides the work by. "power" (the board power limit, W) is an energy-bound term: a card whose
 # peak outruns its power budget (RTX 6000 Ada at 300 W against the RTX 4090 at 450 W) cannot hold its boost clock.
 ROOFLINE_RATES = ("peak", "cuda", "bandwidth", "power")
+# How a family's mix of those rates is formed from its models: "mean" of each model's own least-squares mix, or
+# "joint" (one mix fitted on every row of the family, each model keeping its own level).
+MIX = "joint"
+JOINT_ITERATIONS = 1
 # A spec sheet without a power limit (none in today's data) stands at this board power (W).
 DEFAULT_POWER_W = 250.0
 # How a GPU's anchor (mean residual over its measured models) is shrunk towards the spec sheet, by n / (n + k):
@@ -85,7 +89,7 @@ CALIBRATE_NEW_WORKLOAD = True
 # shape. A user's job keeps its batch on every GPU, so predictions carry no batch term; the benchmark's pairs, whose
 # two GPUs ran different batches, do (README).
 BATCH_COVARIATE = True
-BATCH_ITERATIONS = 3
+BATCH_ITERATIONS = 1
 
 
 def peak_tflops(gpu: Gpu, precision: JobPrecision, fp32_uses_tf32: bool = FP32_USES_TF32) -> float | None:
@@ -249,20 +253,23 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
 
 
 def _nnls(a: list[list[float]], b: list[float]) -> list[float]:
-    """Non-negative least squares for three or so unknowns: the best feasible solution over every subset of them."""
+    """Non-negative least squares for four or so unknowns: the best feasible solution over every subset of them, from
+    the normal equations (formed once, so the cost is one pass over the rows)."""
     k = len(a[0])
+    gram = [[sum(row[i] * row[j] for row in a) for j in range(k)] for i in range(k)]
+    atb = [sum(row[i] * y for row, y in zip(a, b)) for i in range(k)]
+    btb = sum(y * y for y in b)
     best: tuple[float, list[float]] | None = None
     for mask in range(1, 2 ** k):
         cols = [j for j in range(k) if mask >> j & 1]
-        ata = [[sum(row[i] * row[j] for row in a) + 1e-12 for j in cols] for i in cols]
-        atb = [sum(row[i] * y for row, y in zip(a, b)) for i in cols]
-        w = _solve(ata, atb)
+        w = _solve([[gram[i][j] + 1e-12 for j in cols] for i in cols], [atb[i] for i in cols])
         if any(v < 0 for v in w):
             continue
         full = [0.0] * k
         for j, v in zip(cols, w):
             full[j] = v
-        sse = sum((sum(x * v for x, v in zip(row, full)) - y) ** 2 for row, y in zip(a, b))
+        sse = btb - 2 * sum(f * t for f, t in zip(full, atb)) + sum(
+            full[i] * gram[i][j] * full[j] for i in range(k) for j in range(k))
         if best is None or sse < best[0]:
             best = (sse, full)
     return best[1] if best else [1.0 / k] * k
@@ -377,6 +384,29 @@ class _Roofline:
                 shares.setdefault(families[group], []).append([v / total for v in at_ref])
         self.mix = {key: tuple(sum(v[j] for v in vals) / len(vals) for j in range(len(vals[0])))
                     for key, vals in shares.items()}
+        if MIX == "joint":
+            self.mix = {key: self._joint(mix, [g for g in groups if families[g] == key], groups, self.reference[key[1]])
+                        for key, mix in self.mix.items()}
+
+    @staticmethod
+    def _joint(mix: tuple[float, ...], keys: list[tuple], groups: dict, ref: tuple[float, ...]) -> tuple[float, ...]:
+        """One mix for every model of a family: alternate each model's level (least squares on relative time) with
+        non-negative least squares of the shared mix over all their rows, starting from the mean of the models'
+        own mixes."""
+        for _ in range(JOINT_ITERATIONS):
+            a, b = [], []
+            for g in keys:
+                xs = [[ref[j] / c[j] * math.exp(y) for j in range(len(ref))] for c, y in groups[g]]
+                pred = [sum(s * x for s, x in zip(mix, row)) for row in xs]
+                level = sum(pred) / sum(p * p for p in pred)
+                a.extend([level * x for x in row] for row in xs)
+                b.extend([1.0] * len(xs))
+            w = _nnls(a, b)
+            total = sum(w)
+            if total <= 0:
+                break
+            mix = tuple(v / total for v in w)
+        return mix
 
     def _capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, ...] | None:
         key = (gpu_id, precision)
