@@ -115,7 +115,8 @@ def main() -> None:
     book = score_book(catalog)
     print(f"series: {args.series}; series in the fit: {', '.join(sorted({m.series for m, _ in model.rows_}))}; "
           f"shape: {args.shape}; anchor shrinkage: {args.shrink} "
-          f"{ {f.value: round(k, 2) for f, k in model.fit_.shrink.items()} }")
+          f"{ {f.value: round(k, 2) for f, k in model.fit_.shrink.items()} }; batch slope "
+          f"{ {f.value: round(k, 3) for f, k in model.fit_.batch_slope.items()} }")
     ys = {}
     for m, y in model.rows_:
         ys[(m.group, m.gpu_id)] = y

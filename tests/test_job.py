@@ -162,6 +162,25 @@ def test_artefact_row_is_kept_but_not_fitted():
                 and m.precision is JobPrecision.FP16]
 
 
+def test_batch_size_is_a_condition_of_the_run_not_of_the_gpu(catalog):
+    # Lambda runs each GPU at the largest batch its memory holds: the fit takes a per-family slope on log batch out of
+    # the shape, and the benchmark's pairs carry each run's batch term (zero where a run publishes no batch size);
+    # a fit with the covariate off learns no slope.
+    import dataclasses
+
+    gpus, measurements = _inputs(catalog)
+    model = throughput_model(catalog.gpus)
+    slopes = model.fit_.batch_slope
+    assert set(slopes) == {Family.CNN, Family.TRANSFORMER, Family.RNN}
+    assert all(0.0 <= v < 1.0 for v in slopes.values())
+    m = next(r for r, _ in model.rows_ if r.family is Family.TRANSFORMER and r.batch_size)
+    assert model.fit_.batch_term(m, dataclasses.replace(m, batch_size=m.batch_size / 2)) == pytest.approx(
+        slopes[Family.TRANSFORMER] * math.log(2))
+    assert model.fit_.batch_term(m, dataclasses.replace(m, batch_size=None)) == 0.0
+    bare = ThroughputModel(batch=False).fit(gpus, measurements)
+    assert bare.fit_.batch_slope == {}
+
+
 def _inputs(catalog):
     from advisor.job.throughput import load_extra_gpus, load_measurements
 

@@ -7,18 +7,20 @@ a job's time on another GPU needs. The shape of those ratios is an additive roof
 
     time per sample on GPU g = sum over k of share[family, precision, k] x reference rate_k / rate_k(g)
 
-over three rates from the spec sheet: the peak at the precision (TF32 tensor cores for Lambda's FP32 runs, FP16
-tensor cores for AMP), the FP32 CUDA-core rate and memory bandwidth. Each Lambda model's shares are fitted by
-non-negative least squares on relative time; a family's shares are the mean over its models, so a new workload of
-the family is predicted from them. (The first fit, log-linear slopes per family on log peak and log bandwidth, stays
-as shape "loglinear" for comparison.) Each measured GPU keeps its own residual per family (cnn, transformer, rnn):
-a GPU with a measured point for a family is anchored on it; one without is predicted from its spec sheet alone.
+over four rates from the spec sheet: the peak at the precision (TF32 tensor cores for Lambda's FP32 runs, FP16 tensor
+cores for AMP), the FP32 CUDA-core rate, memory bandwidth and the board power limit (an energy-bound term). Each
+Lambda model's shares are fitted by non-negative least squares on relative time; a family's shares are the mean over
+its models, so a new workload of the family is predicted from them. (The first fit, log-linear slopes per family on
+log peak and log bandwidth, stays as shape "loglinear" for comparison.) Each measured GPU keeps its own residual per
+family (cnn, transformer, rnn): a GPU with a measured point for a family is anchored on it; one without is predicted
+from its spec sheet alone. Lambda runs each GPU at the largest batch its memory holds; a per-family slope on log batch
+size separates that from the GPU (BATCH_COVARIATE).
 
 The p10-p90 interval is split-conformal on leave-one-GPU-out errors (each GPU predicted by a fit that never saw it,
 from every other GPU that measured the same model), with the finite-sample rank ((n+1) q), per family and kind of
 prediction (from the spec sheet, anchored on measured points, or extrapolated beyond the measured GPUs' specs).
 
-The fit is plain Python (a few hundred rows, three shares per model), so the CLI's hot path imports neither numpy
+The fit is plain Python (a few hundred rows, four shares per model), so the CLI's hot path imports neither numpy
 nor scikit-learn; it is computed once per process and data folder.
 """
 from __future__ import annotations
@@ -27,7 +29,7 @@ import csv
 import io
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, overload
@@ -67,6 +69,15 @@ FIT_SERIES = ("lambda",)
 # The shape of relative speed across GPUs: "roofline" (additive time over tensor math, CUDA-core math and memory
 # traffic) or "loglinear" (the first fit). The roofline lowered the held-out median error (README).
 SHAPE = "roofline"
+# The rates the roofline divides the work by. "power" (the board power limit, W) is an energy-bound term: a card whose
+# peak outruns its power budget (RTX 6000 Ada at 300 W against the RTX 4090 at 450 W) cannot hold its boost clock.
+ROOFLINE_RATES = ("peak", "cuda", "bandwidth", "power")
+# How a family's mix of those rates is formed from its models: "mean" of each model's own least-squares mix, or
+# "joint" (one mix fitted on every row of the family, each model keeping its own level).
+MIX = "joint"
+JOINT_ITERATIONS = 1
+# A spec sheet without a power limit (none in today's data) stands at this board power (W).
+DEFAULT_POWER_W = 250.0
 # How a GPU's anchor (mean residual over its measured models) is shrunk towards the spec sheet, by n / (n + k):
 # "family" (k estimated per family by the method of moments, _shrinkage), "pooled" (one k) or "none".
 SHRINK = "family"
@@ -74,6 +85,13 @@ SHRINK_KINDS = ("family", "pooled", "none")
 # Whether the held-out errors behind the intervals leave the workload (the Lambda model) out of every fit too, as a
 # user's own workload is: the honest protocol for a new workload; without it the intervals covered 76% of such pairs.
 CALIBRATE_NEW_WORKLOAD = True
+# Whether the fit separates the batch size a suite ran at from the GPU's speed. Lambda runs each GPU at the largest
+# batch its memory holds (pytorch-train-bs-*.csv), so a 10 GB card's published throughput is partly a small batch's;
+# a per-family slope of log throughput on log batch (within each model's group) takes that out of the spec-sheet
+# shape. A user's job keeps its batch on every GPU, so predictions carry no batch term; the benchmark's pairs, whose
+# two GPUs ran different batches, do (README).
+BATCH_COVARIATE = True
+BATCH_ITERATIONS = 1
 
 
 def peak_tflops(gpu: Gpu, precision: JobPrecision, fp32_uses_tf32: bool = FP32_USES_TF32) -> float | None:
@@ -108,7 +126,7 @@ def features(gpu: Gpu, precision: JobPrecision, names: tuple[str, ...] | None = 
     if peak is None:
         return None
     values = {"peak": peak, "bandwidth": gpu.memory_bandwidth_gbps, "memory": gpu.memory_gib,
-              "power": gpu.tensor.power_w or 250.0}
+              "power": gpu.tensor.power_w or DEFAULT_POWER_W}
     return tuple(math.log(values[n]) for n in (names or FEATURES))
 
 
@@ -142,6 +160,7 @@ class Measurement:
     source: str
     as_of: str
     kind: JobKind = JobKind.TRAINING
+    batch_size: float | None = None  # samples per step of the run, where the suite publishes it
 
     @property
     def group(self) -> tuple[str, str, str]:
@@ -195,7 +214,7 @@ def load_measurements(data_dir: Path = DATA_DIR) -> tuple[Measurement, ...]:
             raise CatalogError(f"{name}, line {line}: every row needs a source and an as_of date")
         out.append(Measurement(row["series"].strip(), row["gpu_id"].strip(), row["model"].strip(), family,
                                precision, _number(name, line, row, "throughput_per_s"), row["source"].strip(),
-                               row["as_of"].strip(), kind))
+                               row["as_of"].strip(), kind, _number(name, line, row, "batch_size", False)))
     return tuple(out)
 
 
@@ -236,20 +255,23 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
 
 
 def _nnls(a: list[list[float]], b: list[float]) -> list[float]:
-    """Non-negative least squares for three or so unknowns: the best feasible solution over every subset of them."""
+    """Non-negative least squares for four or so unknowns: the best feasible solution over every subset of them, from
+    the normal equations (formed once, so the cost is one pass over the rows)."""
     k = len(a[0])
+    gram = [[sum(row[i] * row[j] for row in a) for j in range(k)] for i in range(k)]
+    atb = [sum(row[i] * y for row, y in zip(a, b)) for i in range(k)]
+    btb = sum(y * y for y in b)
     best: tuple[float, list[float]] | None = None
     for mask in range(1, 2 ** k):
         cols = [j for j in range(k) if mask >> j & 1]
-        ata = [[sum(row[i] * row[j] for row in a) + 1e-12 for j in cols] for i in cols]
-        atb = [sum(row[i] * y for row, y in zip(a, b)) for i in cols]
-        w = _solve(ata, atb)
+        w = _solve([[gram[i][j] + 1e-12 for j in cols] for i in cols], [atb[i] for i in cols])
         if any(v < 0 for v in w):
             continue
         full = [0.0] * k
         for j, v in zip(cols, w):
             full[j] = v
-        sse = sum((sum(x * v for x, v in zip(row, full)) - y) ** 2 for row, y in zip(a, b))
+        sse = btb - 2 * sum(f * t for f, t in zip(full, atb)) + sum(
+            full[i] * gram[i][j] * full[j] for i in range(k) for j in range(k))
         if best is None or sse < best[0]:
             best = (sse, full)
     return best[1] if best else [1.0 / k] * k
@@ -278,21 +300,24 @@ def conformal_bounds(values: list[float], low_q: float = LOW_Q, high_q: float = 
     return s[max(lo_rank, 1) - 1], s[min(hi_rank, n) - 1]
 
 
-def capacities(gpu: Gpu, precision: JobPrecision) -> tuple[float, float, float] | None:
-    """The three rates the roofline shape divides the work by: the peak at the precision (tensor cores where the
-    precision uses them, TFLOPS), the FP32 CUDA-core rate (TFLOPS: element-wise and reduction kernels, optimiser
-    steps) and memory bandwidth (GB/s). None when the GPU cannot compute in the precision."""
+def capacities(gpu: Gpu, precision: JobPrecision) -> tuple[float, ...] | None:
+    """The rates the roofline shape divides the work by (ROOFLINE_RATES): the peak at the precision (tensor cores
+    where the precision uses them, TFLOPS), the FP32 CUDA-core rate (TFLOPS: element-wise and reduction kernels,
+    optimiser steps), memory bandwidth (GB/s) and the board power limit (W). None when the GPU cannot compute in the
+    precision."""
     peak = peak_tflops(gpu, precision)
     if peak is None:
         return None
-    return peak, gpu.fp32_tflops, gpu.memory_bandwidth_gbps
+    rates = {"peak": peak, "cuda": gpu.fp32_tflops, "bandwidth": gpu.memory_bandwidth_gbps,
+             "power": gpu.tensor.power_w or DEFAULT_POWER_W}
+    return tuple(rates[name] for name in ROOFLINE_RATES)
 
 
 @lru_cache(maxsize=4096)
-def _time_weights(members: tuple[tuple[tuple[float, float, float], float], ...]) -> tuple[float, ...]:
+def _time_weights(members: tuple[tuple[tuple[float, ...], float], ...]) -> tuple[float, ...]:
     """One group's work per unit of each rate: non-negative least squares of sum_k w_k / rate_k on the measured time
     per sample, in relative terms (each row divided by its time). Memoised: leave-one-out fits repeat most groups."""
-    a = [[math.exp(y) / c[j] for j in range(3)] for c, y in members]
+    a = [[math.exp(y) / c[j] for j in range(len(c))] for c, y in members]
     return tuple(_nnls(a, [1.0] * len(members)))
 
 
@@ -329,7 +354,7 @@ class _LogLinear:
 
 
 class _Roofline:
-    """Time per sample = sum over the three capacities of work / rate (tensor math, CUDA-core math, memory traffic):
+    """Time per sample = sum over the capacities of work / rate (tensor math, CUDA-core math, memory traffic, energy):
     an additive roofline whose mix of the three is fitted per Lambda model (non-negative least squares on relative
     time) and averaged per family and precision class, so a new workload of the family gets the family's mix. A GPU
     whose tensor peak outruns its bandwidth gains less than the peak says, as measured (RTX 6000 Ada against 4090)."""
@@ -338,16 +363,16 @@ class _Roofline:
 
     def __init__(self, rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu]):
         self.gpus = gpus
-        self._caps: dict[tuple[str, JobPrecision], tuple[float, float, float] | None] = {}
+        self._caps: dict[tuple[str, JobPrecision], tuple[float, ...] | None] = {}
         capacities = self._fitted_capacities
-        groups: dict[tuple, list[tuple[tuple[float, float, float], float]]] = {}
+        groups: dict[tuple, list[tuple[tuple[float, ...], float]]] = {}
         for m, y in rows:
             groups.setdefault(m.group, []).append((capacities(m.gpu_id, m.precision), y))
         # A reference GPU per precision class (geometric mean of the fitted GPUs' rates) on which mixes are stated.
-        by_class: dict[JobPrecision, list[tuple[float, float, float]]] = {}
+        by_class: dict[JobPrecision, list[tuple[float, ...]]] = {}
         for m, _ in rows:
             by_class.setdefault(PRECISION_CLASS[m.precision], []).append(capacities(m.gpu_id, m.precision))
-        self.reference = {p: tuple(math.exp(sum(math.log(c[j]) for c in cs) / len(cs)) for j in range(3))
+        self.reference = {p: tuple(math.exp(sum(math.log(c[j]) for c in cs) / len(cs)) for j in range(len(cs[0])))
                           for p, cs in by_class.items()}
         shares: dict[tuple[Family, JobPrecision], list[list[float]]] = {}
         families = {m.group: (m.family, PRECISION_CLASS[m.precision]) for m, _ in rows}
@@ -355,19 +380,43 @@ class _Roofline:
             ref = self.reference[families[group][1]]
             # rows: 1/rate scaled by the measured time (relative error), target 1
             w = _time_weights(tuple(members))
-            at_ref = [w[j] / ref[j] for j in range(3)]
+            at_ref = [w[j] / ref[j] for j in range(len(ref))]
             total = sum(at_ref)
             if total > 0:
                 shares.setdefault(families[group], []).append([v / total for v in at_ref])
-        self.mix = {key: tuple(sum(v[j] for v in vals) / len(vals) for j in range(3)) for key, vals in shares.items()}
+        self.mix = {key: tuple(sum(v[j] for v in vals) / len(vals) for j in range(len(vals[0])))
+                    for key, vals in shares.items()}
+        if MIX == "joint":
+            self.mix = {key: self._joint(mix, [g for g in groups if families[g] == key], groups, self.reference[key[1]])
+                        for key, mix in self.mix.items()}
 
-    def _capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, float, float] | None:
+    @staticmethod
+    def _joint(mix: tuple[float, ...], keys: list[tuple], groups: dict, ref: tuple[float, ...]) -> tuple[float, ...]:
+        """One mix for every model of a family: alternate each model's level (least squares on relative time) with
+        non-negative least squares of the shared mix over all their rows, starting from the mean of the models'
+        own mixes."""
+        for _ in range(JOINT_ITERATIONS):
+            a, b = [], []
+            for g in keys:
+                xs = [[ref[j] / c[j] * math.exp(y) for j in range(len(ref))] for c, y in groups[g]]
+                pred = [sum(s * x for s, x in zip(mix, row)) for row in xs]
+                level = sum(pred) / sum(p * p for p in pred)
+                a.extend([level * x for x in row] for row in xs)
+                b.extend([1.0] * len(xs))
+            w = _nnls(a, b)
+            total = sum(w)
+            if total <= 0:
+                break
+            mix = tuple(v / total for v in w)
+        return mix
+
+    def _capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, ...] | None:
         key = (gpu_id, precision)
         if key not in self._caps:
             self._caps[key] = capacities(self.gpus[gpu_id], precision)
         return self._caps[key]
 
-    def _fitted_capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, float, float]:
+    def _fitted_capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, ...]:
         """_capacities of a fitted row's GPU, which computes in the row's precision (ThroughputModel.fit)."""
         caps = self._capacities(gpu_id, precision)
         if caps is None:
@@ -383,7 +432,7 @@ class _Roofline:
         return -math.log(sum(s * r / c for s, r, c in zip(self.mix[(family, cls)], ref, caps)))
 
     def describe(self) -> str:
-        return "time shares (tensor, CUDA cores, memory) at the reference GPU " + ", ".join(
+        return f"time shares ({', '.join(ROOFLINE_RATES)}) at the reference GPU " + ", ".join(
             f"{f.value}/{p.value} {tuple(round(v, 2) for v in mix)}" for (f, p), mix in sorted(
                 self.mix.items(), key=lambda kv: (kv[0][0].value, kv[0][1].value)))
 
@@ -400,6 +449,14 @@ class _Fit:
     gpus: dict[str, Gpu] = field(default_factory=dict)
     # family -> k: an anchor of n residuals is shrunk by n / (n + k) towards the spec sheet (see _shrinkage)
     shrink: dict[Family, float] = field(default_factory=dict)
+    # family -> slope of log throughput on log batch size (0 where the fit does not separate batch)
+    batch_slope: dict[Family, float] = field(default_factory=dict)
+
+    def batch_term(self, m: Measurement, r: Measurement) -> float:
+        """log(speed of m's run / speed of r's run) owed to their batch sizes alone (0 where either is unknown)."""
+        if m.batch_size is None or r.batch_size is None:
+            return 0.0
+        return self.batch_slope.get(m.family, 0.0) * math.log(m.batch_size / r.batch_size)
 
 
 def _shrinkage(residual_rows: dict[tuple[str, Family, JobPrecision], list[tuple[str, float]]],
@@ -426,13 +483,48 @@ def _shrinkage(residual_rows: dict[tuple[str, Family, JobPrecision], list[tuple[
     return out
 
 
+def _batch_offsets(rows: list[tuple[Measurement, float]]) -> list[float]:
+    """Each row's log batch size less its group's mean (0 where the row or its group publishes none)."""
+    logs: dict[tuple, list[float]] = {}
+    for m, _ in rows:
+        if m.batch_size is not None:
+            logs.setdefault(m.group, []).append(math.log(m.batch_size))
+    return [math.log(m.batch_size) - sum(logs[m.group]) / len(logs[m.group]) if m.batch_size is not None else 0.0
+            for m, _ in rows]
+
+
+def _group_demeaned(rows: list[tuple[Measurement, float]], values: list[float]) -> list[float]:
+    sums: dict[tuple, list[float]] = {}
+    for (m, _), v in zip(rows, values):
+        sums.setdefault(m.group, []).append(v)
+    return [v - sum(sums[m.group]) / len(sums[m.group]) for (m, _), v in zip(rows, values)]
+
+
 def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str = SHAPE,
-         shrink: str = SHRINK) -> _Fit:
+         shrink: str = SHRINK, batch: bool = BATCH_COVARIATE) -> _Fit:
     """The shape (relative log speed per GPU), then each row's residual inside its group: (y - s) less its
-    group's mean, which is what one intercept per group leaves."""
-    model = SHAPES[shape](rows, gpus)
+    group's mean, which is what one intercept per group leaves. With `batch`, a per-family slope on log batch size
+    (within groups) is fitted by alternating with the shape, and the shape and residuals are those of the
+    batch-adjusted rows."""
+    slopes: dict[Family, float] = {}
+    offsets = _batch_offsets(rows) if batch else [0.0] * len(rows)
+    adjusted = rows
+    for _ in range(BATCH_ITERATIONS if batch and any(offsets) else 1):
+        adjusted = [(m, y - slopes.get(m.family, 0.0) * b) for (m, y), b in zip(rows, offsets)]
+        model = SHAPES[shape](adjusted, gpus)
+        if not (batch and any(offsets)):
+            break
+        # slope of what the shape leaves of the unadjusted rows on the batch offsets, per family
+        left = _group_demeaned(rows, [y - model(m.gpu_id, m.family, m.precision) for m, y in rows])
+        for family in FITTED_FAMILIES:
+            pairs = [(b, e) for (m, _), b, e in zip(rows, offsets, left) if m.family is family]
+            sxx = sum(b * b for b, _ in pairs)
+            slopes[family] = max(0.0, sum(b * e for b, e in pairs) / sxx) if sxx > 0 else 0.0
+    if batch and any(offsets):
+        adjusted = [(m, y - slopes.get(m.family, 0.0) * b) for (m, y), b in zip(rows, offsets)]
+        model = SHAPES[shape](adjusted, gpus)
     groups: dict[tuple, list[tuple[Measurement, float]]] = {}
-    for m, y in rows:
+    for m, y in adjusted:
         groups.setdefault(m.group, []).append((m, y - model(m.gpu_id, m.family, m.precision)))
     residual_rows: dict[tuple, list[tuple[str, float]]] = {}
     ranges: dict[JobPrecision, set[str]] = {}
@@ -442,7 +534,8 @@ def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str
             residual_rows.setdefault((m.gpu_id, m.family, m.precision), []).append((m.model, d - mean))
             ranges.setdefault(m.precision, set()).add(m.gpu_id)
     return _Fit(model, residual_rows, ranges, gpus=gpus,
-                shrink={} if shrink == "none" else _shrinkage(residual_rows, pooled=shrink == "pooled"))
+                shrink={} if shrink == "none" else _shrinkage(residual_rows, pooled=shrink == "pooled"),
+                batch_slope=slopes)
 
 
 def _shape_at(fit: _Fit, gpu_id: str, family: Family, precision: JobPrecision) -> float:
@@ -503,6 +596,7 @@ class ThroughputModel:
     series: tuple[str, ...] = FIT_SERIES
     shrink: str = SHRINK
     new_workload: bool = CALIBRATE_NEW_WORKLOAD
+    batch: bool = BATCH_COVARIATE
     gpus_: dict[str, Gpu] = field(default_factory=dict)
     measurements_: tuple[Measurement, ...] = ()
 
@@ -518,9 +612,12 @@ class ThroughputModel:
         for (_, gpu_id), ms in sorted(merged.items()):
             if features(gpus[gpu_id], ms[0].precision) is None or ms[0].family not in FITTED_FAMILIES:
                 continue
-            self.rows_.append((ms[0], sum(math.log(m.throughput_per_s) for m in ms) / len(ms)))
+            batches = [m.batch_size for m in ms if m.batch_size is not None]
+            batch = math.exp(sum(math.log(b) for b in batches) / len(batches)) if len(batches) == len(ms) else None
+            log_speed = sum(math.log(m.throughput_per_s) for m in ms) / len(ms)
+            self.rows_.append((replace(ms[0], batch_size=batch), log_speed))
         self.fitted_gpus_ = sorted({m.gpu_id for m, _ in self.rows_})
-        self.fit_ = _fit(self.rows_, self.gpus_, self.shape, self.shrink)
+        self.fit_ = _fit(self.rows_, self.gpus_, self.shape, self.shrink, self.batch)
         self.shape_ = self.fit_.shape
         self.loo_errors_ = self._loo_errors(self.new_workload)
         self.pools_ = self._pools(self.loo_errors_)
@@ -546,7 +643,7 @@ class ThroughputModel:
             key = model if leave_model_out else None
             if key not in seen_fits:
                 seen_fits[key] = _fit([row for row in self.rows_ if key is None or kin(row[0].model) != kin(key)],
-                                      self.gpus_, self.shape, self.shrink)
+                                      self.gpus_, self.shape, self.shrink, self.batch)
             return seen_fits[key]
 
         out = []
@@ -560,17 +657,19 @@ class ThroughputModel:
                 if key not in fits:
                     fits[key] = _fit([row for row in self.rows_
                                       if row[0].gpu_id != g and (key is None or kin(row[0].model) != kin(key))],
-                                     self.gpus_, self.shape, self.shrink)
+                                     self.gpus_, self.shape, self.shrink, self.batch)
                 fit, full = fits[key], seen_fit(m.model)
                 s_g = _shape_at(fit, g, m.family, m.precision)
                 outside = _outside(fit, _fitted_features(self.gpus_[g], m.precision), m.precision)
                 full_g = _shape_at(full, g, m.family, m.precision)
                 res_g_full = _residual(full, g, m.family, m.precision, leave_out_model=m.model)
-                for r, (y_r, _) in members.items():
+                for r, (y_r, m_r) in members.items():
                     if r == g:
                         continue
                     res_r = _residual(fit, r, m.family, m.precision, leave_out_model=m.model)
-                    pred = s_g - _shape_at(fit, r, m.family, m.precision) - (res_r[0] if res_r else 0.0)
+                    # the two runs' batch sizes are conditions of the published pair, not of the GPU
+                    pred = (s_g - _shape_at(fit, r, m.family, m.precision) - (res_r[0] if res_r else 0.0)
+                            + fit.batch_term(m, m_r))
                     true = y_g - y_r  # log(speed_g / speed_r) = log(hours_r / hours_g)
                     base = {"gpu": g, "ref": r, "model": m.model, "family": m.family, "precision": m.precision,
                             "series": m.series}
@@ -578,7 +677,7 @@ class ThroughputModel:
                     if res_g_full is not None:
                         res_r_full = _residual(full, r, m.family, m.precision, leave_out_model=m.model)
                         pred_m = (full_g - _shape_at(full, r, m.family, m.precision) + res_g_full[0]
-                                  - (res_r_full[0] if res_r_full else 0.0))
+                                  - (res_r_full[0] if res_r_full else 0.0) + full.batch_term(m, m_r))
                         out.append({**base, "pool": "measured", "error": true - pred_m})
         return out
 
