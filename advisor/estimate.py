@@ -14,11 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-from pathlib import Path
 
 from .catalog import Gpu
-from .files import read_bounded
+from .files import read_cache, write_cache
 from .vocab import Metric
 
 # Kept out of the fit: other vendors run TensorFlow through their own plugins (see data/gpus.csv notes).
@@ -29,7 +27,6 @@ RIDGE_ALPHA = 0.1
 # Fewer measured GPUs than this and no estimate is made.
 MIN_GPUS = 3
 CACHE_VERSION = 2
-ENV_CACHE_DIR = "ADVISOR_CACHE_DIR"
 # TensorFlow runs FP32 matrix work on TF32 tensor cores by default on Ampere and later GPUs
 # (tf.config.experimental.enable_tensor_float_32_execution, on by default since TensorFlow 2.4), so the compute
 # input may be the TF32 tensor-core peak where the spec sheet has one. Off by default: see USE_TF32_NOTE.
@@ -51,15 +48,6 @@ def spec_features(gpu: Gpu, metric: Metric, use_tf32: bool = USE_TF32) -> list[f
     """The regression's inputs for one GPU and metric."""
     return [math.log(compute_tflops(gpu, use_tf32)), math.log(gpu.memory_bandwidth_gbps),
             float(metric == Metric.INFERENCE), float(metric == Metric.TRAINING)]
-
-
-def cache_dir() -> Path:
-    """ADVISOR_CACHE_DIR, else the user's cache directory."""
-    if os.environ.get(ENV_CACHE_DIR):
-        return Path(os.environ[ENV_CACHE_DIR]).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("advisor", appauthor=False))
 
 
 # A cached fit is a few hundred bytes; anything far larger is not one.
@@ -115,13 +103,10 @@ class SpecScoreModel:
     def _read_cache(self, key: str, n_features: int) -> dict | None:
         if not self.use_cache:
             return None
-        try:
-            data = json.loads(read_bounded(cache_dir() / f"spec-model-{key}.json", MAX_CACHE_BYTES))
-        except (OSError, ValueError):  # FileReadError is a ValueError: a FIFO, device or huge file is refitted
-            return None
+        data = read_cache("spec-model", key, MAX_CACHE_BYTES)
         # Anything but the fit this code wrote (null, a list, a wrong key, a coefficient that is no number of a
         # log-log fit's size: E18) is ignored and refitted, never raised.
-        if not isinstance(data, dict) or data.get("key") != key:
+        if data is None:
             return None
         coef, numbers = data.get("coef"), [data.get("intercept"), data.get("loo_error_pct")]
         if not isinstance(coef, list) or len(coef) != n_features:
@@ -131,16 +116,8 @@ class SpecScoreModel:
         return data
 
     def _write_cache(self, key: str, fitted: dict) -> None:
-        if not self.use_cache:
-            return
-        try:
-            folder = cache_dir()
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / f".spec-model-{key}.{os.getpid()}.tmp"
-            tmp.write_text(json.dumps({"key": key, **fitted}))
-            tmp.replace(folder / f"spec-model-{key}.json")  # atomic: a concurrent reader sees all or nothing
-        except OSError:
-            pass  # a read-only home only costs the refit next time
+        if self.use_cache:
+            write_cache("spec-model", key, fitted)
 
     def _linear(self, features: list[float]) -> float:
         assert self.coef_ is not None and self.intercept_ is not None, "called on a fitted model"

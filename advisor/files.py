@@ -1,8 +1,10 @@
 """Bounded reads of files a user names or a folder holds (run files, replays, data files, caches): the one place
 that refuses what is no regular file (a FIFO would block the open, a device would never end: E13, E16, E17), caps
-the bytes read (a file may grow while it is read) and the time the read may take, and decodes UTF-8 strictly."""
+the bytes read (a file may grow while it is read) and the time the read may take, and decodes UTF-8 strictly. Also
+the cache folder of fitted models (read_cache, write_cache: a bad cache is refitted, never raised: E18)."""
 from __future__ import annotations
 
+import json
 import os
 import stat
 import time
@@ -71,3 +73,38 @@ def read_text(path: Path | str, max_bytes: int, deadline_s: float = READ_DEADLIN
         line = data[:exc.start].count(b"\n") + 1
         raise FileReadError(f"{Path(path).name}, line {line}: not UTF-8 text ({exc.reason}); save the file as "
                             "UTF-8") from None
+
+
+ENV_CACHE_DIR = "ADVISOR_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """ADVISOR_CACHE_DIR, else the user's cache directory."""
+    if os.environ.get(ENV_CACHE_DIR):
+        return Path(os.environ[ENV_CACHE_DIR]).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("advisor", appauthor=False))
+
+
+def read_cache(name: str, key: str, max_bytes: int) -> dict | None:
+    """The JSON object cached as `name` when it was written for `key`, else None (missing, a FIFO, a device, too
+    large, not JSON, another key: the caller refits and checks the fields it uses itself)."""
+    try:
+        data = json.loads(read_bounded(cache_dir() / f"{name}-{key}.json", max_bytes))
+    except (OSError, ValueError):  # FileReadError is a ValueError
+        return None
+    return data if isinstance(data, dict) and data.get("key") == key else None
+
+
+def write_cache(name: str, key: str, fitted: dict) -> None:
+    """Caches a JSON object for `key`, atomically (a concurrent reader sees all or nothing); a read-only home only
+    costs the refit next time."""
+    try:
+        folder = cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{name}-{key}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({"key": key, **fitted}))
+        tmp.replace(folder / f"{name}-{key}.json")
+    except OSError:
+        pass

@@ -103,6 +103,24 @@ def test_fit_is_deterministic_and_calibrated(catalog):
         assert min(shares) >= 0 and sum(shares) == pytest.approx(1)
 
 
+def test_the_calibration_is_cached_on_disk_and_a_bad_cache_is_refitted(catalog, tmp_path, monkeypatch):
+    # The leave-one-GPU-out calibration takes seconds; its pools are cached under a hash of the rows, spec sheets and
+    # settings, so `advisor job` starts in a fraction of a second the second time. A cache that is not what the code
+    # writes (E18's class) is refitted, never raised.
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path))
+    fresh = ThroughputModel(use_cache=False).fit(*_inputs(catalog))
+    first = ThroughputModel().fit(*_inputs(catalog))
+    (cached,) = tmp_path.glob("job-pools-*.json")
+    again = ThroughputModel().fit(*_inputs(catalog))
+    assert again._loo is None  # read from the cache: no refit
+    assert first.pools_ == again.pools_ == fresh.pools_
+    for junk in ("null", "[1, 2]", '{"key": "other"}', json.dumps({"key": cached.stem.split("-")[-1],
+                                                                   "pools": [["spec", None, 1e300, -1, 3]]})):
+        cached.write_text(junk)
+        healed = ThroughputModel().fit(*_inputs(catalog))
+        assert healed.pools_ == fresh.pools_
+
+
 @pytest.mark.parametrize("n, lo_rank, hi_rank", [
     (9, 1, 9),     # (n+1) x 0.9 = 9: the largest of nine scores bounds p90
     (10, 1, 10),   # ceil(11 x 0.9) = 10: with ten scores the p90 bound is the largest, not the 9th

@@ -26,6 +26,7 @@ nor scikit-learn; it is computed once per process and data folder.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from ..catalog import DATA_DIR, Gpu
 from ..catalog.load import read_data_file
 from ..catalog.records import Provenance, TensorSpecs
 from ..errors import CatalogError
+from ..files import read_cache, write_cache
 from ..vocab import Confidence, Family, JobKind, JobPrecision
 
 MEASUREMENTS_FILE = "job_throughput.csv"
@@ -597,6 +599,7 @@ class ThroughputModel:
     shrink: str = SHRINK
     new_workload: bool = CALIBRATE_NEW_WORKLOAD
     batch: bool = BATCH_COVARIATE
+    use_cache: bool = True
     gpus_: dict[str, Gpu] = field(default_factory=dict)
     measurements_: tuple[Measurement, ...] = ()
 
@@ -619,9 +622,25 @@ class ThroughputModel:
         self.fitted_gpus_ = sorted({m.gpu_id for m, _ in self.rows_})
         self.fit_ = _fit(self.rows_, self.gpus_, self.shape, self.shrink, self.batch)
         self.shape_ = self.fit_.shape
-        self.loo_errors_ = self._loo_errors(self.new_workload)
-        self.pools_ = self._pools(self.loo_errors_)
+        self._loo: list[dict] | None = None
+        # The calibration refits the model some 150 times (about 4 s); its outcome, the pools, depends only on
+        # the rows, the spec sheets and these settings, so it is cached on disk under a hash of exactly those.
+        key = hashlib.sha256(repr((POOLS_CACHE_VERSION, self.shape, self.series, self.shrink, self.new_workload,
+                                   self.batch, self.rows_, sorted(self.gpus_.items()))).encode()).hexdigest()[:32]
+        self.pools_ = _read_pools(key) if self.use_cache else None
+        if self.pools_ is None:
+            self.pools_ = self._pools(self.loo_errors_)
+            if self.use_cache:
+                write_cache("job-pools", key, {"pools": [[kind, family and str(family), lo, hi, n]
+                                                         for (kind, family), (lo, hi, n) in self.pools_.items()]})
         return self
+
+    @property
+    def loo_errors_(self) -> list[dict]:
+        """Every held-out pair's error (see _loo_errors), computed when first asked for (bench_job asks)."""
+        if self._loo is None:
+            self._loo = self._loo_errors(self.new_workload)
+        return self._loo
 
     def _loo_errors(self, leave_model_out: bool = CALIBRATE_NEW_WORKLOAD,
                     kin: Callable[[str], str] | None = None) -> list[dict]:
@@ -755,6 +774,33 @@ class ThroughputModel:
                     v[1] for v in self.pools_.values()))
             return min(lo, s_lo), max(hi, s_hi)
         return pool("spec")
+
+
+# Bump when the calibration's code changes in a way its inputs do not show.
+POOLS_CACHE_VERSION = 1
+# Cached pools are a dozen numbers; anything far larger is not them.
+MAX_POOLS_CACHE_BYTES = 100_000
+_POOL_KINDS = ("spec", "measured", "extrapolated")
+
+
+def _read_pools(key: str) -> dict[tuple[str, Family | None], tuple[float, float, int]] | None:
+    """The cached pools for this key, or None when missing or not what this code writes (E18: refitted, never
+    raised)."""
+    data = read_cache("job-pools", key, MAX_POOLS_CACHE_BYTES)
+    rows = data.get("pools") if data else None
+    if not isinstance(rows, list) or not rows:
+        return None
+    out: dict[tuple[str, Family | None], tuple[float, float, int]] = {}
+    families = {str(f): f for f in Family}
+    for row in rows:
+        if not (isinstance(row, list) and len(row) == 5 and row[0] in _POOL_KINDS
+                and (row[1] is None or row[1] in families)
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                        and abs(v) < 100 for v in row[2:4])
+                and isinstance(row[4], int) and not isinstance(row[4], bool) and row[4] >= 0 and row[2] <= row[3]):
+            return None
+        out[(row[0], None if row[1] is None else families[row[1]])] = (float(row[2]), float(row[3]), row[4])
+    return out
 
 
 @lru_cache(maxsize=4)
