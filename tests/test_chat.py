@@ -35,6 +35,24 @@ def done(today_world):
     return talk(today_world, NEUTRAL_ANSWERS)
 
 
+# "change the <label> to <answer>": every question's own label names it, so the answer replaces the old one in
+# one turn (the old rule forgot it and asked again when the label was no noun of the field, as for notebooks).
+NEW_ANSWERS = {"kind": ("inference", {"kind": "inference"}), "gpu_memory_gib": ("24 GB", {"gpu_memory_gib": 24.0}),
+               "session_hours": ("12 hours", {"session_hours": 12.0}),
+               "gpu_hours_per_month": ("100 hours", {"gpu_hours_per_month": 100.0}),
+               "notebooks_at_once": ("2", {"notebooks_at_once": 2}),
+               "budget_usd_per_month": ("$35", {"budget_usd_per_month": 35.0}),
+               "predictability": ("I need it", {"predictability": "require"}),
+               "needs": ("private notebooks", {"needs": ["private"]})}
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
+def test_change_the_label_to_a_new_answer_replaces_it(done, today_world, question):
+    said, expected = NEW_ANSWERS[question.name]
+    turn = chat_turn(today_world, done.state, f"change the {question.label} to {said}")
+    assert {k: turn.answers[k] for k in expected} == expected, turn.reply
+
+
 # ---------------------------------------------------------------------------------------------
 # The questionnaire
 

@@ -79,7 +79,9 @@ def noun_table() -> dict[tuple[str, ...], tuple[str, ...]]:
     out: dict[tuple[str, ...], tuple[str, ...]] = {}
     for spec in FIELDS:
         extra = CHAT_FIELDS[spec.name].nouns if spec.name in CHAT_FIELDS else ()
-        for noun in spec.nouns + extra:
+        # the field's own label is a noun for it too ("set notebooks at once to 2", "longest uninterrupted run: 6")
+        label = spec.label.split("(")[0].strip().lower()
+        for noun in spec.nouns + extra + ((label,) if len(label.split()) >= 2 and spec.nouns else ()):
             key = tuple(_key(noun).split())
             if spec.name not in out.get(key, ()):
                 out[key] = out.get(key, ()) + (spec.name,)
