@@ -39,10 +39,11 @@ _CUT_OFF = ("kills", "killed", "kill", "disconnects", "disconnected", "disconnec
 # Money for a thing bought ("a $1600 card") is no monthly budget, nor is money paid already ("my last bill was
 # $45", "I already pay 10 for Colab Pro").
 PURCHASES = frozenset({"card", "gpu", "laptop", "computer", "pc", "rig", "desktop", "workstation", "mac", "macbook",
-                       "machine", "server", "box", "graphics"})
-PAID_ALREADY = ("bill", "bill was", "bills", "invoice", "paid", "spent", "already pay", "already paying",
-                "already spend", "currently pay", "currently paying", "currently spend", "now pay", "cost me",
-                "charged", "was charged")
+                       "machine", "server", "graphics"})
+_BOUGHT = ("buy", "bought", "purchase", "purchased", "costs", "cost", "price of", "priced")
+PAID_ALREADY = ("bill was", "bills were", "last bill", "invoice was", "paid", "spent", "already pay",
+                "already paying", "already spend", "currently pay", "currently paying", "currently spend", "now pay",
+                "cost me", "was charged", "were charged")
 # Words that may stand between a noun and its number ("dataset is 40 GB", "vram: 24", "a class of 30").
 LINKS = frozenset({"is", "are", "was", "be", "of", "=", ":", "about", "around", "like", "maybe", "roughly", "to",
                    "the", "my", "our", "a", "an", "approx", "approximately", "~", "just", "only", "at", "least",
@@ -221,7 +222,10 @@ def attach(r: Reading, q: Quantity) -> Attached:
             k += 1
         clause_before = " " + " ".join(w for j, w in enumerate(words[max(0, q.start - 5):q.start], max(0, q.start - 5))
                                        if r.clause[j] == r.clause[q.start]) + " "
-        if q.dim == "money" and k < len(words) and words[k] in PURCHASES and words[k + 1:k + 2] not in (
+        # "a $1600 card", "a $2000 laptop", "a gpu that costs $1600"; not "$20 for GPU time", "$20 on a machine"
+        bought = words[q.end:q.end + 1] and words[q.end] in PURCHASES or k < len(words) and words[k] in PURCHASES \
+            and r.clause_has(q.start, _BOUGHT)
+        if q.dim == "money" and bought and words[k + 1:k + 2] not in (
                 ["plan"], ["plans"], ["subscription"], ["rental"], ["hours"], ["hour"], ["time"], ["instance"],
                 ["instances"], ["notebook"], ["notebooks"], ["service"], ["access"], ["cloud"], ["usage"]):
             hit = ("purchase", ("foreign",))  # "I can't buy a $1600 card"
