@@ -67,7 +67,9 @@ FP32_USES_TF32 = True
 # The series the model is fitted on. data/job_throughput.csv also holds AI Benchmark's per-sub-test times
 # (TensorFlow 1.14 to 2.18, small batches, six GPUs); fitting on them too made the held-out error worse (median 15.8%
 # to 18.9%, interval coverage 79.8% to 77.1%: `python -m benchmarks.bench_job --series all`), so they stay out.
-FIT_SERIES = ("lambda",)
+# NVIDIA's DeepLearningExamples READMEs (series "dle-...": one README's training or inference tables, 1-GPU rows only)
+# add T4, A100 and V100 runs of PyTorch and TensorFlow models (data/README.md).
+FIT_SERIES = ("lambda", "dle")
 # The shape of relative speed across GPUs: "roofline" (additive time over tensor math, CUDA-core math and memory
 # traffic) or "loglinear" (the first fit). The roofline lowered the held-out median error (README).
 SHAPE = "roofline"
