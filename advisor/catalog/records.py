@@ -110,7 +110,7 @@ class Fact:
 class TensorSpecs:
     """A GPU's spec-sheet figures beyond FP32 (None where the GPU lacks the unit or the sheet was not read):
     dense tensor-core TFLOPS for FP16 (FP32 accumulate), TF32 and BF16; dense INT8 TOPS; dense FP8 TFLOPS; the board's
-    power limit in W; the source of these figures; and the L2 cache in MiB."""
+    power limit in W; and the source of these figures."""
 
     fp16_tflops: float | None = None
     tf32_tflops: float | None = None
@@ -119,7 +119,6 @@ class TensorSpecs:
     fp8_tflops: float | None = None
     power_w: float | None = None
     source: str = ""
-    l2_cache_mib: float | None = None  # L2 cache, MiB (data/job_l2_cache.csv; the job-time model's reads only)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,6 @@ from ..vocab import Confidence, Family, JobKind, JobPrecision
 
 MEASUREMENTS_FILE = "job_throughput.csv"
 EXTRA_GPUS_FILE = "job_gpus.csv"
-L2_FILE = "job_l2_cache.csv"
 # Ridge penalty on the two slopes: small, so the fit follows the data; it only keeps the solve defined.
 RIDGE_ALPHA = 0.01
 # The precisions Lambda measured, and which spec-sheet figure bounds each precision a user may ask for.
@@ -77,12 +76,6 @@ SHAPE = "roofline"
 # The rates the roofline divides the work by. "power" (the board power limit, W) is an energy-bound term: a card whose
 # peak outruns its power budget (RTX 6000 Ada at 300 W against the RTX 4090 at 450 W) cannot hold its boost clock.
 ROOFLINE_RATES = ("peak", "cuda", "bandwidth", "power")
-# A large L2 cache serves part of the memory traffic (Ada's 72-96 MB against Ampere's 6 MB): the bandwidth rate is
-# the spec sheet's GB/s times (L2 / DEFAULT_L2_MIB) ** exponent, the exponent chosen per fit from these by the least
-# squared within-group residual (0: L2 ignored).
-L2_EXPONENTS = (0.0, 0.1, 0.2)
-# A spec sheet without an L2 figure (job_l2_cache.csv lists every GPU of today's data) stands at this L2 (MiB).
-DEFAULT_L2_MIB = 6.0
 # How a family's mix of those rates is formed from its models: "mean" of each model's own least-squares mix, or
 # "joint" (one mix fitted on every row of the family, each model keeping its own level).
 MIX = "joint"
@@ -251,20 +244,6 @@ def load_extra_gpus(data_dir: Path = DATA_DIR) -> dict[str, Gpu]:
     return gpus
 
 
-def load_l2_cache(data_dir: Path = DATA_DIR) -> dict[str, float]:
-    """Each GPU's L2 cache in MiB (job_l2_cache.csv; empty where the folder has no such file)."""
-    if not (data_dir / L2_FILE).exists():
-        return {}
-    return {row["gpu_id"].strip(): _number(L2_FILE, line, row, "l2_cache_mib") for line, row in
-            _read_csv(data_dir / L2_FILE) if (row.get("status") or "").strip() != "unverified"}
-
-
-def with_l2_cache(gpus: dict[str, Gpu], l2: dict[str, float]) -> dict[str, Gpu]:
-    """The spec sheets with their L2 figure filled in where job_l2_cache.csv has one."""
-    return {g: replace(gpu, tensor=replace(gpu.tensor, l2_cache_mib=l2[g])) if g in l2 else gpu
-            for g, gpu in gpus.items()}
-
-
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
     """Gaussian elimination for the small normal equations."""
     n = len(b)
@@ -325,7 +304,7 @@ def conformal_bounds(values: list[float], low_q: float = LOW_Q, high_q: float = 
     return s[max(lo_rank, 1) - 1], s[min(hi_rank, n) - 1]
 
 
-def capacities(gpu: Gpu, precision: JobPrecision, l2_exponent: float = 0.0) -> tuple[float, ...] | None:
+def capacities(gpu: Gpu, precision: JobPrecision) -> tuple[float, ...] | None:
     """The rates the roofline shape divides the work by (ROOFLINE_RATES): the peak at the precision (tensor cores
     where the precision uses them, TFLOPS), the FP32 CUDA-core rate (TFLOPS: element-wise and reduction kernels,
     optimiser steps), memory bandwidth (GB/s) and the board power limit (W). None when the GPU cannot compute in the
@@ -333,8 +312,7 @@ def capacities(gpu: Gpu, precision: JobPrecision, l2_exponent: float = 0.0) -> t
     peak = peak_tflops(gpu, precision)
     if peak is None:
         return None
-    l2 = (gpu.tensor.l2_cache_mib or DEFAULT_L2_MIB) / DEFAULT_L2_MIB
-    rates = {"peak": peak, "cuda": gpu.fp32_tflops, "bandwidth": gpu.memory_bandwidth_gbps * l2 ** l2_exponent,
+    rates = {"peak": peak, "cuda": gpu.fp32_tflops, "bandwidth": gpu.memory_bandwidth_gbps,
              "power": gpu.tensor.power_w or DEFAULT_POWER_W}
     return tuple(rates[name] for name in ROOFLINE_RATES)
 
@@ -387,9 +365,8 @@ class _Roofline:
 
     name = "roofline"
 
-    def __init__(self, rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], l2_exponent: float = 0.0):
+    def __init__(self, rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu]):
         self.gpus = gpus
-        self.l2_exponent = l2_exponent
         self._caps: dict[tuple[str, JobPrecision], tuple[float, ...] | None] = {}
         capacities = self._fitted_capacities
         groups: dict[tuple, list[tuple[tuple[float, ...], float]]] = {}
@@ -440,7 +417,7 @@ class _Roofline:
     def _capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, ...] | None:
         key = (gpu_id, precision)
         if key not in self._caps:
-            self._caps[key] = capacities(self.gpus[gpu_id], precision, self.l2_exponent)
+            self._caps[key] = capacities(self.gpus[gpu_id], precision)
         return self._caps[key]
 
     def _fitted_capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, ...]:
@@ -459,29 +436,12 @@ class _Roofline:
         return -math.log(sum(s * r / c for s, r, c in zip(self.mix[(family, cls)], ref, caps)))
 
     def describe(self) -> str:
-        return f"L2 exponent {self.l2_exponent}; time shares ({', '.join(ROOFLINE_RATES)}) at the reference GPU " + \
-            ", ".join(
+        return f"time shares ({', '.join(ROOFLINE_RATES)}) at the reference GPU " + ", ".join(
             f"{f.value}/{p.value} {tuple(round(v, 2) for v in mix)}" for (f, p), mix in sorted(
                 self.mix.items(), key=lambda kv: (kv[0][0].value, kv[0][1].value)))
 
 
 SHAPES = {"loglinear": _LogLinear, "roofline": _Roofline}
-
-
-def _shape_fit(shape: str, rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu]) -> _LogLinear | _Roofline:
-    """The shape fitted on the rows; for the roofline, at the L2 exponent (L2_EXPONENTS) whose within-group residuals
-    are least (in-sample: a leave-one-out fit chooses without the held-out GPU)."""
-    if shape != "roofline" or len(L2_EXPONENTS) == 1:
-        return SHAPES[shape](rows, gpus)
-    best: tuple[float, _Roofline] | None = None
-    for exponent in L2_EXPONENTS:
-        model = _Roofline(rows, gpus, exponent)
-        left = _group_demeaned(rows, [y - (model(m.gpu_id, m.family, m.precision) or 0.0) for m, y in rows])
-        sse = sum(v * v for v in left)
-        if best is None or sse < best[0]:
-            best = (sse, model)
-    assert best is not None
-    return best[1]
 
 
 @dataclass
@@ -555,7 +515,7 @@ def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str
     adjusted = rows
     for _ in range(BATCH_ITERATIONS if batch and any(offsets) else 1):
         adjusted = [(m, y - slopes.get(m.family, 0.0) * b) for (m, y), b in zip(rows, offsets)]
-        model = _shape_fit(shape, adjusted, gpus)
+        model = SHAPES[shape](adjusted, gpus)
         if not (batch and any(offsets)):
             break
         # slope of what the shape leaves of the unadjusted rows on the batch offsets, per family
@@ -566,7 +526,7 @@ def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str
             slopes[family] = max(0.0, sum(b * e for b, e in pairs) / sxx) if sxx > 0 else 0.0
     if batch and any(offsets):
         adjusted = [(m, y - slopes.get(m.family, 0.0) * b) for (m, y), b in zip(rows, offsets)]
-        model = _shape_fit(shape, adjusted, gpus)
+        model = SHAPES[shape](adjusted, gpus)
     groups: dict[tuple, list[tuple[Measurement, float]]] = {}
     for m, y in adjusted:
         groups.setdefault(m.group, []).append((m, y - model(m.gpu_id, m.family, m.precision)))
@@ -850,7 +810,7 @@ def _model_for(gpu_items: tuple[tuple[str, Gpu], ...], data_dir: str) -> Through
     path = Path(data_dir)
     gpus = dict(load_extra_gpus(path))
     gpus.update(dict(gpu_items))
-    return ThroughputModel().fit(with_l2_cache(gpus, load_l2_cache(path)), load_measurements(path))
+    return ThroughputModel().fit(gpus, load_measurements(path))
 
 
 def throughput_model(catalog_gpus: dict[str, Gpu], data_dir: Path | str = DATA_DIR) -> ThroughputModel:
