@@ -80,6 +80,10 @@ ROOFLINE_RATES = ("peak", "cuda", "bandwidth", "power")
 # "joint" (one mix fitted on every row of the family, each model keeping its own level).
 MIX = "joint"
 JOINT_ITERATIONS = 1
+# A family's mix is pooled towards the mix of every family at its precision class, as if that pooled mix were this
+# many more models of the family: with one model left out, a family of two (rnn: GNMT, Tacotron 2) would otherwise
+# rest on the other alone. 0 turns the pooling off.
+MIX_POOL_MODELS = 1.0
 # A spec sheet without a power limit (none in today's data) stands at this board power (W).
 DEFAULT_POWER_W = 250.0
 # How a GPU's anchor (mean residual over its measured models) is shrunk towards the spec sheet, by n / (n + k):
@@ -393,6 +397,17 @@ class _Roofline:
         if MIX == "joint":
             self.mix = {key: self._joint(mix, [g for g in groups if families[g] == key], groups, self.reference[key[1]])
                         for key, mix in self.mix.items()}
+        if MIX_POOL_MODELS > 0:
+            models = {key: len({g[1] for g in groups if families[g] == key}) for key in self.mix}
+            pooled = {}
+            for cls in {key[1] for key in self.mix}:
+                keys = [key for key in self.mix if key[1] is cls]
+                start = tuple(sum(self.mix[k][j] * models[k] for k in keys) / sum(models[k] for k in keys)
+                              for j in range(len(ROOFLINE_RATES)))
+                pooled[cls] = self._joint(start, [g for g in groups if families[g][1] is cls], groups,
+                                          self.reference[cls]) if MIX == "joint" else start
+            self.mix = {key: tuple((models[key] * v + MIX_POOL_MODELS * p) / (models[key] + MIX_POOL_MODELS)
+                                   for v, p in zip(mix, pooled[key[1]])) for key, mix in self.mix.items()}
 
     @staticmethod
     def _joint(mix: tuple[float, ...], keys: list[tuple], groups: dict, ref: tuple[float, ...]) -> tuple[float, ...]:
