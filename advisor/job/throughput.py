@@ -794,7 +794,7 @@ class ThroughputModel:
 
 
 # Bump when the calibration's code changes in a way its inputs do not show.
-POOLS_CACHE_VERSION = 1
+POOLS_CACHE_VERSION = 2  # 2: family mixes pooled towards the all-family mix (MIX_POOL_MODELS)
 # Cached pools are a dozen numbers; anything far larger is not them.
 MAX_POOLS_CACHE_BYTES = 100_000
 _POOL_KINDS = ("spec", "measured", "extrapolated")
