@@ -1,11 +1,13 @@
 """How well the job-time model predicts a job's time on a GPU it never saw, beside today's AI-score ratio.
 
-Every pair is (held-out GPU g, reference GPU r, one Lambda model and precision both measured): the job's hours on r
+Every pair is (held-out GPU g, reference GPU r, one model and precision both measured in one series: Lambda's files,
+or one of NVIDIA's DeepLearningExamples READMEs): the job's hours on r
 are known, its hours on g are predicted by a fit that never saw g (and with r's own residual computed without that
 model), and compared with the published throughput. The baseline on the same pairs is today's method,
 hours_g = hours_r x score_r / score_g with AI Benchmark training scores from the catalog's score book (measured where
 the catalog has them, else its spec-sheet estimate). The interval check is nested: g's p10-p90 comes from the other
-GPUs' held-out errors only.
+GPUs' held-out errors only. Where the fit holds more than Lambda's series, the figures on Lambda's pairs alone are
+printed too (the pair set of earlier rounds).
 
 Run: .venv/bin/python -m benchmarks.bench_job [--by-gpu] [--shape loglinear|roofline] [--series ...]
 """
