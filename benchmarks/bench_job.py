@@ -1,11 +1,13 @@
 """How well the job-time model predicts a job's time on a GPU it never saw, beside today's AI-score ratio.
 
-Every pair is (held-out GPU g, reference GPU r, one Lambda model and precision both measured): the job's hours on r
+Every pair is (held-out GPU g, reference GPU r, one model and precision both measured in one series: Lambda's files,
+or one of NVIDIA's DeepLearningExamples READMEs): the job's hours on r
 are known, its hours on g are predicted by a fit that never saw g (and with r's own residual computed without that
 model), and compared with the published throughput. The baseline on the same pairs is today's method,
 hours_g = hours_r x score_r / score_g with AI Benchmark training scores from the catalog's score book (measured where
 the catalog has them, else its spec-sheet estimate). The interval check is nested: g's p10-p90 comes from the other
-GPUs' held-out errors only.
+GPUs' held-out errors only. Where the fit holds more than Lambda's series, the figures on Lambda's pairs alone are
+printed too (the pair set of earlier rounds).
 
 Run: .venv/bin/python -m benchmarks.bench_job [--by-gpu] [--shape loglinear|roofline] [--series ...]
 """
@@ -19,6 +21,7 @@ import statistics
 from advisor import load_catalog
 from advisor.distributions import score_book
 from advisor.job.throughput import (
+    FIT_SERIES,
     SHAPE,
     SHAPES,
     SHRINK,
@@ -94,9 +97,9 @@ def coverage(model: ThroughputModel, errors: list[dict]) -> tuple[float, int, di
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--by-gpu", action="store_true", help="also print each held-out GPU's figures")
-    parser.add_argument("--series", default="lambda",
-                        help="the series to fit and test on: lambda (the default fit: Lambda's two files), "
-                             "ai-benchmark, or all")
+    parser.add_argument("--series", default="default",
+                        help="the series to fit and test on: default (the shipped fit: Lambda's files and NVIDIA's "
+                             "DeepLearningExamples READMEs), lambda, dle, ai-benchmark, or all")
     parser.add_argument("--shape", default=SHAPE, choices=sorted(SHAPES),
                         help=f"the shape of relative speed across GPUs (default {SHAPE})")
     parser.add_argument("--seen-workload", action="store_true",
@@ -106,8 +109,8 @@ def main() -> None:
     args = parser.parse_args()
     catalog = load_catalog()
     model = throughput_model(catalog.gpus)
-    if args.series != "lambda" or args.shape != SHAPE or args.shrink != SHRINK or args.seen_workload:
-        series = ("lambda", "ai-benchmark") if args.series == "all" else ("lambda",) if args.series == "lambda" \
+    if args.series != "default" or args.shape != SHAPE or args.shrink != SHRINK or args.seen_workload:
+        series = (*FIT_SERIES, "ai-benchmark") if args.series == "all" else FIT_SERIES if args.series == "default" \
             else (args.series,)
         model = ThroughputModel(shape=args.shape, series=series, shrink=args.shrink,
                                 new_workload=not args.seen_workload).fit(model.gpus_,
@@ -163,9 +166,12 @@ def main() -> None:
     print(f"  AI-score ratio, the same pairs      {summary(base)}")
     print(f"  job-time model, pairs where both AI training scores are measured  {summary(same_measured)}")
     print(f"  AI-score ratio, the same pairs                                    {summary(base_measured)}")
-    for series in sorted({e["series"] for e in unseen}):
+    for series in sorted({e["series"] for e in unseen if e["series"].startswith("lambda")}):
         errors = [math.exp(e["error"]) - 1 for e in unseen if e["series"] == series]
         print(f"  job-time model, {series:20} {summary(errors)}")
+    for source in sorted({e["series"].split("@")[0].split("-")[0] for e in unseen}):
+        errors = [math.exp(e["error"]) - 1 for e in unseen if e["series"].startswith(source)]
+        print(f"  job-time model, {source + ' (all its series)':20} {summary(errors)}")
     for family in sorted({e["family"].value for e in unseen}):
         errors = [math.exp(e["error"]) - 1 for e in unseen if e["family"].value == family]
         print(f"  job-time model, {family:20} {summary(errors)}")
@@ -177,6 +183,14 @@ def main() -> None:
     print(f"p10-p90 interval (nested: each GPU's interval from the other GPUs' errors) covers "
           f"{share:.1%} of {total} held-out pairs (nominal 80%); by family: "
           + ", ".join(f"{f} {c / n:.1%}" for f, (c, n) in sorted(by_family.items())))
+    lambda_pairs = [e for e in unseen if e["series"].startswith("lambda")]
+    if len(lambda_pairs) < len(unseen):
+        share, total, by_family = coverage(model, lambda_pairs)
+        errors = [math.exp(e["error"]) - 1 for e in lambda_pairs]
+        medians = {f: statistics.median(abs(math.exp(e["error"]) - 1) for e in lambda_pairs if e["family"].value == f)
+                   for f in sorted(by_family)}
+        print(f"  on Lambda's pairs alone (the earlier pair set): {summary(errors)}; coverage {share:.1%}; "
+              "median by family " + ", ".join(f"{f} {v:.1%}" for f, v in medians.items()))
     share, total, _ = coverage(model, double)
     protocol = "workload seen on other GPUs" if model.new_workload else "workload left out too"
     print(f"  the same intervals on the pairs of the other protocol ({protocol}): {share:.1%} of {total}")
@@ -186,7 +200,7 @@ def main() -> None:
     for (name, family), (lo, hi, n) in model.pools_.items():
         label = f"{name}/{family.value if family else 'all'}"
         print(f"  pool {label:24} p10 {math.exp(lo) - 1:+.1%}  p90 {math.exp(hi) - 1:+.1%}  ({n} pairs)")
-    if args.series == "lambda":
+    if args.series == "default":
         transfer(model, book, catalog)
     if args.by_gpu:
         per_gpu: dict[str, list[float]] = {}

@@ -180,6 +180,37 @@ def test_artefact_row_is_kept_but_not_fitted():
                 and m.precision is JobPrecision.FP16]
 
 
+def test_deeplearningexamples_rows_are_series_of_one_readme_and_kind():
+    # data/README.md: each dle-... series is one README's training or inference tables at one commit, so its rows
+    # compare only with each other; every row cites that README at that commit.
+    import re
+
+    from advisor.job.throughput import load_measurements
+
+    rows = [m for m in load_measurements() if m.series.startswith("dle")]
+    assert {m.gpu_id for m in rows} >= {"t4", "v100", "a100-40gb", "a100-80gb", "a30"}
+    for series in {m.series for m in rows}:
+        members = [m for m in rows if m.series == series]
+        commit = series.rsplit("@", 1)[1]
+        assert {m.kind.value for m in members} == {series.split("@")[0].rsplit("-", 1)[1]}
+        assert len({m.source for m in members}) == 1
+        assert re.fullmatch(rf"NVIDIA/DeepLearningExamples \S+/README\.md @ {commit}", members[0].source)
+
+
+def test_utilisation_rests_on_lambdas_training_rows_only(catalog):
+    # Regression (jobacc2): once NVIDIA's rows joined the fit, Triton's BERT-large *inference* rows were priced at a
+    # training step's FLOPs in the utilisation ("76 Lambda transformer rows" instead of 72).
+    from advisor.catalog import DATA_DIR
+    from advisor.job.predict import CALIBRATION_MODELS, _utilisations
+
+    model = throughput_model(catalog.gpus)
+    assert any(m.model in CALIBRATION_MODELS and m.kind is JobKind.INFERENCE for m in model.measurements_)
+    counted = sum(u.rows for u in _utilisations(model, str(DATA_DIR)).values())
+    lambda_training = [m for m in model.measurements_ if m.model in CALIBRATION_MODELS and m.kind is JobKind.TRAINING
+                       and m.series.startswith("lambda")]
+    assert counted == len(lambda_training)
+
+
 def test_batch_size_is_a_condition_of_the_run_not_of_the_gpu(catalog):
     # Lambda runs each GPU at the largest batch its memory holds: the fit takes a per-family slope on log batch out of
     # the shape, and the benchmark's pairs carry each run's batch term (zero where a run publishes no batch size);

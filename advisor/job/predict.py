@@ -24,6 +24,7 @@ from .throughput import (
 
 # Lambda's models whose work per sample is known, and how: BERT SQuAD runs 384-token sequences (NVIDIA
 # DeepLearningExamples PyTorch/LanguageModeling/BERT, run_squad's max_seq_length 384); ResNet-50 224x224 images.
+CALIBRATION_SERIES = "lambda"
 CALIBRATION_MODELS = {"bert_base_squad": ("bert-base", 384), "bert_large_squad": ("bert-large", 384),
                       "resnet50": ("resnet-50", None)}
 
@@ -51,7 +52,10 @@ def _utilisations(model: ThroughputModel, data_dir: str) -> dict[tuple[Family, J
     models = load_models(data_dir)
     values: dict[tuple[Family, JobPrecision], list[float]] = {}
     for m in model.measurements_:
-        if m.model not in CALIBRATION_MODELS:
+        # Lambda's training runs only: the FLOPs below are a training step's, and the other series (NVIDIA's
+        # DeepLearningExamples, inference among them) run other software at other absolute levels.
+        if m.model not in CALIBRATION_MODELS or m.kind is not JobKind.TRAINING or not m.series.startswith(
+                CALIBRATION_SERIES):
             continue
         spec_id, seq = CALIBRATION_MODELS[m.model]
         spec = models[spec_id]

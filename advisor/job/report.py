@@ -23,6 +23,6 @@ def job_table(catalog, estimate: JobEstimate) -> str:
         name = catalog.gpus[p.gpu_id].name[:34]
         span = f"{_hours(p.low)} - {_hours(p.high)}" if p.hours is not None else ""
         lines.append(f"{name:34} {_hours(p.hours):>14}  {span:>19}  {p.basis}")
-    lines += ["", "Estimates: hours are the median, p10-p90 from leave-one-GPU-out calibration on Lambda's published "
-              "PyTorch throughputs (README, \"Your job on every GPU\")."]
+    lines += ["", "Estimates: hours are the median, p10-p90 from leave-one-GPU-out calibration on Lambda's and "
+              "NVIDIA's published throughputs (README, \"Your job on every GPU\")."]
     return "\n".join(lines)

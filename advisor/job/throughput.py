@@ -67,7 +67,9 @@ FP32_USES_TF32 = True
 # The series the model is fitted on. data/job_throughput.csv also holds AI Benchmark's per-sub-test times
 # (TensorFlow 1.14 to 2.18, small batches, six GPUs); fitting on them too made the held-out error worse (median 15.8%
 # to 18.9%, interval coverage 79.8% to 77.1%: `python -m benchmarks.bench_job --series all`), so they stay out.
-FIT_SERIES = ("lambda",)
+# NVIDIA's DeepLearningExamples READMEs (series "dle-...": one README's training or inference tables, 1-GPU rows only)
+# add T4, A100 and V100 runs of PyTorch and TensorFlow models (data/README.md).
+FIT_SERIES = ("lambda", "dle")
 # The shape of relative speed across GPUs: "roofline" (additive time over tensor math, CUDA-core math and memory
 # traffic) or "loglinear" (the first fit). The roofline lowered the held-out median error (README).
 SHAPE = "roofline"
@@ -78,6 +80,10 @@ ROOFLINE_RATES = ("peak", "cuda", "bandwidth", "power")
 # "joint" (one mix fitted on every row of the family, each model keeping its own level).
 MIX = "joint"
 JOINT_ITERATIONS = 1
+# A family's mix is pooled towards the mix of every family at its precision class, as if that pooled mix were this
+# many more models of the family: with one model left out, a family of two (rnn: GNMT, Tacotron 2) would otherwise
+# rest on the other alone. 0 turns the pooling off.
+MIX_POOL_MODELS = 1.0
 # A spec sheet without a power limit (none in today's data) stands at this board power (W).
 DEFAULT_POWER_W = 250.0
 # How a GPU's anchor (mean residual over its measured models) is shrunk towards the spec sheet, by n / (n + k):
@@ -391,6 +397,17 @@ class _Roofline:
         if MIX == "joint":
             self.mix = {key: self._joint(mix, [g for g in groups if families[g] == key], groups, self.reference[key[1]])
                         for key, mix in self.mix.items()}
+        if MIX_POOL_MODELS > 0:
+            models = {key: len({g[1] for g in groups if families[g] == key}) for key in self.mix}
+            pooled = {}
+            for cls in {key[1] for key in self.mix}:
+                keys = [key for key in self.mix if key[1] is cls]
+                start = tuple(sum(self.mix[k][j] * models[k] for k in keys) / sum(models[k] for k in keys)
+                              for j in range(len(ROOFLINE_RATES)))
+                pooled[cls] = self._joint(start, [g for g in groups if families[g][1] is cls], groups,
+                                          self.reference[cls]) if MIX == "joint" else start
+            self.mix = {key: tuple((models[key] * v + MIX_POOL_MODELS * p) / (models[key] + MIX_POOL_MODELS)
+                                   for v, p in zip(mix, pooled[key[1]])) for key, mix in self.mix.items()}
 
     @staticmethod
     def _joint(mix: tuple[float, ...], keys: list[tuple], groups: dict, ref: tuple[float, ...]) -> tuple[float, ...]:
@@ -777,7 +794,7 @@ class ThroughputModel:
 
 
 # Bump when the calibration's code changes in a way its inputs do not show.
-POOLS_CACHE_VERSION = 1
+POOLS_CACHE_VERSION = 2  # 2: family mixes pooled towards the all-family mix (MIX_POOL_MODELS)
 # Cached pools are a dozen numbers; anything far larger is not them.
 MAX_POOLS_CACHE_BYTES = 100_000
 _POOL_KINDS = ("spec", "measured", "extrapolated")
