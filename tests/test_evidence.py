@@ -277,15 +277,19 @@ def _random_facts(seed: int, n: int):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("choice, window", [("all", 180), ("shared", 30), ("local", 36_525)])
-def test_the_incremental_tally_folds_what_build_evidence_folds(seed, choice, window):
+# folded once at the end; folded after every 50 runs (each fold takes the runs since the last one by one)
+@pytest.mark.parametrize("fold_every", [None, 50])
+def test_the_incremental_tally_folds_what_build_evidence_folds(seed, choice, window, fold_every):
     from advisor.catalog import load_catalog
     from advisor.runs.tally import RunTally
 
     catalog = load_catalog("2026-03-01")
     facts = _random_facts(seed, 600)
     tally = RunTally()
-    for f in facts:
+    for i, f in enumerate(facts):
         tally.add(f)
+        if fold_every and i % fold_every == 0:
+            tally.evidence(catalog, choice, window)
     want, got = build_evidence(facts, catalog, choice, window), tally.evidence(catalog, choice, window)
     assert (want is None) == (got is None)
     if want is None:

@@ -35,8 +35,6 @@ from .faults import StoreFault, classify_os, classify_postgres, classify_sqlite
 from .location import ENV_DATABASE_URL, ENV_STORE, check_target, default_target, is_postgres, safe_location, sqlite_path
 
 if TYPE_CHECKING:  # the record (pydantic) loads only where runs are written or listed, not to fold evidence
-    from sqlalchemy.sql.expression import Executable
-
     from .record import BenchmarkRun
 
 log = logging.getLogger("advisor.runs")
@@ -108,6 +106,32 @@ runs = sa.Table(
 )
 store_state = sa.Table("store_state", metadata, sa.Column("id", sa.Integer(), primary_key=True),
                        sa.Column("generation", sa.BigInteger(), nullable=False))
+def _insert_statement(dialect: str):
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(runs).on_conflict_do_nothing(index_elements=["content_hash"]).returning(runs.c.id,
+                                                                                       runs.c.content_hash)
+
+
+# Built once: SQLAlchemy caches their compiled form, so a write costs the parameters, not a compilation.
+_INSERT_RUNS = {name: _insert_statement(name) for name in ("postgresql", "sqlite")}
+_BUMP_GENERATION = store_state.update().where(store_state.c.id == 1).values(generation=store_state.c.generation + 1)
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive items, `size` at a time."""
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 FACT_COLUMNS = ("id", "started_at", "mode", "device_kind", "device_name", "gpu_id", "memory_gib", "platform",
                 "partial", "ai", "inference", "training", "ai_low", "ai_high", "poster", "origin")
 
@@ -570,23 +594,33 @@ class RunStore:
 
     # --- writing -------------------------------------------------------------------------------
 
-    def _insert(self, conn: sa.Connection, values: dict) -> tuple[int, bool]:
-        """(id, True) for a new run, (existing id, False) for one already stored."""
-        stmt: Executable
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-            stmt = pg_insert(runs).values(**values).on_conflict_do_nothing(index_elements=["content_hash"]) \
-                .returning(runs.c.id)
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-            stmt = sqlite_insert(runs).values(**values).on_conflict_do_nothing(index_elements=["content_hash"]) \
-                .returning(runs.c.id)
-        new_id = conn.execute(stmt).scalar()
-        if new_id is not None:
-            return int(new_id), True
-        existing = conn.execute(sa.select(runs.c.id).where(runs.c.content_hash == values["content_hash"])).scalar()
-        assert existing is not None, "the insert conflicted on this content hash, so its row is there"
-        return int(existing), False
+    def _insert_many(self, conn: sa.Connection, rows: builtins.list[dict]) -> builtins.list[tuple[int, bool]]:
+        """Stores rows with one multi-row INSERT .. ON CONFLICT DO NOTHING (statement compiled once, not per run):
+        per row (id, True) for a run stored now, (id of the stored copy, False) for one stored before or earlier
+        in `rows`."""
+        if not rows:
+            return []
+        unique: dict[str, dict] = {}
+        for values in rows:
+            unique.setdefault(values["content_hash"], values)
+        stmt = _INSERT_RUNS[conn.dialect.name]
+        # insertmanyvalues: one INSERT .. VALUES (..), (..) .. RETURNING per page of rows (SQLAlchemy 2).
+        new = {h: int(i) for i, h in conn.execute(stmt, builtins.list(unique.values()))}
+        missing = [h for h in unique if h not in new]
+        old: dict[str, int] = {}
+        for start in range(0, len(missing), 500):
+            old.update((h, int(i)) for h, i in conn.execute(
+                sa.select(runs.c.content_hash, runs.c.id).where(runs.c.content_hash.in_(missing[start:start + 500]))))
+        out = []
+        for values in rows:
+            digest = values["content_hash"]
+            if digest in new:
+                out.append((new.pop(digest), True))
+                old[digest] = out[-1][0]  # the same run again in this batch is a duplicate of it
+            else:
+                assert digest in old, "the insert conflicted on this content hash, so its row is there"
+                out.append((old[digest], False))
+        return out
 
     def add_runs(self, items: Iterable[BenchmarkRun], poster: str = POSTER_LOCAL,
                  origin: EvidenceSource = EvidenceSource.LOCAL) -> AddResult:
@@ -596,14 +630,13 @@ class RunStore:
         engine = self._write_engine()
         with self._guard("write to"):
             with engine.begin() as conn:
-                for run in items:
-                    run_id, new = self._insert(conn, row_values(run, poster, origin))
-                    result.ids.append(run_id)
-                    result.added += new
-                    result.duplicates += not new
+                for chunk in _chunks((row_values(run, poster, origin) for run in items), 1000):
+                    for run_id, new in self._insert_many(conn, chunk):
+                        result.ids.append(run_id)
+                        result.added += new
+                        result.duplicates += not new
                 if result.added:
-                    conn.execute(store_state.update().where(store_state.c.id == 1)
-                                 .values(generation=store_state.c.generation + 1))
+                    conn.execute(_BUMP_GENERATION)
         self._wrote = self._wrote or bool(result.added)
         return result
 
@@ -611,15 +644,13 @@ class RunStore:
         """Stores runs of several posters in one transaction (the API's group commit: one commit, one fsync,
         for every post that arrived meanwhile): (id, True) for each new run, (existing id, False) for a run
         stored before. All or none. Raises StoreError."""
-        out: list[tuple[int, bool]] = []
         engine = self._write_engine()
+        rows = [row_values(run, poster, origin) for run, poster, origin in items]
         with self._guard("write to"):
             with engine.begin() as conn:
-                for run, poster, origin in items:
-                    out.append(self._insert(conn, row_values(run, poster, origin)))
+                out = self._insert_many(conn, rows)
                 if any(new for _, new in out):
-                    conn.execute(store_state.update().where(store_state.c.id == 1)
-                                 .values(generation=store_state.c.generation + 1))
+                    conn.execute(_BUMP_GENERATION)
         self._wrote = self._wrote or any(new for _, new in out)
         return out
 
