@@ -106,17 +106,24 @@ runs = sa.Table(
 )
 store_state = sa.Table("store_state", metadata, sa.Column("id", sa.Integer(), primary_key=True),
                        sa.Column("generation", sa.BigInteger(), nullable=False))
-def _insert_statement(dialect: str):
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+def _sqlite_insert():
+    from sqlalchemy.dialects.sqlite import insert
 
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return insert(runs).on_conflict_do_nothing(index_elements=["content_hash"]).returning(runs.c.id,
                                                                                        runs.c.content_hash)
 
 
-# Built once: SQLAlchemy caches their compiled form, so a write costs the parameters, not a compilation.
-_INSERT_RUNS = {name: _insert_statement(name) for name in ("postgresql", "sqlite")}
+# The columns row_values gives, and their PostgreSQL types for the array parameters of _PG_INSERT_RUNS.
+ROW_COLUMNS = ("content_hash", "saved_at", "started_at", "mode", "device_kind", "device_name", "gpu_id", "memory_gib",
+               "platform", "partial", "ai", "inference", "training", "ai_low", "ai_high", "poster", "origin", "record")
+_PG_TYPES = {"saved_at": "timestamptz", "started_at": "timestamptz", "memory_gib": "float8", "partial": "boolean",
+             "ai": "float8", "inference": "float8", "training": "float8", "ai_low": "float8", "ai_high": "float8",
+             "record": "text"}
+_PG_INSERT_RUNS = (f"INSERT INTO runs ({', '.join(ROW_COLUMNS)}) SELECT * FROM unnest("
+                   + ", ".join(f"%({c})b::{_PG_TYPES.get(c, 'varchar')}[]" for c in ROW_COLUMNS)
+                   + ") ON CONFLICT (content_hash) DO NOTHING RETURNING id, content_hash")
+# Built once: SQLAlchemy caches its compiled form, so a write costs the parameters, not a compilation.
+_INSERT_RUNS = _sqlite_insert()
 _BUMP_GENERATION = store_state.update().where(store_state.c.id == 1).values(generation=store_state.c.generation + 1)
 
 
@@ -138,16 +145,18 @@ FACT_COLUMNS = ("id", "started_at", "mode", "device_kind", "device_name", "gpu_i
 
 def row_values(run: BenchmarkRun, poster: str, origin: EvidenceSource, saved_at: dt.datetime | None = None) -> dict:
     """The columns stored for a run (the record itself plus what listing, paging and evidence read)."""
-    record = run.to_dict()
-    from .record import content_hash
+    import hashlib
 
+    # One canonical text (sorted keys, compact) is both what is stored and what is hashed (record.content_hash's
+    # rule), so a run is serialised once per write.
+    text = json.dumps(run.to_dict(), sort_keys=True, separators=(",", ":"))
     s = run.scores
-    return {"content_hash": content_hash(record), "saved_at": saved_at or dt.datetime.now(dt.UTC),
+    return {"content_hash": hashlib.sha256(text.encode()).hexdigest(), "saved_at": saved_at or dt.datetime.now(dt.UTC),
             "started_at": run.started_at, "mode": run.mode, "device_kind": run.device.kind,
             "device_name": run.device.name, "gpu_id": run.device.gpu_id, "memory_gib": run.device.memory_gib,
             "platform": run.platform, "partial": run.partial, "ai": s.ai, "inference": s.inference,
             "training": s.training, "ai_low": s.ai_low, "ai_high": s.ai_high, "poster": poster,
-            "origin": str(origin), "record": json.dumps(record, separators=(",", ":"))}
+            "origin": str(origin), "record": text}
 
 
 @dataclass(frozen=True)
@@ -603,9 +612,16 @@ class RunStore:
         unique: dict[str, dict] = {}
         for values in rows:
             unique.setdefault(values["content_hash"], values)
-        stmt = _INSERT_RUNS[conn.dialect.name]
-        # insertmanyvalues: one INSERT .. VALUES (..), (..) .. RETURNING per page of rows (SQLAlchemy 2).
-        new = {h: int(i) for i, h in conn.execute(stmt, builtins.list(unique.values()))}
+        if conn.dialect.name == "postgresql":
+            # One short statement whatever the number of rows: every column is one array parameter (the driver
+            # parses and caches it once; a VALUES list of many rows is parsed again each time).
+            params = {c: [v[c] for v in unique.values()] for c in ROW_COLUMNS}
+            for c in ("saved_at", "started_at"):
+                params[c] = [t.astimezone(dt.UTC) for t in params[c]]
+            found = conn.exec_driver_sql(_PG_INSERT_RUNS, params)
+        else:  # insertmanyvalues: one INSERT .. VALUES (..), (..) .. RETURNING per page of rows (SQLAlchemy 2)
+            found = conn.execute(_INSERT_RUNS, builtins.list(unique.values()))
+        new = {h: int(i) for i, h in found}
         missing = [h for h in unique if h not in new]
         old: dict[str, int] = {}
         for start in range(0, len(missing), 500):

@@ -39,7 +39,7 @@ ORIGINS = (EvidenceSource.LOCAL, EvidenceSource.SHARED)
 LOG_LIMIT = 50_000
 
 
-@dataclass
+@dataclass(slots=True)  # a million runs make millions of these
 class _Sums:
     """Scores of runs in one cell: n, sum, sum of squares, and the sum and count of their quick log errors."""
 
@@ -97,7 +97,8 @@ class RunTally:
         gpu = f.device_kind == "gpu"
         kind = (day, f.origin, gpu, f.platform is not None, f.partial, device if gpu else None)
         self.kinds[kind] += 1
-        self._kind_log.append(kind)
+        if self._counts:  # only once a fold has counted: before it, the kinds themselves are read
+            self._kind_log.append(kind)
         if not gpu:
             return
         self.versions[("device", device)] += 1
