@@ -6,9 +6,11 @@ poster and day, and a run's place in the catalog's window is decided by its star
 midnights). So the tally keeps, per (subject, metric, mode) and per (poster, origin, day), the count, sum and sum of
 squares of the scores and the sum of quick runs' log errors; per plan the sessions per device, poster, origin and
 day; and per (day, origin, kind) the counts that decide which runs were used. Folding for a catalog date, evidence
-choice and window then costs the number of these buckets (thousands for a million runs), not the number of runs,
-and a new run costs one bucket update. The figures equal build_evidence's up to float rounding
-(tests/test_evidence.py compares them).
+choice and window then costs the number of these buckets (at most posters x days per subject), not the runs,
+and a new run costs one bucket update. Folded figures are kept per subject as sums per poster (_Fold, _Sessions),
+and the runs added since a subject's last fold are taken into it one by one (the tally's log), so refolding after
+a new run costs the posters of the subjects it touched, not their buckets. The figures equal build_evidence's up
+to float rounding (tests/test_evidence.py compares them, folded once and folded as runs arrive).
 """
 from __future__ import annotations
 
