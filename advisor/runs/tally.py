@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from ..vocab import EvidenceChoice, EvidenceSource, Metric
 from .evidence import (
     DEFAULT_WINDOW_DAYS,
+    POSTER_CAP_RUNS,
     Allocation,
     Group,
     Measurement,
@@ -90,6 +91,7 @@ class RunTally:
         # are absolute: _log[0] is run number _log_base of the log; a fold behind _log_base is folded again.
         self._log: list[tuple] = []
         self._log_base = 0
+        self._matched: tuple = (None, {})
 
     def add(self, f: RunFact) -> None:
         """Folds one run in (O(1) bucket updates)."""
@@ -138,7 +140,9 @@ class RunTally:
             raise ValueError(f"window: expected 1 to 36,525 days, got {window_days}")
         end_day, window_day = (t.date() for t in evidence_bounds(catalog.as_of, int(window_days)))
         origins = set(choice.origins)
-        devices: dict[Device, str | None] = {}
+        if self._matched[0] is not catalog:  # device -> catalog GPU, kept per catalog
+            self._matched = (catalog, {})
+        devices: dict[Device, str | None] = self._matched[1]
 
         def gpu_of(device: Device) -> str | None:
             if device not in devices:
@@ -242,11 +246,13 @@ class _Fold:
         self.sums: dict[tuple, dict[str, _Sums]] = defaultdict(lambda: defaultdict(_Sums))
         self.days: dict[tuple, list[dt.date]] = {}  # (metric, mode) -> [first, last]
         self.seen: dict[tuple, list] = {}  # (metric, origin) -> [runs, posters, first, last]
+        self.groups: dict[tuple, Group | None] = {}  # (metric, mode) -> its group, until a run changes it
 
     def take(self, cell: Cell, metric: Metric, mode: str, sums: _Sums) -> None:
         poster, origin, day = cell
         if origin not in self.origins or day >= self.end_day or (self.low is not None and day < self.low):
             return
+        self.groups.pop((metric, mode), None)
         self.sums[(metric, mode, False)][poster].merge(sums)
         if day >= self.window_day:
             self.sums[(metric, mode, True)][poster].merge(sums)
@@ -286,6 +292,11 @@ class _Fold:
         return out
 
     def _group(self, metric: Metric, mode: str) -> Group | None:
+        if (metric, mode) not in self.groups:
+            self.groups[(metric, mode)] = self._fold_group(metric, mode)
+        return self.groups[(metric, mode)]
+
+    def _fold_group(self, metric: Metric, mode: str) -> Group | None:
         everything = self.sums.get((metric, mode, False))
         if not everything:
             return None
@@ -350,13 +361,26 @@ class _Sessions:
 
 
 def _stats(by_poster: dict[str, _Sums]) -> tuple[float, float | None, float]:
-    """(mean, sd, effective n) of evidence.weighted_stats with poster weights, from per-poster sums."""
-    weight = weights_by_poster({p: s.n for p, s in by_poster.items()})
-    v1 = sum(weight[p] * s.n for p, s in by_poster.items())
-    v2 = sum(weight[p] ** 2 * s.n for p, s in by_poster.items())
-    mean = sum(weight[p] * s.total for p, s in by_poster.items()) / v1
+    """(mean, sd, effective n) of evidence.weighted_stats with poster weights (evidence.weights_by_poster's rule,
+    inlined: this runs once per touched group and new run, over every poster), from per-poster sums."""
+    sums = list(by_poster.values())
+    weights = [min(1.0, POSTER_CAP_RUNS / s.n) for s in sums]
+    if len(sums) >= 2:
+        totals = [w * s.n for w, s in zip(weights, sums, strict=True)]
+        top = max(range(len(totals)), key=totals.__getitem__)
+        rest = sum(totals) - totals[top]
+        if totals[top] > rest:  # only the heaviest poster can outweigh the rest
+            weights[top] *= rest / totals[top]
+    v1 = v2 = weighted = 0.0
+    for w, s in zip(weights, sums, strict=True):
+        v1 += w * s.n
+        v2 += w * w * s.n
+        weighted += w * s.total
+    mean = weighted / v1
     n_eff = v1 * v1 / v2 if v2 > 0 else 0.0
     if n_eff < 2 - 1e-9:
         return mean, None, n_eff
-    spread = sum(weight[p] * (s.squares - 2 * mean * s.total + s.n * mean * mean) for p, s in by_poster.items())
+    spread = 0.0
+    for w, s in zip(weights, sums, strict=True):
+        spread += w * (s.squares - 2 * mean * s.total + s.n * mean * mean)
     return mean, math.sqrt(max(spread / (v1 - v2 / v1), 0.0)), n_eff
