@@ -219,15 +219,7 @@ class RunTally:
         else:
             fold = new_fold()
             fold.parts = parts
-            if isinstance(fold, _Sessions):
-                for key, n in self.sessions[name[1]].items():
-                    fold.take(*key, n)
-            else:
-                for kind, part in parts:
-                    for metric in Metric:
-                        for mode in ("full", "quick"):
-                            for cell, sums in self.scores.get((kind, part, metric, mode), {}).items():
-                                fold.take(cell, metric, mode, sums)
+            fold.take_all(self)
         fold.position = end
         result = fold.result()
         self._memo[(name, bounds)] = (version, fold, result)
@@ -268,6 +260,14 @@ class _Fold:
             seen[0] += sums.n
             seen[1].add(poster)
             seen[2], seen[3] = min(seen[2], day), max(seen[3], day)
+
+    def take_all(self, tally: RunTally) -> None:
+        """Every run of the tally's sums for this subject's parts."""
+        for kind, part in self.parts:
+            for metric in Metric:
+                for mode in ("full", "quick"):
+                    for cell, sums in tally.scores.get((kind, part, metric, mode), {}).items():
+                        self.take(cell, metric, mode, sums)
 
     def take_run(self, device: Device, platform: str | None, cell: Cell, mode: str, scored: tuple,
                  log_error: float | None) -> None:
@@ -338,6 +338,11 @@ class _Sessions:
             self.other += n
         else:
             self.known[gpu_id][poster] += n
+
+    def take_all(self, tally: RunTally) -> None:
+        """Every session of the plan in the tally."""
+        for (device, poster, origin, day), n in tally.sessions[self.plan_id].items():
+            self.take(device, poster, origin, day, n)
 
     def take_run(self, device: Device, platform: str | None, cell: Cell, mode: str, scored: tuple,
                  log_error: float | None) -> None:
