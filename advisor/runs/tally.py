@@ -40,6 +40,8 @@ Cell = tuple[str, EvidenceSource, dt.date]  # poster, origin, day
 ORIGINS = (EvidenceSource.LOCAL, EvidenceSource.SHARED)
 # Runs kept in the tally's log for its folds to take in one by one; a fold further behind is folded again.
 LOG_LIMIT = 50_000
+# Folds kept, per catalog date, choice and window (least recently used out): more are folded again when asked for.
+FOLDS_KEPT = 8
 
 
 @dataclass(slots=True)  # a million runs make millions of these
@@ -92,6 +94,7 @@ class RunTally:
         self._log: list[tuple] = []
         self._log_base = 0
         self._matched: tuple = (None, {})
+        self._recent: dict[tuple, None] = {}  # the bounds folded for, least recently used first
 
     def add(self, f: RunFact) -> None:
         """Folds one run in (O(1) bucket updates)."""
@@ -150,6 +153,13 @@ class RunTally:
             return devices[device]
 
         bounds = (id(catalog), end_day, window_day, frozenset(origins))
+        self._recent.pop(bounds, None)
+        self._recent[bounds] = None
+        if len(self._recent) > FOLDS_KEPT:  # each kept fold holds sums per poster: keep the latest few choices
+            oldest = next(iter(self._recent))
+            del self._recent[oldest]
+            self._counts.pop(oldest, None)
+            self._memo = {k: v for k, v in self._memo.items() if k[1] != oldest}
 
         def counted(kind) -> bool:
             day, _, gpu, has_plan, partial, device = kind
