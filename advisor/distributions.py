@@ -55,6 +55,9 @@ def mixture_cdf(x: float, parts: tuple[tuple[float, float, float], ...]) -> floa
     return sum(w * _normal_cdf(x, m, s) for w, m, s in parts)
 
 
+# Memoised: a new run changes the figures of one GPU and one plan, so the score book built for the new evidence
+# finds every other option's quantiles here (the bisection is most of a score book's cost).
+@lru_cache(maxsize=8192)
 def mixture_quantile(q: float, parts: tuple[tuple[float, float, float], ...]) -> float:
     """The score below which a fraction q of sessions fall (bisection on the mixture's CDF)."""
     lo = min(m - 8 * s for _, m, s in parts)

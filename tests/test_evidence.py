@@ -277,15 +277,19 @@ def _random_facts(seed: int, n: int):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("choice, window", [("all", 180), ("shared", 30), ("local", 36_525)])
-def test_the_incremental_tally_folds_what_build_evidence_folds(seed, choice, window):
+# folded once at the end; folded after every 50 runs (each fold takes the runs since the last one by one)
+@pytest.mark.parametrize("fold_every", [None, 50])
+def test_the_incremental_tally_folds_what_build_evidence_folds(seed, choice, window, fold_every):
     from advisor.catalog import load_catalog
     from advisor.runs.tally import RunTally
 
     catalog = load_catalog("2026-03-01")
     facts = _random_facts(seed, 600)
     tally = RunTally()
-    for f in facts:
+    for i, f in enumerate(facts):
         tally.add(f)
+        if fold_every and i % fold_every == 0:
+            tally.evidence(catalog, choice, window)
     want, got = build_evidence(facts, catalog, choice, window), tally.evidence(catalog, choice, window)
     assert (want is None) == (got is None)
     if want is None:
@@ -328,3 +332,26 @@ def test_the_evidence_cache_reads_only_new_runs(tmp_path):
     second = cache.get(catalog)
     assert reads == [5] and cache.runs == 6
     assert second.runs_used == first.runs_used + 1
+
+
+def test_the_tally_keeps_folds_for_a_few_windows_and_folds_others_again():
+    """Each kept fold holds sums per poster; a client asking for every window must not make the tally keep one
+    for each (the fold for a window dropped is folded again, with the same figures)."""
+    from advisor.catalog import load_catalog
+    from advisor.runs.tally import FOLDS_KEPT, RunTally
+
+    catalog = load_catalog("2026-03-01")
+    facts = _random_facts(4, 300)
+    tally = RunTally()
+    for f in facts[:200]:
+        tally.add(f)
+    first = tally.evidence(catalog, "all", 30)
+    for window in range(31, 31 + 3 * FOLDS_KEPT):
+        tally.evidence(catalog, "all", window)
+    assert len({key[1] for key in tally._memo}) <= FOLDS_KEPT  # private: the number of windows with kept folds
+    assert tally.evidence(catalog, "all", 30).fingerprint == first.fingerprint
+    for f in facts[200:]:
+        tally.add(f)
+    want, got = build_evidence(facts, catalog, "all", 30), tally.evidence(catalog, "all", 30)
+    assert (got.runs_used, got.runs_left_out, set(got.gpus), set(got.plans)) == \
+        (want.runs_used, want.runs_left_out, set(want.gpus), set(want.plans))

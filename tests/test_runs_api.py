@@ -60,6 +60,27 @@ def test_post_records_the_token_name_and_stores_a_run_once(tmp_path):
     assert post(client, valid_run(note="x"), "wrong").status_code == 401
 
 
+def test_a_batch_is_stored_all_or_none_and_each_run_once(tmp_path):
+    client = app_client(tmp_path / "runs.sqlite")
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer tok"}
+    first = post(client, at(3)).json()["id"]
+    batch = [at(1), at(2), at(3), at(1)]  # the third was posted before; the fourth repeats the first
+    r = client.post("/runs/batch", content=json.dumps(batch), headers=headers)
+    assert r.status_code == 201, r.text
+    ids = r.json()["ids"]
+    assert r.json()["added"] == 2 and r.json()["duplicates"] == 2 and ids[2] == first and ids[3] == ids[0]
+    assert sorted(x["id"] for x in client.get("/runs").json()["runs"]) == sorted({first, *ids})
+    assert client.post("/recommend", json={}).json()["evidence"]["runs_used"] == 3  # counted at once
+    again = client.post("/runs/batch", content=json.dumps({"runs": batch[:2]}), headers=headers)
+    assert again.status_code == 200 and again.json()["ids"] == ids[:2]
+    bad = [at(4), valid_run(platform="no-such-plan", note="x")]
+    r = client.post("/runs/batch", content=json.dumps(bad), headers=headers)
+    assert r.status_code == 422 and "run 2" in r.json()["error"], r.text
+    assert len(client.get("/runs").json()["runs"]) == 3  # nothing of the refused batch was stored
+    assert client.post("/runs/batch", content=json.dumps([at(5)]),
+                       headers={"Content-Type": "application/json"}).status_code == 401
+
+
 @pytest.mark.parametrize("run, message", [
     (valid_run(started_at="2026-11-20T10:00:00"), "started_at"),  # D1: was a 500
     (valid_run(scores={"ai": 900000, "inference": 450000, "training": 450000, "ai_low": 800000, "ai_high": 990000}),
@@ -152,6 +173,38 @@ def test_two_apps_on_one_store_see_each_others_runs(tmp_path):
     assert b.post("/recommend", json={}).json()["evidence"]["runs_used"] == 0
     assert post(a, valid_run(), "tok").status_code == 201
     assert b.post("/recommend", json={}).json()["evidence"]["runs_used"] == 1
+
+
+@pytest.mark.parametrize("refresh_s", [
+    0,  # the default: every recommendation sees every stored run
+    30,  # a worker reads the store for other workers' runs at most every 30 s; its own runs at once
+])
+def test_evidence_refresh_s_bounds_how_stale_another_workers_runs_may_be(tmp_path, refresh_s):
+    a = app_client(tmp_path / "runs.sqlite", evidence_refresh_s=refresh_s)
+    b = app_client(tmp_path / "runs.sqlite", evidence_refresh_s=refresh_s)
+    now = [1000.0]
+    assert b.post("/recommend", json={}).json()["evidence"]["runs_used"] == 0
+    assert b.app.state.evidence_cache.min_refresh_s == refresh_s  # the setting reaches the worker's cache
+    b.app.state.evidence_cache.clock = lambda: now[0]
+    b.app.state.evidence_cache.refresh(force=True)
+    assert post(a, valid_run(), "tok").status_code == 201
+    assert a.post("/recommend", json={}).json()["evidence"]["runs_used"] == 1  # the posting worker: at once
+    now[0] += refresh_s / 2
+    seen = b.post("/recommend", json={}).json()["evidence"]["runs_used"]
+    assert seen == (1 if refresh_s == 0 else 0)  # within refresh_s of its last read, the other worker may lag
+    now[0] += refresh_s / 2 + 0.001
+    assert b.post("/recommend", json={}).json()["evidence"]["runs_used"] == 1  # never longer than refresh_s
+    assert post(b, valid_run(note="b's own"), "tok").status_code == 201
+    assert b.post("/recommend", json={}).json()["evidence"]["runs_used"] == 2  # its own run: at once, whatever refresh_s
+
+
+@pytest.mark.parametrize("value", ["-1", "61", "nan", "inf", "soon"])
+def test_evidence_refresh_s_outside_0_to_60_seconds_stops_the_start_naming_the_variable(value):
+    from advisor.errors import SettingsError
+
+    with pytest.raises(SettingsError, match="ADVISOR_EVIDENCE_REFRESH_S"):
+        ApiSettings.from_env({"ADVISOR_EVIDENCE_REFRESH_S": value})
+    assert ApiSettings.from_env({"ADVISOR_EVIDENCE_REFRESH_S": "2.5"}).evidence_refresh_s == 2.5
 
 
 # ---------------------------------------------------------------------------------------------

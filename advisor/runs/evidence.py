@@ -432,7 +432,8 @@ class EvidenceCache:
 
     min_refresh_s: while a refresh happened less than this many seconds ago, a changed generation is picked up
     later (by the next request after it), so a steady stream of posts does not refold (and re-rank) on every
-    request; 0 (the default) picks every run up at once. Thread-safe."""
+    request; 0 (the default) picks every run up at once. clock: seconds, monotonic (tests pass their own).
+    Thread-safe."""
 
     # A gap in the ids below the newest run seen may be a PostgreSQL transaction that took its id earlier and
     # commits later; such ids are read again until this many seconds have passed (every transaction ends within
@@ -440,14 +441,16 @@ class EvidenceCache:
     GAP_SECONDS = 120.0
     MISSING = object()
 
-    def __init__(self, store, max_entries: int = 32, min_refresh_s: float = 0.0):
+    def __init__(self, store, max_entries: int = 32, min_refresh_s: float = 0.0, clock=None):
         import threading
+        import time
 
         from .tally import RunTally
 
         self.store = store
         self.max_entries = max_entries
         self.min_refresh_s = min_refresh_s
+        self.clock = clock or time.monotonic
         self._lock = threading.Lock()
         self._generation: int | None = None
         self._refreshed_at = 0.0
@@ -462,9 +465,7 @@ class EvidenceCache:
         return self._tally.runs
 
     def _read_new(self) -> None:
-        import time
-
-        now = time.monotonic()
+        now = self.clock()
         self._gaps = {i: t for i, t in self._gaps.items() if now - t < self.GAP_SECONDS}
         low = min(self._gaps) if self._gaps else None
         for rows in self.store.fact_batches(self._last_id, min_id=low):
@@ -481,9 +482,7 @@ class EvidenceCache:
 
     def refresh(self, force: bool = False) -> bool:
         """Reads what arrived since the last refresh; True when the tally changed. Raises StoreError."""
-        import time
-
-        now = time.monotonic()
+        now = self.clock()
         if not force and self._generation is not None and now - self._refreshed_at < self.min_refresh_s:
             return False
         generation = self.store.generation()
@@ -519,9 +518,7 @@ class EvidenceCache:
              window_days: int = DEFAULT_WINDOW_DAYS):
         """The folded evidence without touching the store when it was refreshed less than min_refresh_s ago and
         is folded for this key; else MISSING (then call get, which may read the store)."""
-        import time
-
-        if self._generation is None or time.monotonic() - self._refreshed_at >= self.min_refresh_s:
+        if self._generation is None or self.clock() - self._refreshed_at >= self.min_refresh_s:
             return self.MISSING
         return self._folded.get((catalog, EvidenceChoice(choice), int(window_days)), self.MISSING)
 

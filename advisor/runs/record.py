@@ -12,7 +12,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -284,31 +284,29 @@ def _reject_constant(name: str):
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
-    out: dict = {}
-    for key, value in pairs:
-        if key in out:
-            raise RunValidationError(f"the key {key[:100]!r} appears twice in one object; keep one")
-        out[key] = value
+    out = dict(pairs)  # built in C; a key given twice shows as a shorter dict (checked per pair only then)
+    if len(out) != len(pairs):
+        seen: set = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise RunValidationError(f"the key {key[:100]!r} appears twice in one object; keep one")
+            seen.add(key)
     return out
 
 
 def _depth(value: Any) -> int:
-    """The nesting depth of parsed JSON (iterative: a deep document cannot exhaust the stack)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        items: Iterable[Any]
-        if isinstance(item, dict):
-            items = item.values()
-        elif isinstance(item, list):
-            items = item
-        else:
-            continue
-        deepest = max(deepest, depth)
-        if deepest > MAX_JSON_DEPTH:
-            return deepest
-        stack.extend((child, depth + 1) for child in items if isinstance(child, (dict, list)))
-    return deepest
+    """The nesting depth of parsed JSON, or the first depth past MAX_JSON_DEPTH (level by level, iterative: a deep
+    document cannot exhaust the stack)."""
+    depth, level = 0, [value] if isinstance(value, (dict, list)) else []
+    while level:
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            return depth
+        below: list = []
+        for item in level:
+            below += [c for c in (item.values() if type(item) is dict else item) if isinstance(c, (dict, list))]
+        level = below
+    return depth
 
 
 def parse_json(data: bytes | str, name: str, limit: int | None = MAX_RUN_BYTES) -> Any:

@@ -35,8 +35,6 @@ from .faults import StoreFault, classify_os, classify_postgres, classify_sqlite
 from .location import ENV_DATABASE_URL, ENV_STORE, check_target, default_target, is_postgres, safe_location, sqlite_path
 
 if TYPE_CHECKING:  # the record (pydantic) loads only where runs are written or listed, not to fold evidence
-    from sqlalchemy.sql.expression import Executable
-
     from .record import BenchmarkRun
 
 log = logging.getLogger("advisor.runs")
@@ -108,22 +106,57 @@ runs = sa.Table(
 )
 store_state = sa.Table("store_state", metadata, sa.Column("id", sa.Integer(), primary_key=True),
                        sa.Column("generation", sa.BigInteger(), nullable=False))
+def _sqlite_insert():
+    from sqlalchemy.dialects.sqlite import insert
+
+    return insert(runs).on_conflict_do_nothing(index_elements=["content_hash"]).returning(runs.c.id,
+                                                                                       runs.c.content_hash)
+
+
+# The columns row_values gives, and their PostgreSQL types for the array parameters of _PG_INSERT_RUNS.
+ROW_COLUMNS = ("content_hash", "saved_at", "started_at", "mode", "device_kind", "device_name", "gpu_id", "memory_gib",
+               "platform", "partial", "ai", "inference", "training", "ai_low", "ai_high", "poster", "origin", "record")
+_PG_TYPES = {"saved_at": "timestamptz", "started_at": "timestamptz", "memory_gib": "float8", "partial": "boolean",
+             "ai": "float8", "inference": "float8", "training": "float8", "ai_low": "float8", "ai_high": "float8",
+             "record": "text"}
+_PG_INSERT_RUNS = (f"INSERT INTO runs ({', '.join(ROW_COLUMNS)}) SELECT * FROM unnest("
+                   + ", ".join(f"%({c})b::{_PG_TYPES.get(c, 'varchar')}[]" for c in ROW_COLUMNS)
+                   + ") ON CONFLICT (content_hash) DO NOTHING RETURNING id, content_hash")
+# Built once: SQLAlchemy caches its compiled form, so a write costs the parameters, not a compilation.
+_INSERT_RUNS = _sqlite_insert()
+_BUMP_GENERATION = store_state.update().where(store_state.c.id == 1).values(generation=store_state.c.generation + 1)
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive items, `size` at a time."""
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 FACT_COLUMNS = ("id", "started_at", "mode", "device_kind", "device_name", "gpu_id", "memory_gib", "platform",
                 "partial", "ai", "inference", "training", "ai_low", "ai_high", "poster", "origin")
 
 
 def row_values(run: BenchmarkRun, poster: str, origin: EvidenceSource, saved_at: dt.datetime | None = None) -> dict:
     """The columns stored for a run (the record itself plus what listing, paging and evidence read)."""
-    record = run.to_dict()
-    from .record import content_hash
+    import hashlib
 
+    # One canonical text (sorted keys, compact) is both what is stored and what is hashed (record.content_hash's
+    # rule), so a run is serialised once per write.
+    text = json.dumps(run.to_dict(), sort_keys=True, separators=(",", ":"))
     s = run.scores
-    return {"content_hash": content_hash(record), "saved_at": saved_at or dt.datetime.now(dt.UTC),
+    return {"content_hash": hashlib.sha256(text.encode()).hexdigest(), "saved_at": saved_at or dt.datetime.now(dt.UTC),
             "started_at": run.started_at, "mode": run.mode, "device_kind": run.device.kind,
             "device_name": run.device.name, "gpu_id": run.device.gpu_id, "memory_gib": run.device.memory_gib,
             "platform": run.platform, "partial": run.partial, "ai": s.ai, "inference": s.inference,
             "training": s.training, "ai_low": s.ai_low, "ai_high": s.ai_high, "poster": poster,
-            "origin": str(origin), "record": json.dumps(record, separators=(",", ":"))}
+            "origin": str(origin), "record": text}
 
 
 @dataclass(frozen=True)
@@ -570,23 +603,40 @@ class RunStore:
 
     # --- writing -------------------------------------------------------------------------------
 
-    def _insert(self, conn: sa.Connection, values: dict) -> tuple[int, bool]:
-        """(id, True) for a new run, (existing id, False) for one already stored."""
-        stmt: Executable
+    def _insert_many(self, conn: sa.Connection, rows: builtins.list[dict]) -> builtins.list[tuple[int, bool]]:
+        """Stores rows with one multi-row INSERT .. ON CONFLICT DO NOTHING (statement compiled once, not per run):
+        per row (id, True) for a run stored now, (id of the stored copy, False) for one stored before or earlier
+        in `rows`."""
+        if not rows:
+            return []
+        unique: dict[str, dict] = {}
+        for values in rows:
+            unique.setdefault(values["content_hash"], values)
         if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-            stmt = pg_insert(runs).values(**values).on_conflict_do_nothing(index_elements=["content_hash"]) \
-                .returning(runs.c.id)
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-            stmt = sqlite_insert(runs).values(**values).on_conflict_do_nothing(index_elements=["content_hash"]) \
-                .returning(runs.c.id)
-        new_id = conn.execute(stmt).scalar()
-        if new_id is not None:
-            return int(new_id), True
-        existing = conn.execute(sa.select(runs.c.id).where(runs.c.content_hash == values["content_hash"])).scalar()
-        assert existing is not None, "the insert conflicted on this content hash, so its row is there"
-        return int(existing), False
+            # One short statement whatever the number of rows: every column is one array parameter (the driver
+            # parses and caches it once; a VALUES list of many rows is parsed again each time).
+            params = {c: [v[c] for v in unique.values()] for c in ROW_COLUMNS}
+            for c in ("saved_at", "started_at"):
+                params[c] = [t.astimezone(dt.UTC) for t in params[c]]
+            found = conn.exec_driver_sql(_PG_INSERT_RUNS, params)
+        else:  # insertmanyvalues: one INSERT .. VALUES (..), (..) .. RETURNING per page of rows (SQLAlchemy 2)
+            found = conn.execute(_INSERT_RUNS, builtins.list(unique.values()))
+        new = {h: int(i) for i, h in found}
+        missing = [h for h in unique if h not in new]
+        old: dict[str, int] = {}
+        for start in range(0, len(missing), 500):
+            old.update((h, int(i)) for h, i in conn.execute(
+                sa.select(runs.c.content_hash, runs.c.id).where(runs.c.content_hash.in_(missing[start:start + 500]))))
+        out = []
+        for values in rows:
+            digest = values["content_hash"]
+            if digest in new:
+                out.append((new.pop(digest), True))
+                old[digest] = out[-1][0]  # the same run again in this batch is a duplicate of it
+            else:
+                assert digest in old, "the insert conflicted on this content hash, so its row is there"
+                out.append((old[digest], False))
+        return out
 
     def add_runs(self, items: Iterable[BenchmarkRun], poster: str = POSTER_LOCAL,
                  origin: EvidenceSource = EvidenceSource.LOCAL) -> AddResult:
@@ -596,14 +646,13 @@ class RunStore:
         engine = self._write_engine()
         with self._guard("write to"):
             with engine.begin() as conn:
-                for run in items:
-                    run_id, new = self._insert(conn, row_values(run, poster, origin))
-                    result.ids.append(run_id)
-                    result.added += new
-                    result.duplicates += not new
+                for chunk in _chunks((row_values(run, poster, origin) for run in items), 1000):
+                    for run_id, new in self._insert_many(conn, chunk):
+                        result.ids.append(run_id)
+                        result.added += new
+                        result.duplicates += not new
                 if result.added:
-                    conn.execute(store_state.update().where(store_state.c.id == 1)
-                                 .values(generation=store_state.c.generation + 1))
+                    conn.execute(_BUMP_GENERATION)
         self._wrote = self._wrote or bool(result.added)
         return result
 
@@ -611,15 +660,13 @@ class RunStore:
         """Stores runs of several posters in one transaction (the API's group commit: one commit, one fsync,
         for every post that arrived meanwhile): (id, True) for each new run, (existing id, False) for a run
         stored before. All or none. Raises StoreError."""
-        out: list[tuple[int, bool]] = []
         engine = self._write_engine()
+        rows = [row_values(run, poster, origin) for run, poster, origin in items]
         with self._guard("write to"):
             with engine.begin() as conn:
-                for run, poster, origin in items:
-                    out.append(self._insert(conn, row_values(run, poster, origin)))
+                out = self._insert_many(conn, rows)
                 if any(new for _, new in out):
-                    conn.execute(store_state.update().where(store_state.c.id == 1)
-                                 .values(generation=store_state.c.generation + 1))
+                    conn.execute(_BUMP_GENERATION)
         self._wrote = self._wrote or any(new for _, new in out)
         return out
 
@@ -744,19 +791,29 @@ class RunStore:
         if engine is None:
             return
         low = after_id if min_id is None else min_id - 1
-        while True:
-            query = sa.select(*(runs.c[name] for name in FACT_COLUMNS)).where(runs.c.id > low) \
-                .order_by(runs.c.id).limit(batch)
+        columns = [runs.c[name] for name in FACT_COLUMNS]
+        top: int | None = None
+        while top is None or low < top:
             with self._guard("read"):
                 with engine.connect() as conn:
-                    rows = [tuple(r) for r in conn.execute(query)]
+                    if top is None:  # the newest id now: runs committed later are read by the next call
+                        top = conn.execute(sa.select(sa.func.max(runs.c.id))).scalar()
+                        if top is None or low >= top:
+                            conn.rollback()
+                            return
+                    # A range of ids, not "id > low ORDER BY id LIMIT n": PostgreSQL's statistics lag a growing
+                    # table, and for the open-ended query it then planned a parallel sequential scan and a sort of
+                    # every run (6 ms at 10,000 runs, for the one new run) instead of the primary key's index.
+                    high = min(low + batch, top)
+                    rows = [tuple(r) for r in conn.execute(sa.select(*columns).where(runs.c.id > low, runs.c.id <= high)
+                                                           .order_by(runs.c.id))]
+                    if not rows and high < top:  # a gap of unused ids: go on from the next id there is
+                        after = conn.execute(sa.select(sa.func.min(runs.c.id)).where(runs.c.id > high)).scalar()
+                        high = top if after is None else after - 1
                     conn.rollback()
-            if not rows:
-                return
-            yield rows
-            if len(rows) < batch:
-                return
-            low = rows[-1][0]
+            if rows:
+                yield rows
+            low = high
 
     def facts(self, until: dt.datetime | None = None, origins: tuple[EvidenceSource, ...] = ()) -> builtins.list[tuple]:
         """The columns evidence is folded from (FACT_COLUMNS), for runs started before `until`, without parsing

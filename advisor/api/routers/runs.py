@@ -1,5 +1,5 @@
-"""POST /runs and GET /runs: benchmark runs posted by notebooks, kept in the run store (SQLite or a shared
-PostgreSQL behind several workers and hosts).
+"""POST /runs, POST /runs/batch and GET /runs: benchmark runs posted by notebooks, kept in the run store (SQLite
+or a shared PostgreSQL behind several workers and hosts).
 
 Writing is guarded however the app was started: only application/json; an Origin, if any, must be an allowed
 page; with ADVISOR_API_TOKEN set the bearer token is required, else only a loopback client of a loopback-bound
@@ -80,6 +80,36 @@ async def post_run(request: Request, settings: SettingsDep, store: StoreDep, bat
     if created:
         cache.touch()  # this worker's next recommendation counts the run
     return JSONResponse({"id": run_id, "duplicate": not created}, status_code=201 if created else 200)
+
+
+# Runs one POST /runs/batch may carry (the body limit, ADVISOR's 1 MB, holds about 250 full runs anyway).
+MAX_BATCH_RUNS = 1000
+
+
+@router.post("/runs/batch", status_code=201,
+             responses={200: {"description": "every run was stored before"}, 401: {"model": ErrorBody},
+                        403: {"model": ErrorBody}, 413: {"model": ErrorBody}, 415: {"model": ErrorBody},
+                        422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
+async def post_runs(request: Request, settings: SettingsDep, store: StoreDep, gate: GateDep, cache: EvidenceDep,
+                    who: Annotated[Writer, Depends(writer)]):
+    """Stores several runs (a JSON list of runs, or {"runs": [...]} as GET /runs or an export gives them) in one
+    transaction: all or none, so one implausible run is a 422 naming it and nothing is stored. 201 {"ids": the
+    runs' ids in order (the stored copy's for a run stored before), "added", "duplicates"}; 200 when every run was
+    stored before. The answer comes after the commit."""
+    from ...bench.reference import run_reference
+    from ...errors import RunValidationError
+    from ...runs.ingest import ingest
+    from ...runs.record import known_plan_ids, runs_from_bytes
+
+    runs = runs_from_bytes(await request.body(), "batch", known_plan_ids(settings.data_dir))
+    if len(runs) > MAX_BATCH_RUNS:
+        raise RunValidationError(f"batch: {len(runs):,} runs; send at most {MAX_BATCH_RUNS:,} in one request")
+    result = await gate.call(ingest, store, runs, catalog_for(request, None), run_reference(), who.poster,
+                             who.origin, write=True)
+    if result.added:
+        cache.touch()  # this worker's next recommendation counts the runs
+    return JSONResponse({"ids": result.ids, "added": result.added, "duplicates": result.duplicates},
+                        status_code=201 if result.added else 200)
 
 
 def _moment(text: str | None, name: str) -> dt.datetime | None:
