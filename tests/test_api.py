@@ -205,3 +205,37 @@ def test_recommend_answers_are_cached_per_workload_and_evidence():
     assert api.post("/recommend", json={"session_hours": 3}).content == first
     assert api.post("/recommend", json={"session_hours": 5}).content != first
     assert api.post("/recommend", params={"fields": "bogus"}, json={}).status_code == 422
+
+
+def test_an_unknown_model_in_a_request_is_a_422_naming_the_field():
+    # Found by the fuzzer (scale helper, 2026-12-05): {"model": "detail", "samples": 1} gave 500 on /recommend.
+    for path in ("/recommend", "/job"):
+        response = client().post(path, json={"model": "detail", "samples": 1.0})
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["detail"][0]["field"] == "model" and "unknown model 'detail'" in response.text
+
+
+def test_every_advisor_error_class_answers_a_4xx_or_503_never_500():
+    # The class, not the case: any error the advisor reports to a user, raised in any handler, gets a clean answer.
+    import inspect
+
+    from fastapi.testclient import TestClient
+
+    import advisor.errors as errors
+    from advisor.api import create_app
+
+    classes = [c for _, c in inspect.getmembers(errors, inspect.isclass)
+               if issubclass(c, errors.AdvisorError) and not c.__name__.startswith("_")]
+    assert len(classes) >= 8
+    app = create_app(ApiSettings(allowed_hosts=("testserver",)))
+    def raising(cls):
+        def boom():
+            raise cls("field", "a message") if cls is errors.InvalidWorkloadError else cls("a message")
+        return boom
+
+    for cls in classes:
+        app.add_api_route(f"/boom-{cls.__name__}", raising(cls))
+    api = TestClient(app, raise_server_exceptions=False)
+    for cls in classes:
+        response = api.get(f"/boom-{cls.__name__}")
+        assert 400 <= response.status_code < 500 or response.status_code == 503, (cls.__name__, response.text)

@@ -357,7 +357,7 @@ def test_api_job(tmp_path, monkeypatch):
     api = client()
     ok = api.post("/job", json={"model": "mistral 7b", "method": "lora", "tokens": 1e7, "precision": "fp16"})
     assert ok.status_code == 200 and len(ok.json()["predictions"]) > 10 and ok.json()["memory_gib"] > 14
-    assert api.post("/job", json={"model": "mistrel", "tokens": 1}).status_code == 404
+    assert api.post("/job", json={"model": "mistrel", "tokens": 1}).status_code == 422  # a request field: 422
     bad = api.post("/job", json={"model": "gpt2", "tokens": -1})
     assert bad.status_code == 422 and "tokens" in bad.json()["error"]
     assert api.post("/job", json={"reference_gpu": "t4", "reference_hours": 1, "precision": "bf16"}).status_code == 422

@@ -28,6 +28,7 @@ from ..errors import (
     RunValidationError,
     StoreError,
     UnknownGpuError,
+    UnknownModelError,
     UnknownPlanError,
 )
 
@@ -159,6 +160,18 @@ def register(app: FastAPI, field_names: dict[str, str]) -> None:
     @app.exception_handler(UnknownGpuError)
     async def _unknown(request: Request, exc: AdvisorError):
         return error(404, _clean(request, str(exc)))
+
+    @app.exception_handler(UnknownModelError)
+    async def _unknown_model(request: Request, exc: UnknownModelError):
+        # a model named in a request body ('model': 'detail'): the request's field is wrong, not a missing page
+        message = _clean(request, str(exc))
+        return error(422, f"invalid request: model: {message}", [{"field": "model", "message": message}])
+
+    # Any other error the advisor reports to a user is the request's to fix: a new AdvisorError class never
+    # reaches the 500 handler below.
+    @app.exception_handler(AdvisorError)
+    async def _advisor(request: Request, exc: AdvisorError):
+        return error(400, _clean(request, str(exc)))
 
     @app.exception_handler(ChatStateError)
     async def _chat_state(request: Request, exc: ChatStateError):

@@ -10,11 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 from starlette.concurrency import run_in_threadpool
 
-from ...errors import UnknownModelError
 from ...job import Job, estimate_job
 from ...job import spec as bounds
 from ...vocab import Family, JobKind, JobPrecision, Method
-from ..errors import ErrorBody, error
+from ..errors import ErrorBody
 from ..models import IsoDate
 from .catalog import as_of_query, catalog_for
 
@@ -59,8 +58,5 @@ class JobRequest(BaseModel):
 async def job_endpoint(request: Request, body: JobRequest) -> JSONResponse:
     job = body.to_job()  # InvalidWorkloadError becomes a 422 in the app's handler
     catalog = catalog_for(request, await as_of_query(body.as_of))
-    try:
-        estimate = await run_in_threadpool(estimate_job, catalog, job)
-    except UnknownModelError as exc:
-        return error(404, str(exc))
+    estimate = await run_in_threadpool(estimate_job, catalog, job)  # an unknown model: 422 naming the field
     return JSONResponse(estimate.to_dict())
