@@ -324,12 +324,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _post_listed(url: str, runs) -> int:
-    """runs --post URL: send the listed runs to a server, oldest first; stops at the first refusal (exit 1)."""
-    posted = again = 0
-    for stored in sorted(runs, key=lambda s: (s.run.started_at, s.id)):
-        answer = post_run(url, stored.run)
-        again += bool(answer.get("duplicate"))
-        posted += 1
+    """runs --post URL: send the listed runs to a server, oldest first, in batches (each stored all or none); stops
+    at the first refusal (exit 1)."""
+    from .runs.remote import post_runs
+
+    posted, again = post_runs(url, [s.run for s in sorted(runs, key=lambda s: (s.run.started_at, s.id))])
     print(f"posted {posted} run{'s' if posted != 1 else ''} to {safe(url)} ({again} the server had already)")
     return 0
 

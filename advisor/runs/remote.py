@@ -67,12 +67,78 @@ def post_run(url: str, run, token: str | None = None, timeout_s: float = POST_TI
     `token` or ADVISOR_API_TOKEN. Returns the server's answer ({"id", "duplicate"}). Raises RunPostError with the
     server's own message when it refuses the run (a redirect included), or the network's when it cannot be
     reached, or when the answer carries no run id."""
-    token = token if token is not None else os.environ.get("ADVISOR_API_TOKEN")
+    endpoint = _endpoint(url)
+    answer = _post_json(endpoint, json.dumps(run.to_dict()).encode(), token, timeout_s, "the run")
+    answer["id"] = _count(answer.get("id"), "run id")
+    return answer
+
+
+# A batch stays well under the server's 1 MB body limit and its 1,000 runs.
+BATCH_RUNS = 200
+BATCH_BYTES = 512_000
+
+
+def post_runs(url: str, runs, token: str | None = None, timeout_s: float = POST_TIMEOUT_S) -> tuple[int, int]:
+    """POSTs runs to a server's /runs/batch in batches (each stored all or none, in order), falling back to one
+    POST /runs per run on a server without the batch endpoint. Returns (runs posted, of them stored before).
+    Raises RunPostError as post_run does, naming the refused batch's first run."""
+    endpoint = _endpoint(url)
+    posted = again = 0
+    batch: list[bytes] = []
+    batches = True  # until the server says it has no batch endpoint
+
+    def send() -> None:
+        nonlocal posted, again, batches
+        body = b"[" + b",".join(batch) + b"]"
+        try:
+            if not batches:
+                raise _NoBatchEndpoint()
+            answer = _post_json(endpoint + "/batch", body, token, timeout_s, f"runs {posted + 1}-{posted + len(batch)}",
+                                missing_ok=True)
+        except _NoBatchEndpoint:
+            batches = False
+            for text in batch:
+                one = _post_json(endpoint, text, token, timeout_s, f"run {posted + 1}")
+                _count(one.get("id"), "run id")
+                again += bool(one.get("duplicate"))
+                posted += 1
+        else:
+            ids = answer.get("ids")
+            if not isinstance(ids, list) or len(ids) != len(batch):
+                raise RunPostError(f"{endpoint}/batch did not answer like an advisor server (no run ids)")
+            again += _count(answer.get("duplicates", 0), "count of duplicates")
+            posted += len(batch)
+        batch.clear()
+
+    size = 0
+    for run in runs:
+        text = json.dumps(run.to_dict()).encode()
+        if batch and (len(batch) >= BATCH_RUNS or size + len(text) > BATCH_BYTES):
+            send()
+            size = 0
+        batch.append(text)
+        size += len(text) + 1
+    if batch:
+        send()
+    return posted, again
+
+
+class _NoBatchEndpoint(Exception):
+    "The server has no POST /runs/batch (an older advisor server)"
+
+
+def _endpoint(url: str) -> str:
     try:
-        endpoint = runs_endpoint(url)
+        return runs_endpoint(url)
     except ValueError as exc:
         raise RunPostError(str(exc)) from None
-    body = json.dumps(run.to_dict()).encode()
+
+
+def _post_json(endpoint: str, body: bytes, token: str | None, timeout_s: float, what: str,
+               missing_ok: bool = False) -> dict:
+    """POSTs a JSON body with the bearer token (`token`, else ADVISOR_API_TOKEN) and returns the answer's object.
+    A redirect is refused (the token is never sent on); missing_ok: a 404 or 405 raises _NoBatchEndpoint."""
+    token = token if token is not None else os.environ.get("ADVISOR_API_TOKEN")
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -84,13 +150,14 @@ def post_run(url: str, run, token: str | None = None, timeout_s: float = POST_TI
         if 300 <= exc.code < 400:
             raise RunPostError(f"{endpoint} answered with a redirect ({exc.code}); post to the server's own address "
                                "(the run and the token are never sent on to another)") from None
-        raise RunPostError(f"{endpoint} refused the run ({exc.code}): {_server_message(exc)}") from None
+        if missing_ok and exc.code in (404, 405):
+            raise _NoBatchEndpoint() from None
+        raise RunPostError(f"{endpoint} refused {what} ({exc.code}): {_server_message(exc)}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise RunPostError(f"cannot post to {endpoint}: {reason}") from None
     if not isinstance(answer, dict):
         raise RunPostError(f"{endpoint} did not answer like an advisor server (no run id)")
-    answer["id"] = _count(answer.get("id"), "run id")
     return answer
 
 
