@@ -468,6 +468,26 @@ def test_a_correction_never_sets_the_value_it_negates(today_world):
     assert turn.answers["gpu_memory_gib"] == 16 and turn.intent == "correction"
 
 
+# The rule as a property: whatever words carry a correction, the value it negates is never what is stored.
+_SAID = {"gpu_memory_gib": "{} GB", "session_hours": "{} hours", "budget_usd_per_month": "${}",
+         "notebooks_at_once": "{} notebooks", "gpu_hours_per_month": "{} hours a month"}
+_CORRECTIONS = ("{new}, not {old}", "not {old}, {new}", "{old}... no, make that {new}", "{new} instead of {old}",
+                "sorry, {new} not {old}", "no wait, {new}", "scratch that, {new}", "I meant {new}, not {old}",
+                "{old} is wrong, {new}")  # not "actually {new}": at the next question it answers that (house rule)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(field=st.sampled_from(sorted(_SAID)), template=st.sampled_from(_CORRECTIONS),
+       old=st.integers(2, 9), new=st.integers(11, 30))
+def test_no_correction_ever_stores_the_value_it_negates(today_world, field, template, old, new):
+    said = _SAID[field]
+    state = chat_turn(today_world, start_state(field), said.format(old)).state
+    assert ChatState.from_json(state).answers[field] == old
+    turn = chat_turn(today_world, state, template.format(old=said.format(old), new=said.format(new)))
+    assert turn.answers[field] != old, (template, turn.reply)
+    assert turn.answers[field] in (new, None), (template, turn.reply)  # taken, or asked again; never a third value
+
+
 def test_a_wrong_value_already_stored_is_taken_back(today_world):
     # A value the user denies later is forgotten and its question asked again.
     state = chat_turn(today_world, start_state("session_hours"), "runs of 384 hours").state
