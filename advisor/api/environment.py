@@ -48,7 +48,8 @@ class Environment(BaseSettings):
         """The variables from the process environment, or from `environ` alone. Raises SettingsError naming the
         first variable that does not parse."""
         try:
-            return cls() if environ is None else cls.model_validate(dict(environ))
+            # pydantic-settings fills every field from the environment; mypy, without pydantic's plugin, sees none
+            return cls() if environ is None else cls.model_validate(dict(environ))  # type: ignore[call-arg]
         except ValidationError as exc:
             raise SettingsError(_one_line(exc)) from None
 

@@ -120,8 +120,6 @@ DURATION_IDIOMS: dict[str, float] = {
     "overnight": 12, "all night": 12, "the whole night": 12, "whole night": 12, "a night": 12,
     "all day": 24, "the whole day": 24, "whole day": 24, "a full day": 24, "full day": 24,
 }
-# "24/7", "around the clock": all the time, 24 hours a day.
-ALWAYS_ON = ("24/7", "24 / 7", "around the clock", "all the time", "nonstop all month")
 
 # Currencies: ISO code -> the words and symbols that name it. USD is the advisor's currency.
 CURRENCIES: dict[str, tuple[str, ...]] = {
@@ -390,7 +388,8 @@ ASKING_OPENERS = ("is there", "are there", "which", "what is the", "what would",
 # A job that never stops: its run is the whole month ("it's a server, it runs 24/7").
 ALWAYS_ON = ("24/7", "24 7", "always on", "always-on", "never stops", "runs forever", "it never stops",
              "around the clock", "round the clock", "all the time", "non stop forever", "permanently",
-             "constantly running", "always running", "always up", "up all the time", "never turns off")
+             "constantly running", "always running", "always up", "up all the time", "never turns off", "24 / 7",
+             "nonstop all month")
 # Small talk after an answer: thanks, agreement.
 THANKS = ("that is helpful", "very helpful", "helpful", "that helps", "that helped", "thanks a lot",
           "thanks", "thank you", "thx", "ty", "cheers", "makes sense", "that makes sense", "ok makes sense",

@@ -415,7 +415,8 @@ class _Roofline:
         non-negative least squares of the shared mix over all their rows, starting from the mean of the models'
         own mixes."""
         for _ in range(JOINT_ITERATIONS):
-            a, b = [], []
+            a: list[list[float]] = []
+            b: list[float] = []
             for g in keys:
                 xs = [[ref[j] / c[j] * math.exp(y) for j in range(len(ref))] for c, y in groups[g]]
                 pred = [sum(s * x for s, x in zip(mix, row)) for row in xs]
@@ -644,12 +645,13 @@ class ThroughputModel:
         # the rows, the spec sheets and these settings, so it is cached on disk under a hash of exactly those.
         key = hashlib.sha256(repr((POOLS_CACHE_VERSION, self.shape, self.series, self.shrink, self.new_workload,
                                    self.batch, self.rows_, sorted(self.gpus_.items()))).encode()).hexdigest()[:32]
-        self.pools_ = _read_pools(key) if self.use_cache else None
-        if self.pools_ is None:
-            self.pools_ = self._pools(self.loo_errors_)
+        pools = _read_pools(key) if self.use_cache else None
+        if pools is None:
+            pools = self._pools(self.loo_errors_)
             if self.use_cache:
                 write_cache("job-pools", key, {"pools": [[kind, family and str(family), lo, hi, n]
-                                                         for (kind, family), (lo, hi, n) in self.pools_.items()]})
+                                                         for (kind, family), (lo, hi, n) in pools.items()]})
+        self.pools_ = pools
         return self
 
     @property

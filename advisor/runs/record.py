@@ -382,7 +382,8 @@ def runs_from_bytes(data: bytes, name: str = "upload", plan_ids: frozenset[str] 
 
 def _validated(item: Any, index: int, name: str, plan_ids) -> BenchmarkRun:
     try:
-        return run_from_json(item, plan_ids) if isinstance(item, dict) else run_from_json(item or [])
+        # anything but an object is refused by run_from_json's own check, from its JSON text
+        return run_from_json(item if isinstance(item, dict) else json.dumps(item), plan_ids)
     except RunValidationError as exc:
         raise RunValidationError(f"{name}, run {index + 1}: {exc}") from None
 
@@ -504,7 +505,7 @@ def _quick_time_problem(run: BenchmarkRun, reference: RunReference) -> str | Non
     part from any finished sub-tests (training from inference sub-tests too, with a wider interval)."""
     if reference.quick_interval is None:
         return None
-    finished = [t for t in run.tests if t.status == "ok"]
+    finished = [t for t in run.tests if t.status == "ok" and t.mean_ms is not None]
     intervals = reference.quick_interval({t.id: t.mean_ms for t in finished}, {t.id: t.passes or 1 for t in finished},
                                          str(run.device.kind))
     for part in PARTS:
