@@ -110,6 +110,11 @@ BATCH_ITERATIONS = 1
 INTENSITY = True
 INTENSITY_SLOPES = (0.0, 0.5, 1.0, 2.0, 4.0)
 INTENSITY_DIRECTION = (0.5, 0.0, -0.5, 0.0)  # over ROOFLINE_RATES: peak, cuda, bandwidth, power
+# "shift" (the family mix shifted by one slope, above) or "ends": two end mixes per family and precision class, one
+# at the lowest and one at the highest log intensity among its fitted models, fitted jointly (non-negative least
+# squares, each model at its own level) and each pooled like the family mix; a workload's mix is interpolated
+# linearly in log intensity between them (clipped at the ends).
+INTENSITY_FORM = "ends"
 
 
 def peak_tflops(gpu: Gpu, precision: JobPrecision, fp32_uses_tf32: bool = FP32_USES_TF32) -> float | None:
@@ -461,9 +466,9 @@ class _Roofline:
         if MIX == "joint":
             self.mix = {key: self._joint(mix, [g for g in groups if families[g] == key], groups, self.reference[key[1]])
                         for key, mix in self.mix.items()}
+        pooled: dict[JobPrecision, tuple[float, ...]] = {}
         if MIX_POOL_MODELS > 0:
             models = {key: len({g[1] for g in groups if families[g] == key}) for key in self.mix}
-            pooled = {}
             for cls in {key[1] for key in self.mix}:
                 keys = [key for key in self.mix if key[1] is cls]
                 start = tuple(sum(self.mix[k][j] * models[k] for k in keys) / sum(models[k] for k in keys)
@@ -474,6 +479,8 @@ class _Roofline:
                                    for v, p in zip(mix, pooled[key[1]])) for key, mix in self.mix.items()}
         # key -> (mean log intensity of its fitted models, slope); only where two or more models have one
         self.intensity_slope: dict[tuple[Family, JobPrecision], tuple[float, float]] = {}
+        # key -> (lowest and highest log intensity, the mix at each): INTENSITY_FORM "ends"
+        self.intensity_ends: dict[tuple[Family, JobPrecision], tuple[float, float, tuple, tuple]] = {}
         if INTENSITY and intensity:
             for key in self.mix:
                 known = [g for g in groups if families[g] == key and g in intensity]
@@ -481,9 +488,36 @@ class _Roofline:
                     continue
                 mean = sum(intensity[g] for g in known) / len(known)
                 ref = self.reference[key[1]]
+                if INTENSITY_FORM == "ends":
+                    self._fit_ends(key, known, groups, intensity, ref, pooled.get(key[1], self.mix[key]))
+                    continue
                 best = min(INTENSITY_SLOPES, key=lambda b: self._shifted_sse(
                     self.mix[key], b, mean, known, groups, intensity, ref))
                 self.intensity_slope[key] = (mean, best)
+
+    def _fit_ends(self, key: tuple[Family, JobPrecision], known: list[tuple], groups: dict,
+                  intensity: dict[tuple, float], ref: tuple[float, ...], pooled: tuple[float, ...]) -> None:
+        """INTENSITY_FORM "ends": the two end mixes of a family and precision class (see INTENSITY_FORM)."""
+        lo, hi = min(intensity[g] for g in known), max(intensity[g] for g in known)
+        if hi - lo <= 1e-9:
+            return
+        mix, k = self.mix[key], len(ROOFLINE_RATES)
+        a, b = [], []
+        for g in known:
+            t = (intensity[g] - lo) / (hi - lo)
+            xs = [[ref[j] / c[j] * math.exp(y) for j in range(k)] for c, y in groups[g]]
+            pred = [sum(s * x for s, x in zip(mix, row)) for row in xs]
+            level = sum(pred) / sum(p * p for p in pred)
+            a.extend([level * (1 - t) * x for x in row] + [level * t * x for x in row] for row in xs)
+            b.extend([1.0] * len(xs))
+        w = _nnls(a, b)
+        n = len({g[1] for g in known})
+        ends = []
+        for part in (w[:k], w[k:]):
+            total = sum(part)
+            end = tuple(v / total for v in part) if total > 0 else mix
+            ends.append(tuple((n * v + MIX_POOL_MODELS * p) / (n + MIX_POOL_MODELS) for v, p in zip(end, pooled)))
+        self.intensity_ends[key] = (lo, hi, ends[0], ends[1])
 
     @staticmethod
     def _shifted_sse(mix: tuple[float, ...], slope: float, mean: float, keys: list[tuple], groups: dict,
@@ -540,7 +574,11 @@ class _Roofline:
             return None
         ref = self.reference[cls]
         mix = self.mix[(family, cls)]
-        if intensity is not None and (family, cls) in self.intensity_slope:
+        if intensity is not None and (family, cls) in self.intensity_ends:
+            lo, hi, low_mix, high_mix = self.intensity_ends[(family, cls)]
+            t = min(1.0, max(0.0, (intensity - lo) / (hi - lo)))
+            mix = tuple((1 - t) * a + t * b for a, b in zip(low_mix, high_mix))
+        elif intensity is not None and (family, cls) in self.intensity_slope:
             mean, slope = self.intensity_slope[(family, cls)]
             mix = tuple(s * math.exp(slope * (intensity - mean) * d) for s, d in zip(mix, INTENSITY_DIRECTION))
         return -math.log(sum(s * r / c for s, r, c in zip(mix, ref, caps)))
@@ -553,7 +591,12 @@ class _Roofline:
                                               for (f, p), (mean, slope) in sorted(
                                                   self.intensity_slope.items(),
                                                   key=lambda kv: (kv[0][0].value, kv[0][1].value)))
-            if self.intensity_slope else "")
+            if self.intensity_slope else "") + (
+            "; intensity ends " + ", ".join(
+                f"{f.value}/{p.value} {lo:.2f}: {tuple(round(v, 2) for v in a)}, {hi:.2f}: "
+                f"{tuple(round(v, 2) for v in b)}" for (f, p), (lo, hi, a, b) in sorted(
+                    self.intensity_ends.items(), key=lambda kv: (kv[0][0].value, kv[0][1].value)))
+            if self.intensity_ends else "")
 
 
 SHAPES = {"loglinear": _LogLinear, "roofline": _Roofline}
@@ -855,9 +898,12 @@ class ThroughputModel:
                     out[(kind, family)] = out[(kind, None)]
         return out
 
-    def speed(self, gpu_id: str, family: Family, precision: JobPrecision, bandwidth_bound: bool = False) -> Speed:
+    def speed(self, gpu_id: str, family: Family, precision: JobPrecision, bandwidth_bound: bool = False,
+              intensity: float | None = None) -> Speed:
         """A GPU's relative speed for the work; bandwidth_bound scales by memory bandwidth alone (token-by-token LLM
-        decoding reads every weight once per token)."""
+        decoding reads every weight once per token). `intensity` is the workload's log arithmetic intensity
+        (memory.transformer_intensity), where its architecture gives one: it sets the workload's mix between the
+        family's end mixes (INTENSITY_FORM)."""
         gpu = self.gpus_[gpu_id]
         x = features(gpu, precision)
         if x is None:
@@ -868,8 +914,13 @@ class ThroughputModel:
                          "token-by-token decoding is bound by memory bandwidth: scaled by the spec sheet's GB/s; "
                          "no measured decoding point, so the interval is the widest held-out one", calibrated=False)
         # (log speed, residual or None) per family standing in for this one
-        parts = [(_shape_at(self.fit_, gpu_id, f, precision), _residual(self.fit_, gpu_id, f, precision))
+        parts = [(_shape_at(self.fit_, gpu_id, f, precision, intensity), _residual(self.fit_, gpu_id, f, precision))
                  for f in FAMILY_PROXY[family]]
+        shifted = [f for f in FAMILY_PROXY[family] if isinstance(self.shape_, _Roofline) and (
+            f, PRECISION_CLASS[precision]) in {**self.shape_.intensity_ends, **self.shape_.intensity_slope}]
+        mix_note = "" if not shifted else (
+            f"; mix set by its arithmetic intensity ({math.exp(intensity):.0f} FLOPs per byte)" if intensity is not None
+            else "; no architecture for its arithmetic intensity: the family's mix")
         extrapolated = _outside(self.fit_, x, precision)
         anchors = [r for _, r in parts if r is not None]
         measured = len(anchors) == len(parts)
@@ -879,9 +930,9 @@ class ThroughputModel:
         if measured:
             n = sum(r[1] for r in anchors)
             return Speed(gpu_id, log_speed, True, extrapolated, True,
-                         f"anchored on {n} measured {names} point(s) of this GPU{borrowed}", n,
+                         f"anchored on {n} measured {names} point(s) of this GPU{borrowed}{mix_note}", n,
                          families=FAMILY_PROXY[family])
-        basis = f"no measured {family.value} point for this GPU; from its spec sheet{borrowed}"
+        basis = f"no measured {family.value} point for this GPU; from its spec sheet{borrowed}{mix_note}"
         if extrapolated:
             basis += " (extrapolated: its spec lies outside the measured GPUs' range)"
         return Speed(gpu_id, log_speed, False, extrapolated, True, basis, families=FAMILY_PROXY[family])
@@ -907,7 +958,8 @@ class ThroughputModel:
 
 
 # Bump when the calibration's code changes in a way its inputs do not show.
-POOLS_CACHE_VERSION = 3  # 2: family mixes pooled towards the all-family mix (MIX_POOL_MODELS); 3: intensity slope
+POOLS_CACHE_VERSION = 4  # 2: family mixes pooled towards the all-family mix (MIX_POOL_MODELS); 3: intensity slope;
+# 4: intensity end mixes
 # Cached pools are a dozen numbers; anything far larger is not them.
 MAX_POOLS_CACHE_BYTES = 100_000
 _POOL_KINDS = ("spec", "measured", "extrapolated")
