@@ -14,7 +14,9 @@ its models, so a new workload of the family is predicted from them. (The first f
 log peak and log bandwidth, stays as shape "loglinear" for comparison.) Each measured GPU keeps its own residual per
 family (cnn, transformer, rnn): a GPU with a measured point for a family is anchored on it; one without is predicted
 from its spec sheet alone. Lambda runs each GPU at the largest batch its memory holds; a per-family slope on log batch
-size separates that from the GPU (BATCH_COVARIATE).
+size separates that from the GPU (BATCH_COVARIATE). A transformer workload's mix is interpolated between two end mixes
+by its arithmetic intensity, computed from its architecture (INTENSITY, data/job_workloads.csv for the measured ones);
+a workload without one keeps the family's mix.
 
 The p10-p90 interval is split-conformal on leave-one-GPU-out errors (each GPU predicted by a fit that never saw it,
 from every other GPU that measured the same model), with the finite-sample rank ((n+1) q), per family and kind of
@@ -919,7 +921,8 @@ class ThroughputModel:
         shifted = [f for f in FAMILY_PROXY[family] if isinstance(self.shape_, _Roofline) and (
             f, PRECISION_CLASS[precision]) in {**self.shape_.intensity_ends, **self.shape_.intensity_slope}]
         mix_note = "" if not shifted else (
-            f"; mix set by its arithmetic intensity ({math.exp(intensity):.0f} FLOPs per byte)" if intensity is not None
+            f"; mix set by its arithmetic intensity ({math.exp(intensity):.0f} FLOPs per byte"
+            f"{self._intensity_range_note(shifted, precision, intensity)})" if intensity is not None
             else "; no architecture for its arithmetic intensity: the family's mix")
         extrapolated = _outside(self.fit_, x, precision)
         anchors = [r for _, r in parts if r is not None]
@@ -936,6 +939,19 @@ class ThroughputModel:
         if extrapolated:
             basis += " (extrapolated: its spec lies outside the measured GPUs' range)"
         return Speed(gpu_id, log_speed, False, extrapolated, True, basis, families=FAMILY_PROXY[family])
+
+    def _intensity_range_note(self, families: list[Family], precision: JobPrecision, intensity: float) -> str:
+        """Where a workload's log intensity lies beyond the measured workloads' (the end mixes'), say so."""
+        assert isinstance(self.shape_, _Roofline)
+        ends = [self.shape_.intensity_ends[(f, PRECISION_CLASS[precision])] for f in families
+                if (f, PRECISION_CLASS[precision]) in self.shape_.intensity_ends]
+        if any(intensity > e[1] for e in ends):
+            top = math.exp(max(e[1] for e in ends))
+            return f"; above the measured workloads' {top:.0f}: their most compute-bound mix"
+        if any(intensity < e[0] for e in ends):
+            bottom = math.exp(min(e[0] for e in ends))
+            return f"; below the measured workloads' {bottom:.0f}: their most memory-bound mix"
+        return ""
 
     def interval(self, speed: Speed) -> tuple[float, float]:
         """p10 and p90 of log(true hours / predicted hours) for a prediction of this kind (the widest over the
