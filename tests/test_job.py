@@ -362,3 +362,38 @@ def test_api_job(tmp_path, monkeypatch):
     assert bad.status_code == 422 and "tokens" in bad.json()["error"]
     assert api.post("/job", json={"reference_gpu": "t4", "reference_hours": 1, "precision": "bf16"}).status_code == 422
     assert api.post("/job", json={"model": "gpt2", "tokens": 1, "extra": 1}).status_code == 422
+
+
+# --- arithmetic intensity (the workload's place between the compute- and memory-bound mixes) ----------------------
+
+def test_transformer_intensity_by_hand():
+    from advisor.job.memory import transformer_intensity
+
+    # BERT large at 384 tokens, batch 16 (NVIDIA's Triton run): FLOPs 24 h^2 + 4 c h = 26,738,688 per layer and
+    # token (Narayanan et al. 2021, section 5.1); bytes 34 h + 5 a c (Korthikanti et al. 2022, section 4.1) plus
+    # 24 h^2 / 6,144 tokens of weights = 69,632: 384 FLOPs per byte.
+    assert transformer_intensity(1024, 16, 384, 16 * 384) == pytest.approx(384.0)
+    # without a batch the weights are not counted; a wider model is more intense; a larger step reads weights less
+    assert transformer_intensity(1024, 16, 384, None) > transformer_intensity(1024, 16, 384, 16 * 384)
+    assert transformer_intensity(1024, 16, 384, 6144) > transformer_intensity(288, 12, 384, 6144)
+
+
+def test_every_workload_row_names_measured_groups(catalog):
+    # regression guard: a row of data/job_workloads.csv whose series prefix or model matches no measurement would
+    # silently leave that workload on its family's mix
+    from advisor.job.throughput import load_workloads
+
+    gpus, measurements = _inputs(catalog)
+    model = ThroughputModel().fit(gpus, measurements)
+    for prefix, name in load_workloads():
+        assert any(g[0].startswith(prefix) and g[1] == name for g in model.intensity_), (prefix, name)
+
+
+def test_intensity_basis_says_where_it_came_from(catalog):
+    model = throughput_model(catalog.gpus)
+    with_it = model.speed("t4", Family.TRANSFORMER, JobPrecision.FP16, intensity=math.log(300.0))
+    without = model.speed("t4", Family.TRANSFORMER, JobPrecision.FP16)
+    assert "arithmetic intensity (300 FLOPs per byte)" in with_it.basis
+    assert "no architecture for its arithmetic intensity" in without.basis
+    # a CNN has no intensity figure: its basis says nothing of one
+    assert "intensity" not in model.speed("t4", Family.CNN, JobPrecision.FP16).basis

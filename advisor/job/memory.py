@@ -123,3 +123,18 @@ def memory_needed(spec: ModelSpec, method: Method, precision: JobPrecision, batc
     else:
         notes.append("activations not counted (no architecture in the table)")
     return MemoryEstimate({k: float(v) for k, v in parts.items()}, "; ".join(notes))
+
+
+def transformer_intensity(hidden: float, heads: float, context_tokens: float, tokens_per_step: float | None) -> float:
+    """Arithmetic intensity (FLOPs per byte of memory traffic) of one transformer layer's forward pass per token, a
+    roofline quantity read from the architecture alone (MLP width 4 x hidden, as in every measured model):
+    - FLOPs: 24 h^2 for the four attention projections and the MLP (2 FLOPs per multiply-add over 12 h^2 weights)
+      plus 4 c h for the attention scores and their weighted sum over c context positions: one forward pass of
+      Narayanan et al. 2021, arXiv:2104.04473, section 5.1 (24 B s h^2 + 4 B s^2 h per layer; their 96 B s l h^2
+      (1 + s / 6h + ...) counts four such passes);
+    - bytes: the activations a layer writes per token in 16 bits, 34 h + 5 a c (Korthikanti et al., arXiv:2205.05198,
+      section 4.1, with the attention over c positions), plus the layer's 16-bit weights, 24 h^2 bytes, read once per
+      step of `tokens_per_step` tokens (not counted when the batch is unknown)."""
+    h, a, c = hidden, heads, context_tokens
+    weights = 24.0 * h * h / tokens_per_step if tokens_per_step else 0.0
+    return (24.0 * h * h + 4.0 * c * h) / (34.0 * h + 5.0 * a * c + weights)

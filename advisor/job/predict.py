@@ -8,7 +8,14 @@ from functools import lru_cache
 from ..catalog import DATA_DIR
 from ..errors import InvalidWorkloadError
 from ..vocab import Family, JobKind, JobPrecision, Method
-from .memory import BYTES_PER_PARAM, DEFAULT_SEQ_LEN, memory_needed, per_sample_flops, training_flops_per_token
+from .memory import (
+    BYTES_PER_PARAM,
+    DEFAULT_SEQ_LEN,
+    memory_needed,
+    per_sample_flops,
+    training_flops_per_token,
+    transformer_intensity,
+)
 from .models import ModelSpec, find_model, load_models
 from .spec import GpuTime, Job, JobEstimate
 from .throughput import (
@@ -64,7 +71,7 @@ def _utilisations(model: ThroughputModel, data_dir: str) -> dict[tuple[Family, J
         else:
             assert spec.forward_gmacs is not None, f"{spec_id} is priced per sample: data/models.csv gives its GMACs"
             flops = per_sample_flops(spec.forward_gmacs, Method.FULL)
-        speed = model.speed(m.gpu_id, m.family, m.precision)
+        speed = model.speed(m.gpu_id, m.family, m.precision, intensity=model.intensity_.get(m.group))
         if speed.log_speed is None:
             continue
         values.setdefault((m.family, PRECISION_CLASS[m.precision]), []).append(
@@ -121,18 +128,22 @@ def estimate_job(catalog, job: Job, data_dir=DATA_DIR) -> JobEstimate:
     method = job.method or (Method.INFERENCE if job.kind is JobKind.INFERENCE else Method.FULL)
     kind = JobKind.INFERENCE if method is Method.INFERENCE else job.kind
     decoding = family is Family.LLM and kind is JobKind.INFERENCE
-    speeds = {g: model.speed(g, family, precision, bandwidth_bound=decoding and job.by_reference)
-              for g in catalog.gpus}
 
     memory, breakdown, memory_note = None, {}, ""
     seq_len = None
+    intensity = None
     if spec is not None:
         seq_len = job.seq_len or min(DEFAULT_SEQ_LEN, spec.context_tokens or DEFAULT_SEQ_LEN)
         if spec.forward_gmacs is not None and family is not Family.LLM:
             seq_len = spec.context_tokens
+        if spec.hidden and spec.heads and seq_len and FAMILY_PROXY[family] == (Family.TRANSFORMER,):
+            # the workload's place between the family's compute- and memory-bound mixes (throughput.INTENSITY_FORM)
+            intensity = math.log(transformer_intensity(spec.hidden, spec.heads, seq_len, (job.batch or 1) * seq_len))
         mem = memory_needed(spec, method, precision, job.batch or 1, seq_len, kind)
         memory, breakdown, memory_note = round(mem.total_gib, 2), {k: round(v, 3) for k, v in mem.parts_gib.items()}, \
             mem.note
+    speeds = {g: model.speed(g, family, precision, bandwidth_bound=decoding and job.by_reference,
+                             intensity=intensity) for g in catalog.gpus}
     # Judged on the memory a program can use (a T4 shows about 15 GiB of its 16: data/gpu_memory.csv).
     fits = {g: (None if memory is None else memory <= gpu.usable_memory_gib) for g, gpu in catalog.gpus.items()}
 

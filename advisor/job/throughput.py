@@ -14,7 +14,9 @@ its models, so a new workload of the family is predicted from them. (The first f
 log peak and log bandwidth, stays as shape "loglinear" for comparison.) Each measured GPU keeps its own residual per
 family (cnn, transformer, rnn): a GPU with a measured point for a family is anchored on it; one without is predicted
 from its spec sheet alone. Lambda runs each GPU at the largest batch its memory holds; a per-family slope on log batch
-size separates that from the GPU (BATCH_COVARIATE).
+size separates that from the GPU (BATCH_COVARIATE). A transformer workload's mix is interpolated between two end mixes
+by its arithmetic intensity, computed from its architecture (INTENSITY, data/job_workloads.csv for the measured ones);
+a workload without one keeps the family's mix.
 
 The p10-p90 interval is split-conformal on leave-one-GPU-out errors (each GPU predicted by a fit that never saw it,
 from every other GPU that measured the same model), with the finite-sample rank ((n+1) q), per family and kind of
@@ -43,6 +45,7 @@ from ..files import read_cache, write_cache
 from ..vocab import Confidence, Family, JobKind, JobPrecision
 
 MEASUREMENTS_FILE = "job_throughput.csv"
+WORKLOADS_FILE = "job_workloads.csv"
 EXTRA_GPUS_FILE = "job_gpus.csv"
 # Ridge penalty on the two slopes: small, so the fit follows the data; it only keeps the solve defined.
 RIDGE_ALPHA = 0.01
@@ -100,6 +103,20 @@ CALIBRATE_NEW_WORKLOAD = True
 # two GPUs ran different batches, do (README).
 BATCH_COVARIATE = True
 BATCH_ITERATIONS = 1
+# Whether a workload's arithmetic intensity (FLOPs per byte of activation and weight traffic, from its architecture:
+# memory.transformer_intensity; data/job_workloads.csv for the measured models) shifts its family's mix: time shares
+# x exp(slope x (log intensity - the family's mean over its fitted models) x INTENSITY_DIRECTION), so a workload of
+# higher intensity leans to the tensor peak and one of lower to memory bandwidth. The slope is one number per family
+# and precision class, chosen from INTENSITY_SLOPES by the in-sample relative-time fit (never by held-out error); a
+# workload without an architecture keeps the family's mix.
+INTENSITY = True
+INTENSITY_SLOPES = (0.0, 0.5, 1.0, 2.0, 4.0)
+INTENSITY_DIRECTION = (0.5, 0.0, -0.5, 0.0)  # over ROOFLINE_RATES: peak, cuda, bandwidth, power
+# "shift" (the family mix shifted by one slope, above) or "ends": two end mixes per family and precision class, one
+# at the lowest and one at the highest log intensity among its fitted models, fitted jointly (non-negative least
+# squares, each model at its own level) and each pooled like the family mix; a workload's mix is interpolated
+# linearly in log intensity between them (clipped at the ends).
+INTENSITY_FORM = "ends"
 
 
 def peak_tflops(gpu: Gpu, precision: JobPrecision, fp32_uses_tf32: bool = FP32_USES_TF32) -> float | None:
@@ -248,6 +265,57 @@ def load_extra_gpus(data_dir: Path = DATA_DIR) -> dict[str, Gpu]:
     return gpus
 
 
+@dataclass(frozen=True)
+class Workload:
+    """A measured model's architecture at its benchmarked input (data/job_workloads.csv): layers, hidden size,
+    attention heads, tokens per batch item (seq_tokens), positions each token attends over (context_tokens), and
+    whether one published sample is a token or a whole sequence."""
+
+    layers: int
+    hidden: int
+    heads: int
+    seq_tokens: int
+    context_tokens: int
+    sample: str  # "token" or "sequence"
+
+
+def load_workloads(data_dir: Path = DATA_DIR) -> dict[tuple[str, str], Workload]:
+    """(series prefix, model) -> its architecture, from job_workloads.csv."""
+    name = WORKLOADS_FILE
+    out = {}
+    for line, row in _read_csv(data_dir / name):
+        if not (row.get("source") or "").strip() or not (row.get("as_of") or "").strip():
+            raise CatalogError(f"{name}, line {line}: every row needs a source and an as_of date")
+        sample = (row.get("sample") or "").strip()
+        if sample not in ("token", "sequence"):
+            raise CatalogError(f"{name}, line {line}, field 'sample': '{sample}' is not 'token' or 'sequence'")
+        out[(row["series"].strip(), row["model"].strip())] = Workload(
+            *(int(_number(name, line, row, c)) for c in ("layers", "hidden", "heads", "seq_tokens",
+                                                         "context_tokens")), sample)
+    return out
+
+
+def _group_intensities(rows: list[tuple[Measurement, float]],
+                       workloads: dict[tuple[str, str], Workload]) -> dict[tuple, float]:
+    """Each measured group's log arithmetic intensity (memory.transformer_intensity) at the geometric mean of its
+    published batch sizes, where its architecture is in `workloads`."""
+    from .memory import transformer_intensity
+
+    batches: dict[tuple, list[float | None]] = {}
+    for m, _ in rows:
+        batches.setdefault(m.group, []).append(m.batch_size)
+    out = {}
+    for (series, model, precision), bs in batches.items():
+        w = next((w for (prefix, name), w in workloads.items() if name == model and series.startswith(prefix)), None)
+        if w is None:
+            continue
+        known = [b for b in bs if b]
+        batch = math.exp(sum(math.log(b) for b in known) / len(known)) if known else None
+        out[(series, model, precision)] = math.log(transformer_intensity(
+            w.hidden, w.heads, w.context_tokens, batch * w.seq_tokens if batch else None))
+    return out
+
+
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
     """Gaussian elimination for the small normal equations."""
     n = len(b)
@@ -334,7 +402,8 @@ class _LogLinear:
 
     name = "loglinear"
 
-    def __init__(self, rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], alpha: float = RIDGE_ALPHA):
+    def __init__(self, rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu],
+                 intensity: dict[tuple, float] | None = None, alpha: float = RIDGE_ALPHA):
         groups: dict[tuple, list[tuple[tuple[float, ...], float]]] = {}
         for m, y in rows:
             groups.setdefault(m.group, []).append((design(_fitted_features(gpus[m.gpu_id], m.precision), m.family), y))
@@ -353,7 +422,8 @@ class _LogLinear:
         self.coef = _solve(xtx, xty)
         self.gpus = gpus
 
-    def __call__(self, gpu_id: str, family: Family, precision: JobPrecision) -> float | None:
+    def __call__(self, gpu_id: str, family: Family, precision: JobPrecision,
+                 intensity: float | None = None) -> float | None:
         x = features(self.gpus[gpu_id], precision)
         return None if x is None else sum(c * v for c, v in zip(self.coef, design(x, family)))
 
@@ -369,7 +439,8 @@ class _Roofline:
 
     name = "roofline"
 
-    def __init__(self, rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu]):
+    def __init__(self, rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu],
+                 intensity: dict[tuple, float] | None = None):
         self.gpus = gpus
         self._caps: dict[tuple[str, JobPrecision], tuple[float, ...] | None] = {}
         capacities = self._fitted_capacities
@@ -397,9 +468,9 @@ class _Roofline:
         if MIX == "joint":
             self.mix = {key: self._joint(mix, [g for g in groups if families[g] == key], groups, self.reference[key[1]])
                         for key, mix in self.mix.items()}
+        pooled: dict[JobPrecision, tuple[float, ...]] = {}
         if MIX_POOL_MODELS > 0:
             models = {key: len({g[1] for g in groups if families[g] == key}) for key in self.mix}
-            pooled = {}
             for cls in {key[1] for key in self.mix}:
                 keys = [key for key in self.mix if key[1] is cls]
                 start = tuple(sum(self.mix[k][j] * models[k] for k in keys) / sum(models[k] for k in keys)
@@ -408,6 +479,61 @@ class _Roofline:
                                           self.reference[cls]) if MIX == "joint" else start
             self.mix = {key: tuple((models[key] * v + MIX_POOL_MODELS * p) / (models[key] + MIX_POOL_MODELS)
                                    for v, p in zip(mix, pooled[key[1]])) for key, mix in self.mix.items()}
+        # key -> (mean log intensity of its fitted models, slope); only where two or more models have one
+        self.intensity_slope: dict[tuple[Family, JobPrecision], tuple[float, float]] = {}
+        # key -> (lowest and highest log intensity, the mix at each): INTENSITY_FORM "ends"
+        self.intensity_ends: dict[tuple[Family, JobPrecision], tuple[float, float, tuple, tuple]] = {}
+        if INTENSITY and intensity:
+            for key in self.mix:
+                known = [g for g in groups if families[g] == key and g in intensity]
+                if len({g[1] for g in known}) < 2:
+                    continue
+                mean = sum(intensity[g] for g in known) / len(known)
+                ref = self.reference[key[1]]
+                if INTENSITY_FORM == "ends":
+                    self._fit_ends(key, known, groups, intensity, ref, pooled.get(key[1], self.mix[key]))
+                    continue
+                best = min(INTENSITY_SLOPES, key=lambda b: self._shifted_sse(
+                    self.mix[key], b, mean, known, groups, intensity, ref))
+                self.intensity_slope[key] = (mean, best)
+
+    def _fit_ends(self, key: tuple[Family, JobPrecision], known: list[tuple], groups: dict,
+                  intensity: dict[tuple, float], ref: tuple[float, ...], pooled: tuple[float, ...]) -> None:
+        """INTENSITY_FORM "ends": the two end mixes of a family and precision class (see INTENSITY_FORM)."""
+        lo, hi = min(intensity[g] for g in known), max(intensity[g] for g in known)
+        if hi - lo <= 1e-9:
+            return
+        mix, k = self.mix[key], len(ROOFLINE_RATES)
+        a, b = [], []
+        for g in known:
+            t = (intensity[g] - lo) / (hi - lo)
+            xs = [[ref[j] / c[j] * math.exp(y) for j in range(k)] for c, y in groups[g]]
+            pred = [sum(s * x for s, x in zip(mix, row)) for row in xs]
+            level = sum(pred) / sum(p * p for p in pred)
+            a.extend([level * (1 - t) * x for x in row] + [level * t * x for x in row] for row in xs)
+            b.extend([1.0] * len(xs))
+        w = _nnls(a, b)
+        n = len({g[1] for g in known})
+        ends = []
+        for part in (w[:k], w[k:]):
+            total = sum(part)
+            end = tuple(v / total for v in part) if total > 0 else mix
+            ends.append(tuple((n * v + MIX_POOL_MODELS * p) / (n + MIX_POOL_MODELS) for v, p in zip(end, pooled)))
+        self.intensity_ends[key] = (lo, hi, ends[0], ends[1])
+
+    @staticmethod
+    def _shifted_sse(mix: tuple[float, ...], slope: float, mean: float, keys: list[tuple], groups: dict,
+                     intensity: dict[tuple, float], ref: tuple[float, ...]) -> float:
+        """In-sample squared relative-time error of the family's mix shifted by `slope`, each model at its own
+        best level."""
+        sse = 0.0
+        for g in keys:
+            shift = [math.exp(slope * (intensity[g] - mean) * d) for d in INTENSITY_DIRECTION]
+            pred = [sum(s * f * r / c[j] for j, (s, f, r) in enumerate(zip(mix, shift, ref))) * math.exp(y)
+                    for c, y in groups[g]]
+            level = sum(pred) / sum(p * p for p in pred)
+            sse += sum((level * p - 1.0) ** 2 for p in pred)
+        return sse
 
     @staticmethod
     def _joint(mix: tuple[float, ...], keys: list[tuple], groups: dict, ref: tuple[float, ...]) -> tuple[float, ...]:
@@ -443,18 +569,37 @@ class _Roofline:
             raise ValueError(f"{gpu_id} cannot compute in {precision}: no fitted row stands on it")
         return caps
 
-    def __call__(self, gpu_id: str, family: Family, precision: JobPrecision) -> float | None:
+    def __call__(self, gpu_id: str, family: Family, precision: JobPrecision,
+                 intensity: float | None = None) -> float | None:
         cls = PRECISION_CLASS[precision]
         caps = self._capacities(gpu_id, precision)
         if caps is None or (family, cls) not in self.mix:
             return None
         ref = self.reference[cls]
-        return -math.log(sum(s * r / c for s, r, c in zip(self.mix[(family, cls)], ref, caps)))
+        mix = self.mix[(family, cls)]
+        if intensity is not None and (family, cls) in self.intensity_ends:
+            lo, hi, low_mix, high_mix = self.intensity_ends[(family, cls)]
+            t = min(1.0, max(0.0, (intensity - lo) / (hi - lo)))
+            mix = tuple((1 - t) * a + t * b for a, b in zip(low_mix, high_mix))
+        elif intensity is not None and (family, cls) in self.intensity_slope:
+            mean, slope = self.intensity_slope[(family, cls)]
+            mix = tuple(s * math.exp(slope * (intensity - mean) * d) for s, d in zip(mix, INTENSITY_DIRECTION))
+        return -math.log(sum(s * r / c for s, r, c in zip(mix, ref, caps)))
 
     def describe(self) -> str:
         return f"time shares ({', '.join(ROOFLINE_RATES)}) at the reference GPU " + ", ".join(
             f"{f.value}/{p.value} {tuple(round(v, 2) for v in mix)}" for (f, p), mix in sorted(
-                self.mix.items(), key=lambda kv: (kv[0][0].value, kv[0][1].value)))
+                self.mix.items(), key=lambda kv: (kv[0][0].value, kv[0][1].value))) + (
+            "; intensity slopes " + ", ".join(f"{f.value}/{p.value} {slope} (mean log intensity {mean:.2f})"
+                                              for (f, p), (mean, slope) in sorted(
+                                                  self.intensity_slope.items(),
+                                                  key=lambda kv: (kv[0][0].value, kv[0][1].value)))
+            if self.intensity_slope else "") + (
+            "; intensity ends " + ", ".join(
+                f"{f.value}/{p.value} {lo:.2f}: {tuple(round(v, 2) for v in a)}, {hi:.2f}: "
+                f"{tuple(round(v, 2) for v in b)}" for (f, p), (lo, hi, a, b) in sorted(
+                    self.intensity_ends.items(), key=lambda kv: (kv[0][0].value, kv[0][1].value)))
+            if self.intensity_ends else "")
 
 
 SHAPES = {"loglinear": _LogLinear, "roofline": _Roofline}
@@ -471,6 +616,8 @@ class _Fit:
     shrink: dict[Family, float] = field(default_factory=dict)
     # family -> slope of log throughput on log batch size (0 where the fit does not separate batch)
     batch_slope: dict[Family, float] = field(default_factory=dict)
+    # group -> log arithmetic intensity of the workload (data/job_workloads.csv), where known
+    intensity: dict[tuple, float] = field(default_factory=dict)
 
     def batch_term(self, m: Measurement, r: Measurement) -> float:
         """log(speed of m's run / speed of r's run) owed to their batch sizes alone (0 where either is unknown)."""
@@ -521,31 +668,34 @@ def _group_demeaned(rows: list[tuple[Measurement, float]], values: list[float]) 
 
 
 def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str = SHAPE,
-         shrink: str = SHRINK, batch: bool = BATCH_COVARIATE) -> _Fit:
+         shrink: str = SHRINK, batch: bool = BATCH_COVARIATE, intensity: dict[tuple, float] | None = None) -> _Fit:
     """The shape (relative log speed per GPU), then each row's residual inside its group: (y - s) less its
     group's mean, which is what one intercept per group leaves. With `batch`, a per-family slope on log batch size
     (within groups) is fitted by alternating with the shape, and the shape and residuals are those of the
     batch-adjusted rows."""
     slopes: dict[Family, float] = {}
+    intensity = intensity or {}
     offsets = _batch_offsets(rows) if batch else [0.0] * len(rows)
     adjusted = rows
     for _ in range(BATCH_ITERATIONS if batch and any(offsets) else 1):
         adjusted = [(m, y - slopes.get(m.family, 0.0) * b) for (m, y), b in zip(rows, offsets)]
-        model = SHAPES[shape](adjusted, gpus)
+        model = SHAPES[shape](adjusted, gpus, intensity)
         if not (batch and any(offsets)):
             break
         # slope of what the shape leaves of the unadjusted rows on the batch offsets, per family
-        left = _group_demeaned(rows, [y - model(m.gpu_id, m.family, m.precision) for m, y in rows])
+        left = _group_demeaned(rows, [y - model(m.gpu_id, m.family, m.precision, intensity.get(m.group))
+                                      for m, y in rows])
         for family in FITTED_FAMILIES:
             pairs = [(b, e) for (m, _), b, e in zip(rows, offsets, left) if m.family is family]
             sxx = sum(b * b for b, _ in pairs)
             slopes[family] = max(0.0, sum(b * e for b, e in pairs) / sxx) if sxx > 0 else 0.0
     if batch and any(offsets):
         adjusted = [(m, y - slopes.get(m.family, 0.0) * b) for (m, y), b in zip(rows, offsets)]
-        model = SHAPES[shape](adjusted, gpus)
+        model = SHAPES[shape](adjusted, gpus, intensity)
     groups: dict[tuple, list[tuple[Measurement, float]]] = {}
     for m, y in adjusted:
-        groups.setdefault(m.group, []).append((m, y - model(m.gpu_id, m.family, m.precision)))
+        groups.setdefault(m.group, []).append((m, y - model(m.gpu_id, m.family, m.precision,
+                                                            intensity.get(m.group))))
     residual_rows: dict[tuple, list[tuple[str, float]]] = {}
     ranges: dict[JobPrecision, set[str]] = {}
     for members in groups.values():
@@ -555,13 +705,15 @@ def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str
             ranges.setdefault(m.precision, set()).add(m.gpu_id)
     return _Fit(model, residual_rows, ranges, gpus=gpus,
                 shrink={} if shrink == "none" else _shrinkage(residual_rows, pooled=shrink == "pooled"),
-                batch_slope=slopes)
+                batch_slope=slopes, intensity=intensity)
 
 
-def _shape_at(fit: _Fit, gpu_id: str, family: Family, precision: JobPrecision) -> float:
+def _shape_at(fit: _Fit, gpu_id: str, family: Family, precision: JobPrecision,
+              intensity: float | None = None) -> float:
     """The fit's log speed where it is defined: a GPU that computes in the precision, of a family the fit has a
-    shape for (every fitted row's, and every measured family's)."""
-    s = fit.shape(gpu_id, family, precision)
+    shape for (every fitted row's, and every measured family's); `intensity` is the workload's log arithmetic
+    intensity, where known."""
+    s = fit.shape(gpu_id, family, precision, intensity)
     if s is None:
         raise ValueError(f"no fitted {family} shape for {gpu_id} in {precision}")
     return s
@@ -621,7 +773,10 @@ class ThroughputModel:
     gpus_: dict[str, Gpu] = field(default_factory=dict)
     measurements_: tuple[Measurement, ...] = ()
 
-    def fit(self, gpus: dict[str, Gpu], measurements: tuple[Measurement, ...]) -> ThroughputModel:
+    def fit(self, gpus: dict[str, Gpu], measurements: tuple[Measurement, ...],
+            workloads: dict[tuple[str, str], Workload] | None = None) -> ThroughputModel:
+        """Fit on the measurements; `workloads` (the architectures behind data/job_workloads.csv, read from the
+        data folder when None) give each measured model its arithmetic intensity."""
         self.gpus_ = dict(gpus)
         self.measurements_ = tuple(m for m in measurements if m.gpu_id in gpus and m.precision in MEASURED_PRECISIONS
                                    and m.series.startswith(self.series))
@@ -638,13 +793,15 @@ class ThroughputModel:
             log_speed = sum(math.log(m.throughput_per_s) for m in ms) / len(ms)
             self.rows_.append((replace(ms[0], batch_size=batch), log_speed))
         self.fitted_gpus_ = sorted({m.gpu_id for m, _ in self.rows_})
-        self.fit_ = _fit(self.rows_, self.gpus_, self.shape, self.shrink, self.batch)
+        self.intensity_ = _group_intensities(self.rows_, load_workloads() if workloads is None else workloads)
+        self.fit_ = _fit(self.rows_, self.gpus_, self.shape, self.shrink, self.batch, self.intensity_)
         self.shape_ = self.fit_.shape
         self._loo: list[dict] | None = None
         # The calibration refits the model some 150 times (about 4 s); its outcome, the pools, depends only on
         # the rows, the spec sheets and these settings, so it is cached on disk under a hash of exactly those.
         key = hashlib.sha256(repr((POOLS_CACHE_VERSION, self.shape, self.series, self.shrink, self.new_workload,
-                                   self.batch, self.rows_, sorted(self.gpus_.items()))).encode()).hexdigest()[:32]
+                                   self.batch, self.rows_, sorted(self.gpus_.items()),
+                                   sorted(self.intensity_.items()))).encode()).hexdigest()[:32]
         pools = _read_pools(key) if self.use_cache else None
         if pools is None:
             pools = self._pools(self.loo_errors_)
@@ -681,7 +838,7 @@ class ThroughputModel:
             key = model if leave_model_out else None
             if key not in seen_fits:
                 seen_fits[key] = _fit([row for row in self.rows_ if key is None or kin(row[0].model) != kin(key)],
-                                      self.gpus_, self.shape, self.shrink, self.batch)
+                                      self.gpus_, self.shape, self.shrink, self.batch, self.intensity_)
             return seen_fits[key]
 
         out = []
@@ -695,18 +852,19 @@ class ThroughputModel:
                 if key not in fits:
                     fits[key] = _fit([row for row in self.rows_
                                       if row[0].gpu_id != g and (key is None or kin(row[0].model) != kin(key))],
-                                     self.gpus_, self.shape, self.shrink, self.batch)
+                                     self.gpus_, self.shape, self.shrink, self.batch, self.intensity_)
                 fit, full = fits[key], seen_fit(m.model)
-                s_g = _shape_at(fit, g, m.family, m.precision)
+                x = self.intensity_.get(m.group)  # a property of the job description, known before any run
+                s_g = _shape_at(fit, g, m.family, m.precision, x)
                 outside = _outside(fit, _fitted_features(self.gpus_[g], m.precision), m.precision)
-                full_g = _shape_at(full, g, m.family, m.precision)
+                full_g = _shape_at(full, g, m.family, m.precision, x)
                 res_g_full = _residual(full, g, m.family, m.precision, leave_out_model=m.model)
                 for r, (y_r, m_r) in members.items():
                     if r == g:
                         continue
                     res_r = _residual(fit, r, m.family, m.precision, leave_out_model=m.model)
                     # the two runs' batch sizes are conditions of the published pair, not of the GPU
-                    pred = (s_g - _shape_at(fit, r, m.family, m.precision) - (res_r[0] if res_r else 0.0)
+                    pred = (s_g - _shape_at(fit, r, m.family, m.precision, x) - (res_r[0] if res_r else 0.0)
                             + fit.batch_term(m, m_r))
                     true = y_g - y_r  # log(speed_g / speed_r) = log(hours_r / hours_g)
                     base = {"gpu": g, "ref": r, "model": m.model, "family": m.family, "precision": m.precision,
@@ -714,7 +872,7 @@ class ThroughputModel:
                     out.append({**base, "pool": "extrapolated" if outside else "spec", "error": true - pred})
                     if res_g_full is not None:
                         res_r_full = _residual(full, r, m.family, m.precision, leave_out_model=m.model)
-                        pred_m = (full_g - _shape_at(full, r, m.family, m.precision) + res_g_full[0]
+                        pred_m = (full_g - _shape_at(full, r, m.family, m.precision, x) + res_g_full[0]
                                   - (res_r_full[0] if res_r_full else 0.0) + full.batch_term(m, m_r))
                         out.append({**base, "pool": "measured", "error": true - pred_m})
         return out
@@ -744,9 +902,12 @@ class ThroughputModel:
                     out[(kind, family)] = out[(kind, None)]
         return out
 
-    def speed(self, gpu_id: str, family: Family, precision: JobPrecision, bandwidth_bound: bool = False) -> Speed:
+    def speed(self, gpu_id: str, family: Family, precision: JobPrecision, bandwidth_bound: bool = False,
+              intensity: float | None = None) -> Speed:
         """A GPU's relative speed for the work; bandwidth_bound scales by memory bandwidth alone (token-by-token LLM
-        decoding reads every weight once per token)."""
+        decoding reads every weight once per token). `intensity` is the workload's log arithmetic intensity
+        (memory.transformer_intensity), where its architecture gives one: it sets the workload's mix between the
+        family's end mixes (INTENSITY_FORM)."""
         gpu = self.gpus_[gpu_id]
         x = features(gpu, precision)
         if x is None:
@@ -757,8 +918,14 @@ class ThroughputModel:
                          "token-by-token decoding is bound by memory bandwidth: scaled by the spec sheet's GB/s; "
                          "no measured decoding point, so the interval is the widest held-out one", calibrated=False)
         # (log speed, residual or None) per family standing in for this one
-        parts = [(_shape_at(self.fit_, gpu_id, f, precision), _residual(self.fit_, gpu_id, f, precision))
+        parts = [(_shape_at(self.fit_, gpu_id, f, precision, intensity), _residual(self.fit_, gpu_id, f, precision))
                  for f in FAMILY_PROXY[family]]
+        shifted = [f for f in FAMILY_PROXY[family] if isinstance(self.shape_, _Roofline) and (
+            f, PRECISION_CLASS[precision]) in {**self.shape_.intensity_ends, **self.shape_.intensity_slope}]
+        mix_note = "" if not shifted else (
+            f"; mix set by its arithmetic intensity ({math.exp(intensity):.0f} FLOPs per byte"
+            f"{self._intensity_range_note(shifted, precision, intensity)})" if intensity is not None
+            else "; no architecture for its arithmetic intensity: the family's mix")
         extrapolated = _outside(self.fit_, x, precision)
         anchors = [r for _, r in parts if r is not None]
         measured = len(anchors) == len(parts)
@@ -768,12 +935,25 @@ class ThroughputModel:
         if measured:
             n = sum(r[1] for r in anchors)
             return Speed(gpu_id, log_speed, True, extrapolated, True,
-                         f"anchored on {n} measured {names} point(s) of this GPU{borrowed}", n,
+                         f"anchored on {n} measured {names} point(s) of this GPU{borrowed}{mix_note}", n,
                          families=FAMILY_PROXY[family])
-        basis = f"no measured {family.value} point for this GPU; from its spec sheet{borrowed}"
+        basis = f"no measured {family.value} point for this GPU; from its spec sheet{borrowed}{mix_note}"
         if extrapolated:
             basis += " (extrapolated: its spec lies outside the measured GPUs' range)"
         return Speed(gpu_id, log_speed, False, extrapolated, True, basis, families=FAMILY_PROXY[family])
+
+    def _intensity_range_note(self, families: list[Family], precision: JobPrecision, intensity: float) -> str:
+        """Where a workload's log intensity lies beyond the measured workloads' (the end mixes'), say so."""
+        assert isinstance(self.shape_, _Roofline)
+        ends = [self.shape_.intensity_ends[(f, PRECISION_CLASS[precision])] for f in families
+                if (f, PRECISION_CLASS[precision]) in self.shape_.intensity_ends]
+        if any(intensity > e[1] for e in ends):
+            top = math.exp(max(e[1] for e in ends))
+            return f"; above the measured workloads' {top:.0f}: their most compute-bound mix"
+        if any(intensity < e[0] for e in ends):
+            bottom = math.exp(min(e[0] for e in ends))
+            return f"; below the measured workloads' {bottom:.0f}: their most memory-bound mix"
+        return ""
 
     def interval(self, speed: Speed) -> tuple[float, float]:
         """p10 and p90 of log(true hours / predicted hours) for a prediction of this kind (the widest over the
@@ -796,7 +976,8 @@ class ThroughputModel:
 
 
 # Bump when the calibration's code changes in a way its inputs do not show.
-POOLS_CACHE_VERSION = 2  # 2: family mixes pooled towards the all-family mix (MIX_POOL_MODELS)
+POOLS_CACHE_VERSION = 4  # 2: family mixes pooled towards the all-family mix (MIX_POOL_MODELS); 3: intensity slope;
+# 4: intensity end mixes
 # Cached pools are a dozen numbers; anything far larger is not them.
 MAX_POOLS_CACHE_BYTES = 100_000
 _POOL_KINDS = ("spec", "measured", "extrapolated")
@@ -827,7 +1008,7 @@ def _model_for(gpu_items: tuple[tuple[str, Gpu], ...], data_dir: str) -> Through
     path = Path(data_dir)
     gpus = dict(load_extra_gpus(path))
     gpus.update(dict(gpu_items))
-    return ThroughputModel().fit(gpus, load_measurements(path))
+    return ThroughputModel().fit(gpus, load_measurements(path), load_workloads(path))
 
 
 def throughput_model(catalog_gpus: dict[str, Gpu], data_dir: Path | str = DATA_DIR) -> ThroughputModel:
