@@ -266,7 +266,7 @@ def load_extra_gpus(data_dir: Path = DATA_DIR) -> dict[str, Gpu]:
 
 
 @dataclass(frozen=True)
-class Workload:
+class MeasuredWorkload:
     """A measured model's architecture at its benchmarked input (data/job_workloads.csv): layers, hidden size,
     attention heads, tokens per batch item (seq_tokens), positions each token attends over (context_tokens), and
     whether one published sample is a token or a whole sequence."""
@@ -279,7 +279,7 @@ class Workload:
     sample: str  # "token" or "sequence"
 
 
-def load_workloads(data_dir: Path = DATA_DIR) -> dict[tuple[str, str], Workload]:
+def load_workloads(data_dir: Path = DATA_DIR) -> dict[tuple[str, str], MeasuredWorkload]:
     """(series prefix, model) -> its architecture, from job_workloads.csv."""
     name = WORKLOADS_FILE
     out = {}
@@ -289,14 +289,15 @@ def load_workloads(data_dir: Path = DATA_DIR) -> dict[tuple[str, str], Workload]
         sample = (row.get("sample") or "").strip()
         if sample not in ("token", "sequence"):
             raise CatalogError(f"{name}, line {line}, field 'sample': '{sample}' is not 'token' or 'sequence'")
-        out[(row["series"].strip(), row["model"].strip())] = Workload(
-            *(int(_number(name, line, row, c)) for c in ("layers", "hidden", "heads", "seq_tokens",
-                                                         "context_tokens")), sample)
+        layers, hidden, heads, seq_tokens, context_tokens = (
+            int(_number(name, line, row, c)) for c in ("layers", "hidden", "heads", "seq_tokens", "context_tokens"))
+        out[(row["series"].strip(), row["model"].strip())] = MeasuredWorkload(
+            layers, hidden, heads, seq_tokens, context_tokens, sample)
     return out
 
 
 def _group_intensities(rows: list[tuple[Measurement, float]],
-                       workloads: dict[tuple[str, str], Workload]) -> dict[tuple, float]:
+                       workloads: dict[tuple[str, str], MeasuredWorkload]) -> dict[tuple, float]:
     """Each measured group's log arithmetic intensity (memory.transformer_intensity) at the geometric mean of its
     published batch sizes, where its architecture is in `workloads`."""
     from .memory import transformer_intensity
@@ -504,7 +505,8 @@ class _Roofline:
         if hi - lo <= 1e-9:
             return
         mix, k = self.mix[key], len(ROOFLINE_RATES)
-        a, b = [], []
+        a: list[list[float]] = []
+        b: list[float] = []
         for g in known:
             t = (intensity[g] - lo) / (hi - lo)
             xs = [[ref[j] / c[j] * math.exp(y) for j in range(k)] for c, y in groups[g]]
@@ -774,7 +776,7 @@ class ThroughputModel:
     measurements_: tuple[Measurement, ...] = ()
 
     def fit(self, gpus: dict[str, Gpu], measurements: tuple[Measurement, ...],
-            workloads: dict[tuple[str, str], Workload] | None = None) -> ThroughputModel:
+            workloads: dict[tuple[str, str], MeasuredWorkload] | None = None) -> ThroughputModel:
         """Fit on the measurements; `workloads` (the architectures behind data/job_workloads.csv, read from the
         data folder when None) give each measured model its arithmetic intensity."""
         self.gpus_ = dict(gpus)
