@@ -836,3 +836,33 @@ def test_e11_the_cli_answers_any_date_in_one_line(as_of):
     from advisor.cli import run
 
     assert run(["recommend", "--as-of", as_of, "--json"]) in (0, 2)
+
+
+def test_e17_a_catalog_build_runs_off_the_event_loop(tmp_path, monkeypatch):
+    # A first build or a changed data file parses every file (up to 10 MB each): in a worker thread, so /livez and
+    # the requests in hand are answered meanwhile; a catalog in memory is served on the loop at once.
+    import asyncio
+    import shutil
+
+    import advisor.api.routers.catalog as routes
+    from advisor.catalog import DATA_DIR
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    threads = []
+    real = routes.load_catalog
+
+    def recording(*args, **kwargs):
+        try:
+            asyncio.get_running_loop()
+            threads.append("event loop")
+        except RuntimeError:
+            threads.append("worker thread")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(routes, "load_catalog", recording)
+    api = client(data_dir=str(data))
+    assert api.get("/plans").status_code == 200 and api.get("/plans").status_code == 200
+    (data / "plans.csv").write_text((data / "plans.csv").read_text() + "\n")  # a changed file: built again
+    assert api.get("/plans").status_code == 200
+    assert threads[-3:] == ["worker thread", "event loop", "worker thread"]

@@ -222,4 +222,23 @@ def load_catalog(as_of: dt.date | str | None = None, data_dir: Path | str | None
     if date > today:
         raise ValueError(f"{date.isoformat()} is in the future; the catalog only knows the past and today")
     path, stamp = data_stamp(data_dir)
-    return _catalog_cached(path, stamp, today, date)
+    catalog = _catalog_cached(path, stamp, today, date)
+    if len(_BUILT) > 256:
+        _BUILT.clear()
+    _BUILT.add((path, stamp, today, date))
+    return catalog
+
+
+# The (folder, files' stamp, today, date) of catalogs built in this process: an async caller builds the others in a
+# thread (a first build or a changed file parses every data file, up to their size caps).
+_BUILT: set[tuple] = set()
+
+
+def catalog_is_built(as_of: dt.date | str | None = None, data_dir: Path | str | None = None) -> bool:
+    """True when load_catalog(as_of, data_dir) would answer from memory (a bad date too: it is refused at once)."""
+    try:
+        date = parse_date(as_of)
+    except ValueError:
+        return True
+    path, stamp = data_stamp(data_dir)
+    return (path, stamp, dt.date.today(), date) in _BUILT

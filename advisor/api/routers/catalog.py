@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from ..._version import __version__
-from ...catalog import Catalog, load_catalog, parse_date
+from ...catalog import Catalog, catalog_is_built, load_catalog, parse_date
 from ...errors import CatalogError, StoreError
 from ...present.json import gpu_json, plan_json, plans_json
 from ..deps import GateDep, StoreGate
@@ -36,8 +37,14 @@ async def as_of_query(as_of: AsOf = None):
     return date
 
 
-def catalog_for(request: Request, as_of: dt.date | str | None) -> Catalog:
-    return load_catalog(as_of, request.app.state.settings.data_dir)
+async def catalog_for(request: Request, as_of: dt.date | str | None) -> Catalog:
+    """The catalog on `as_of` from the server's data folder. Built in a thread when it is not in memory yet (the
+    first request, or a data file changed: every file is parsed), so /livez and the requests in hand are served
+    meanwhile (E17's class); from memory, at once, otherwise."""
+    data_dir = request.app.state.settings.data_dir
+    if catalog_is_built(as_of, data_dir):
+        return load_catalog(as_of, data_dir)
+    return await run_in_threadpool(load_catalog, as_of, data_dir)
 
 
 @router.get("/livez")
@@ -49,7 +56,7 @@ async def livez() -> dict:
 def _catalog_check(request: Request) -> str:
     """'ok', or one line saying what is wrong with the catalog (secrets and paths removed) and what to do."""
     try:
-        catalog_for(request, None)
+        load_catalog(None, request.app.state.settings.data_dir)
     except CatalogError as exc:
         return f"broken: {request.app.state.redactor.clean(str(exc))}; its maintainer must fix the data files"
     except Exception:  # readiness must answer whatever broke; the log has the trace
@@ -89,22 +96,22 @@ async def healthz(request: Request, gate: GateDep):
 
 @router.get("/plans", responses={422: {"model": ErrorBody}})
 async def plans(request: Request, as_of=Depends(as_of_query)) -> list[dict]:
-    return plans_json(catalog_for(request, as_of))
+    return plans_json(await catalog_for(request, as_of))
 
 
 @router.get("/plans/{plan_id}", responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 async def plan(request: Request, plan_id: Id, as_of=Depends(as_of_query)) -> dict:
-    catalog = catalog_for(request, as_of)
+    catalog = await catalog_for(request, as_of)
     return plan_json(catalog, catalog.plan(plan_id))
 
 
 @router.get("/gpus", responses={422: {"model": ErrorBody}})
 async def gpus(request: Request, as_of=Depends(as_of_query)) -> list[dict]:
-    catalog = catalog_for(request, as_of)
+    catalog = await catalog_for(request, as_of)
     return [gpu_json(catalog, g) for g in catalog.gpus.values()]
 
 
 @router.get("/gpus/{gpu_id}", responses={404: {"model": ErrorBody}})
 async def gpu(request: Request, gpu_id: Id, as_of=Depends(as_of_query)) -> dict:
-    catalog = catalog_for(request, as_of)
+    catalog = await catalog_for(request, as_of)
     return gpu_json(catalog, catalog.gpu(gpu_id))

@@ -15,7 +15,7 @@ router = APIRouter()
 @router.post("/chat", response_model=ChatResponse, responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 async def chat(request: Request, body: ChatRequest) -> dict:
     signer = request.app.state.signer
-    catalog = catalog_for(request, await as_of_query(body.as_of))
+    catalog = await catalog_for(request, await as_of_query(body.as_of))
     state = None if body.state is None else signer.loads(body.state)
     turn = chat_turn(catalog, state, body.message)
     recs = what_if = None

@@ -57,6 +57,6 @@ class JobRequest(BaseModel):
              responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 async def job_endpoint(request: Request, body: JobRequest) -> JSONResponse:
     job = body.to_job()  # InvalidWorkloadError becomes a 422 in the app's handler
-    catalog = catalog_for(request, await as_of_query(body.as_of))
+    catalog = await catalog_for(request, await as_of_query(body.as_of))
     estimate = await run_in_threadpool(estimate_job, catalog, job)  # an unknown model: 422 naming the field
     return JSONResponse(estimate.to_dict())

@@ -102,7 +102,7 @@ async def recommend_endpoint(request: Request, body: RecommendRequest, gate: Gat
     from ...runs.evidence import evidence_json
 
     workload = body.to_workload()
-    catalog = catalog_for(request, await as_of_query(body.as_of))
+    catalog = await catalog_for(request, await as_of_query(body.as_of))
     choice = EvidenceChoice(body.evidence)
     evidence, problem = (None, None) if choice is EvidenceChoice.CATALOG else \
         await folded_evidence(gate, cache, catalog, choice, body.evidence_window_days)

@@ -75,7 +75,7 @@ async def post_run(request: Request, settings: SettingsDep, store: StoreDep, bat
     from ...bench.reference import run_reference
     from ...runs.ingest import checked, parse_run
 
-    run = checked(parse_run(await request.body(), settings.data_dir), catalog_for(request, None), run_reference())
+    run = checked(parse_run(await request.body(), settings.data_dir), await catalog_for(request, None), run_reference())
     run_id, created = await batcher.add(store, run, who.poster, who.origin)
     if created:
         cache.touch()  # this worker's next recommendation counts the run
@@ -104,7 +104,7 @@ async def post_runs(request: Request, settings: SettingsDep, store: StoreDep, ga
     runs = runs_from_bytes(await request.body(), "batch", known_plan_ids(settings.data_dir))
     if len(runs) > MAX_BATCH_RUNS:
         raise RunValidationError(f"batch: {len(runs):,} runs; send at most {MAX_BATCH_RUNS:,} in one request")
-    result = await gate.call(ingest, store, runs, catalog_for(request, None), run_reference(), who.poster,
+    result = await gate.call(ingest, store, runs, await catalog_for(request, None), run_reference(), who.poster,
                              who.origin, write=True)
     if result.added:
         cache.touch()  # this worker's next recommendation counts the runs
