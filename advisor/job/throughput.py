@@ -117,15 +117,6 @@ INTENSITY_DIRECTION = (0.5, 0.0, -0.5, 0.0)  # over ROOFLINE_RATES: peak, cuda, 
 # squares, each model at its own level) and each pooled like the family mix; a workload's mix is interpolated
 # linearly in log intensity between them (clipped at the ends).
 INTENSITY_FORM = "ends"
-# Whether the tensor (peak) rate is scaled by a term per architecture generation and precision class
-# (data/job_architectures.csv): how much of its spec-sheet peak a generation reaches in practice. After the shape's
-# fit, each GPU's log efficiency is the least-squares slope of its within-group residuals on the peak's time share
-# at that GPU (the linearised effect of the peak rate on log speed); a generation's term is the mean over its GPUs
-# shrunk towards 0 (efficiency 1) by the method of moments (sigma2: spread of GPUs inside a generation, tau2: across
-# generations, as _shrinkage does for a GPU's models), and the shape is refitted once on the scaled rates. A GPU left
-# out of a fit leaves its generation's term to the generation's other GPUs; a generation with none gets 1.
-GENERATION_EFFICIENCY = True
-ARCHITECTURES_FILE = "job_architectures.csv"
 
 
 def peak_tflops(gpu: Gpu, precision: JobPrecision, fp32_uses_tf32: bool = FP32_USES_TF32) -> float | None:
@@ -305,21 +296,6 @@ def load_workloads(data_dir: Path = DATA_DIR) -> dict[tuple[str, str], MeasuredW
     return out
 
 
-@lru_cache(maxsize=4)
-def load_architectures(data_dir: Path = DATA_DIR) -> dict[str, str]:
-    """gpu_id -> its architecture generation (volta, turing, ampere, ...), from job_architectures.csv."""
-    name = ARCHITECTURES_FILE
-    out = {}
-    for line, row in _read_csv(data_dir / name):
-        if not (row.get("source") or "").strip() or not (row.get("as_of") or "").strip():
-            raise CatalogError(f"{name}, line {line}: every row needs a source and an as_of date")
-        arch = (row.get("architecture") or "").strip()
-        if not arch:
-            raise CatalogError(f"{name}, line {line}, field 'architecture': empty")
-        out[row["gpu_id"].strip()] = arch
-    return out
-
-
 def _group_intensities(rows: list[tuple[Measurement, float]],
                        workloads: dict[tuple[str, str], MeasuredWorkload]) -> dict[tuple, float]:
     """Each measured group's log arithmetic intensity (memory.transformer_intensity) at the geometric mean of its
@@ -465,13 +441,8 @@ class _Roofline:
     name = "roofline"
 
     def __init__(self, rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu],
-                 intensity: dict[tuple, float] | None = None,
-                 efficiency: dict[tuple[str, JobPrecision], float] | None = None,
-                 architectures: dict[str, str] | None = None):
+                 intensity: dict[tuple, float] | None = None):
         self.gpus = gpus
-        # (architecture, precision class) -> log efficiency of the peak rate (GENERATION_EFFICIENCY)
-        self.efficiency = efficiency or {}
-        self.architectures = architectures or {}
         self._caps: dict[tuple[str, JobPrecision], tuple[float, ...] | None] = {}
         capacities = self._fitted_capacities
         groups: dict[tuple, list[tuple[tuple[float, ...], float]]] = {}
@@ -590,11 +561,7 @@ class _Roofline:
     def _capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, ...] | None:
         key = (gpu_id, precision)
         if key not in self._caps:
-            caps = capacities(self.gpus[gpu_id], precision)
-            term = self.efficiency.get((self.architectures.get(gpu_id, ""), PRECISION_CLASS[precision]), 0.0)
-            if caps is not None and term:
-                caps = (caps[0] * math.exp(term), *caps[1:])
-            self._caps[key] = caps
+            self._caps[key] = capacities(self.gpus[gpu_id], precision)
         return self._caps[key]
 
     def _fitted_capacities(self, gpu_id: str, precision: JobPrecision) -> tuple[float, ...]:
@@ -606,17 +573,6 @@ class _Roofline:
 
     def __call__(self, gpu_id: str, family: Family, precision: JobPrecision,
                  intensity: float | None = None) -> float | None:
-        terms = self._terms(gpu_id, family, precision, intensity)
-        return None if terms is None else -math.log(sum(terms))
-
-    def peak_share(self, gpu_id: str, family: Family, precision: JobPrecision,
-                   intensity: float | None = None) -> float:
-        """The peak rate's share of the time per sample on this GPU (0 where the shape is undefined)."""
-        terms = self._terms(gpu_id, family, precision, intensity)
-        return 0.0 if not terms or sum(terms) <= 0 else terms[0] / sum(terms)
-
-    def _terms(self, gpu_id: str, family: Family, precision: JobPrecision,
-               intensity: float | None = None) -> list[float] | None:
         cls = PRECISION_CLASS[precision]
         caps = self._capacities(gpu_id, precision)
         if caps is None or (family, cls) not in self.mix:
@@ -630,7 +586,7 @@ class _Roofline:
         elif intensity is not None and (family, cls) in self.intensity_slope:
             mean, slope = self.intensity_slope[(family, cls)]
             mix = tuple(s * math.exp(slope * (intensity - mean) * d) for s, d in zip(mix, INTENSITY_DIRECTION))
-        return [s * r / c for s, r, c in zip(mix, ref, caps)]
+        return -math.log(sum(s * r / c for s, r, c in zip(mix, ref, caps)))
 
     def describe(self) -> str:
         return f"time shares ({', '.join(ROOFLINE_RATES)}) at the reference GPU " + ", ".join(
@@ -713,47 +669,8 @@ def _group_demeaned(rows: list[tuple[Measurement, float]], values: list[float]) 
     return [v - sum(sums[m.group]) / len(sums[m.group]) for (m, _), v in zip(rows, values)]
 
 
-def _generation_terms(model: _Roofline, rows: list[tuple[Measurement, float]], intensity: dict[tuple, float],
-                      architectures: dict[str, str]) -> dict[tuple[str, JobPrecision], float]:
-    """(architecture, precision class) -> log efficiency of the peak rate (GENERATION_EFFICIENCY): per GPU the
-    slope of its within-group residuals on the peak's time share, per generation their mean shrunk towards 0 by
-    the method of moments over generations."""
-    groups: dict[tuple, list[tuple[Measurement, float]]] = {}
-    for m, y in rows:
-        groups.setdefault(m.group, []).append((m, y - model(m.gpu_id, m.family, m.precision, intensity.get(m.group))))
-    sums: dict[tuple[str, JobPrecision], list[float]] = {}  # (gpu, class) -> [sum f r, sum f f]
-    for members in groups.values():
-        mean = sum(d for _, d in members) / len(members)
-        for m, d in members:
-            f = model.peak_share(m.gpu_id, m.family, m.precision, intensity.get(m.group))
-            acc = sums.setdefault((m.gpu_id, PRECISION_CLASS[m.precision]), [0.0, 0.0])
-            acc[0] += f * (d - mean)
-            acc[1] += f * f
-    out: dict[tuple[str, JobPrecision], float] = {}
-    for cls in {c for _, c in sums}:
-        cells: dict[str, list[float]] = {}
-        for (gpu_id, c), (fr, ff) in sums.items():
-            if c is cls and ff > 1e-6 and gpu_id in architectures:
-                cells.setdefault(architectures[gpu_id], []).append(fr / ff)
-        dof = sum(len(u) - 1 for u in cells.values())
-        if dof <= 0 or len(cells) < 3:
-            continue
-        sigma2 = sum(sum((v - sum(u) / len(u)) ** 2 for v in u) for u in cells.values()) / dof
-        means = [sum(u) / len(u) for u in cells.values()]
-        grand = sum(means) / len(means)
-        tau2 = sum((v - grand) ** 2 for v in means) / (len(means) - 1) - sigma2 * sum(
-            1 / len(u) for u in cells.values()) / len(cells)
-        if tau2 <= 0:
-            continue
-        k = sigma2 / tau2
-        for arch, u in cells.items():
-            out[(arch, cls)] = sum(u) / (len(u) + k)
-    return out
-
-
 def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str = SHAPE,
-         shrink: str = SHRINK, batch: bool = BATCH_COVARIATE, intensity: dict[tuple, float] | None = None,
-         architectures: dict[str, str] | None = None) -> _Fit:
+         shrink: str = SHRINK, batch: bool = BATCH_COVARIATE, intensity: dict[tuple, float] | None = None) -> _Fit:
     """The shape (relative log speed per GPU), then each row's residual inside its group: (y - s) less its
     group's mean, which is what one intercept per group leaves. With `batch`, a per-family slope on log batch size
     (within groups) is fitted by alternating with the shape, and the shape and residuals are those of the
@@ -777,11 +694,6 @@ def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str
     if batch and any(offsets):
         adjusted = [(m, y - slopes.get(m.family, 0.0) * b) for (m, y), b in zip(rows, offsets)]
         model = SHAPES[shape](adjusted, gpus, intensity)
-    if GENERATION_EFFICIENCY and isinstance(model, _Roofline):
-        architectures = load_architectures() if architectures is None else architectures
-        terms = _generation_terms(model, adjusted, intensity, architectures)
-        if terms:
-            model = _Roofline(adjusted, gpus, intensity, terms, architectures)
     groups: dict[tuple, list[tuple[Measurement, float]]] = {}
     for m, y in adjusted:
         groups.setdefault(m.group, []).append((m, y - model(m.gpu_id, m.family, m.precision,
@@ -891,8 +803,7 @@ class ThroughputModel:
         # the rows, the spec sheets and these settings, so it is cached on disk under a hash of exactly those.
         key = hashlib.sha256(repr((POOLS_CACHE_VERSION, self.shape, self.series, self.shrink, self.new_workload,
                                    self.batch, self.rows_, sorted(self.gpus_.items()),
-                                   sorted(self.intensity_.items()), GENERATION_EFFICIENCY,
-                                   sorted(load_architectures().items()))).encode()).hexdigest()[:32]
+                                   sorted(self.intensity_.items()))).encode()).hexdigest()[:32]
         pools = _read_pools(key) if self.use_cache else None
         if pools is None:
             pools = self._pools(self.loo_errors_)
@@ -1067,8 +978,8 @@ class ThroughputModel:
 
 
 # Bump when the calibration's code changes in a way its inputs do not show.
-POOLS_CACHE_VERSION = 5  # 2: family mixes pooled towards the all-family mix (MIX_POOL_MODELS); 3: intensity slope;
-# 4: intensity end mixes; 5: generation efficiency of the peak rate
+POOLS_CACHE_VERSION = 4  # 2: family mixes pooled towards the all-family mix (MIX_POOL_MODELS); 3: intensity slope;
+# 4: intensity end mixes
 # Cached pools are a dozen numbers; anything far larger is not them.
 MAX_POOLS_CACHE_BYTES = 100_000
 _POOL_KINDS = ("spec", "measured", "extrapolated")
