@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from ...chat import chat_turn
 from ...present.json import recommend_json
@@ -17,7 +18,7 @@ async def chat(request: Request, body: ChatRequest) -> dict:
     signer = request.app.state.signer
     catalog = await catalog_for(request, await as_of_query(body.as_of))
     state = None if body.state is None else signer.loads(body.state)
-    turn = chat_turn(catalog, state, body.message)
+    turn = await run_in_threadpool(chat_turn, catalog, state, body.message)  # it may time a job: off the loop
     recs = what_if = None
     if turn.recommendations is not None and turn.workload is not None:
         recs = recommend_json(catalog, turn.workload, turn.recommendations)

@@ -14,10 +14,11 @@ from typing import Annotated, Literal
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ...errors import StoreError
 from ...present.json import recommend_json
-from ...recommend import recommend
+from ...recommend import recommend, workload_job
 from ...vocab import EvidenceChoice
 from ..deps import EvidenceDep, GateDep, StoreGate
 from ..errors import ErrorBody
@@ -112,7 +113,10 @@ async def recommend_endpoint(request: Request, body: RecommendRequest, gate: Gat
     answers = _answers(request)
     answer = answers.get(key)
     if answer is None:
-        recs = recommend(catalog, workload, evidence)
+        # A job's hours need the throughput model (its first fit, without a cached calibration, takes seconds):
+        # off the event loop; a ranking without a job takes about 2 ms and stays on it.
+        recs = recommend(catalog, workload, evidence) if workload_job(workload) is None else \
+            await run_in_threadpool(recommend, catalog, workload, evidence)
         out = compact_json(catalog, recs) if compact else recommend_json(catalog, workload, recs)
         out["evidence"] = evidence_json(evidence, choice, problem)
         # The dicts are JSON-ready, so no response model validates them again; orjson writes the ~50 KB of a
