@@ -461,6 +461,16 @@ def test_the_new_fields_are_understood(today_world, asking, text, expect):
     assert {k: turn.answers[k] for k in expect} == expect, turn.reply
 
 
+@pytest.mark.parametrize("text, budget", [
+    ("I don't want to pay more than $20", 20.0), ("won't pay more than 15", 15.0),
+    ("I can't spend more than 30 dollars", 30.0), ("no more than $20", 20.0),
+])
+def test_a_negated_more_than_is_a_ceiling_not_free_only(today_world, text, budget):
+    # "won't pay more than 15" had been read as free only (a negated 'pay', the amount denied by 'more than').
+    turn = chat_turn(today_world, start_state("budget_usd_per_month"), text)
+    assert turn.answers["budget_usd_per_month"] == budget and turn.answers["free_only"] is False, turn.reply
+
+
 def test_a_correction_never_sets_the_value_it_negates(today_world):
     # UX probe defect 2: "16 gb not 384" took 384 as the run length.
     turn = chat_turn(today_world, start_state("session_hours"), "16 gb not 384")
