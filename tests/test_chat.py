@@ -463,12 +463,22 @@ def test_the_new_fields_are_understood(today_world, asking, text, expect):
 
 @pytest.mark.parametrize("text, budget", [
     ("I don't want to pay more than $20", 20.0), ("won't pay more than 15", 15.0),
-    ("I can't spend more than 30 dollars", 30.0), ("no more than $20", 20.0),
+    ("I can't spend more than 30 dollars", 30.0), ("no more than $20", 20.0), ("I can't afford more than 10", 10.0),
 ])
 def test_a_negated_more_than_is_a_ceiling_not_free_only(today_world, text, budget):
     # "won't pay more than 15" had been read as free only (a negated 'pay', the amount denied by 'more than').
     turn = chat_turn(today_world, start_state("budget_usd_per_month"), text)
     assert turn.answers["budget_usd_per_month"] == budget and turn.answers["free_only"] is False, turn.reply
+
+
+@pytest.mark.parametrize(("asking", "text", "expect"), [
+    ("session_hours", "it shouldn't take longer than 5 hours", {"session_hours": 5.0}),
+    ("gpu_memory_gib", "it doesn't need more than 12 GB", {"gpu_memory_gib": 12.0}),
+    ("needs", "I don't need anything special", {"needs": [], "nice_to_have": []}),
+])
+def test_a_negated_comparison_is_a_limit_and_nothing_special_is_no_need(today_world, asking, text, expect):
+    turn = chat_turn(today_world, start_state(asking), text)
+    assert turn.intent == "answer" and {k: turn.answers[k] for k in expect} == expect, turn.reply
 
 
 def test_a_correction_never_sets_the_value_it_negates(today_world):

@@ -582,7 +582,8 @@ WISH_BEFORE_IF = ("nice", "bonus", "good", "great", "helpful", "handy", "useful"
 NEEDS_NONE = ("none", "nothing", "no", "nope", "nothing special", "none of those", "none of them", "none of that",
               "not really", "neither", "no thanks", "nothing else", "not necessary", "no special needs",
               "no needs", "nah", "nothing in particular", "no special", "not needed", "none really",
-              "do not need any", "not any", "no need")
+              "do not need any", "not any", "no need", "do not need anything", "not need anything",
+              "anything special", "need nothing", "no extras", "no features", "no special features")
 NEEDS_ALL = ("all of them", "all", "everything", "all four", "all of those", "all of that", "every one")
 NEEDS_EXCEPT = ("except", "but not", "other than", "apart from", "besides", "excluding")
 EDUCATION_YES = ("student", "students", "phd", "ph d", "phd student", "grad student", "masters student",

@@ -149,7 +149,8 @@ def _denied(r: Reading, q: Quantity) -> bool:
             if phrase == ("than",) and j >= 2 and words[j - 2] in ("no", "not", "never", "nothing"):
                 return False
             # "I don't want to pay more than $20", "can't spend more than 30": a negated 'more than' is a ceiling
-            if phrase == ("than",) and j >= 1 and words[j - 1] in ("more", "over", "above") and any(
+            if phrase == ("than",) and j >= 1 and words[j - 1] in (
+                    "more", "over", "above", "longer", "bigger", "larger", "higher") and any(
                     w in ("not", "never", "no") and r.clause[k] == r.clause[q.start]
                     for k, w in enumerate(words[max(0, j - 8):j - 1], max(0, j - 8))):
                 return False
