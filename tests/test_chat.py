@@ -475,8 +475,10 @@ def test_a_negated_more_than_is_a_ceiling_not_free_only(today_world, text, budge
     ("session_hours", "it shouldn't take longer than 5 hours", {"session_hours": 5.0}),
     ("gpu_memory_gib", "it doesn't need more than 12 GB", {"gpu_memory_gib": 12.0}),
     ("needs", "I don't need anything special", {"needs": [], "nice_to_have": []}),
+    ("gpu_hours_per_month", "every evening for about 2 hours", {"gpu_hours_per_month": 60.88}),
+    ("session_hours", "I run it in the evening for 4 hours", {"session_hours": 4.0, "kind": "mixed"}),
 ])
-def test_a_negated_comparison_is_a_limit_and_nothing_special_is_no_need(today_world, asking, text, expect):
+def test_limits_periods_and_no_needs_in_everyday_words(today_world, asking, text, expect):
     turn = chat_turn(today_world, start_state(asking), text)
     assert turn.intent == "answer" and {k: turn.answers[k] for k in expect} == expect, turn.reply
 

@@ -100,7 +100,8 @@ UNITS: dict[str, tuple[str, float]] = {
 DIGIT_UNITS: dict[str, tuple[str, float]] = {"go": ("memory", 1.0), "gio": ("memory", 1.0)}
 # Periods a rate is per, with how many of them make one month (one month = 365.25 / 12 days).
 PERIODS: dict[str, float] = {
-    **dict.fromkeys(("day", "days", "d", "daily", "night", "nights"), DAYS_PER_MONTH),
+    **dict.fromkeys(("day", "days", "d", "daily", "night", "nights", "nightly", "evening", "evenings", "morning",
+                     "mornings", "afternoon", "afternoons"), DAYS_PER_MONTH),
     **dict.fromkeys(("week", "weeks", "wk", "wek", "w", "weekly", "weak"), WEEKS_PER_MONTH),
     **dict.fromkeys(("month", "months", "mo", "mon", "mth", "monthly"), 1.0),
     **dict.fromkeys(("year", "years", "yr", "yearly", "annually", "annum"), 1 / 12),

@@ -365,7 +365,9 @@ class _Scanner:
             # the period first: "every day for a couple of hours", "each week, 10 hours"
             rate = self.rate_at(i) if self.word(i) not in ("daily", "weekly") else (lx.PERIODS[self.word(i)], i + 1)
             if rate:
-                j = rate[1] + (1 if self.word(rate[1]) in ("for", ",", "about", "around") else 0)
+                j = rate[1]
+                while j < rate[1] + 2 and self.word(j) in ("for", ",", "about", "around", "roughly", "maybe"):
+                    j += 1  # "every evening for about 2 hours"
                 d = self.simple_at(j)
                 if d is not None and d.dim == "time" and d.per_month is None:
                     d.start, d.per_month = i, rate[0]

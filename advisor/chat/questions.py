@@ -268,6 +268,9 @@ def parse_kind(ctx: Context) -> Finding | None:
         explicit = r.has(lx.CHANGE_CUES) or r.has(lx.CORRECTION_CUES) or len(set(r.clause)) >= 3 \
             or len(r.content_words) <= 3
         found = [m for m in found if m.label == "d" or explicit or _statement(r, m)]
+        # "I run it in the evening for 3 hours": out of turn, 'run it' beside a duration tells how long, not what kind
+        if any(q.dim == "time" for q in r.quantities):
+            found = [m for m in found if r.words[m.start:m.start + 2] != ["run", "it"]]
         # "both" out of turn is the kind of work only beside a kind word ("i'll train a bit too, so both")
         kinds = any(m.label in ("t", "i") for m in found)
         found = [m for m in found if m.label != "m" or r.has(("mixed", "mix", "a mix")) or kinds
