@@ -483,6 +483,17 @@ def test_limits_periods_and_no_needs_in_everyday_words(today_world, asking, text
     assert turn.intent == "answer" and {k: turn.answers[k] for k in expect} == expect, turn.reply
 
 
+def test_lets_do_that_adopts_the_what_if_just_shown_and_only_then(done, today_world):
+    what_if = chat_turn(today_world, done.state, "what if I had $35 and needed 24 GB?")
+    assert what_if.intent == "what_if" and what_if.answers["budget_usd_per_month"] == 20
+    adopted = chat_turn(today_world, what_if.state, "ok let's do that")
+    assert adopted.answers["budget_usd_per_month"] == 35 and adopted.answers["gpu_memory_gib"] == 24
+    assert chat_turn(today_world, adopted.state, "undo").answers["budget_usd_per_month"] == 20
+    # a turn in between, and the what-if is gone: "do that" then adopts nothing
+    later = chat_turn(today_world, chat_turn(today_world, what_if.state, "why not Kaggle?").state, "let's do that")
+    assert later.answers["budget_usd_per_month"] == 20
+
+
 def test_a_correction_never_sets_the_value_it_negates(today_world):
     # UX probe defect 2: "16 gb not 384" took 384 as the run length.
     turn = chat_turn(today_world, start_state("session_hours"), "16 gb not 384")

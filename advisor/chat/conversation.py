@@ -393,7 +393,28 @@ def handle_what_if(t: _Turn):
     # A question with a value in it ("which plan is the fastest?", "is there anything free?") is answered the same
     # way, and is a question; "what if ...", "and with 24 GB?" are what-ifs.
     intent = "question" if asking and not marker else "what_if"
+    # kept for "let's do that": what the what-if changes (a field it drops is set to None)
+    t.state.supposed = {k: answers.get(k) for k in set(answers) | set(t.state.answers)
+                        if answers.get(k) != t.state.answers.get(k)}
     return _reply(intent, text, what_if=(workload, recs), hypothetical=answers, topic="what_if")
+
+
+def handle_adopt(t: _Turn):
+    """'let's do that', 'go with that' just after a what-if: its supposed answers become the answers."""
+    r = t.reading
+    supposed = t.state.supposed
+    if not supposed or r.quantities or not r.has(lx.ADOPT_WHAT_IF) or r.has(lx.NEGATORS):
+        return None
+    t.state.remember()
+    t.state.apply(supposed)
+    for name in supposed:
+        q = next((q for q in QUESTIONS if name in q.sets), None)
+        if q is not None and supposed[name] is not None:
+            t.state.close(q.name)
+    names = ", ".join(dict.fromkeys(QUESTION_LABEL.get(QUESTION_OF.get(k, ""), k.replace("_", " "))
+                                    for k in supposed))
+    return _reply("change_of_mind", f"Done: your answers now have the what-if's {names}." + _again(t),
+                  rank=t.state.done)
 
 
 def _difference(real: list[Recommendation] | None, other: list[Recommendation]) -> str:
@@ -834,8 +855,9 @@ def handle_unknown(t: _Turn):
 
 HANDLERS: tuple[Callable[[_Turn], dict | None], ...] = (
     handle_empty, handle_blank, handle_start_over, handle_undo, handle_greeting, handle_skip_exact,
-    handle_what_if, handle_question, handle_pick, handle_forget, handle_gpu_question, handle_model_memory,
-    handle_period_fix, handle_denial, handle_answer, handle_thanks, handle_other_question, handle_skip, handle_unknown,
+    handle_adopt, handle_what_if, handle_question, handle_pick, handle_forget, handle_gpu_question,
+    handle_model_memory, handle_period_fix, handle_denial, handle_answer, handle_thanks, handle_other_question,
+    handle_skip, handle_unknown,
 )
 
 
@@ -857,6 +879,8 @@ def chat_turn(catalog: Catalog, state: dict | None, message: str | None, **refer
         if out is not None:
             break
     assert out is not None
+    if out.get("what_if") is None:
+        chat.supposed = {}  # a what-if is adopted only by the turn right after it
     workload = t.workload()
     recs = t.ranking(workload) if chat.done else None
     reply = out["reply"]

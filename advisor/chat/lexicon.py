@@ -661,3 +661,9 @@ school image images photo photos people person user users night week weeks month
 today tomorrow tonight weekend weekends job jobs task tasks local laptop desktop server cloud quick slow fast
 gpu gpus cpu cpus card cards test tests result results start stop thing think same sure fun bad minus plus
 """.split())
+
+# Taking a what-if just shown as the answers ("what if I had $25?" ... "ok let's do that").
+ADOPT_WHAT_IF = ("let us do that", "let us do it", "do that", "do it", "go with that", "go with it", "go for it",
+                 "go for that", "keep that", "use that", "apply that", "apply it", "make it so", "switch to that",
+                 "take that", "i will take that", "sounds good", "deal", "yes please", "that one", "set it",
+                 "change it to that", "lets do that", "lets do it")

@@ -69,6 +69,8 @@ class ChatState:
     answers: dict = field(default_factory=dict)
     closed: list = field(default_factory=list)
     history: list = field(default_factory=list)
+    # The answers the last turn supposed in a what-if ({} otherwise), so "let's do that" can adopt them.
+    supposed: dict = field(default_factory=dict)
 
     @property
     def asking(self) -> str | None:
@@ -116,15 +118,18 @@ class ChatState:
             self.closed.append(question)
 
     def to_json(self) -> dict:
-        return {"v": STATE_VERSION, "answers": copy.deepcopy(self.answers), "closed": list(self.closed),
-                "done": self.done, "history": copy.deepcopy(self.history)}
+        out = {"v": STATE_VERSION, "answers": copy.deepcopy(self.answers), "closed": list(self.closed),
+               "done": self.done, "history": copy.deepcopy(self.history)}
+        if self.supposed:
+            out["supposed"] = copy.deepcopy(self.supposed)
+        return out
 
     @classmethod
     def from_json(cls, data) -> ChatState:
         """A state checked field by field. Raises ChatStateError for anything this chat did not produce."""
         if not isinstance(data, dict) or data.get("v") != STATE_VERSION:
             raise ChatStateError("conversation state is missing or from another version; start a new conversation")
-        if set(data) - {"v", "answers", "closed", "done", "history"}:
+        if set(data) - {"v", "answers", "closed", "done", "history", "supposed"}:
             raise ChatStateError("conversation state has unknown parts; start a new conversation")
         answers = _check_answers(data.get("answers"), "answers")
         closed = _check_closed(data.get("closed"), "closed")
@@ -136,7 +141,8 @@ class ChatState:
             if not isinstance(item, list) or len(item) != 2:
                 raise ChatStateError("conversation state has a malformed history; start a new conversation")
             checked.append([_check_answers(item[0], "history"), _check_closed(item[1], "history")])
-        state = cls(answers, closed, checked)
+        supposed = _check_answers(data.get("supposed", {}), "supposed")
+        state = cls(answers, closed, checked, supposed)
         if not isinstance(data.get("done"), bool) or data["done"] != state.done:
             raise ChatStateError("conversation state is inconsistent; start a new conversation")
         return state
