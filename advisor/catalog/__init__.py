@@ -16,5 +16,5 @@ from .records import (
 )
 
 __all__ = ["AvailabilityObservation", "Catalog", "DATA_DIR", "DATA_FILES", "Evidence", "Fact", "Gpu", "GpuOption",
-           "Observation", "Plan", "Provenance", "Rate", "RawCatalog", "allocation_on", "gpu_name_key",
-           "catalog_is_built", "load_catalog", "load_raw", "parse_date", "resolve_fact"]
+           "Observation", "Plan", "Provenance", "Rate", "RawCatalog", "allocation_on", "catalog_is_built",
+           "gpu_name_key", "load_catalog", "load_raw", "parse_date", "resolve_fact"]
