@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from .catalog import load_catalog, parse_date
 from .errors import AdvisorError, InvalidWorkloadError, RunPostError, StoreError, TensorFlowMissing, UnknownGpuError
+from .present.formats import FORMATS
 from .present.text import safe
 from .vocab import BenchMode, EvidenceChoice, EvidenceSource, Kind, RunOrder
 from .workload import BOUNDS, FIELDS, FieldSpec, Workload
@@ -113,23 +114,22 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
     Example: advisor recommend --gpu-mem-gb 16 --gpu-hours-per-month 40 --budget-usd 20
     """
-    from .present.json import recommend_json
-    from .present.text import recommend_table
     from .recommend import recommend
 
     catalog = load_catalog(args.as_of)
     workload = workload_from_args(args)
     evidence = _evidence_from_args(args, catalog)
     recs = recommend(catalog, workload, evidence)
-    if args.json:
+    name = "json" if args.json else args.format
+    if name in ("json", "jsonl"):
         from .runs.evidence import evidence_json
 
-        out = recommend_json(catalog, workload, recs)
-        out["evidence"] = evidence_json(evidence, args.evidence)
-        print(json.dumps(out, indent=2))
+        extra = {"evidence": evidence_json(evidence, args.evidence)}
+        print(FORMATS[name].render(catalog, workload, recs, extra if name == "json" else {}), end="" if
+              name == "jsonl" else "\n")
     else:
-        print(recommend_table(catalog, workload, recs))
-        if evidence is not None:
+        print(FORMATS[name].render(catalog, workload, recs, {}))
+        if evidence is not None and name == "text":
             print(f"\nLearned from {evidence.runs_used} run{'s' if evidence.runs_used != 1 else ''} in the store "
                   f"({EvidenceChoice(args.evidence).label}; `--evidence catalog` leaves them out).")
     return 0
@@ -514,7 +514,9 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--evidence-window-days", type=_whole(1, 3650, "a number of days"), default=180,
                      help="only runs started within this many days count for allocations and spreads (default 180)")
     rec.add_argument("--as-of", type=_date, help="catalog date, YYYY-MM-DD (default today)")
-    rec.add_argument("--json", action="store_true", help="print JSON")
+    rec.add_argument("--format", choices=list(FORMATS), default="text",
+                     help="how to write the ranking: " + ", ".join(FORMATS) + " (default text)")
+    rec.add_argument("--json", action="store_true", help="print JSON (the same as --format json)")
 
     bench = command("bench", cmd_bench)
     bench.add_argument("--mode", choices=BenchMode.values(), default="quick",

@@ -2,15 +2,13 @@
 reasons, caveats and stale facts, what does not fit, the charts, the downloads, and the jargon explained."""
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 from advisor.catalog import Catalog
 from advisor.present.charts import distribution_chart, limits_chart, price_score_chart
-from advisor.present.json import job_summary_json, recommend_json
+from advisor.present.formats import FORMATS
+from advisor.present.json import job_summary_json
 from advisor.present.labels import basis_text, escape_markdown, gpu_text, job_phrase, money, verdict_line, why_text
-from advisor.present.markdown import to_markdown
 from advisor.recommend import Recommendation
 from advisor.vocab import STALE_AFTER_DAYS
 from advisor.workload import Workload
@@ -115,9 +113,9 @@ def show_result(catalog: Catalog, workload: Workload, recs: list[Recommendation]
     limits = limits_chart(recs, workload)
     if limits is not None:  # panels of a fixed width: stretching a stack of charts overflows the column
         st.altair_chart(limits)
-    left, right = st.columns(2)
     stem = f"recommendation-{catalog.as_of.isoformat()}"  # dated: two downloads never share a name
-    left.download_button("Download as JSON", json.dumps(recommend_json(catalog, workload, recs), indent=2),
-                         file_name=f"{stem}.json", mime="application/json", key=f"{key}-json")
-    right.download_button("Download as Markdown", to_markdown(catalog, workload, recs), file_name=f"{stem}.md",
-                          mime="text/markdown", key=f"{key}-markdown")
+    # One button per format of advisor.present.formats (the CLI's --format and the API's ?format= read it too).
+    for column, form in zip(st.columns(len(FORMATS)), FORMATS.values(), strict=True):
+        column.download_button(f"Download as {form.label}", form.render(catalog, workload, recs, {}),
+                               file_name=f"{stem}.{form.extension}", mime=form.media_type.split(";")[0],
+                               key=f"{key}-{form.name}")

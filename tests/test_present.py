@@ -107,3 +107,43 @@ def test_rows_for_the_app(tiny):
     speed = speedup_rows(tiny, 4000, reference_hours=10)
     assert speed[0]["times faster"] >= speed[-1]["times faster"]
     assert speed[0]["your job (h)"] == pytest.approx(10 / speed[0]["times faster"], rel=0.05)
+
+
+# ---------------------------------------------------------------------------------------------
+# The format registry (advisor.present.formats): one entry a format, read by the CLI, the API and the app.
+
+def test_every_format_renders_a_ranking_the_cli_and_the_api_serve_it(capsys):
+    import json
+
+    from probe_helpers import client
+
+    from advisor import load_catalog
+    from advisor.cli import run
+    from advisor.present.formats import FORMATS
+    from advisor.recommend import recommend
+    from advisor.workload import Workload
+
+    assert list(FORMATS) == ["text", "markdown", "json", "jsonl"]
+    catalog, workload = load_catalog(), Workload(gpu_memory_gib=16, budget_usd_per_month=20)
+    recs = recommend(catalog, workload)
+    rendered = {name: f.render(catalog, workload, recs, {}) for name, f in FORMATS.items()}
+    top = recs[0].plan.label
+    assert top in rendered["text"] and rendered["markdown"].startswith("# GPU notebook recommendation")
+    assert json.loads(rendered["json"])["recommendations"][0]["plan_id"] == recs[0].plan_id
+    lines = rendered["jsonl"].splitlines()
+    assert len(lines) == len(recs) and [json.loads(x)["plan_id"] for x in lines] == [r.plan_id for r in recs]
+    # the CLI: --format NAME prints the same document
+    for name in FORMATS:
+        assert run(["recommend", "--gpu-mem-gb", "16", "--budget-usd", "20", "--format", name,
+                    "--evidence", "catalog"]) == 0
+        out = capsys.readouterr().out
+        assert out.strip() == rendered[name].strip() or name in ("json", "text"), name  # json adds the evidence
+    # the API: ?format=NAME, with the format's media type
+    api = client()
+    for name, form in FORMATS.items():
+        response = api.post("/recommend", params={"format": name},
+                            json={"gpu_mem_gb": 16, "budget_usd": 20, "evidence": "catalog"})
+        assert response.status_code == 200 and response.headers["content-type"].startswith(
+            form.media_type.split(";")[0]), (name, response.headers["content-type"])
+        assert (recs[0].plan_id if name.startswith("json") else top) in response.text
+    assert api.post("/recommend", params={"format": "pdf"}, json={}).status_code == 422
