@@ -6,6 +6,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...chat import chat_turn
 from ...present.json import recommend_json
+from ..deps import SignerDep
 from ..errors import ErrorBody
 from ..models import CORE_TO_API, ChatRequest, ChatResponse
 from .catalog import as_of_query, catalog_for
@@ -14,8 +15,7 @@ router = APIRouter()
 
 
 @router.post("/chat", response_model=ChatResponse, responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
-async def chat(request: Request, body: ChatRequest) -> dict:
-    signer = request.app.state.signer
+async def chat(request: Request, body: ChatRequest, signer: SignerDep) -> dict:
     catalog = await catalog_for(request, await as_of_query(body.as_of))
     state = None if body.state is None else signer.loads(body.state)
     turn = await run_in_threadpool(chat_turn, catalog, state, body.message)  # it may time a job: off the loop
