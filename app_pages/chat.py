@@ -8,7 +8,7 @@ import streamlit as st
 from advisor import AdvisorError
 from advisor.chat import chat_turn, share
 from advisor.chat.conversation import understood
-from advisor.chat.questions import QUESTIONS
+from advisor.chat.questions import QUESTION_BY_NAME
 from advisor.present.labels import escape_markdown, plain_markdown
 from app_pages.common import (
     catalog_today,
@@ -23,7 +23,6 @@ from app_pages.result_view import show_result
 st.title("Which GPU notebook plan fits your work?")
 phone_layout()
 catalog = catalog_today()
-QUESTION_BY_NAME = {q.name: q for q in QUESTIONS}
 
 
 def _start() -> dict:

@@ -10,7 +10,7 @@ from ..catalog import Catalog
 from ..errors import AdvisorError
 from ..present.labels import money
 from ..recommend import Recommendation, recommend
-from ..vocab import DAYS_PER_MONTH, HOURS_PER_MONTH, WEEKS_PER_MONTH, Need, PlanField
+from ..vocab import HOURS_PER_MONTH, WEEKS_PER_MONTH, Need, PlanField
 from ..workload import FIELD_SPECS, FIELDS, Workload
 from . import lexicon as lx
 from .fields import find_model, model_size, model_spans
@@ -407,10 +407,9 @@ def handle_adopt(t: _Turn):
         return None
     t.state.remember()
     t.state.apply(supposed)
-    for name in supposed:
-        q = next((q for q in QUESTIONS if name in q.sets), None)
-        if q is not None and supposed[name] is not None:
-            t.state.close(q.name)
+    for name, value in supposed.items():
+        if name in QUESTION_OF and value is not None:
+            t.state.close(QUESTION_OF[name])
     names = ", ".join(dict.fromkeys(QUESTION_LABEL.get(QUESTION_OF.get(k, ""), k.replace("_", " "))
                                     for k in supposed))
     return _reply("change_of_mind", f"Done: your answers now have the what-if's {names}." + _again(t),
@@ -516,10 +515,10 @@ def handle_answer(t: _Turn):
     return _reply(intent, f"{lead}: {said}.{remarks}\n\n" + _prompt(t.state))
 
 
-# Periods a monthly figure may have been meant in, in months ("that's per week": a week is 1/4.35 of a month).
-_PERIODS = {"week": 1 / WEEKS_PER_MONTH, "weekly": 1 / WEEKS_PER_MONTH, "day": 1 / DAYS_PER_MONTH,
-            "daily": 1 / DAYS_PER_MONTH, "month": 1.0, "monthly": 1.0, "year": 12.0, "yearly": 12.0,
-            "annually": 12.0, "annual": 12.0}
+# Words for the period a monthly figure may have been meant in ("that's per week"), by the period they name; how
+# many of each make a month is the lexicon's (lexicon.PERIODS).
+_PERIOD_OF = {"week": "week", "weekly": "week", "day": "day", "daily": "day", "month": "month", "monthly": "month",
+              "year": "year", "yearly": "year", "annually": "year", "annual": "year"}
 _PERIOD_FIELDS = ("budget_usd_per_month", "gpu_hours_per_month")
 
 
@@ -528,27 +527,27 @@ def handle_period_fix(t: _Turn):
     message with no figure of its own and a correction cue or a denied period)."""
     r = t.reading
     # "sorry, I meant a week" after a monthly figure: 'a week' names the period, not a week-long run
-    bare_periods = all(q.idiom and r.words[q.start:q.end][-1:] and r.words[q.end - 1] in _PERIODS
+    bare_periods = all(q.idiom and r.words[q.start:q.end][-1:] and r.words[q.end - 1] in _PERIOD_OF
                        and q.end - q.start <= 2 for q in r.quantities)
     if not bare_periods or r.is_question:
         return None
-    said = [(i, w) for i, w in enumerate(r.words) if w in _PERIODS and (
+    said = [(i, _PERIOD_OF[w]) for i, w in enumerate(r.words) if w in _PERIOD_OF and (
         r.words[i - 1:i] in (["per"], ["a"], ["each"], ["every"], ["the"]) or not w.endswith(("k", "h", "y")))]
     denied = [w for i, w in said if "not" in r.words[max(0, i - 3):i] or "no" in r.words[max(0, i - 2):i]]
     meant = [w for i, w in said if w not in denied]
     last = [k for k in t.state.last_changed() if k in _PERIOD_FIELDS]
-    if not meant or not last or not (denied or r.has(lx.CORRECTION_CUES)) or len(set(map(_PERIODS.get, meant))) > 1:
+    if not meant or not last or not (denied or r.has(lx.CORRECTION_CUES)) or len(set(meant)) > 1:
         return None
     name, old = last[0], t.state.answers.get(last[0])
     if not isinstance(old, (int, float)) or isinstance(old, bool) or not old:
         return None
-    was = _PERIODS[denied[0]] if denied else 1.0
-    value = round(old * was / _PERIODS[meant[0]], 2)
+    period = meant[0]
+    # a figure said per `denied` (else per month), meant per `period`: times the periods in a month
+    value = round(old * lx.PERIODS[period] / lx.PERIODS[denied[0] if denied else "month"], 2)
     if name == "gpu_hours_per_month" and value > HOURS_PER_MONTH * (t.state.answers.get("notebooks_at_once") or 1):
         return None
     t.state.remember()
     t.state.apply({name: value})
-    period = {1 / WEEKS_PER_MONTH: "week", 1 / DAYS_PER_MONTH: "day", 1.0: "month", 12.0: "year"}[_PERIODS[meant[0]]]
     before, after = (money(old), money(value)) if name == "budget_usd_per_month" else \
         (f"{old:g} GPU hours", f"{value:g} GPU hours")
     return _reply("correction", f"Corrected: {before} a {period} is {after} a month." + _again(t), rank=t.state.done)
