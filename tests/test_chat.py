@@ -483,6 +483,15 @@ def test_limits_periods_and_no_needs_in_everyday_words(today_world, asking, text
     assert turn.intent == "answer" and {k: turn.answers[k] for k in expect} == expect, turn.reply
 
 
+@pytest.mark.parametrize("fix", ["wait, that's per week, not per month", "wait, that's weekly, not monthly",
+                                 "sorry, I meant a week"])
+def test_a_period_correction_reads_the_last_figure_in_that_period(today_world, fix):
+    # the adverbs ("weekly") had been taken only after 'per' or 'a', so the second wording was not understood
+    state = chat_turn(today_world, start_state("budget_usd_per_month"), "$10").state
+    turn = chat_turn(today_world, state, fix)
+    assert turn.intent == "correction" and turn.answers["budget_usd_per_month"] == 43.48, turn.reply
+
+
 def test_lets_do_that_adopts_the_what_if_just_shown_and_only_then(done, today_world):
     what_if = chat_turn(today_world, done.state, "what if I had $35 and needed 24 GB?")
     assert what_if.intent == "what_if" and what_if.answers["budget_usd_per_month"] == 20

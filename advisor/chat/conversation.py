@@ -531,8 +531,9 @@ def handle_period_fix(t: _Turn):
                        and q.end - q.start <= 2 for q in r.quantities)
     if not bare_periods or r.is_question:
         return None
+    # a period noun after 'per', 'a', 'each' ("per week"); an adverb alone ("that's weekly, not monthly")
     said = [(i, _PERIOD_OF[w]) for i, w in enumerate(r.words) if w in _PERIOD_OF and (
-        r.words[i - 1:i] in (["per"], ["a"], ["each"], ["every"], ["the"]) or not w.endswith(("k", "h", "y")))]
+        r.words[i - 1:i] in (["per"], ["a"], ["each"], ["every"], ["the"]) or w != _PERIOD_OF[w])]
     denied = [w for i, w in said if "not" in r.words[max(0, i - 3):i] or "no" in r.words[max(0, i - 2):i]]
     meant = [w for i, w in said if w not in denied]
     last = [k for k in t.state.last_changed() if k in _PERIOD_FIELDS]
