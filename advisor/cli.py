@@ -74,9 +74,9 @@ def _date(text: str) -> dt.date:
     try:
         date = parse_date(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date like 2022-06-01, got '{text}'") from None
+        raise argparse.ArgumentTypeError(f"expected a date like 2022-06-01, got {text!r}") from None
     if date > dt.date.today():
-        raise argparse.ArgumentTypeError(f"expected a date no later than today, got '{text}'")
+        raise argparse.ArgumentTypeError(f"expected a date no later than today, got {text!r}")
     return date
 
 

@@ -810,7 +810,8 @@ def test_e11_any_as_of_text_is_a_date_or_a_clear_refusal_everywhere():
     dates = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)).map(dt.date.isoformat)
     texts = st.one_of(dates, st.text(max_size=14), st.from_regex(r"[0-9]{1,5}-[0-9]{1,3}-[0-9]{1,3}", fullmatch=True),
                       st.sampled_from(["0001-01-01", "0010-12-31", "9999-12-31", "2026-W01-1", "20260101",
-                                       "\u0662\u0660\u0662\u0666-01-01", "2024-02-30", "2024-01-01\n"]))
+                                       "\u0662\u0660\u0662\u0666-01-01", "2024-02-30", "2024-01-01\n", "\n",
+                                       "2024\n01-01"]))  # a newline alone was a two-line message (a fuzz find)
 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
     @given(texts)

@@ -26,7 +26,8 @@ def parse_date(value: dt.date | str | None) -> dt.date:
             raise ValueError
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"'{value}' is not a date like 2022-06-01") from None
+        # repr: a newline or escape the text holds stays escaped, so the message is one line (E11's fuzz)
+        raise ValueError(f"{str(value)!r} is not a date like 2022-06-01") from None
 
 
 def _in_force(observations, as_of: dt.date) -> list:

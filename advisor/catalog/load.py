@@ -215,7 +215,7 @@ class _Row:
                 raise ValueError
             as_of = dt.date.fromisoformat(raw)
         except ValueError:
-            raise self.fail("as_of", f"'{raw}' is not a date like 2024-04-23") from None
+            raise self.fail("as_of", f"{raw!r} is not a date like 2024-04-23") from None
         if as_of > today:
             raise self.fail("as_of", f"{raw} is in the future (today is {today.isoformat()})")
         return Provenance(source=self.text("source"), as_of=as_of, confidence=self.choice("confidence", Confidence),
