@@ -83,16 +83,6 @@ ROOFLINE_RATES = ("peak", "cuda", "bandwidth", "power")
 # "joint" (one mix fitted on every row of the family, each model keeping its own level).
 MIX = "joint"
 JOINT_ITERATIONS = 1
-# Robust fits: the published throughputs carry gross outliers (Lambda's two releases put the same GPU 2x apart on a
-# few models), and least squares gives them full weight while the score is a median and a within-25% share. With
-# ROBUST, every NNLS fit of the mixes (_time_weights, _Roofline._joint, _Roofline._fit_ends) and the batch-slope
-# regression are iteratively reweighted least squares with Huber weights (Huber 1964, "Robust estimation of a location
-# parameter"; c = 1.345, the standard constant giving 95% efficiency under normal errors): a row whose residual r
-# (relative time, prediction / measured - 1; in log speed for the batch slope) exceeds c s, s = 1.4826 x median |r|
-# over the fit's rows, gets weight c s / |r|. ROBUST_PASSES reweighted refits after an unweighted start.
-ROBUST = True
-HUBER_C = 1.345
-ROBUST_PASSES = 2  # 3 ran bench_job 3.3x slower (106 s against 32 s), over the 2.5x allowed
 # A family's mix is pooled towards the mix of every family at its precision class, as if that pooled mix were this
 # many more models of the family: with one model left out, a family of two (rnn: GNMT, Tacotron 2) would otherwise
 # rest on the other alone. 0 turns the pooling off.
@@ -341,14 +331,9 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
     return [m[i][n] / m[i][i] if m[i][i] else 0.0 for i in range(n)]
 
 
-def _nnls(a: list[list[float]], b: list[float], weights: list[float] | None = None) -> list[float]:
+def _nnls(a: list[list[float]], b: list[float]) -> list[float]:
     """Non-negative least squares for four or so unknowns: the best feasible solution over every subset of them, from
-    the normal equations (formed once, so the cost is one pass over the rows). `weights` scale each row's squared
-    error (the row and its target times sqrt(weight))."""
-    if weights is not None:
-        roots = [math.sqrt(v) for v in weights]
-        a = [[x * r for x in row] for row, r in zip(a, roots)]
-        b = [y * r for y, r in zip(b, roots)]
+    the normal equations (formed once, so the cost is one pass over the rows)."""
     k = len(a[0])
     gram = [[sum(row[i] * row[j] for row in a) for j in range(k)] for i in range(k)]
     atb = [sum(row[i] * y for row, y in zip(a, b)) for i in range(k)]
@@ -367,25 +352,6 @@ def _nnls(a: list[list[float]], b: list[float], weights: list[float] | None = No
         if best is None or sse < best[0]:
             best = (sse, full)
     return best[1] if best else [1.0 / k] * k
-
-
-def _huber_weights(residuals: list[float]) -> list[float]:
-    """Huber weights (ROBUST): 1 within HUBER_C robust scales of 0, HUBER_C s / |r| beyond, s = 1.4826 x the median
-    |residual| (floor 1e-6)."""
-    s = max(1.4826 * _quantile([abs(r) for r in residuals], 0.5), 1e-6)
-    cut = HUBER_C * s
-    return [1.0 if abs(r) <= cut else cut / abs(r) for r in residuals]
-
-
-def _robust_nnls(a: list[list[float]], b: list[float]) -> list[float]:
-    """_nnls, made robust by iteratively reweighted least squares with Huber weights (ROBUST): an unweighted fit, then
-    ROBUST_PASSES refits weighted by each row's residual (prediction - target; the rows here are relative time, target
-    1, so prediction / measured time - 1) under the previous fit."""
-    w = _nnls(a, b)
-    for _ in range(ROBUST_PASSES if ROBUST else 0):
-        residuals = [sum(x * v for x, v in zip(row, w)) - y for row, y in zip(a, b)]
-        w = _nnls(a, b, _huber_weights(residuals))
-    return w
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -429,7 +395,7 @@ def _time_weights(members: tuple[tuple[tuple[float, ...], float], ...]) -> tuple
     """One group's work per unit of each rate: non-negative least squares of sum_k w_k / rate_k on the measured time
     per sample, in relative terms (each row divided by its time). Memoised: leave-one-out fits repeat most groups."""
     a = [[math.exp(y) / c[j] for j in range(len(c))] for c, y in members]
-    return tuple(_robust_nnls(a, [1.0] * len(members)))
+    return tuple(_nnls(a, [1.0] * len(members)))
 
 
 class _LogLinear:
@@ -548,7 +514,7 @@ class _Roofline:
             level = sum(pred) / sum(p * p for p in pred)
             a.extend([level * (1 - t) * x for x in row] + [level * t * x for x in row] for row in xs)
             b.extend([1.0] * len(xs))
-        w = _robust_nnls(a, b)
+        w = _nnls(a, b)
         n = len({g[1] for g in known})
         ends = []
         for part in (w[:k], w[k:]):
@@ -585,7 +551,7 @@ class _Roofline:
                 level = sum(pred) / sum(p * p for p in pred)
                 a.extend([level * x for x in row] for row in xs)
                 b.extend([1.0] * len(xs))
-            w = _robust_nnls(a, b)
+            w = _nnls(a, b)
             total = sum(w)
             if total <= 0:
                 break
@@ -703,21 +669,6 @@ def _group_demeaned(rows: list[tuple[Measurement, float]], values: list[float]) 
     return [v - sum(sums[m.group]) / len(sums[m.group]) for (m, _), v in zip(rows, values)]
 
 
-def _robust_slope(pairs: list[tuple[float, float]]) -> float:
-    """Least-squares slope through 0 of e on b, made robust like _robust_nnls (ROBUST): Huber weights from the
-    residuals e - slope x b (log speed) of the previous pass's unclipped slope; 0 where no b varies."""
-    weights = [1.0] * len(pairs)
-    slope = 0.0
-    for i in range(1 + (ROBUST_PASSES if ROBUST else 0)):
-        if i:
-            weights = _huber_weights([e - slope * b for b, e in pairs])
-        sxx = sum(v * b * b for (b, _), v in zip(pairs, weights))
-        if sxx <= 0:
-            return 0.0
-        slope = sum(v * b * e for (b, e), v in zip(pairs, weights)) / sxx
-    return slope
-
-
 def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str = SHAPE,
          shrink: str = SHRINK, batch: bool = BATCH_COVARIATE, intensity: dict[tuple, float] | None = None) -> _Fit:
     """The shape (relative log speed per GPU), then each row's residual inside its group: (y - s) less its
@@ -738,7 +689,8 @@ def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str
                                       for m, y in rows])
         for family in FITTED_FAMILIES:
             pairs = [(b, e) for (m, _), b, e in zip(rows, offsets, left) if m.family is family]
-            slopes[family] = max(0.0, _robust_slope(pairs))
+            sxx = sum(b * b for b, _ in pairs)
+            slopes[family] = max(0.0, sum(b * e for b, e in pairs) / sxx) if sxx > 0 else 0.0
     if batch and any(offsets):
         adjusted = [(m, y - slopes.get(m.family, 0.0) * b) for (m, y), b in zip(rows, offsets)]
         model = SHAPES[shape](adjusted, gpus, intensity)
@@ -1026,8 +978,8 @@ class ThroughputModel:
 
 
 # Bump when the calibration's code changes in a way its inputs do not show.
-POOLS_CACHE_VERSION = 5  # 2: family mixes pooled towards the all-family mix (MIX_POOL_MODELS); 3: intensity slope;
-# 4: intensity end mixes; 5: Huber-weighted (IRLS) mix and batch-slope fits (ROBUST)
+POOLS_CACHE_VERSION = 4  # 2: family mixes pooled towards the all-family mix (MIX_POOL_MODELS); 3: intensity slope;
+# 4: intensity end mixes
 # Cached pools are a dozen numbers; anything far larger is not them.
 MAX_POOLS_CACHE_BYTES = 100_000
 _POOL_KINDS = ("spec", "measured", "extrapolated")
