@@ -47,7 +47,6 @@ from ..vocab import Confidence, Family, JobKind, JobPrecision
 MEASUREMENTS_FILE = "job_throughput.csv"
 WORKLOADS_FILE = "job_workloads.csv"
 EXTRA_GPUS_FILE = "job_gpus.csv"
-ARCHITECTURES_FILE = "job_architectures.csv"
 # Ridge penalty on the two slopes: small, so the fit follows the data; it only keeps the solve defined.
 RIDGE_ALPHA = 0.01
 # The precisions Lambda measured, and which spec-sheet figure bounds each precision a user may ask for.
@@ -118,14 +117,6 @@ INTENSITY_DIRECTION = (0.5, 0.0, -0.5, 0.0)  # over ROOFLINE_RATES: peak, cuda, 
 # squares, each model at its own level) and each pooled like the family mix; a workload's mix is interpolated
 # linearly in log intensity between them (clipped at the ends).
 INTENSITY_FORM = "ends"
-# Whether a GPU with no measured point of a family borrows its chip siblings' anchors (data/job_architectures.csv: GPUs
-# on one die share their architecture's real efficiency, which the spec sheet misses: an RTX 4090 and an RTX 6000 Ada
-# are both AD102, a T4 and a Quadro RTX 5000 both TU104). The borrowed anchor is the mean of the measured siblings'
-# own (unshrunk) family anchors, shrunk by m / (m + k_chip) over m siblings; k_chip = sigma2_chip / tau2_chip by the
-# method of moments over the GPUs' anchor means inside each fit (_chip_shrinkage), infinite (no borrowing) where the
-# chips do not separate. Tried and not kept: on its first bench_job run the held-out error rose
-# (benchmarks/validation/job_model_log.md, "2026-12-05 (siblings)"); reverted in the next commit.
-CHIP_ANCHORS = True
 
 
 def peak_tflops(gpu: Gpu, precision: JobPrecision, fp32_uses_tf32: bool = FP32_USES_TF32) -> float | None:
@@ -272,49 +263,6 @@ def load_extra_gpus(data_dir: Path = DATA_DIR) -> dict[str, Gpu]:
         gpus[row["gpu_id"]] = Gpu(row["gpu_id"], row["name"], row["vendor"], num("memory_gib"), num("fp32_tflops"),
                                   opt("fp16_tflops"), num("memory_bandwidth_gbps"), prov, tensor=tensor)
     return gpus
-
-
-@dataclass(frozen=True)
-class GpuChip:
-    """A GPU's architecture generation and the die it is built on (data/job_architectures.csv)."""
-
-    architecture: str
-    chip: str
-    provenance: Provenance
-
-
-def load_architectures(data_dir: Path = DATA_DIR) -> dict[str, GpuChip]:
-    """gpu_id -> its architecture and chip, from job_architectures.csv."""
-    import datetime as dt
-
-    name = ARCHITECTURES_FILE
-    out: dict[str, GpuChip] = {}
-    for line, row in _read_csv(data_dir / name):
-        def text(c: str, line: int = line, row: dict[str, str] = row) -> str:  # a required field
-            value = (row.get(c) or "").strip()
-            if not value:
-                raise CatalogError(f"{name}, line {line}, field '{c}': is empty; it needs a value")
-            return value
-
-        gpu_id = text("gpu_id")
-        if gpu_id in out:
-            raise CatalogError(f"{name}, line {line}, field 'gpu_id': '{gpu_id}' is listed twice")
-        raw_date = text("as_of")
-        try:
-            if len(raw_date) != 10:
-                raise ValueError
-            as_of = dt.date.fromisoformat(raw_date)
-        except ValueError:
-            raise CatalogError(f"{name}, line {line}, field 'as_of': {raw_date!r} is not a date like 2026-12-05") \
-                from None
-        try:
-            confidence = Confidence(text("confidence"))
-        except ValueError:
-            raise CatalogError(f"{name}, line {line}, field 'confidence': '{row.get('confidence')}' is not one of "
-                               f"{', '.join(c.value for c in Confidence)}") from None
-        out[gpu_id] = GpuChip(text("architecture"), text("chip"),
-                              Provenance(text("source"), as_of, confidence, file=name, line=line))
-    return out
 
 
 @dataclass(frozen=True)
@@ -672,9 +620,6 @@ class _Fit:
     batch_slope: dict[Family, float] = field(default_factory=dict)
     # group -> log arithmetic intensity of the workload (data/job_workloads.csv), where known
     intensity: dict[tuple, float] = field(default_factory=dict)
-    # gpu -> its chip (data/job_architectures.csv), and family -> k_chip (see _chip_shrinkage)
-    chips: dict[str, str] = field(default_factory=dict)
-    chip_shrink: dict[Family, float] = field(default_factory=dict)
 
     def batch_term(self, m: Measurement, r: Measurement) -> float:
         """log(speed of m's run / speed of r's run) owed to their batch sizes alone (0 where either is unknown)."""
@@ -707,34 +652,6 @@ def _shrinkage(residual_rows: dict[tuple[str, Family, JobPrecision], list[tuple[
     return out
 
 
-def _chip_shrinkage(residual_rows: dict[tuple[str, Family, JobPrecision], list[tuple[str, float]]],
-                    chips: dict[str, str]) -> dict[Family, float]:
-    """Empirical-Bayes shrinkage of a chip's borrowed anchor, per family: a GPU's anchor mean (its mean residual on
-    the family at one precision) is its chip's offset (variance tau2_chip across chips) plus its own deviation
-    inside the chip (variance sigma2_chip), so m measured siblings' mean is shrunk by m / (m + k_chip),
-    k_chip = sigma2_chip / tau2_chip. Method of moments over the (chip, precision) groups of GPU anchor means:
-    sigma2_chip is their pooled variance inside each group, tau2_chip the variance of the group means less
-    sigma2_chip's share of it. Infinite (no borrowing) where tau2_chip <= 0 or fewer than 3 groups have 2+ GPUs."""
-    out = {}
-    for family in FITTED_FAMILIES:
-        groups: dict[tuple[str, JobPrecision], list[float]] = {}
-        for (gpu_id, f, precision), rows in residual_rows.items():
-            if f is family and gpu_id in chips and rows:
-                groups.setdefault((chips[gpu_id], precision), []).append(sum(r for _, r in rows) / len(rows))
-        cells = list(groups.values())
-        if sum(len(c) >= 2 for c in cells) < 3:
-            out[family] = math.inf
-            continue
-        within = sum(sum((a - sum(c) / len(c)) ** 2 for a in c) for c in cells)
-        sigma2 = within / sum(len(c) - 1 for c in cells)
-        means = [sum(c) / len(c) for c in cells]
-        grand = sum(means) / len(means)
-        tau2 = sum((m - grand) ** 2 for m in means) / (len(means) - 1) - sigma2 * sum(1 / len(c) for c in cells) / len(
-            cells)
-        out[family] = sigma2 / tau2 if tau2 > 0 else math.inf
-    return out
-
-
 def _batch_offsets(rows: list[tuple[Measurement, float]]) -> list[float]:
     """Each row's log batch size less its group's mean (0 where the row or its group publishes none)."""
     logs: dict[tuple, list[float]] = {}
@@ -753,8 +670,7 @@ def _group_demeaned(rows: list[tuple[Measurement, float]], values: list[float]) 
 
 
 def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str = SHAPE,
-         shrink: str = SHRINK, batch: bool = BATCH_COVARIATE, intensity: dict[tuple, float] | None = None,
-         chips: dict[str, str] | None = None) -> _Fit:
+         shrink: str = SHRINK, batch: bool = BATCH_COVARIATE, intensity: dict[tuple, float] | None = None) -> _Fit:
     """The shape (relative log speed per GPU), then each row's residual inside its group: (y - s) less its
     group's mean, which is what one intercept per group leaves. With `batch`, a per-family slope on log batch size
     (within groups) is fitted by alternating with the shape, and the shape and residuals are those of the
@@ -791,8 +707,7 @@ def _fit(rows: list[tuple[Measurement, float]], gpus: dict[str, Gpu], shape: str
             ranges.setdefault(m.precision, set()).add(m.gpu_id)
     return _Fit(model, residual_rows, ranges, gpus=gpus,
                 shrink={} if shrink == "none" else _shrinkage(residual_rows, pooled=shrink == "pooled"),
-                batch_slope=slopes, intensity=intensity, chips=dict(chips or {}),
-                chip_shrink=_chip_shrinkage(residual_rows, chips) if CHIP_ANCHORS and chips else {})
+                batch_slope=slopes, intensity=intensity)
 
 
 def _shape_at(fit: _Fit, gpu_id: str, family: Family, precision: JobPrecision,
@@ -819,39 +734,6 @@ def _residual(fit: _Fit, gpu_id: str, family: Family, precision: JobPrecision,
             k = fit.shrink.get(family, 0.0)
             return (0.0 if math.isinf(k) else sum(vals) / (len(vals) + k)), len(vals)
     return None
-
-
-def _own_anchor_mean(fit: _Fit, gpu_id: str, family: Family, precision: JobPrecision,
-                     leave_out_model: str | None = None) -> float | None:
-    """A GPU's unshrunk mean residual for a family, found as _residual finds it; None without such a point."""
-    for precisions in ((PRECISION_CLASS[precision],), MEASURED_PRECISIONS):
-        vals = [r for p in precisions for model, r in fit.residual_rows.get((gpu_id, family, p), [])
-                if model != leave_out_model]
-        if vals:
-            return sum(vals) / len(vals)
-    return None
-
-
-def _chip_anchor(fit: _Fit, gpu_id: str, family: Family, precision: JobPrecision,
-                 leave_out_model: str | None = None) -> tuple[float, list[str]] | None:
-    """The anchor a GPU with no point of its own borrows from its chip's measured siblings (CHIP_ANCHORS): the mean
-    of their own unshrunk anchors, shrunk by m / (m + k_chip); with the siblings it stands on. None where the GPU
-    has its own point, no chip, no measured sibling, or the fit's k_chip is infinite."""
-    chip = fit.chips.get(gpu_id)
-    k = fit.chip_shrink.get(family, math.inf)
-    if not CHIP_ANCHORS or chip is None or math.isinf(k) or _residual(fit, gpu_id, family, precision,
-                                                                      leave_out_model) is not None:
-        return None
-    siblings = []
-    for other in sorted({g for g, f, _ in fit.residual_rows if f is family and g != gpu_id
-                         and fit.chips.get(g) == chip}):
-        mean = _own_anchor_mean(fit, other, family, precision, leave_out_model)
-        if mean is not None:
-            siblings.append((other, mean))
-    if not siblings:
-        return None
-    m = len(siblings)
-    return sum(v for _, v in siblings) / (m + k), [g for g, _ in siblings]
 
 
 def _outside(fit: _Fit, x: tuple[float, ...], precision: JobPrecision) -> bool:
@@ -892,17 +774,12 @@ class ThroughputModel:
     use_cache: bool = True
     gpus_: dict[str, Gpu] = field(default_factory=dict)
     measurements_: tuple[Measurement, ...] = ()
-    chips_: dict[str, str] = field(default_factory=dict)
 
     def fit(self, gpus: dict[str, Gpu], measurements: tuple[Measurement, ...],
-            workloads: dict[tuple[str, str], MeasuredWorkload] | None = None,
-            architectures: dict[str, GpuChip] | None = None) -> ThroughputModel:
+            workloads: dict[tuple[str, str], MeasuredWorkload] | None = None) -> ThroughputModel:
         """Fit on the measurements; `workloads` (the architectures behind data/job_workloads.csv, read from the
-        data folder when None) give each measured model its arithmetic intensity, and `architectures`
-        (data/job_architectures.csv, likewise) each GPU its chip, whose siblings' anchors it may borrow."""
+        data folder when None) give each measured model its arithmetic intensity."""
         self.gpus_ = dict(gpus)
-        self.chips_ = {g: a.chip for g, a in (load_architectures() if architectures is None
-                                              else architectures).items() if g in gpus}
         self.measurements_ = tuple(m for m in measurements if m.gpu_id in gpus and m.precision in MEASURED_PRECISIONS
                                    and m.series.startswith(self.series))
         # Several rows of one GPU in one group (Lambda's four H100 SXM5 vendors) count once: their mean log.
@@ -919,15 +796,14 @@ class ThroughputModel:
             self.rows_.append((replace(ms[0], batch_size=batch), log_speed))
         self.fitted_gpus_ = sorted({m.gpu_id for m, _ in self.rows_})
         self.intensity_ = _group_intensities(self.rows_, load_workloads() if workloads is None else workloads)
-        self.fit_ = _fit(self.rows_, self.gpus_, self.shape, self.shrink, self.batch, self.intensity_, self.chips_)
+        self.fit_ = _fit(self.rows_, self.gpus_, self.shape, self.shrink, self.batch, self.intensity_)
         self.shape_ = self.fit_.shape
         self._loo: list[dict] | None = None
         # The calibration refits the model some 150 times (about 4 s); its outcome, the pools, depends only on
         # the rows, the spec sheets and these settings, so it is cached on disk under a hash of exactly those.
         key = hashlib.sha256(repr((POOLS_CACHE_VERSION, self.shape, self.series, self.shrink, self.new_workload,
                                    self.batch, self.rows_, sorted(self.gpus_.items()),
-                                   sorted(self.intensity_.items()), CHIP_ANCHORS,
-                                   sorted(self.chips_.items()))).encode()).hexdigest()[:32]
+                                   sorted(self.intensity_.items()))).encode()).hexdigest()[:32]
         pools = _read_pools(key) if self.use_cache else None
         if pools is None:
             pools = self._pools(self.loo_errors_)
@@ -964,8 +840,7 @@ class ThroughputModel:
             key = model if leave_model_out else None
             if key not in seen_fits:
                 seen_fits[key] = _fit([row for row in self.rows_ if key is None or kin(row[0].model) != kin(key)],
-                                      self.gpus_, self.shape, self.shrink, self.batch, self.intensity_,
-                                      self.chips_)
+                                      self.gpus_, self.shape, self.shrink, self.batch, self.intensity_)
             return seen_fits[key]
 
         out = []
@@ -979,15 +854,10 @@ class ThroughputModel:
                 if key not in fits:
                     fits[key] = _fit([row for row in self.rows_
                                       if row[0].gpu_id != g and (key is None or kin(row[0].model) != kin(key))],
-                                     self.gpus_, self.shape, self.shrink, self.batch, self.intensity_,
-                                     self.chips_)
+                                     self.gpus_, self.shape, self.shrink, self.batch, self.intensity_)
                 fit, full = fits[key], seen_fit(m.model)
                 x = self.intensity_.get(m.group)  # a property of the job description, known before any run
                 s_g = _shape_at(fit, g, m.family, m.precision, x)
-                # g is not in this fit: its chip siblings' anchors stand in for its own (CHIP_ANCHORS)
-                borrowed_g = _chip_anchor(fit, g, m.family, m.precision, leave_out_model=m.model)
-                if borrowed_g is not None:
-                    s_g += borrowed_g[0]
                 outside = _outside(fit, _fitted_features(self.gpus_[g], m.precision), m.precision)
                 full_g = _shape_at(full, g, m.family, m.precision, x)
                 res_g_full = _residual(full, g, m.family, m.precision, leave_out_model=m.model)
@@ -1052,8 +922,6 @@ class ThroughputModel:
         # (log speed, residual or None) per family standing in for this one
         parts = [(_shape_at(self.fit_, gpu_id, f, precision, intensity), _residual(self.fit_, gpu_id, f, precision))
                  for f in FAMILY_PROXY[family]]
-        # the anchors its chip's measured siblings lend, for the families it has no point of (CHIP_ANCHORS)
-        lent = [_chip_anchor(self.fit_, gpu_id, f, precision) for f in FAMILY_PROXY[family]]
         shifted = [f for f in FAMILY_PROXY[family] if isinstance(self.shape_, _Roofline) and (
             f, PRECISION_CLASS[precision]) in {**self.shape_.intensity_ends, **self.shape_.intensity_slope}]
         mix_note = "" if not shifted else (
@@ -1071,12 +939,7 @@ class ThroughputModel:
             return Speed(gpu_id, log_speed, True, extrapolated, True,
                          f"anchored on {n} measured {names} point(s) of this GPU{borrowed}{mix_note}", n,
                          families=FAMILY_PROXY[family])
-        log_speed += sum(c[0] for c in lent if c is not None) / len(parts)
-        siblings = sorted({g for c in lent if c is not None for g in c[1]})
-        chip_note = "" if not siblings else (
-            f" and its chip's siblings ({self.chips_[gpu_id]}: "
-            f"{', '.join(self.gpus_[g].name for g in siblings)})")
-        basis = f"no measured {family.value} point for this GPU; from its spec sheet{chip_note}{borrowed}{mix_note}"
+        basis = f"no measured {family.value} point for this GPU; from its spec sheet{borrowed}{mix_note}"
         if extrapolated:
             basis += " (extrapolated: its spec lies outside the measured GPUs' range)"
         return Speed(gpu_id, log_speed, False, extrapolated, True, basis, families=FAMILY_PROXY[family])
@@ -1115,8 +978,8 @@ class ThroughputModel:
 
 
 # Bump when the calibration's code changes in a way its inputs do not show.
-POOLS_CACHE_VERSION = 5  # 2: family mixes pooled towards the all-family mix (MIX_POOL_MODELS); 3: intensity slope;
-# 4: intensity end mixes; 5: a held-out GPU borrows its chip siblings' anchors (CHIP_ANCHORS)
+POOLS_CACHE_VERSION = 4  # 2: family mixes pooled towards the all-family mix (MIX_POOL_MODELS); 3: intensity slope;
+# 4: intensity end mixes
 # Cached pools are a dozen numbers; anything far larger is not them.
 MAX_POOLS_CACHE_BYTES = 100_000
 _POOL_KINDS = ("spec", "measured", "extrapolated")
@@ -1147,7 +1010,7 @@ def _model_for(gpu_items: tuple[tuple[str, Gpu], ...], data_dir: str) -> Through
     path = Path(data_dir)
     gpus = dict(load_extra_gpus(path))
     gpus.update(dict(gpu_items))
-    return ThroughputModel().fit(gpus, load_measurements(path), load_workloads(path), load_architectures(path))
+    return ThroughputModel().fit(gpus, load_measurements(path), load_workloads(path))
 
 
 def throughput_model(catalog_gpus: dict[str, Gpu], data_dir: Path | str = DATA_DIR) -> ThroughputModel:
