@@ -7,7 +7,8 @@ training table, and the inference tables at the largest batch every GPU of the R
 are left out (V100 SXM3 at 350 W). Numbers are copied as published.
 
 Run: python benchmarks/validation/dle_rows.py MIRROR_GIT_DIR > rows.csv; the output is the `dle-...` rows of
-data/job_throughput.csv line for line (checked 2026-12-05 against the mirror at 729963d).
+data/job_throughput.csv line for line (checked 2026-12-05 against the mirror at 729963d), but for the second batch
+(Tacotron 2, Jasper, TensorFlow BERT), which dle_rows2.py transcribes.
 """
 from __future__ import annotations
 
