@@ -133,6 +133,27 @@ def test_conformal_bounds_use_the_finite_sample_rank(n, lo_rank, hi_rank):
     assert conformal_bounds(scores) == (lo_rank, hi_rank)
 
 
+@pytest.mark.parametrize("n", [9, 10, 100])
+def test_hierarchical_bounds_with_one_score_per_group_are_the_plain_conformal_ones(n):
+    from advisor.job.throughput import conformal_bounds, hierarchical_conformal_bounds
+
+    scores = [float(i) for i in range(1, n + 1)]
+    assert hierarchical_conformal_bounds({str(i): [v] for i, v in enumerate(scores)}) == conformal_bounds(scores)
+
+
+def test_hierarchical_bounds_weigh_a_group_not_its_number_of_scores():
+    # 20 GPUs with one small error each and one GPU with 1,000 large errors: as one pool the large errors are
+    # nearly every score and set both bounds; by group they are one GPU in 21, beyond the p90 bound.
+    from advisor.job.throughput import conformal_bounds, hierarchical_conformal_bounds
+
+    groups = {f"g{i}": [0.01 * i] for i in range(20)} | {"big": [5.0] * 1000}
+    assert conformal_bounds([v for vals in groups.values() for v in vals]) == (5.0, 5.0)
+    lo, hi = hierarchical_conformal_bounds(groups)
+    assert lo == 0.01 and hi == 0.19
+    # too few groups for a finite p90 (k + 1 < 10): unbounded, and _pools falls back to the flat pool
+    assert hierarchical_conformal_bounds({str(i): [float(i)] for i in range(5)}) == (-math.inf, math.inf)
+
+
 def test_nested_interval_covers_held_out_gpus(catalog):
     # Each GPU's interval from the other GPUs' errors only: on the GPUs it never saw, p10-p90 covers about 80%.
     model = throughput_model(catalog.gpus)
