@@ -24,8 +24,9 @@ GPU of the series publishes at that precision. Per README:
   and the T4 publishes no FP32 throughput.
 
 Run: python -m benchmarks.validation.dle_rows2 MIRROR_GIT_DIR > rows.csv; the output is the rows of these series in
-data/job_throughput.csv line for line (checked 2026-12-05 against the mirror at 729963d). Tacotron 2's A100 training tables name no container
-("[framework-container-name]"); its V100 tables and every inference table are PyTorch 20.06.
+data/job_throughput.csv line for line (checked 2026-12-05 against the mirror at 729963d). Tacotron 2's A100
+training tables name no container ("[framework-container-name]"); its V100 tables and every inference table are
+PyTorch 20.06.
 """
 from __future__ import annotations
 
