@@ -418,3 +418,17 @@ def test_intensity_basis_says_where_it_came_from(catalog):
     assert "no architecture for its arithmetic intensity" in without.basis
     # a CNN has no intensity figure: its basis says nothing of one
     assert "intensity" not in model.speed("t4", Family.CNN, JobPrecision.FP16).basis
+
+
+def test_a_rate_beyond_the_measured_gpus_flags_an_extrapolation(catalog):
+    # Every rate the roofline divides by bounds the extrapolation flag, not the peak and bandwidth alone: the same
+    # GPU with a power limit below every measured GPU's (or a CUDA-core rate above all of them) is extrapolated.
+    from dataclasses import replace
+
+    from advisor.job.throughput import _outside
+
+    model = throughput_model(catalog.gpus)
+    a10 = model.gpus_["a10"]
+    assert not _outside(model.fit_, a10, JobPrecision.FP16)
+    assert _outside(model.fit_, replace(a10, tensor=replace(a10.tensor, power_w=10.0)), JobPrecision.FP16)
+    assert _outside(model.fit_, replace(a10, fp32_tflops=1000.0), JobPrecision.FP16)

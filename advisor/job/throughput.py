@@ -156,8 +156,8 @@ def features(gpu: Gpu, precision: JobPrecision, names: tuple[str, ...] | None = 
     peak = peak_tflops(gpu, precision)
     if peak is None:
         return None
-    values = {"peak": peak, "bandwidth": gpu.memory_bandwidth_gbps, "memory": gpu.memory_gib,
-              "power": gpu.tensor.power_w or DEFAULT_POWER_W}
+    values = {"peak": peak, "cuda": gpu.fp32_tflops, "bandwidth": gpu.memory_bandwidth_gbps,
+              "memory": gpu.memory_gib, "power": gpu.tensor.power_w or DEFAULT_POWER_W}
     return tuple(math.log(values[n]) for n in (names or FEATURES))
 
 
@@ -771,10 +771,15 @@ def _residual(fit: _Fit, gpu_id: str, family: Family, precision: JobPrecision,
     return None
 
 
-def _outside(fit: _Fit, x: tuple[float, ...], precision: JobPrecision) -> bool:
+def _outside(fit: _Fit, gpu: Gpu, precision: JobPrecision) -> bool:
+    """Whether any rate the fit's shape divides by (the roofline's four; the log-linear shape's two) lies outside the
+    range of the GPUs the fit saw at the precision class: a power limit or CUDA-core rate beyond them is as much an
+    extrapolation as a peak beyond them (a held-out T4, at 70 W, lies below every other measured GPU's limit)."""
     cls = PRECISION_CLASS[precision]
-    seen = [_fitted_features(fit.gpus[g], cls) for g in sorted(fit.ranges.get(cls, ()))]
-    if not seen:
+    names = ROOFLINE_RATES if isinstance(fit.shape, _Roofline) else FEATURES
+    x = features(gpu, precision, names)
+    seen = [features(fit.gpus[g], cls, names) for g in sorted(fit.ranges.get(cls, ()))]
+    if x is None or not seen or any(s is None for s in seen):
         return True
     return any(x[j] < min(s[j] for s in seen) - 1e-9 or x[j] > max(s[j] for s in seen) + 1e-9 for j in range(len(x)))
 
@@ -893,7 +898,7 @@ class ThroughputModel:
                 fit, full = fits[key], seen_fit(m.model)
                 x = self.intensity_.get(m.group)  # a property of the job description, known before any run
                 s_g = _shape_at(fit, g, m.family, m.precision, x)
-                outside = _outside(fit, _fitted_features(self.gpus_[g], m.precision), m.precision)
+                outside = _outside(fit, self.gpus_[g], m.precision)
                 full_g = _shape_at(full, g, m.family, m.precision, x)
                 res_g_full = _residual(full, g, m.family, m.precision, leave_out_model=m.model)
                 for r, (y_r, m_r) in members.items():
@@ -978,7 +983,7 @@ class ThroughputModel:
             f"; mix set by its arithmetic intensity ({math.exp(intensity):.0f} FLOPs per byte"
             f"{self._intensity_range_note(shifted, precision, intensity)})" if intensity is not None
             else "; no architecture for its arithmetic intensity: the family's mix")
-        extrapolated = _outside(self.fit_, x, precision)
+        extrapolated = _outside(self.fit_, gpu, precision)
         anchors = [r for _, r in parts if r is not None]
         measured = len(anchors) == len(parts)
         log_speed = sum(lin + (r[0] if measured and r is not None else 0.0) for lin, r in parts) / len(parts)
@@ -1028,8 +1033,8 @@ class ThroughputModel:
 
 
 # Bump when the calibration's code changes in a way its inputs do not show.
-POOLS_CACHE_VERSION = 5  # 2: family mixes pooled towards the all-family mix (MIX_POOL_MODELS); 3: intensity slope;
-# 4: intensity end mixes; 5: GROUPED_CONFORMAL joins the key
+POOLS_CACHE_VERSION = 6  # 2: family mixes pooled towards the all-family mix (MIX_POOL_MODELS); 3: intensity slope;
+# 4: intensity end mixes; 5: GROUPED_CONFORMAL joins the key; 6: every roofline rate bounds the extrapolation flag
 # Cached pools are a dozen numbers; anything far larger is not them.
 MAX_POOLS_CACHE_BYTES = 100_000
 _POOL_KINDS = ("spec", "measured", "extrapolated")
