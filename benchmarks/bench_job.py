@@ -76,7 +76,8 @@ def transfer(model: ThroughputModel, book, catalog) -> None:
 
 def cluster_bootstrap(model: ThroughputModel, errors: list[dict], resamples: int = 2000) -> tuple[float, float]:
     """5th and 95th percentile of the nested coverage over resamples of the held-out GPUs (the pairs of one GPU share
-    its offset, so the GPUs, not the pairs, are the independent draws)."""
+    its offset, so the GPUs, not the pairs, are the independent draws). Each GPU's pools stay as computed: the spread
+    of the calibration itself is not resampled, so this understates the coverage's uncertainty."""
     by_gpu: dict[str, list[int]] = {}
     for g in model.fitted_gpus_:
         pools = ThroughputModel._pools(model.loo_errors_, exclude_gpu=g)
@@ -104,8 +105,9 @@ def _bounds(pools: dict, e: dict) -> tuple[float, float]:
 
 def coverage(model: ThroughputModel, errors: list[dict], grouped: bool = GROUPED_CONFORMAL) -> tuple[float, int, dict]:
     """Nested coverage of the p10-p90 interval: each held-out GPU's interval comes from the pools of the other GPUs'
-    errors only (model.loo_errors_ without that GPU), applied to `errors` of that GPU. `grouped`: the intervals as
-    shipped (the GPUs as exchangeable units) or, False, every error as one exchangeable score."""
+    errors only (model.loo_errors_ without that GPU), applied to `errors` of that GPU. `grouped`: the GPUs as the
+    exchangeable units (hierarchical_conformal_bounds) or, False, every error as one exchangeable score (the shipped
+    setting is GROUPED_CONFORMAL)."""
     covered, total, by_family = 0, 0, {}
     for g in model.fitted_gpus_:
         pools = ThroughputModel._pools(model.loo_errors_, exclude_gpu=g, grouped=grouped)

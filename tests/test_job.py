@@ -432,3 +432,12 @@ def test_a_rate_beyond_the_measured_gpus_flags_an_extrapolation(catalog):
     assert not _outside(model.fit_, a10, JobPrecision.FP16)
     assert _outside(model.fit_, replace(a10, tensor=replace(a10.tensor, power_w=10.0)), JobPrecision.FP16)
     assert _outside(model.fit_, replace(a10, fp32_tflops=1000.0), JobPrecision.FP16)
+
+
+def test_an_anchor_on_inference_runs_alone_says_so(catalog):
+    # The T4 is measured only in NVIDIA's inference tables: a training job anchored there must say what it rests on.
+    model = throughput_model(catalog.gpus)
+    t4 = model.speed("t4", Family.CNN, JobPrecision.FP16)
+    a100 = model.speed("a100-40gb", Family.CNN, JobPrecision.FP16)
+    assert t4.measured and "(inference runs only)" in t4.basis
+    assert a100.measured and "runs only" not in a100.basis

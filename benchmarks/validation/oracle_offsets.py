@@ -4,9 +4,12 @@ bench_job's error on a pair (held-out GPU g predicted from a measured GPU r on a
 sheet's miss on g, r's anchor's miss, and what is particular to this workload on this pair of GPUs. This script
 removes, after the fact, the median error of each held-out GPU (then of each GPU and family, then GPU, family and
 precision): an oracle that knew, for a GPU the model never saw, exactly how far its spec sheet misses on every kind
-of work. No model could know that; the figures are the most any better GPU feature (chip, generation, L2 cache,
-clocks) could give. What remains is the workload x GPU interaction and the measurements' own noise
-(replicate_noise.py). The same is printed for the protocol where the workload is seen on the other GPUs.
+of work. No model could know that; the figures are an indicative bound on what a better GPU-level term (chip,
+generation, clocks) could give: not a strict one, since another offset than the median could score a little more
+within 25% (the window is not symmetric in log terms), and a GPU feature that interacts with the workload (L2 cache
+against model size) works on the workload x GPU term the oracle leaves in place. That term and the measurements' own
+noise (replicate_noise.py) are what remains. The same is printed for the protocol where the workload is seen on the
+other GPUs.
 
 Run: python -m benchmarks.validation.oracle_offsets
 """
