@@ -137,7 +137,7 @@ def estimate_job(catalog, job: Job, data_dir=DATA_DIR) -> JobEstimate:
         if spec.forward_gmacs is not None and family is not Family.LLM:
             seq_len = spec.context_tokens
         if spec.hidden and spec.heads and seq_len and FAMILY_PROXY[family] == (Family.TRANSFORMER,):
-            # the workload's place between the family's compute- and memory-bound mixes (throughput.INTENSITY_FORM)
+            # the workload's place between the family's compute- and memory-bound mixes (throughput.INTENSITY)
             intensity = math.log(transformer_intensity(spec.hidden, spec.heads, seq_len, (job.batch or 1) * seq_len))
         mem = memory_needed(spec, method, precision, job.batch or 1, seq_len, kind)
         memory, breakdown, memory_note = round(mem.total_gib, 2), {k: round(v, 3) for k, v in mem.parts_gib.items()}, \

@@ -110,19 +110,12 @@ CALIBRATE_NEW_WORKLOAD = True
 BATCH_COVARIATE = True
 BATCH_ITERATIONS = 1
 # Whether a workload's arithmetic intensity (FLOPs per byte of activation and weight traffic, from its architecture:
-# memory.transformer_intensity; data/job_workloads.csv for the measured models) shifts its family's mix: time shares
-# x exp(slope x (log intensity - the family's mean over its fitted models) x INTENSITY_DIRECTION), so a workload of
-# higher intensity leans to the tensor peak and one of lower to memory bandwidth. The slope is one number per family
-# and precision class, chosen from INTENSITY_SLOPES by the in-sample relative-time fit (never by held-out error); a
-# workload without an architecture keeps the family's mix.
+# memory.transformer_intensity; data/job_workloads.csv for the measured models) sets its mix: two end mixes per family
+# and precision class, one at the lowest and one at the highest log intensity among its fitted models, fitted jointly
+# (non-negative least squares, each model at its own level) and each pooled like the family mix; a workload's mix is
+# interpolated linearly in log intensity between them (clipped at the ends). A workload without an architecture keeps
+# the family's mix. (One slope shifting the family mix was tried first and dropped: job_model_log.md, jobacc3.)
 INTENSITY = True
-INTENSITY_SLOPES = (0.0, 0.5, 1.0, 2.0, 4.0)
-INTENSITY_DIRECTION = (0.5, 0.0, -0.5, 0.0)  # over ROOFLINE_RATES: peak, cuda, bandwidth, power
-# "shift" (the family mix shifted by one slope, above) or "ends": two end mixes per family and precision class, one
-# at the lowest and one at the highest log intensity among its fitted models, fitted jointly (non-negative least
-# squares, each model at its own level) and each pooled like the family mix; a workload's mix is interpolated
-# linearly in log intensity between them (clipped at the ends).
-INTENSITY_FORM = "ends"
 
 
 def peak_tflops(gpu: Gpu, precision: JobPrecision, fp32_uses_tf32: bool = FP32_USES_TF32) -> float | None:
@@ -516,27 +509,19 @@ class _Roofline:
                                           self.reference[cls]) if MIX == "joint" else start
             self.mix = {key: tuple((models[key] * v + MIX_POOL_MODELS * p) / (models[key] + MIX_POOL_MODELS)
                                    for v, p in zip(mix, pooled[key[1]])) for key, mix in self.mix.items()}
-        # key -> (mean log intensity of its fitted models, slope); only where two or more models have one
-        self.intensity_slope: dict[tuple[Family, JobPrecision], tuple[float, float]] = {}
-        # key -> (lowest and highest log intensity, the mix at each): INTENSITY_FORM "ends"
+        # key -> (lowest and highest log intensity, the mix at each); only where two or more models have one
         self.intensity_ends: dict[tuple[Family, JobPrecision], tuple[float, float, tuple, tuple]] = {}
         if INTENSITY and intensity:
             for key in self.mix:
                 known = [g for g in groups if families[g] == key and g in intensity]
                 if len({g[1] for g in known}) < 2:
                     continue
-                mean = sum(intensity[g] for g in known) / len(known)
-                ref = self.reference[key[1]]
-                if INTENSITY_FORM == "ends":
-                    self._fit_ends(key, known, groups, intensity, ref, pooled.get(key[1], self.mix[key]))
-                    continue
-                best = min(INTENSITY_SLOPES, key=lambda b: self._shifted_sse(
-                    self.mix[key], b, mean, known, groups, intensity, ref))
-                self.intensity_slope[key] = (mean, best)
+                self._fit_ends(key, known, groups, intensity, self.reference[key[1]],
+                               pooled.get(key[1], self.mix[key]))
 
     def _fit_ends(self, key: tuple[Family, JobPrecision], known: list[tuple], groups: dict,
                   intensity: dict[tuple, float], ref: tuple[float, ...], pooled: tuple[float, ...]) -> None:
-        """INTENSITY_FORM "ends": the two end mixes of a family and precision class (see INTENSITY_FORM)."""
+        """The two end mixes of a family and precision class (see INTENSITY)."""
         lo, hi = min(intensity[g] for g in known), max(intensity[g] for g in known)
         if hi - lo <= 1e-9:
             return
@@ -558,20 +543,6 @@ class _Roofline:
             end = tuple(v / total for v in part) if total > 0 else mix
             ends.append(tuple((n * v + MIX_POOL_MODELS * p) / (n + MIX_POOL_MODELS) for v, p in zip(end, pooled)))
         self.intensity_ends[key] = (lo, hi, ends[0], ends[1])
-
-    @staticmethod
-    def _shifted_sse(mix: tuple[float, ...], slope: float, mean: float, keys: list[tuple], groups: dict,
-                     intensity: dict[tuple, float], ref: tuple[float, ...]) -> float:
-        """In-sample squared relative-time error of the family's mix shifted by `slope`, each model at its own
-        best level."""
-        sse = 0.0
-        for g in keys:
-            shift = [math.exp(slope * (intensity[g] - mean) * d) for d in INTENSITY_DIRECTION]
-            pred = [sum(s * f * r / c[j] for j, (s, f, r) in enumerate(zip(mix, shift, ref))) * math.exp(y)
-                    for c, y in groups[g]]
-            level = sum(pred) / sum(p * p for p in pred)
-            sse += sum((level * p - 1.0) ** 2 for p in pred)
-        return sse
 
     @staticmethod
     def _joint(mix: tuple[float, ...], keys: list[tuple], groups: dict, ref: tuple[float, ...]) -> tuple[float, ...]:
@@ -619,20 +590,12 @@ class _Roofline:
             lo, hi, low_mix, high_mix = self.intensity_ends[(family, cls)]
             t = min(1.0, max(0.0, (intensity - lo) / (hi - lo)))
             mix = tuple((1 - t) * a + t * b for a, b in zip(low_mix, high_mix))
-        elif intensity is not None and (family, cls) in self.intensity_slope:
-            mean, slope = self.intensity_slope[(family, cls)]
-            mix = tuple(s * math.exp(slope * (intensity - mean) * d) for s, d in zip(mix, INTENSITY_DIRECTION))
         return -math.log(sum(s * r / c for s, r, c in zip(mix, ref, caps)))
 
     def describe(self) -> str:
         return f"time shares ({', '.join(ROOFLINE_RATES)}) at the reference GPU " + ", ".join(
             f"{f.value}/{p.value} {tuple(round(v, 2) for v in mix)}" for (f, p), mix in sorted(
                 self.mix.items(), key=lambda kv: (kv[0][0].value, kv[0][1].value))) + (
-            "; intensity slopes " + ", ".join(f"{f.value}/{p.value} {slope} (mean log intensity {mean:.2f})"
-                                              for (f, p), (mean, slope) in sorted(
-                                                  self.intensity_slope.items(),
-                                                  key=lambda kv: (kv[0][0].value, kv[0][1].value)))
-            if self.intensity_slope else "") + (
             "; intensity ends " + ", ".join(
                 f"{f.value}/{p.value} {lo:.2f}: {tuple(round(v, 2) for v in a)}, {hi:.2f}: "
                 f"{tuple(round(v, 2) for v in b)}" for (f, p), (lo, hi, a, b) in sorted(
@@ -779,8 +742,9 @@ def _outside(fit: _Fit, gpu: Gpu, precision: JobPrecision) -> bool:
     cls = PRECISION_CLASS[precision]
     names = ROOFLINE_RATES if isinstance(fit.shape, _Roofline) else FEATURES
     x = features(gpu, precision, names)
-    seen = [features(fit.gpus[g], cls, names) for g in sorted(fit.ranges.get(cls, ()))]
-    if x is None or not seen or any(s is None for s in seen):
+    maybe_seen = [features(fit.gpus[g], cls, names) for g in sorted(fit.ranges.get(cls, ()))]
+    seen = [s for s in maybe_seen if s is not None]
+    if x is None or not seen or len(seen) < len(maybe_seen):
         return True
     return any(x[j] < min(s[j] for s in seen) - 1e-9 or x[j] > max(s[j] for s in seen) + 1e-9 for j in range(len(x)))
 
@@ -971,7 +935,7 @@ class ThroughputModel:
         """A GPU's relative speed for the work; bandwidth_bound scales by memory bandwidth alone (token-by-token LLM
         decoding reads every weight once per token). `intensity` is the workload's log arithmetic intensity
         (memory.transformer_intensity), where its architecture gives one: it sets the workload's mix between the
-        family's end mixes (INTENSITY_FORM)."""
+        family's end mixes (INTENSITY)."""
         gpu = self.gpus_[gpu_id]
         x = features(gpu, precision)
         if x is None:
@@ -985,7 +949,7 @@ class ThroughputModel:
         parts = [(_shape_at(self.fit_, gpu_id, f, precision, intensity), _residual(self.fit_, gpu_id, f, precision))
                  for f in FAMILY_PROXY[family]]
         shifted = [f for f in FAMILY_PROXY[family] if isinstance(self.shape_, _Roofline) and (
-            f, PRECISION_CLASS[precision]) in {**self.shape_.intensity_ends, **self.shape_.intensity_slope}]
+            f, PRECISION_CLASS[precision]) in self.shape_.intensity_ends]
         mix_note = "" if not shifted else (
             f"; mix set by its arithmetic intensity ({math.exp(intensity):.0f} FLOPs per byte"
             f"{self._intensity_range_note(shifted, precision, intensity)})" if intensity is not None
