@@ -74,19 +74,31 @@ def transfer(model: ThroughputModel, book, catalog) -> None:
     print(f"  AI-score ratio (its scores are built from these very sub-tests)  {summary(base)}")
 
 
-def cluster_bootstrap(model: ThroughputModel, errors: list[dict], resamples: int = 2000) -> tuple[float, float]:
-    """5th and 95th percentile of the nested coverage over resamples of the held-out GPUs (the pairs of one GPU share
-    its offset, so the GPUs, not the pairs, are the independent draws). Each GPU's pools stay as computed: the spread
-    of the calibration itself is not resampled, so this understates the coverage's uncertainty."""
-    by_gpu: dict[str, list[int]] = {}
+def nested_inside(model: ThroughputModel, errors: list[dict], grouped: bool | None = None) -> list[tuple[dict, bool]]:
+    """Each of `errors` with whether its nested p10-p90 interval holds it: each held-out GPU's interval comes from the
+    pools of the other GPUs' errors only (model.loo_errors_ without that GPU). `grouped`: the GPUs as the
+    exchangeable units (hierarchical_conformal_bounds) or, False, every error as one exchangeable score; None, the
+    shipped setting (GROUPED_CONFORMAL)."""
+    out = []
     for g in model.fitted_gpus_:
-        pools = ThroughputModel._pools(model.loo_errors_, exclude_gpu=g)
+        pools = ThroughputModel._pools(model.loo_errors_, exclude_gpu=g, grouped=grouped)
         for e in errors:
             if e["gpu"] == g:
                 lo, hi = _bounds(pools, e)
-                counts = by_gpu.setdefault(g, [0, 0])
-                counts[0] += lo <= -e["error"] <= hi
-                counts[1] += 1
+                out.append((e, lo <= -e["error"] <= hi))
+    return out
+
+
+def cluster_bootstrap(inside: list[tuple[dict, bool]], resamples: int = 2000) -> tuple[float, float]:
+    """5th and 95th percentile of the nested coverage (nested_inside) over resamples of the held-out GPUs (the pairs
+    of one GPU share its offset, so the GPUs, not the pairs, are the independent draws). Each GPU's pools stay as
+    computed: the spread of the calibration itself is not resampled, so this understates the coverage's
+    uncertainty."""
+    by_gpu: dict[str, list[int]] = {}
+    for e, held in inside:
+        counts = by_gpu.setdefault(e["gpu"], [0, 0])
+        counts[0] += held
+        counts[1] += 1
     gpus = sorted(by_gpu)
     rng = random.Random(0)
     shares = sorted(sum(by_gpu[g][0] for g in draw) / sum(by_gpu[g][1] for g in draw)
@@ -103,25 +115,14 @@ def _bounds(pools: dict, e: dict) -> tuple[float, float]:
     return lo, hi
 
 
-def coverage(model: ThroughputModel, errors: list[dict], grouped: bool = GROUPED_CONFORMAL) -> tuple[float, int, dict]:
-    """Nested coverage of the p10-p90 interval: each held-out GPU's interval comes from the pools of the other GPUs'
-    errors only (model.loo_errors_ without that GPU), applied to `errors` of that GPU. `grouped`: the GPUs as the
-    exchangeable units (hierarchical_conformal_bounds) or, False, every error as one exchangeable score (the shipped
-    setting is GROUPED_CONFORMAL)."""
-    covered, total, by_family = 0, 0, {}
-    for g in model.fitted_gpus_:
-        pools = ThroughputModel._pools(model.loo_errors_, exclude_gpu=g, grouped=grouped)
-        for e in errors:
-            if e["gpu"] != g:
-                continue
-            lo, hi = _bounds(pools, e)
-            inside = lo <= -e["error"] <= hi
-            covered += inside
-            total += 1
-            c = by_family.setdefault(e["family"].value, [0, 0])
-            c[0] += inside
-            c[1] += 1
-    return covered / total, total, by_family
+def coverage(inside: list[tuple[dict, bool]]) -> tuple[float, int, dict]:
+    """The share of nested_inside's pairs their interval holds, their number, and (held, total) by family."""
+    by_family: dict[str, list[int]] = {}
+    for e, held in inside:
+        c = by_family.setdefault(e["family"].value, [0, 0])
+        c[0] += held
+        c[1] += 1
+    return sum(held for _, held in inside) / len(inside), len(inside), by_family
 
 
 def main() -> None:
@@ -171,7 +172,7 @@ def main() -> None:
                if e["pool"] != "measured"]
         print(f"  job-time model, all pairs, its size sibling left out too (BERT, Transformer-XL)  "
               f"{summary([math.exp(e['error']) - 1 for e in kin])}")
-        share, total, _ = coverage(model, kin)
+        share, total, _ = coverage(nested_inside(model, kin))
         print(f"    their p10-p90 coverage (the intervals as calibrated): {share:.1%} of {total}")
 
     def score(gpu_id):
@@ -209,30 +210,31 @@ def main() -> None:
     print(f"  job-time model, GPU seen, the workload left out of its anchor{' and the fit' * model.new_workload}"
           f"  {summary(seen)}")
 
-    share, total, by_family = coverage(model, unseen)
+    inside = nested_inside(model, unseen)
+    share, total, by_family = coverage(inside)
     print(f"p10-p90 interval (nested: each GPU's interval from the other GPUs' errors) covers "
           f"{share:.1%} of {total} held-out pairs (nominal 80%); by family: "
           + ", ".join(f"{f} {c / n:.1%}" for f, (c, n) in sorted(by_family.items())))
-    low, high = cluster_bootstrap(model, unseen)
+    low, high = cluster_bootstrap(inside)
     print(f"  a bootstrap over the held-out GPUs (2,000 resamples) puts that coverage between {low:.1%} and {high:.1%} "
           "(5th-95th percentile)")
-    share, total, by_family = coverage(model, unseen, grouped=not GROUPED_CONFORMAL)
+    share, total, by_family = coverage(nested_inside(model, unseen, grouped=not GROUPED_CONFORMAL))
     lo, hi, _ = ThroughputModel._pools(model.loo_errors_, grouped=not GROUPED_CONFORMAL)[("spec", None)]
     print(f"  with the {'errors as one pool' if GROUPED_CONFORMAL else 'held-out GPUs as the exchangeable units'} "
           f"instead: {share:.1%}; " + ", ".join(f"{f} {c / n:.1%}" for f, (c, n) in sorted(by_family.items()))
           + f"; its spec/all pool p10 {math.exp(lo) - 1:+.1%}  p90 {math.exp(hi) - 1:+.1%}")
     lambda_pairs = [e for e in unseen if e["series"].startswith("lambda")]
     if len(lambda_pairs) < len(unseen):
-        share, total, by_family = coverage(model, lambda_pairs)
+        share, total, by_family = coverage(nested_inside(model, lambda_pairs))
         errors = [math.exp(e["error"]) - 1 for e in lambda_pairs]
         medians = {f: statistics.median(abs(math.exp(e["error"]) - 1) for e in lambda_pairs if e["family"].value == f)
                    for f in sorted(by_family)}
         print(f"  on Lambda's pairs alone (the earlier pair set): {summary(errors)}; coverage {share:.1%}; "
               "median by family " + ", ".join(f"{f} {v:.1%}" for f, v in medians.items()))
-    share, total, _ = coverage(model, double)
+    share, total, _ = coverage(nested_inside(model, double))
     protocol = "workload seen on other GPUs" if model.new_workload else "workload left out too"
     print(f"  the same intervals on the pairs of the other protocol ({protocol}): {share:.1%} of {total}")
-    share, total, _ = coverage(model, [e for e in model.loo_errors_ if e["pool"] == "measured"])
+    share, total, _ = coverage(nested_inside(model, [e for e in model.loo_errors_ if e["pool"] == "measured"]))
     print(f"  the measured-GPU intervals (nested likewise) on GPU-seen, workload-left-out pairs: "
           f"{share:.1%} of {total}")
     for (name, family), (lo, hi, n) in model.pools_.items():
