@@ -76,6 +76,19 @@ def cells(line: str) -> list[str]:
     return [c.strip().strip("*").strip() for c in line.strip().strip("|").split("|")]
 
 
+def table_at(lines: list[str], i: int) -> tuple[list[str], list[list[str]], int] | None:
+    """The header cells, the rows and the line after a Markdown table whose header is line `i`; None when no table
+    starts there (a '|' line followed by its separator row)."""
+    separator = r"\s*\|[\s:|-]+\|?\s*$"
+    if not (lines[i].strip().startswith("|") and i + 1 < len(lines) and re.match(separator, lines[i + 1])):
+        return None
+    rows, j = [], i + 2
+    while j < len(lines) and lines[j].strip().startswith("|"):
+        rows.append(cells(lines[j]))
+        j += 1
+    return cells(lines[i]), rows, j
+
+
 def number(text: str) -> str | None:
     m = re.search(r"([0-9][0-9,]*\.?[0-9]*)", text)
     return m.group(1).replace(",", "") if m else None
@@ -100,13 +113,9 @@ def tables(text: str):
                 sub = t
         elif re.match(r"\s*\*\*.*\*\*\s*$", line) or re.match(r"\s*(FP16|FP32|TF32)\s*$", line):
             sub = line.strip().strip("*")
-        elif line.strip().startswith("|") and i + 1 < len(lines) and re.match(r"\s*\|[\s:|-]+\|?\s*$", lines[i + 1]):
-            rows, j = [], i + 2
-            while j < len(lines) and lines[j].strip().startswith("|"):
-                rows.append(cells(lines[j]))
-                j += 1
-            yield head, f"{model_h} / {sub}" if model_h else sub, cells(line), rows
-            i = j
+        elif (table := table_at(lines, i)) is not None:
+            header, rows, i = table
+            yield head, f"{model_h} / {sub}" if model_h else sub, header, rows
             continue
         i += 1
 
@@ -183,13 +192,9 @@ def triton_rows(text: str, backend: str = "PyTorch with FP16"):
         if line.startswith("#### Offline: "):
             heading = line[len("#### Offline: "):].strip()
             current = heading if heading.endswith(backend) else None
-        elif current and line.strip().startswith("|") and "Inferences/Second" in line:
-            header = cells(line)
+        elif current and "Inferences/Second" in line and (table := table_at(lines, i)) is not None:
+            header, rows, _ = table
             b, t = header.index("Batch"), header.index("Inferences/Second")
-            rows, j = [], i + 2
-            while j < len(lines) and lines[j].strip().startswith("|"):
-                rows.append(cells(lines[j]))
-                j += 1
             best = max(rows, key=lambda r: float(r[b]))
             yield current, best[b], best[t]
             current = None

@@ -34,7 +34,7 @@ import csv
 import re
 import sys
 
-from benchmarks.validation.dle_rows import cells, git, number, platform_gpu
+from benchmarks.validation.dle_rows import git, number, platform_gpu, table_at
 
 TACOTRON = "PyTorch/SpeechSynthesis/Tacotron2/README.md"
 JASPER = "PyTorch/SpeechRecognition/Jasper/README.md"
@@ -43,14 +43,7 @@ TF_BERT = "TensorFlow/LanguageModeling/BERT/README.md"
 
 def table_after(lines: list[str], start: int) -> tuple[list[str], list[list[str]], int]:
     """The header and rows of the first Markdown table at or after line `start`, and the line after it."""
-    i = start
-    while not (lines[i].strip().startswith("|") and re.match(r"\s*\|[\s:|-]+\|?\s*$", lines[i + 1])):
-        i += 1
-    rows, j = [], i + 2
-    while j < len(lines) and lines[j].strip().startswith("|"):
-        rows.append(cells(lines[j]))
-        j += 1
-    return cells(lines[i]), rows, j
+    return next(table for i in range(start, len(lines)) if (table := table_at(lines, i)) is not None)
 
 
 def headings(lines: list[str], pattern: str):
