@@ -143,15 +143,21 @@ FEATURES = ("peak", "bandwidth")
 FITTED_FAMILIES = (Family.CNN, Family.TRANSFORMER, Family.RNN)
 
 
-def features(gpu: Gpu, precision: JobPrecision, names: tuple[str, ...] | None = None) -> tuple[float, ...] | None:
-    """The model's inputs (logs): peak at the precision, memory bandwidth (GB/s), and optionally the FP32 CUDA-core
-    rate (TFLOPS, "cuda"), memory (GiB) and power limit (W). None when the GPU cannot compute in the precision."""
+def spec_rates(gpu: Gpu, precision: JobPrecision) -> dict[str, float] | None:
+    """A GPU's spec-sheet figures the model may read, by name: "peak" at the precision (tensor cores where the
+    precision uses them, TFLOPS), "cuda" (the FP32 CUDA-core rate, TFLOPS), "bandwidth" (GB/s), "memory" (GiB) and
+    "power" (the board power limit, W). None when the GPU cannot compute in the precision."""
     peak = peak_tflops(gpu, precision)
     if peak is None:
         return None
-    values = {"peak": peak, "cuda": gpu.fp32_tflops, "bandwidth": gpu.memory_bandwidth_gbps,
-              "memory": gpu.memory_gib, "power": gpu.tensor.power_w or DEFAULT_POWER_W}
-    return tuple(math.log(values[n]) for n in (names or FEATURES))
+    return {"peak": peak, "cuda": gpu.fp32_tflops, "bandwidth": gpu.memory_bandwidth_gbps, "memory": gpu.memory_gib,
+            "power": gpu.tensor.power_w or DEFAULT_POWER_W}
+
+
+def features(gpu: Gpu, precision: JobPrecision, names: tuple[str, ...] | None = None) -> tuple[float, ...] | None:
+    """The logs of spec_rates' `names` (default FEATURES: peak and bandwidth, the log-linear shape's inputs)."""
+    rates = spec_rates(gpu, precision)
+    return None if rates is None else tuple(math.log(rates[n]) for n in (names or FEATURES))
 
 
 def _fitted_features(gpu: Gpu, precision: JobPrecision) -> tuple[float, ...]:
@@ -407,16 +413,11 @@ def hierarchical_conformal_bounds(groups: dict[str, list[float]], low_q: float =
 
 
 def capacities(gpu: Gpu, precision: JobPrecision) -> tuple[float, ...] | None:
-    """The rates the roofline shape divides the work by (ROOFLINE_RATES): the peak at the precision (tensor cores
-    where the precision uses them, TFLOPS), the FP32 CUDA-core rate (TFLOPS: element-wise and reduction kernels,
-    optimiser steps), memory bandwidth (GB/s) and the board power limit (W). None when the GPU cannot compute in the
-    precision."""
-    peak = peak_tflops(gpu, precision)
-    if peak is None:
-        return None
-    rates = {"peak": peak, "cuda": gpu.fp32_tflops, "bandwidth": gpu.memory_bandwidth_gbps,
-             "power": gpu.tensor.power_w or DEFAULT_POWER_W}
-    return tuple(rates[name] for name in ROOFLINE_RATES)
+    """The rates the roofline shape divides the work by (ROOFLINE_RATES, from spec_rates): tensor math, CUDA-core
+    math (element-wise and reduction kernels, optimiser steps), memory traffic and energy. None when the GPU cannot
+    compute in the precision."""
+    rates = spec_rates(gpu, precision)
+    return None if rates is None else tuple(rates[name] for name in ROOFLINE_RATES)
 
 
 @lru_cache(maxsize=4096)
@@ -507,8 +508,7 @@ class _Roofline:
                               for j in range(len(ROOFLINE_RATES)))
                 pooled[cls] = self._joint(start, [g for g in groups if families[g][1] is cls], groups,
                                           self.reference[cls]) if MIX == "joint" else start
-            self.mix = {key: tuple((models[key] * v + MIX_POOL_MODELS * p) / (models[key] + MIX_POOL_MODELS)
-                                   for v, p in zip(mix, pooled[key[1]])) for key, mix in self.mix.items()}
+            self.mix = {key: self._pool(mix, models[key], pooled[key[1]]) for key, mix in self.mix.items()}
         # key -> (lowest and highest log intensity, the mix at each); only where two or more models have one
         self.intensity_ends: dict[tuple[Family, JobPrecision], tuple[float, float, tuple, tuple]] = {}
         if INTENSITY and intensity:
@@ -530,9 +530,7 @@ class _Roofline:
         b: list[float] = []
         for g in known:
             t = (intensity[g] - lo) / (hi - lo)
-            xs = [[ref[j] / c[j] * math.exp(y) for j in range(k)] for c, y in groups[g]]
-            pred = [sum(s * x for s, x in zip(mix, row)) for row in xs]
-            level = sum(pred) / sum(p * p for p in pred)
+            xs, level = self._scaled(groups[g], ref, mix)
             a.extend([level * (1 - t) * x for x in row] + [level * t * x for x in row] for row in xs)
             b.extend([1.0] * len(xs))
         w = _nnls(a, b)
@@ -541,8 +539,22 @@ class _Roofline:
         for part in (w[:k], w[k:]):
             total = sum(part)
             end = tuple(v / total for v in part) if total > 0 else mix
-            ends.append(tuple((n * v + MIX_POOL_MODELS * p) / (n + MIX_POOL_MODELS) for v, p in zip(end, pooled)))
+            ends.append(self._pool(end, n, pooled))
         self.intensity_ends[key] = (lo, hi, ends[0], ends[1])
+
+    @staticmethod
+    def _scaled(members: list[tuple[tuple[float, ...], float]], ref: tuple[float, ...],
+                mix: tuple[float, ...]) -> tuple[list[list[float]], float]:
+        """One model's rows as the NNLS of a mix sees them (reference rate / rate, times the measured speed: relative
+        time) and the model's level under `mix` (least squares on relative time)."""
+        xs = [[ref[j] / c[j] * math.exp(y) for j in range(len(ref))] for c, y in members]
+        pred = [sum(s * x for s, x in zip(mix, row)) for row in xs]
+        return xs, sum(pred) / sum(p * p for p in pred)
+
+    @staticmethod
+    def _pool(mix: tuple[float, ...], models: int, pooled: tuple[float, ...]) -> tuple[float, ...]:
+        """A mix fitted on `models` models pooled towards the class mix, as if that were MIX_POOL_MODELS more."""
+        return tuple((models * v + MIX_POOL_MODELS * p) / (models + MIX_POOL_MODELS) for v, p in zip(mix, pooled))
 
     @staticmethod
     def _joint(mix: tuple[float, ...], keys: list[tuple], groups: dict, ref: tuple[float, ...]) -> tuple[float, ...]:
@@ -553,9 +565,7 @@ class _Roofline:
             a: list[list[float]] = []
             b: list[float] = []
             for g in keys:
-                xs = [[ref[j] / c[j] * math.exp(y) for j in range(len(ref))] for c, y in groups[g]]
-                pred = [sum(s * x for s, x in zip(mix, row)) for row in xs]
-                level = sum(pred) / sum(p * p for p in pred)
+                xs, level = _Roofline._scaled(groups[g], ref, mix)
                 a.extend([level * x for x in row] for row in xs)
                 b.extend([1.0] * len(xs))
             w = _nnls(a, b)
